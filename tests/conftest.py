@@ -9,7 +9,7 @@ os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 ROOT = Path(__file__).resolve().parents[1]
-CLI = [sys.executable, "-m", "specter_lab.cli"]
+CLI = [sys.executable, "-m", "specter_lab"]
 
 
 @pytest.fixture(scope="session")

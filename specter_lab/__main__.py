@@ -1,0 +1,3 @@
+from specter_lab.cli import main
+import sys
+sys.exit(main())
