@@ -65,6 +65,9 @@ def test_cycle_cost_for_the_loop(tmp_path):
     assert cc['cycle_usd']['total'] == pytest.approx((921+91+57)*0.05/3600)
     assert cc['break_even_months'] == pytest.approx(cc['cycle_usd']['total']/cc['monthly_saving_usd'])
     json.dumps(cc, allow_nan=False)
+    tokens_only = {**AFTER, 'timings': {k: v for k,v in AFTER['timings'].items() if k != 'tasks_per_s'}}
+    cc2 = cycle_cost(BEFORE, tokens_only, 921.0, Settings())
+    assert cc2['assumptions']['tasks_per_s']['after'] == pytest.approx(60.0*200/3200)   # 16 generated tokens a task at 60/s
     same = cycle_cost(BEFORE, BEFORE, {'seconds': 10}, Settings())
     assert same['monthly_saving_usd'] == 0 and same['break_even_months'] is None
 
