@@ -1,0 +1,112 @@
+"Bad task-suite files: every error names the file, the line and the field; good files round-trip."
+import json
+import pytest
+from specter_lab.config import SpecterError
+from specter_lab.suite import Task, load_tasks, write_tasks, bundled_names
+
+GOOD = {"id": "t1", "split": "test", "messages": [{"role": "system", "content": "Answer LIKE or PASS."},
+                                                 {"role": "user", "content": "Seed-stage climate startup."}],
+        "guards": [{"kind": "label", "pattern": r"(LIKE|PASS) - \S", "expected": "LIKE"}], "reference": "LIKE - seed"}
+
+
+def suite(tmp_path, bad, line=3):
+    "A suite whose line `line` is `bad` (a dict, or raw text) and whose other lines are good."
+    rows = [json.dumps({**GOOD, "id": f"ok{i}"}) for i in range(1, 5)]
+    rows[line - 1] = bad if isinstance(bad, str) else json.dumps(bad)
+    p = tmp_path / "tasks.jsonl"
+    p.write_text("\n".join(rows) + "\n")
+    return p
+
+
+def drop(k): return {x: v for x, v in GOOD.items() if x != k}
+def guard(**g): return {**GOOD, "guards": [g], "reference": None}
+
+CASES = [
+    ('{"id": "x", "split": ', None, "malformed JSON"),
+    ('["a list"]', None, "expected a JSON object"),
+    (drop("id"), "id", "missing field"),
+    ({**GOOD, "id": ""}, "id", "non-empty"),
+    (drop("split"), "split", "missing field"),
+    ({**GOOD, "split": "validation"}, "split", "'train' or 'test'"),
+    (drop("messages"), "messages", "missing field"),
+    ({**GOOD, "messages": []}, "messages", "non-empty list"),
+    ({**GOOD, "messages": [{"role": "bot", "content": "hi"}]}, "messages[0].role", "unknown role 'bot'"),
+    ({**GOOD, "messages": [{"role": "user"}]}, "messages[0].content", "missing field"),
+    ({**GOOD, "messages": [{"role": "user", "content": 3}]}, "messages[0].content", "expected str"),
+    (drop("guards"), "guards", "missing field"),
+    ({**GOOD, "guards": []}, "guards", "at least one guard"),
+    ({**GOOD, "guards": {"kind": "regex"}}, "guards", "expected list"),
+    ({**GOOD, "guards": ["regex"]}, "guards[0]", "expected a guard object"),
+    (guard(pattern="x"), "guards[0].kind", "missing field"),
+    (guard(kind="contains", pattern="x"), "guards[0].kind", "unknown guard kind 'contains'"),
+    (guard(kind="regex"), "guards[0].pattern", "missing field"),
+    (guard(kind="regex", pattern="(unclosed"), "guards[0].pattern", "bad regex"),
+    (guard(kind="label", pattern="LIKE|PASS", expected="LIKE"), "guards[0].pattern", "capturing group"),
+    (guard(kind="label", pattern="(LIKE|PASS)"), "guards[0].expected", "missing field"),
+    (guard(kind="json_schema"), "guards[0].schema", "missing field"),
+    (guard(kind="json_schema", schema={"type": "objekt"}), "guards[0].schema", "bad JSON schema"),
+    (guard(kind="json_schema", schema="{}"), "guards[0].schema", "expected a JSON schema object"),
+    (guard(kind="max_chars", limit="200"), "guards[0].limit", "positive integer"),
+    (guard(kind="max_chars", limit=0), "guards[0].limit", "positive integer"),
+    ({**GOOD, "reference": "PASS - too late"}, "reference", "fails the task's own guards: label: wrong label"),
+    ({**GOOD, "reference": ["LIKE - seed"]}, "reference", "expected str"),
+    ({**GOOD, "meta": "template 3"}, "meta", "expected an object"),
+]
+
+
+@pytest.mark.parametrize("bad,field,msg", CASES, ids=[f"{i}-{c[1]}" for i, c in enumerate(CASES)])
+def test_bad_line_names_file_line_field(tmp_path, bad, field, msg):
+    p = suite(tmp_path, bad)
+    with pytest.raises(SpecterError) as e:
+        load_tasks(p)
+    where = f"{p}:3 [{field}]" if field else f"{p}:3"
+    assert str(e.value).startswith(where), str(e.value)
+    assert msg in str(e.value)
+    assert (e.value.line, e.value.field) == (3, field)
+
+
+def test_duplicate_id_names_both_lines(tmp_path):
+    p = suite(tmp_path, {**GOOD, "id": "ok1"}, line=4)
+    with pytest.raises(SpecterError, match=r"tasks.jsonl:4 \[id\]: duplicate id 'ok1' \(first on line 1\)"):
+        load_tasks(p)
+
+
+def test_whole_file_checked_before_any_task(tmp_path):
+    "A bad last line fails the load: no partial list of tasks is returned."
+    p = suite(tmp_path, guard(kind="regex", pattern="["), line=4)
+    with pytest.raises(SpecterError, match=r":4 \[guards\[0\]\.pattern\]"):
+        load_tasks(p, split="test")
+
+
+def test_missing_and_empty_files(tmp_path):
+    with pytest.raises(SpecterError, match="task suite not found"):
+        load_tasks(tmp_path / "nope.jsonl")
+    (tmp_path / "empty.jsonl").write_text("\n\n")
+    with pytest.raises(SpecterError, match="no tasks"):
+        load_tasks(tmp_path / "empty.jsonl")
+    with pytest.raises(SpecterError, match="no 'train' tasks"):
+        load_tasks(suite(tmp_path, GOOD | {"id": "t9"}), split="train")
+    with pytest.raises(SpecterError, match="split must be"):
+        load_tasks("deal_screening", split="dev")
+
+
+def test_round_trip_and_extra_keys(tmp_path):
+    "Integer ids become strings, unknown keys are ignored, `meta` is kept; written files read back the same."
+    p = suite(tmp_path, {**GOOD, "id": 7, "source": "someone else's field", "meta": {"k": 1}})
+    tasks = load_tasks(p)
+    assert [t.id for t in tasks] == ["ok1", "ok2", "7", "ok4"] and tasks[2].meta == {"k": 1}
+    assert tasks[0].label == "LIKE" and tasks[0].check("LIKE - seed stage").passed
+    write_tasks(tmp_path / "again.jsonl", tasks)
+    assert [t.to_dict() for t in load_tasks(tmp_path / "again.jsonl")] == [t.to_dict() for t in tasks]
+
+
+def test_bundled_suites():
+    assert bundled_names() == ["deal_screening", "tool_calls"]
+    test = load_tasks("deal_screening", split="test")
+    train = load_tasks("deal_screening", split="train")
+    assert (len(train), len(test)) == (512, 320)
+    assert sum(t.label == "LIKE" for t in test) == 160
+    assert not {t.messages[-1]["content"] for t in train} & {t.messages[-1]["content"] for t in test}
+    tools = load_tasks("tool_calls", split="test")
+    assert all(t.check(t.reference).passed for t in tools)
+    assert [g.kind for g in tools[0].guards] == ["json_schema", "max_chars"]
