@@ -243,6 +243,17 @@ def test_real_client_requests(cli, tmp_path, fake_hub, gguf_folder, dataset_fold
     gets = [q for q in hub.requests if q["method"] in ("HEAD", "GET") and "/resolve/" in q["path"]]
     assert {q["path"] for q in gets} >= {"/me/agent-gguf/resolve/main/manifest.json", "/me/agent-gguf/resolve/main/agent-f16.gguf"}
 
+    # a download interrupted in an earlier run resumes with a Range request
+    blob = (gguf_folder / "agent-f16.gguf").read_bytes()
+    (tmp_path / "pulled3").mkdir()
+    (tmp_path / "pulled3/agent-f16.gguf.incomplete").write_bytes(blob[:5000])
+    n = len(hub.requests)
+    r = cli("pull", "me/agent-gguf", "--online", "--out", tmp_path / "pulled3", "--file", "agent-f16.gguf", env=env, check=True)
+    outputs.append(r.stdout + r.stderr)
+    assert [q["headers"].get("range") for q in hub.requests[n:] if q["method"] == "GET" and q["path"].endswith("agent-f16.gguf")] == ["bytes=5000-"]
+    assert (tmp_path / "pulled3/agent-f16.gguf").read_bytes() == blob and "sha256 ok, resumed at 5000 B" in r.stdout
+    assert not (tmp_path / "pulled3/agent-f16.gguf.incomplete").exists()
+
     hub.corrupt = "agent-Q4_K_M.gguf"               # the server hands out a corrupted file
     r = cli("pull", "me/agent-gguf", "--online", "--out", tmp_path / "pulled2", env=env)
     outputs.append(r.stdout + r.stderr)
