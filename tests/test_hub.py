@@ -113,6 +113,8 @@ def test_bad_input(cli, tmp_path, gguf_folder):
     assert not (tmp_path / "o/agent-Q4_K_M.gguf").exists()
     r = cli("pull", "me/missing", "--out", tmp_path / "o", "--local-root", hub)
     assert r.returncode == 1 and "model repository 'me/missing' not found" in r.stderr
+    r = cli("pull", "me/x", "--out", tmp_path / "o", "--local-root", hub, "--file", "../../escape.gguf")
+    assert r.returncode == 1 and "unsafe file name '../../escape.gguf'" in r.stderr
     r = cli("pull", "me/x", "--type", "space", "--out", tmp_path / "o", "--local-root", hub)
     assert r.returncode == 1 and "unknown repo type 'space'" in r.stderr
 
