@@ -10,7 +10,7 @@ STAMP := $(VENV)/.specter-lab-installed
 OUT ?= runs/latest
 LOOP_ARGS ?=
 
-.PHONY: env run test check-clean check-export nbtest pytest docs clean-docs
+.PHONY: env run test check-clean check-export nbtest pytest docs browser
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -45,7 +45,14 @@ nbtest: env
 pytest: env
 	$(BIN)/python -m pytest -q tests
 
+# the docs site includes the report of the latest committed loop run
 docs: env
-	$(BIN)/python scripts/build-docs
+	$(BIN)/python scripts/build-docs --report benchmarks/results/loop
 
-test: check-clean check-export nbtest docs pytest
+# headless Chromium for the docs test (Debian's packages; skipped where apt-get is not ours to run)
+browser:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+	  { [ "$$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; } || \
+	  echo "chromium not installed: the browser test will be skipped"
+
+test: check-clean check-export nbtest docs browser pytest

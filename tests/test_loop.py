@@ -1,0 +1,69 @@
+"""The loop end to end on a tiny random llama and a 16-task suite: every step, resume, --from, bad input."""
+import json
+from pathlib import Path
+import pytest
+from conftest import run_cli
+
+SET = ["--set", "data.collect_tasks=8", "--set", "eval.rmax=1", "--set", "eval.max_tokens=8", "--set", "eval.n_ctx=512",
+       "--set", "dpo.max_pairs=8", "--set", "dpo.epochs=1", "--set", "dpo.batch_size=4", "--set", "dpo.lora_layers=all",
+       "--set", "dpo.save_steps=100", "--set", "gguf.quants=q8_0", "--set", "gguf.verify_prompts=4",
+       "--set", "gguf.verify_tokens=4", "--set", "data.test_fraction=0"]
+
+
+@pytest.fixture(scope="module")
+def tiny_suite(tmp_path_factory):
+    from specter_lab.suite import load_tasks, write_tasks
+    tasks = load_tasks("deal_screening")
+    pick = [t for t in tasks if t.split == "train"][:8] + [t for t in tasks if t.split == "test"][:8]
+    p = tmp_path_factory.mktemp("suite") / "tiny.jsonl"
+    write_tasks(p, pick)
+    return p
+
+
+@pytest.fixture(scope="module")
+def loop_run(tmp_path_factory, tiny_model_dir, tiny_suite):
+    out = tmp_path_factory.mktemp("loop") / "run"
+    r = run_cli("loop", "--tasks", tiny_suite, "--base", tiny_model_dir, "--out", out, *SET, timeout=900)
+    return out, r
+
+
+def test_loop_runs_every_step(loop_run):
+    out, r = loop_run
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    from specter_lab.loop import STEPS
+    for i, s in enumerate(STEPS, 1):
+        assert (out / f"{i}_{s}" / "step.json").is_file(), s
+    for f in ["report.md", "report.html", "summary.json", "manifest.json", "figures/epsilon.png", "figures/sizes.png"]:
+        assert (out / f).is_file(), f
+    summ = json.loads((out / "summary.json").read_text())
+    assert summ["n"] == 8 and 0 <= summ["epsilon_after"]["hat"] <= 1
+    assert set(summ["verdict"]["checks"]) >= {"delta", "significant"}
+    man = json.loads((out / "manifest.json").read_text())
+    names = {f["name"] for f in man["files"]}
+    assert any(n.endswith("-Q8_0.gguf") for n in names) and "report.md" in names
+    assert all(len(f["sha256"]) == 64 for f in man["files"])
+    assert "## ε before and after" in (out / "report.md").read_text()
+    assert (out / "5_convert" / "README.md").is_file()  # the model card
+
+
+def test_rerun_skips_finished_steps_and_from_reruns(loop_run, tiny_model_dir, tiny_suite):
+    out, _ = loop_run
+    r = run_cli("loop", "--tasks", tiny_suite, "--base", tiny_model_dir, "--out", out, *SET)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert r.stdout.count("skipped") == 8
+    r = run_cli("loop", "--tasks", tiny_suite, "--base", tiny_model_dir, "--out", out, "--from", "cost", *SET)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert r.stdout.count("skipped") == 6 and "[7/8] cost ..." in r.stdout
+
+
+def test_other_settings_in_same_folder_is_refused(loop_run, tiny_model_dir, tiny_suite):
+    out, _ = loop_run
+    r = run_cli("loop", "--tasks", tiny_suite, "--base", tiny_model_dir, "--out", out, *SET, "--set", "dpo.beta=0.5")
+    assert r.returncode == 1 and "another --out" in r.stderr
+
+
+def test_bad_task_file_names_the_line(tmp_path, tiny_model_dir):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": "a", "split": "train", "messages": [{"role": "user", "content": "hi"}], "guards": []}\n{"id": "b"\n')
+    r = run_cli("loop", "--tasks", bad, "--base", tiny_model_dir, "--out", tmp_path / "o", *SET)
+    assert r.returncode == 1 and "bad.jsonl:2" in r.stderr and "Traceback" not in r.stderr
