@@ -272,3 +272,22 @@ def test_real_client_requests(cli, tmp_path, fake_hub, gguf_folder, dataset_fold
         for p in folder.rglob("*"):
             if p.is_file(): assert FAKE_TOKEN.encode() not in p.read_bytes(), p
     assert FAKE_TOKEN.encode() not in hub.repos[("model", "me/agent-gguf")]["files"]["README.md"]
+
+
+# ---------------------------------------------------------------- the previous stage's output, end to end
+
+def test_convert_output_push_pull_registry(cli, tmp_path, tiny_model_dir):
+    "specter-lab convert -> push --card -> pull -> registry on the pulled GGUF (verification off: no llama.cpp eval)."
+    out, hub = tmp_path / "gguf", tmp_path / "hub"
+    cli("convert", tiny_model_dir, "--output", out, "--quant", "q8_0", "--name", "tiny", "--no-verify",
+        "--base-model", "HuggingFaceTB/SmolLM2-135M-Instruct", check=True)
+    r = cli("push", out, "me/tiny-gguf", "--local-root", hub, "--card", check=True)
+    assert "not verified against the trained model" in r.stderr
+    card = (out / "README.md").read_text()
+    assert "base_model: HuggingFaceTB/SmolLM2-135M-Instruct" in card and "| tiny-Q8_0.gguf | Q8_0 |" in card
+    r = cli("pull", "me/tiny-gguf", "--out", tmp_path / "phone", "--local-root", hub, check=True)
+    assert r.stdout.count("sha256 ok") == 2
+    from specter_lab.registry import gguf_spec, recommend_quant
+    spec = gguf_spec(tmp_path / "phone/tiny-Q8_0.gguf")
+    assert (spec["arch"], spec["quant"], spec["n_layers"]) == ("llama", "Q8_0", 2)
+    assert recommend_quant(tmp_path / "phone/tiny-Q8_0.gguf", 0.5)["quant"] == "Q8_0"
