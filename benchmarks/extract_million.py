@@ -1,0 +1,111 @@
+"""Stage 1 at scale: extraction + DPO export of a 1,000,000-artifact DAG (time, peak RSS), and the time ratio
+against AtomicGuard 2.39.1's own `export_training` on a 100,000-artifact DAG.
+
+    flock /tmp/specter-cpu.lock .venv/bin/python benchmarks/extract_million.py
+
+Writes benchmarks/results/extract_million.json. The synthetic DAGs are written with `ArtifactDAG.put` (the
+guarded loop's writer) once and cached under --work (default /tmp/specter_bench); generation is not timed.
+Each export runs as its own `specter-lab export` process; peak RSS is that process's ru_maxrss.
+"""
+from __future__ import annotations
+import argparse, json, os, platform, resource, subprocess, sys, time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT/'tests'))
+from specter_lab.artifact import ArtifactDAG, Artifact, Context, GuardResult, Status, Source
+from specter_lab.files import write_json
+
+APS = ('g_screen', 'g_summary', 'g_plan', 'g_coder')
+SYSTEM = "You screen deal profiles for a seed fund. Answer 'LIKE - <reason>' or 'PASS - <reason>' on one line."
+
+
+def generate(out: Path, n: int, seed: int = 0) -> dict:
+    "A synthetic DAG of about `n` artifacts in chains of 1..7 attempts (mean 4); 1 in 10 chains fails, half of those get a human answer."
+    import random
+    rng = random.Random(seed)
+    done = out/'.complete'
+    if done.exists() and json.loads(done.read_text()).get('n') == n: return json.loads(done.read_text())
+    if out.exists():
+        import shutil; shutil.rmtree(out)
+    t0, stored, chains, c = time.time(), 0, 0, 0
+    with ArtifactDAG(out) as dag:
+        while stored < n:
+            length = min(1 + c % 7, n - stored)
+            ap, wf = APS[c % len(APS)], f'wf-{c // 1000:06d}'
+            spec = f"Evaluate: founder profile {c}: {rng.choice(['ex-Google', 'YC W24', 'Series D', 'solo'])} " + 'background ' * 12
+            fails = c % 10 == 9 and length > 1
+            prev, history = None, []
+            for j in range(length):
+                last = j == length - 1
+                human = fails and last and c % 20 == 19
+                ok = (last and not fails) or human
+                content = (f"LIKE - reason {c}" if ok else f"attempt {j} of task {c}: maybe like it") + ' because' * 8
+                aid = f"{c:08x}-{j:04x}-4000-8000-{rng.getrandbits(48):012x}"
+                g = GuardResult(ok, '' if ok else f"must start with 'LIKE - ' or 'PASS - ' (attempt {j + 1})", guard_name='format')
+                a = Artifact(aid, wf, content, prev, None, ap, f"2026-11-{1 + c % 28:02d}T{j % 24:02d}:00:00+00:00", j + 1,
+                             Status.ACCEPTED if ok else Status.REJECTED, None if human else g,
+                             Context(wf, spec, SYSTEM, list(history)), {}, Source.HUMAN if human else Source.GENERATED)
+                dag.put(a); stored += 1
+                if not ok: history.append({'artifact_id': aid, 'feedback': g.feedback})
+                prev = aid
+            chains += 1; c += 1
+    info = {'n': stored, 'chains': chains, 'generate_s': round(time.time() - t0, 1)}
+    done.write_text(json.dumps(info))
+    return info
+
+
+def run(cmd, **kw) -> dict:
+    "Run `cmd`; its wall time and peak RSS (ru_maxrss of this child alone: it is run from a fresh helper process)."
+    probe = ("import resource,subprocess,sys,time,json;t=time.perf_counter();r=subprocess.run(sys.argv[1:],capture_output=True,text=True);"
+             "print(json.dumps({'rc':r.returncode,'s':time.perf_counter()-t,'rss_kb':resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,"
+             "'out':r.stdout[-3000:],'err':r.stderr[-3000:]}))")
+    r = subprocess.run([sys.executable, '-c', probe, *map(str, cmd)], capture_output=True, text=True, **kw)
+    res = json.loads(r.stdout)
+    if res['rc'] != 0: raise SystemExit(f"{' '.join(map(str, cmd))} failed ({res['rc']}):\n{res['out']}\n{res['err']}")
+    return res
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument('--n', type=int, default=1_000_000)
+    p.add_argument('--ag-n', type=int, default=100_000)
+    p.add_argument('--work', default='/tmp/specter_bench')
+    p.add_argument('--skip-atomicguard', action='store_true')
+    p.add_argument('--out', default=str(ROOT/'benchmarks'/'results'/'extract_million.json'))
+    a = p.parse_args(argv)
+    work = Path(a.work); work.mkdir(parents=True, exist_ok=True)
+    cli = [sys.executable, '-m', 'specter_lab', 'export', '--no-progress']
+    res = {'machine': {'cpus': os.cpu_count(), 'python': platform.python_version(), 'load_avg_at_start': os.getloadavg()}}
+
+    big = generate(work/'dag-1m', a.n)
+    print(f"DAG: {big['n']} artifacts, {big['chains']} chains", flush=True)
+    for fmt in ('dpo', 'sft'):
+        r = run([*cli, '--dag-path', work/'dag-1m', '--format', fmt, '--output', work/f'1m.{fmt}.jsonl', '--summary', work/f'1m.{fmt}.summary.json'])
+        s = json.loads((work/f'1m.{fmt}.summary.json').read_text())
+        res[f'million_{fmt}'] = {'artifacts': big['n'], 'chains': big['chains'], 'records': s['written'], 'seconds': round(r['s'], 2),
+                                 'peak_rss_mb': round(r['rss_kb'] / 1024, 1), 'target_seconds': 60, 'target_rss_mb': 1536}
+        print(f"1M {fmt}: {s['written']} records in {r['s']:.1f} s, peak RSS {r['rss_kb'] / 1024:.0f} MB", flush=True)
+
+    if not a.skip_atomicguard:
+        from atomicguard_env import atomicguard_python
+        small = generate(work/'runs'/'bench'/'artifact_dags'/'dag-100k', a.ag_n, seed=1)
+        dag = work/'runs'/'bench'/'artifact_dags'/'dag-100k'
+        prompts = {ap: {'role': 'You are a careful assistant.', 'constraints': SYSTEM, 'task': 'Task:\n{specification}'} for ap in APS}
+        write_json(work/'prompts.json', prompts)
+        ours = run([*cli, '--dag-path', dag, '--format', 'sft', '--filter', 'refinement', '--prompt-template', work/'prompts.json',
+                    '--output', work/'100k.ours.jsonl'])
+        ag = run([atomicguard_python(), '-m', 'atomicguard.tools', 'export-training', '--runs-dir', work/'runs', '--ap-context',
+                  work/'prompts.json', '--filter', 'refinement', '--output', work/'100k.ag.jsonl'])
+        same = sorted((work/'100k.ours.jsonl').read_text().splitlines()) == sorted((work/'100k.ag.jsonl').read_text().splitlines())
+        res['atomicguard_100k'] = {'artifacts': small['n'], 'ours_seconds': round(ours['s'], 2), 'ours_peak_rss_mb': round(ours['rss_kb'] / 1024, 1),
+                                   'atomicguard_seconds': round(ag['s'], 2), 'atomicguard_peak_rss_mb': round(ag['rss_kb'] / 1024, 1),
+                                   'speedup': round(ag['s'] / ours['s'], 2), 'goal_speedup': 5, 'same_examples': same,
+                                   'examples': len((work/'100k.ours.jsonl').read_text().splitlines())}
+        print(f"100k SFT refinement: ours {ours['s']:.1f} s, AtomicGuard export_training {ag['s']:.1f} s -> {ag['s'] / ours['s']:.1f}x; "
+              f"same examples: {same}", flush=True)
+    write_json(a.out, res)
+    print(json.dumps(res, indent=2))
+
+
+if __name__ == '__main__': main()
