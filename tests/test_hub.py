@@ -54,8 +54,9 @@ def test_push_pull_local_end_to_end(cli, tmp_path, gguf_folder, dataset_folder):
     assert all(f["sha256"] in card for f in man["files"])
     assert json.loads((repo / ".specter-hub.json").read_text()) == {"private": True, "message": "DPO round 1"}
 
-    cli("push", dataset_folder, "me/prefs", "--type", "dataset", "--local-root", hub, check=True)
-    assert sorted(p.name for p in (hub / "datasets/me/prefs").iterdir()) == [".specter-hub.json", "dpo.jsonl", "manifest.json", "sft.jsonl"]
+    cli("push", dataset_folder, "me/prefs", "--type", "dataset", "--local-root", hub, "--card", check=True)
+    assert sorted(p.name for p in (hub / "datasets/me/prefs").iterdir()) == [".specter-hub.json", "README.md", "dpo.jsonl", "manifest.json", "sft.jsonl"]
+    assert "config_name: dpo" in (hub / "datasets/me/prefs/README.md").read_text()
 
     out = tmp_path / "phone"
     r = cli("pull", "me/agent-gguf", "--out", out, "--local-root", hub, "--json", check=True)
