@@ -30,7 +30,9 @@ def atomicguard_python() -> Path:
         if ok(): return py
         shutil.rmtree(d, ignore_errors=True)
         subprocess.run([PY312, "-m", "venv", d], check=True)
-        r = subprocess.run([py, "-m", "pip", "install", "-q", "--no-deps", f"atomicguard=={VERSION}", "rich"], capture_output=True, text=True)
+        for args in (["--no-deps", f"atomicguard=={VERSION}"], ["rich"]):
+            r = subprocess.run([py, "-m", "pip", "install", "-q", *args], capture_output=True, text=True)
+            if r.returncode != 0: break
         if r.returncode != 0 or not ok():
             raise RuntimeError(f"could not install atomicguard=={VERSION} into {d}:\n{r.stdout[-2000:]}\n{r.stderr[-2000:]}")
     return py
