@@ -42,7 +42,7 @@ def generate(out: Path, n: int, seed: int = 0) -> dict:
                 human = fails and last and c % 20 == 19
                 ok = (last and not fails) or human
                 content = (f"LIKE - reason {c}" if ok else f"attempt {j} of task {c}: maybe like it") + ' because' * 8
-                aid = f"{c:08x}-{j:04x}-4000-8000-{rng.getrandbits(48):012x}"
+                aid = f"{rng.getrandbits(32):08x}-{j:04x}-4000-8000-{c:012x}"   # random prefix: 256 object folders, as with UUIDs
                 g = GuardResult(ok, '' if ok else f"must start with 'LIKE - ' or 'PASS - ' (attempt {j + 1})", guard_name='format')
                 a = Artifact(aid, wf, content, prev, None, ap, f"2026-11-{1 + c % 28:02d}T{j % 24:02d}:00:00+00:00", j + 1,
                              Status.ACCEPTED if ok else Status.REJECTED, None if human else g,
