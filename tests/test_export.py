@@ -238,3 +238,25 @@ def test_bad_options(dag, tmp_path, capsys):
         rc, _, err = run(['--dag-path', dag, '--output', tmp_path/'o.jsonl', *args], capsys)
         assert rc == 1 and msg in err, (args, err)
     assert not (tmp_path/'o.jsonl').exists()
+
+
+def test_dpo_and_sft_exports_train_with_trl(dag, tmp_path, capsys, tiny_model_dir):
+    "The export is what TRL's trainers take: two real optimizer steps each, on a tiny llama with the embedded tokenizer."
+    from datasets import load_dataset
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from trl import DPOConfig, DPOTrainer, SFTConfig, SFTTrainer
+    assert run(['--dag-path', dag, '--format', 'dpo', '--output', tmp_path/'dpo.jsonl'], capsys)[0] == 0
+    assert run(['--dag-path', dag, '--format', 'sft', '--filter', 'all_successes', '--output', tmp_path/'sft.jsonl'], capsys)[0] == 0
+    tok = AutoTokenizer.from_pretrained(tiny_model_dir)
+    if tok.pad_token is None: tok.pad_token = tok.eos_token
+    common = dict(max_steps=2, per_device_train_batch_size=2, learning_rate=1e-3, bf16=False, gradient_checkpointing=False,
+                  report_to=[], save_strategy='no', logging_steps=1, use_cpu=True)
+    model = AutoModelForCausalLM.from_pretrained(tiny_model_dir)
+    dpo = DPOTrainer(model=model, args=DPOConfig(output_dir=str(tmp_path/'d'), max_length=128, **common),
+                     train_dataset=load_dataset('json', data_files=str(tmp_path/'dpo.jsonl'), split='train'), processing_class=tok)
+    out = dpo.train()
+    assert out.global_step == 2 and any('rewards/margins' in h for h in dpo.state.log_history)
+    sft = SFTTrainer(model=AutoModelForCausalLM.from_pretrained(tiny_model_dir), processing_class=tok,
+                     args=SFTConfig(output_dir=str(tmp_path/'s'), max_length=128, **common),
+                     train_dataset=load_dataset('json', data_files=str(tmp_path/'sft.jsonl'), split='train'))
+    assert sft.train().global_step == 2
