@@ -67,7 +67,13 @@ def test_cycle_cost_for_the_loop(tmp_path):
     json.dumps(cc, allow_nan=False)
     tokens_only = {**AFTER, 'timings': {k: v for k,v in AFTER['timings'].items() if k != 'tasks_per_s'}}
     cc2 = cycle_cost(BEFORE, tokens_only, 921.0, Settings())
-    assert cc2['assumptions']['tasks_per_s']['after'] == pytest.approx(60.0*200/3200)   # 16 generated tokens a task at 60/s
+    assert cc2['assumptions']['tasks_per_s']['after'] == pytest.approx(60.0*200/23200)  # 116 tokens a task at 60 tokens/s
+    # stage 4's own shape: model record, rmax and the measured guarded retries
+    stage4 = {**AFTER, 'model': {'spec': 'tuned.gguf', 'kind': 'llama.cpp'}, 'rmax': 3,
+              'retries': {'mean_attempts': 1.2, 'passed_within_rmax': 0.97, 'human_fallbacks': 0}}
+    cc3 = cycle_cost(BEFORE, stage4, 921.0, Settings())
+    assert cc3['escalation_measured'] == {'before': False, 'after': True}
+    assert cc3['escalation_rate']['after'] == pytest.approx(0.03)
     same = cycle_cost(BEFORE, BEFORE, {'seconds': 10}, Settings())
     assert same['monthly_saving_usd'] == 0 and same['break_even_months'] is None
 
