@@ -64,6 +64,6 @@ def test_other_settings_in_same_folder_is_refused(loop_run, tiny_model_dir, tiny
 
 def test_bad_task_file_names_the_line(tmp_path, tiny_model_dir):
     bad = tmp_path / "bad.jsonl"
-    bad.write_text('{"id": "a", "split": "train", "messages": [{"role": "user", "content": "hi"}], "guards": []}\n{"id": "b"\n')
+    bad.write_text('{"id": "a", "split": "train", "messages": [{"role": "user", "content": "hi"}], "guards": [{"kind": "max_chars", "limit": 5}]}\n{"id": "b"\n')
     r = run_cli("loop", "--tasks", bad, "--base", tiny_model_dir, "--out", tmp_path / "o", *SET)
     assert r.returncode == 1 and "bad.jsonl:2" in r.stderr and "Traceback" not in r.stderr
