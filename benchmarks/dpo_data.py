@@ -2,7 +2,7 @@
 
 Tasks come from the bundled suite (`specter_lab.suite.load_tasks('deal_screening')`: 512 train, 320 test
 profiles, balanced labels, test templates unseen in train). Pairs are what the loop's refinement policy yields: prompt = the task's messages,
-chosen = the reference answer, rejected = the base model's own sampled answer (llama.cpp, temperature 0.8),
+chosen = the reference answer, rejected = the base model's own sampled answer (temperature 0.8),
 or the wrong label when the sample happened to pass.
 
     python benchmarks/dpo_data.py OUT_DIR [--pairs 256]
@@ -43,32 +43,35 @@ def sample(messages_list, temperature=0.8, max_tokens=48, seed=0, batch=32) -> l
     return [o.strip() for o in outs]
 
 
-def make_pairs(tasks, n_pairs=256, seed=0, temperature=0.8, max_tokens=48) -> list[dict]:
-    "One pair per train task: chosen = reference, rejected = the base model's sampled answer."
+def make_pairs(tasks, n_pairs=256, seed=0, rejected="sampled", temperature=0.8, max_tokens=48) -> list[dict]:
+    """One pair per train task: chosen = the reference; rejected = the base model's sampled answer ('sampled'),
+    or the reference with the other label ('label'; also used when a sample happens to pass)."""
     rng = random.Random(seed)
     train = [t for t in tasks if t["split"] == "train"]
     rng.shuffle(train)
     train = train[:n_pairs]
+    samples = sample([t["messages"] for t in train], temperature, max_tokens, seed) if rejected == "sampled" else [""] * len(train)
     pairs = []
-    for t, rej in zip(train, sample([t["messages"] for t in train], temperature, max_tokens, seed)):
-        if passes(t, rej) or not rej:
-            wrong = "PASS" if t["reference"].startswith("LIKE") else "LIKE"
-            rej = wrong + t["reference"][4:]
+    for t, rej in zip(train, samples):
+        if not rej or passes(t, rej):
+            lab = t["reference"].split(" - ")[0]
+            rej = ("PASS" if lab == "LIKE" else "LIKE") + t["reference"][len(lab):]
         pairs.append({"prompt": t["messages"], "chosen": [{"role": "assistant", "content": t["reference"]}],
                       "rejected": [{"role": "assistant", "content": rej}], "task_id": t["id"]})
     return pairs
 
 
-def build(out_dir, n_pairs=256, seed=0):
+def build(out_dir, n_pairs=256, seed=0, rejected="sampled"):
     out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
     if not (out / "tasks.jsonl").is_file(): write_jsonl(out / "tasks.jsonl", load_suite())
     tasks = [o for _, o in read_jsonl(out / "tasks.jsonl")]
-    if not (out / "pairs.jsonl").is_file(): write_jsonl(out / "pairs.jsonl", make_pairs(tasks, n_pairs, seed))
+    if not (out / "pairs.jsonl").is_file(): write_jsonl(out / "pairs.jsonl", make_pairs(tasks, n_pairs, seed, rejected))
     return out / "tasks.jsonl", out / "pairs.jsonl"
 
 
 if __name__ == "__main__":
     p = argparse.ArgumentParser()
     p.add_argument("out"); p.add_argument("--pairs", type=int, default=256); p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--rejected", choices=["sampled", "label"], default="sampled")
     a = p.parse_args()
-    print(*build(a.out, a.pairs, a.seed))
+    print(*build(a.out, a.pairs, a.seed, a.rejected))

@@ -25,12 +25,12 @@ RESULTS = HERE / "results" / "dpo_recipe.json"
 WORK = Path(os.environ.get("DPO_WORK", "/tmp/dpo_work"))
 
 
-def base_epsilon(tasks, max_tokens):
+def base_epsilon(tasks, max_tokens, limit):
     "Greedy ε of the untuned embedded model on the test split (cached in the work folder)."
-    f = WORK / f"base_epsilon_{max_tokens}.json"
+    f = WORK / f"base_epsilon_{max_tokens}_{limit}.json"
     if f.is_file(): return json.loads(f.read_text())
     m, tok = load_model("embedded", device="cpu")
-    e = suite_epsilon(m, tok, tasks, "test", max_tokens)
+    e = suite_epsilon(m, tok, tasks, "test", max_tokens, limit=limit)
     write_json(f, e)
     return e
 
@@ -42,17 +42,17 @@ def mcnemar(before, after):
     return b, c, (binomtest(b, b + c, 0.5).pvalue if b + c else 1.0)
 
 
-def run(name, overrides, pairs_file=None, max_tokens=12):
+def run(name, overrides, pairs_file=None, max_tokens=12, limit=0):
     tasks = load_tasks("deal_screening")
-    _, pairs = dpo_data.build(WORK, 256)
+    _, pairs = dpo_data.build(WORK, 256, rejected=os.environ.get("DPO_REJECTED", "label"))
     pairs_file = pairs_file or pairs
-    s = load_settings(overrides={"eval.max_tokens": max_tokens, **overrides})
+    s = load_settings(overrides={"eval.max_tokens": max_tokens, "eval.limit": limit, **overrides})
     out = WORK / "runs" / name
     import shutil; shutil.rmtree(out, ignore_errors=True)
     t0 = time.time()
     r = train(pairs_file, "embedded", out, settings=s, tasks=tasks, progress=False)
     after = json.loads((out / "epsilon.json").read_text())
-    before = base_epsilon(tasks, max_tokens)
+    before = base_epsilon(tasks, max_tokens, limit)
     gained, lost, p = mcnemar(before["passed"], after["passed"])
     res = {"name": name, "overrides": overrides, "recipe": r["recipe"], "pairs": r["data"]["train"],
            "max_length": r["data"]["max_length"], "steps": r["steps"], "train_seconds": r["train_seconds"], "train_cpu_seconds": r["train_cpu_seconds"],
@@ -61,7 +61,7 @@ def run(name, overrides, pairs_file=None, max_tokens=12):
            "epsilon_before": before["epsilon"], "epsilon_after": after["epsilon"],
            "delta_epsilon": after["epsilon"] - before["epsilon"], "mcnemar": {"gained": gained, "lost": lost, "p": p},
            "best_constant": after["best_constant"], "labels_used": after["labels_used"],
-           "examples": after["answers"][:4], "load_average": os.getloadavg()}
+           "eval_limit": limit, "pairs_source": str(pairs_file), "examples": after["answers"][:4], "load_average": os.getloadavg()}
     allr = json.loads(RESULTS.read_text()) if RESULTS.is_file() else {}
     allr[name] = res
     write_json(RESULTS, allr)
@@ -73,5 +73,6 @@ if __name__ == "__main__":
     p = argparse.ArgumentParser()
     p.add_argument("name"); p.add_argument("--set", action="append", default=[])
     p.add_argument("--pairs-file"); p.add_argument("--max-tokens", type=int, default=12)
+    p.add_argument("--limit", type=int, default=0, help="evaluate the first N test tasks (0 = all 320)")
     a = p.parse_args()
-    run(a.name, dict(kv.split("=", 1) for kv in a.set), a.pairs_file, a.max_tokens)
+    run(a.name, dict(kv.split("=", 1) for kv in a.set), a.pairs_file, a.max_tokens, a.limit)

@@ -58,11 +58,11 @@ class DPOSettings:
     batch_size: int = 8
     grad_accum: int = 1
     max_length: int = 0           # 0 = fitted to the data
-    max_pairs: int = 256          # 0 = all
+    max_pairs: int = 128          # 0 = all (round-robin over distinct prompts)
     lora_r: int = 16
     lora_alpha: int = 32
     lora_dropout: float = 0.0
-    lora_layers: str = "10-"      # which decoder layers get LoRA: 'all', 'A-B', 'A-' (A to last) or '-N' (last N)
+    lora_layers: str = "15-"      # which decoder layers get LoRA: 'all', 'A-B', 'A-' (A to last) or '-N' (last N); backward stops at the lowest
     lora_modules: str = "all-linear"
     save_steps: int = 16          # checkpoint every N steps (resume)
     seed: int = 0

@@ -91,10 +91,10 @@ def test_identical_and_too_long_are_counted(cli, tiny_model_dir, tmp_path):
     rows = [pair(i) for i in range(16)] + [{**pair(99), "rejected": pair(99)["chosen"]}]
     write_jsonl(tmp_path / "pairs.jsonl", rows)
     r = cli("train", "--data", tmp_path / "pairs.jsonl", "--base", tiny_model_dir, "--output", tmp_path / "o",
-            "--max-steps", "1", "--set", "dpo.max_length=60", *FAST)
+            "--max-steps", "1", "--set", "dpo.max_length=52", *FAST)
     assert r.returncode == 0, r.stderr
     s = json.loads((tmp_path / "o" / "summary.json").read_text())["data"]
-    assert s["dropped"] == {"identical": 1} and s["max_length"] == 60 and s["too_long"] > 0
+    assert s["dropped"] == {"identical": 1} and s["max_length"] == 52 and s["too_long"] > 0
     assert "1 identical" in r.stdout and f"truncated {s['too_long']}" in r.stdout
 
 
