@@ -1,0 +1,111 @@
+"""Stage 4 end to end: `specter-lab eval` / `compare` on the embedded GGUF, through llama-cpp-python's server,
+the DAG it writes read back by stage 1, reproducibility, and bad input."""
+import json, socket, subprocess, sys, time, urllib.request
+from pathlib import Path
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _report(path):
+    from specter_lab.evaluate import read_report
+    return read_report(path)
+
+
+@pytest.fixture(scope="module")
+def eval_run(tmp_path_factory, cli):
+    "One real evaluation through the CLI: 8 test tasks, one retry, the DAG written."
+    d = tmp_path_factory.mktemp("eval")
+    r = cli("eval", "--model", "embedded", "--tasks", "deal_screening", "--limit", 8, "--rmax", 1,
+            "--dag-out", d / "dag", "--output", d / "report.json", check=True)
+    return d, r
+
+
+def test_eval_cli_writes_report_and_dag(eval_run, cli):
+    d, r = eval_run
+    assert "ε =" in r.stdout and "tasks/s" in r.stdout
+    rep = _report(d / "report.json")
+    assert rep["n"] == 8 and rep["model"]["kind"] == "gguf" and len(rep["model"]["sha256"]) == 64
+    assert rep["split"] == "test" and rep["rmax"] == 1 and rep["baseline"]["label"] in ("LIKE", "PASS")
+    assert rep["timings"]["tasks_per_s"] > 0 and rep["timings"]["completion_tokens"] > 0
+    assert all(o["output"] == o["output"].strip() or o["output"] for o in rep["outcomes"])
+    # every attempt is in the DAG; a task that failed twice ends with its human reference
+    from specter_lab.artifact import ArtifactDAG
+    dag = ArtifactDAG(d / "dag", create=False)
+    n_att = sum(o["attempts"] for o in rep["outcomes"]) + sum(o["human_reference_stored"] for o in rep["outcomes"])
+    assert len(dag) == n_att
+    # stage 1 turns it into DPO pairs whose prompt is the task's own prompt
+    out = d / "dpo.jsonl"
+    cli("export", "--dag-path", d / "dag", "--format", "dpo", "--filter", "refinement", "--output", out, check=True)
+    from specter_lab.suite import load_tasks
+    prompts = {json.dumps(t.messages) for t in load_tasks("deal_screening", "test")[:8]}
+    pairs = [json.loads(l) for l in out.read_text().splitlines()]
+    assert all(json.dumps(p["prompt"]) in prompts for p in pairs)
+
+
+def test_same_seed_same_report(eval_run, cli, tmp_path):
+    d, _ = eval_run
+    cli("eval", "--model", "embedded", "--tasks", "deal_screening", "--limit", 8, "--rmax", 1, "--dag-out", tmp_path / "dag",
+        "--output", tmp_path / "again.json", "--quiet", check=True)
+    a, b = _report(d / "report.json"), _report(tmp_path / "again.json")
+    assert a["outcomes_sha256"] == b["outcomes_sha256"] and a["epsilon"] == b["epsilon"]
+    r = cli("compare", d / "report.json", tmp_path / "again.json", "--output", tmp_path / "cmp.json", "--plot", tmp_path / "eps.png", check=True)
+    assert "Δε = +0.000" in r.stdout and (tmp_path / "eps.png").stat().st_size > 1000
+    assert json.loads((tmp_path / "cmp.json").read_text())["mcnemar_p"] == 1.0
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0)); return s.getsockname()[1]
+
+
+def test_eval_through_llama_cpp_server(embedded_gguf, cli, tmp_path):
+    port = _free_port()
+    log = open(tmp_path / "server.log", "w")
+    srv = subprocess.Popen([sys.executable, "-m", "llama_cpp.server", "--model", str(embedded_gguf), "--host", "127.0.0.1",
+                            "--port", str(port), "--n_ctx", "2048"], stdout=log, stderr=subprocess.STDOUT)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        for _ in range(120):
+            try:
+                urllib.request.urlopen(url + "/v1/models", timeout=1); break
+            except OSError:
+                if srv.poll() is not None: raise AssertionError((tmp_path / "server.log").read_text()[-2000:])
+                time.sleep(0.5)
+        cli("eval", "--model", url + "/v1", "--tasks", "deal_screening", "--limit", 4, "--rmax", 0,
+            "--output", tmp_path / "r.json", check=True)
+        rep = _report(tmp_path / "r.json")
+        assert rep["model"]["kind"] == "endpoint" and rep["n"] == 4
+        assert all(o["output"] for o in rep["outcomes"]) and rep["timings"]["completion_tokens"] > 0
+    finally:
+        srv.terminate(); srv.wait(30); log.close()
+
+
+@pytest.mark.parametrize("args,msg", [
+    (["--tasks", "missing.jsonl"], "missing.jsonl: task suite not found"),
+    (["--model", "./nope.gguf"], "nope.gguf: model file or folder not found"),
+    (["--trials", "0"], "trials must be >= 1"),
+    (["--rmax", "-1"], "rmax must be >= 0"),
+    (["--split", "dev"], "split must be 'train' or 'test'"),
+])
+def test_eval_bad_input(cli, tmp_path, args, msg):
+    r = cli("eval", "--tasks", "deal_screening", *args, "--output", tmp_path / "r.json")
+    assert r.returncode == 1 and msg in r.stderr, r.stderr
+    assert not (tmp_path / "r.json").exists()
+
+
+def test_eval_bad_suite_line(cli, tmp_path):
+    p = tmp_path / "suite.jsonl"
+    good = {"id": "a", "split": "test", "messages": [{"role": "user", "content": "hi"}], "guards": [{"kind": "max_chars", "limit": 5}]}
+    p.write_text(json.dumps(good) + "\n" + json.dumps({**good, "id": "b", "guards": [{"kind": "vibes"}]}) + "\n")
+    r = cli("eval", "--tasks", p, "--output", tmp_path / "r.json")
+    assert r.returncode == 1 and "suite.jsonl:2 [guards[0].kind]: unknown guard kind" in r.stderr, r.stderr
+
+
+def test_compare_bad_input(cli, tmp_path):
+    (tmp_path / "x.json").write_text('{"schema": "nope"}')
+    r = cli("compare", tmp_path / "x.json", tmp_path / "x.json")
+    assert r.returncode == 1 and "x.json" in r.stderr and "not a specter-lab eval report" in r.stderr
+    r = cli("compare", tmp_path / "missing.json", tmp_path / "x.json")
+    assert r.returncode == 1 and "report not found" in r.stderr
+    assert cli("eval", "--tasks", "deal_screening").returncode == 2   # --output is required
