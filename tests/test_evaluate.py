@@ -4,6 +4,7 @@ import json, socket, subprocess, sys, time, urllib.request
 from pathlib import Path
 import pytest
 
+from conftest import run_cli
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -13,11 +14,11 @@ def _report(path):
 
 
 @pytest.fixture(scope="module")
-def eval_run(tmp_path_factory, cli):
+def eval_run(tmp_path_factory):
     "One real evaluation through the CLI: 8 test tasks, one retry, the DAG written."
     d = tmp_path_factory.mktemp("eval")
-    r = cli("eval", "--model", "embedded", "--tasks", "deal_screening", "--limit", 8, "--rmax", 1,
-            "--dag-out", d / "dag", "--output", d / "report.json", check=True)
+    r = run_cli("eval", "--model", "embedded", "--tasks", "deal_screening", "--limit", 8, "--rmax", 1, "--max-tokens", 24,
+                "--dag-out", d / "dag", "--output", d / "report.json", check=True)
     return d, r
 
 
@@ -45,7 +46,7 @@ def test_eval_cli_writes_report_and_dag(eval_run, cli):
 
 def test_same_seed_same_report(eval_run, cli, tmp_path):
     d, _ = eval_run
-    cli("eval", "--model", "embedded", "--tasks", "deal_screening", "--limit", 8, "--rmax", 1, "--dag-out", tmp_path / "dag",
+    cli("eval", "--model", "embedded", "--tasks", "deal_screening", "--limit", 8, "--rmax", 1, "--max-tokens", 24, "--dag-out", tmp_path / "dag",
         "--output", tmp_path / "again.json", "--quiet", check=True)
     a, b = _report(d / "report.json"), _report(tmp_path / "again.json")
     assert a["outcomes_sha256"] == b["outcomes_sha256"] and a["epsilon"] == b["epsilon"]
@@ -72,8 +73,9 @@ def test_eval_through_llama_cpp_server(embedded_gguf, cli, tmp_path):
             except OSError:
                 if srv.poll() is not None: raise AssertionError((tmp_path / "server.log").read_text()[-2000:])
                 time.sleep(0.5)
-        cli("eval", "--model", url + "/v1", "--tasks", "deal_screening", "--limit", 4, "--rmax", 0,
-            "--output", tmp_path / "r.json", check=True)
+        # HF_HUB_OFFLINE blocks every request of huggingface_hub's client, even to 127.0.0.1: allow it for this run
+        cli("eval", "--model", url + "/v1", "--tasks", "deal_screening", "--limit", 4, "--rmax", 0, "--max-tokens", 16,
+            "--output", tmp_path / "r.json", env={"HF_HUB_OFFLINE": "0"}, check=True)
         rep = _report(tmp_path / "r.json")
         assert rep["model"]["kind"] == "endpoint" and rep["n"] == 4
         assert all(o["output"] for o in rep["outcomes"]) and rep["timings"]["completion_tokens"] > 0
