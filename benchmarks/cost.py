@@ -1,0 +1,82 @@
+"""Stage 5 benchmark: the local model's measured throughput in llama.cpp, and what it makes of the cost model.
+
+Run:  flock /tmp/specter-cpu.lock .venv/bin/python benchmarks/cost.py [--tasks 60]
+Writes benchmarks/results/cost.json.
+
+Measured here: tasks/s and tokens/s of the embedded GGUF (SmolLM2-135M-Instruct Q4_1) answering the
+deal-screening suite's prompts greedily (chat completion, max_tokens = [eval] max_tokens), one task at a
+time, on this machine. Everything else is computed from that and from stated inputs: the bundled price
+registry, seed 001's inputs, and the epsilons and training seconds that FACTS.md reports (not measured here).
+"""
+import argparse, json, os, platform, sys, time
+from pathlib import Path
+from specter_lab.config import load_settings
+from specter_lab.cost import (Scenario, cost_quality_curve, cpt, epsilon_value, jsonable, parse_mix, project, savings,
+                              seed001_check, seed001_numbers, break_even_months)
+from specter_lab.files import read_jsonl, write_json
+from specter_lab.model import embedded_gguf, load_llama
+from specter_lab.prices import call_usd, read_registry, train_usd
+from specter_lab.route import read_queries, route_log, seed001_tiers, tier_usd
+
+ROOT = Path(__file__).resolve().parents[1]
+FACTS = {'eps_untuned': 0.0, 'eps_after_dpo': 0.855, 'train_seconds_cpu': 921.0,
+         'source': 'FACTS.md: greedy epsilon 0.00 -> 0.855 on 200 balanced test profiles after 64 DPO steps (921 s) on 2 cores'}
+
+
+def measure(suite: Path, n: int, max_tokens: int) -> dict:
+    recs = [r for _, r in read_jsonl(suite)][:n]
+    llm = load_llama(embedded_gguf(), n_ctx=2048)
+    llm.create_chat_completion(messages=recs[0]['messages'], max_tokens=4, temperature=0.0)   # warm-up
+    pt = ct = 0
+    load_before = os.getloadavg()
+    t0 = time.perf_counter()
+    for r in recs:
+        out = llm.create_chat_completion(messages=r['messages'], max_tokens=max_tokens, temperature=0.0)
+        pt += out['usage']['prompt_tokens']; ct += out['usage']['completion_tokens']
+    secs = time.perf_counter() - t0
+    return {'load_avg_before': load_before, 'load_avg_after': os.getloadavg(),   # other work on the machine slows llama.cpp a lot
+            'tasks': len(recs), 'seconds': secs, 'tasks_per_s': len(recs)/secs, 'tokens_per_s': ct/secs,
+            'prompt_tokens': pt, 'completion_tokens': ct, 'max_tokens': max_tokens}
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--tasks', type=int, default=60)
+    ap.add_argument('--suite', default=str(ROOT/'specter_lab'/'data'/'deal_screening.jsonl'))
+    a = ap.parse_args(argv)
+    st = load_settings(ROOT/'settings.ini')
+    reg = read_registry(st.cost.registry)
+    timings = measure(Path(a.suite), a.tasks, st.eval.max_tokens)
+    local_call = call_usd(reg, st.cost.local_model, timings)
+    sc = Scenario(volume=st.cost.volume, mix=parse_mix(st.cost.mix), local=st.cost.local_model, api=st.cost.api_model,
+                  premium=st.cost.premium_model, retries=st.eval.rmax, tasks_per_s=timings['tasks_per_s'])
+    ev = epsilon_value(reg, sc, FACTS['eps_untuned'], FACTS['eps_after_dpo'])
+    cpu_cycle = train_usd(reg, 'cpu-2core', seconds=FACTS['train_seconds_cpu'])
+    gpu_cycle = train_usd(reg, 'a10g', gpu_hours=2)
+    per, routed = route_log(read_queries(a.suite), sc.tiers(), tier_usd(reg, sc.tiers(), timings))
+    curve = cost_quality_curve(FACTS['eps_after_dpo'], 1.0, local_call, call_usd(reg, sc.premium), st.eval.rmax)
+    res = {
+        'machine': {'cpus': os.cpu_count(), 'platform': platform.platform(), 'python': sys.version.split()[0]},
+        'measured_local_throughput': timings,
+        'local_usd_per_call': local_call,
+        'local_calls_per_month_at_full_load': timings['tasks_per_s']*3600*24*30,
+        'scenario': {'volume': sc.volume, 'mix': sc.mix, 'retries': sc.retries, 'models': [sc.local, sc.api, sc.premium]},
+        'monthly_after_dpo': savings(reg, Scenario(**{**sc.__dict__, 'eps_local': FACTS['eps_after_dpo']})),
+        'epsilon_in_money': ev,
+        'cycle_usd': {'cpu_2core_921s': cpu_cycle, 'a10g_2h_seed000': gpu_cycle},
+        'break_even_months': {'cpu_2core_921s': break_even_months(cpu_cycle, ev['monthly_saving_usd']),
+                              'a10g_2h_seed000': break_even_months(gpu_cycle, ev['monthly_saving_usd'])},
+        'cpt50_at_eps_after_dpo': {'random': cpt(curve, 'random'), 'guard_escalation': cpt(curve, 'escalation r=0')},
+        'suite_routed_by_complexity': per['category'].value_counts().to_dict(),
+        'seed001': {'numbers': seed001_numbers(reg), 'claims': seed001_check(reg).to_dict('records')},
+        'inputs': {'facts': FACTS, 'registry': 'specter_lab/data/prices.csv (bundled)'},
+    }
+    out = ROOT/'benchmarks'/'results'/'cost.json'
+    write_json(out, jsonable(res))
+    print(json.dumps(jsonable({k: res[k] for k in ('measured_local_throughput', 'local_usd_per_call', 'epsilon_in_money',
+                                                   'cycle_usd', 'break_even_months', 'cpt50_at_eps_after_dpo')}), indent=1))
+    print(f"wrote {out}")
+
+
+if __name__ == '__main__':
+    main()
