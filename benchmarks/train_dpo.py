@@ -3,8 +3,8 @@
     flock /tmp/specter-cpu.lock python benchmarks/train_dpo.py [--baseline-steps 8]
 
 Same data for both: 256 DPO pairs from the bundled deal-screening suite's train split (benchmarks/dpo_data.py:
-chosen = the reference, rejected = the base model's own sampled answer). Held-out preference accuracy is measured on
-pairs from the suite's *test* split (phrasings never seen in training): chosen = the reference, rejected = the same
+chosen = the reference, rejected = the other label, or the base model's sampled answer with DPO_REJECTED=sampled);
+our default takes its `max_pairs` of them. Held-out preference accuracy is measured on 96 pairs from the suite's *test* split (phrasings never seen in training): chosen = the reference, rejected = the same
 answer with the other label, so it measures whether the model prefers the right label, not just the answer's form.
 
 Baseline = `DPOTrainer(model, args=DPOConfig(output_dir, use_cpu, bf16=False), peft_config=LoraConfig(
@@ -29,7 +29,7 @@ def heldout_pairs(path):
     from specter_lab.suite import load_tasks
     from specter_lab.files import write_jsonl
     rows = []
-    for t in load_tasks("deal_screening", "test"):
+    for t in load_tasks("deal_screening", "test")[:96]:
         other = "PASS" if t.label == "LIKE" else "LIKE"
         rows.append({"prompt": t.messages, "chosen": [{"role": "assistant", "content": t.reference}],
                      "rejected": [{"role": "assistant", "content": other + t.reference[len(t.label):]}]})
@@ -43,7 +43,7 @@ def dataset_dir():
     from specter_lab.train import load_records
     d = WORK / "bench_dd"
     if (d / "dataset_dict.json").is_file(): return d
-    _, pairs = dpo_data.build(WORK, 256)
+    _, pairs = dpo_data.build(WORK, 256, rejected=os.environ.get("DPO_REJECTED", "label"))
     train = load_records(pairs, test_fraction=0)[0]["train"]
     test = load_records(heldout_pairs(WORK / "heldout.jsonl"), test_fraction=0)[0]["train"]
     datasets.DatasetDict({"train": train, "test": test}).save_to_disk(str(d))
