@@ -409,21 +409,14 @@ def perplexity(gguf_path, text:str|None=None, n_ctx:int=256) -> dict:
 
 # %% ../nbs/40_gguf.ipynb #f91dc1c8
 def suite_epsilon(gguf_path, suite:str='deal_screening', split:str='test', limit:int=50, max_tokens:int=48) -> dict:
-    "ε of the GGUF on the first `limit` tasks of `split` of `suite` (greedy, llama.cpp, guards), when the suite chapter is installed."
-    try:
-        from specter_lab.suite import load_tasks
-        from specter_lab.guard import check
-    except ImportError as e: return dict(skipped=f"task suites not available ({e.name})")
-    from specter_lab.model import load_llama
-    tasks = load_tasks(suite, split)[:limit]
-    if not tasks: return dict(skipped=f"suite {suite} has no '{split}' tasks")
-    llm = load_llama(gguf_path, n_ctx=1024)
-    passed = 0
-    for t in tasks:
-        out = llm.create_chat_completion(messages=t.messages, temperature=0.0, max_tokens=max_tokens, seed=0)
-        passed += check(t.guards, out['choices'][0]['message']['content'] or '').passed
-    del llm
-    return dict(suite=suite, split=split, tasks=len(tasks), passed=passed, epsilon=passed / len(tasks))
+    "ε of the GGUF on the first `limit` tasks of `split` of `suite`: stage 4's greedy first-attempt evaluation."
+    from specter_lab.config import Settings
+    from specter_lab.evaluate import evaluate
+    s = Settings()
+    s.eval.max_tokens = max_tokens
+    r = evaluate(str(gguf_path), suite, split=split, settings=s, rmax=0, limit=limit)
+    return dict(suite=suite, split=split, tasks=r['n'], passed=r['epsilon']['passes'], epsilon=r['epsilon']['hat'],
+                ci95=r['epsilon']['ci95'])
 
 # %% ../nbs/40_gguf.ipynb #1c3f586d
 def _float_type(name:str) -> str:
