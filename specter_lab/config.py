@@ -44,7 +44,7 @@ class DataSettings:
     since: str = ""               # ISO date for recent ('' = no cutoff)
     test_fraction: float = 0.1    # held-out share of specifications in the DatasetDict
     prompt_template: str = ""     # prompts.json:key for the SFT system message ('' = the task's own)
-    collect_tasks: int = 256      # train tasks the loop runs through the guarded loop (0 = all)
+    collect_tasks: int = 128      # train tasks the loop runs through the guarded loop (0 = all)
     seed: int = 0
 
 @dataclass
