@@ -86,7 +86,7 @@ def test_docs_have_a_page_per_notebook_with_every_exported_symbol():
         page = docs / f"{nb.stem}.html"
         assert page.is_file(), f"no page for {nb.name}"
         cells = json.loads(nb.read_text())["cells"]
-        m = re.search(r"#\|\s*default_exp\s+(\S+)", "".join("".join(c["source"]) for c in cells if c["cell_type"] == "code"))
+        m = re.search(r"#\|\s*default_exp\s+([\w.]+)", "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code"))
         if not m: continue
         mod = ROOT / "specter_lab" / (m.group(1).replace(".", "/") + ".py")
         names = [n.name for n in ast.parse(mod.read_text()).body
