@@ -56,7 +56,7 @@ def common_prefix(seqs:list) -> int:
 
 # %% ../nbs/22_generate.ipynb #2d5db440
 class LlamaGenerator(Generator):
-    "A GGUF in llama.cpp: the shared prompt prefix is evaluated once and `n_parallel` sequences decode in one batch."
+    "A GGUF in llama.cpp: shared prompt prefixes are evaluated once and `n_parallel` sequences decode in one batch."
     kind = 'gguf'
     def __init__(self, path=None, n_ctx:int=2048, n_threads:int=0, n_parallel:int=8, n_batch:int=512, llm=None, **kw):
         super().__init__(**kw)
@@ -77,6 +77,7 @@ class LlamaGenerator(Generator):
         self.mem = lc.llama_get_memory(self.ctx.ctx)
         self.batch = _internals.LlamaBatch(n_tokens=n_batch, embd=0, n_seq_max=1, verbose=False)
         self.prefix = []    # the tokens sequence 0 holds in the KV cache
+        self.decoded = 0    # tokens evaluated by llama.cpp so far
 
     def prompt_tokens(self, messages) -> list[int]:
         "The chat rendered with the GGUF's template and tokenized, as `create_chat_completion` does it."
@@ -93,7 +94,7 @@ def _decode(self:LlamaGenerator, items):
     for i,(t,p,s,l) in enumerate(items):
         b.token[i],b.pos[i],b.n_seq_id[i],b.logits[i] = t,p,1,l
         b.seq_id[i][0] = s
-    b.n_tokens = len(items)
+    b.n_tokens = len(items); self.decoded += len(items)
     rc = self.lc.llama_decode(self.ctx.ctx, b)
     if rc != 0: raise RuntimeError(f"llama_decode returned {rc} ({len(items)} tokens)")
 
@@ -119,7 +120,7 @@ def _sampler(self:LlamaGenerator, temperature:float, seed:int):
 # %% ../nbs/22_generate.ipynb #79c77f05
 @patch
 def generate(self:LlamaGenerator, batch, temperature=None, seed=None, max_tokens=None) -> list[Generation]:
-    "One `Generation` per chat of `batch`: shared prefix once, `n_parallel` sequences per llama.cpp batch."
+    "One `Generation` per chat of `batch`: shared prefixes once, `n_parallel` sequences per llama.cpp batch."
     lc = self.lc
     temperature,seed,max_tokens = self._knobs(temperature, seed, max_tokens)
     prompts = [self.prompt_tokens(m) for m in batch]
@@ -129,22 +130,50 @@ def generate(self:LlamaGenerator, batch, temperature=None, seed=None, max_tokens
         if len(p) + max_tokens > self.n_cells:
             raise SpecterError(f"chat {i}: {len(p)} prompt tokens + max_tokens {max_tokens} exceed n_ctx {self.n_cells}", field='eval.n_ctx')
     self._set_prefix(prompts[0][:P])
-    queue,free,active,out,used = deque(range(len(prompts))),list(range(self.n_parallel, 0, -1)),{},[None]*len(prompts),P
-    try: self._schedule(prompts, P, queue, free, active, out, used, temperature, seed, max_tokens)
+    order = sorted(range(len(prompts)), key=prompts.__getitem__)   # neighbours share the longest prefixes
+    active,kept,out = {},{},[None]*len(prompts)
+    try: self._schedule(prompts, P, deque(order), active, kept, out, temperature, seed, max_tokens)
     finally:
-        for s,st in active.items(): lc.llama_memory_seq_rm(self.mem, s, -1, -1); lc.llama_sampler_free(st['smp'])
+        for st in active.values(): lc.llama_sampler_free(st['smp'])
+        for s in [*active, *kept]: lc.llama_memory_seq_rm(self.mem, s, -1, -1)
     return out
 
 @patch
-def _schedule(self:LlamaGenerator, prompts, P, queue, free, active, out, used, temperature, seed, max_tokens):
+def _shared(self:LlamaGenerator, pr, prompts, cached:dict, P) -> tuple[int,int]:
+    "Of `cached` ({sequence: (chat, tokens in the cache)}) the one holding the longest prefix of `pr`, and its length (0, P: the common prefix)."
+    src,k = 0,P
+    for s,(j,n) in cached.items():
+        done = prompts[j][:min(n, len(pr) - 1)]   # leave one prompt token to feed: its logits start the answer
+        if len(done) > k and done[k] == pr[k]:
+            if (m := common_prefix([done, pr])) > k: src,k = s,m
+    return src,k
+
+@patch
+def _admit(self:LlamaGenerator, prompts, P, queue, free, active, kept, used, temperature, seed, max_tokens) -> int:
+    "Start waiting chats on free sequences while the cache has room; returns the cells now reserved."
     lc = self.lc
+    while queue and free:
+        pr = prompts[queue[0]]; need = len(pr) - P + max_tokens
+        if used + sum(len(prompts[j]) - P for j in kept.values()) + need > self.n_cells:
+            if not kept: break
+            for s in kept: lc.llama_memory_seq_rm(self.mem, s, -1, -1)   # make room: forget finished prompts
+            kept.clear(); continue
+        i = queue.popleft()
+        src,k = self._shared(pr, prompts, {s: (st['i'], st['pos']) for s,st in active.items()} | {s: (j, len(prompts[j])) for s,j in kept.items()}, P)
+        s = src if src in kept else free[-1]
+        free.remove(s)
+        if s in kept: lc.llama_memory_seq_rm(self.mem, s, k if s == src else 0, -1); del kept[s]
+        if s != src: lc.llama_memory_seq_cp(self.mem, src, s, 0, k)
+        smp = self._sampler(temperature, (zlib.crc32(repr(pr).encode()) ^ seed) & 0xffffffff)
+        active[s] = dict(i=i, pending=pr[k:], pos=k, out=[], smp=smp, need=need); used += need
+    return used
+
+@patch
+def _schedule(self:LlamaGenerator, prompts, P, queue, active, kept, out, temperature, seed, max_tokens):
+    lc = self.lc
+    free,used = list(range(self.n_parallel, 0, -1)),P
     while queue or active:
-        while queue and free and used + len(prompts[queue[0]]) - P + max_tokens <= self.n_cells:
-            i = queue.popleft(); s = free.pop(); pr = prompts[i]
-            lc.llama_memory_seq_cp(self.mem, 0, s, 0, P)
-            need = len(pr) - P + max_tokens; used += need
-            smp = self._sampler(temperature, (zlib.crc32(repr(pr).encode()) ^ seed) & 0xffffffff)
-            active[s] = dict(i=i, pending=pr[P:], pos=P, out=[], smp=smp, need=need)
+        used = self._admit(prompts, P, queue, free, active, kept, used, temperature, seed, max_tokens)
         items,ready,room = [],[],self.n_batch
         for s,st in active.items():
             if not room: break
@@ -163,9 +192,10 @@ def _schedule(self:LlamaGenerator, prompts, P, queue, free, active, out, used, t
                 pr = prompts[st['i']]
                 text = self.llm.detokenize(st['out'], prev_tokens=pr).decode('utf-8', errors='ignore')
                 out[st['i']] = Generation(text, len(pr), len(st['out']), 'stop' if eog else 'length')
-                lc.llama_memory_seq_rm(self.mem, s, -1, -1); lc.llama_sampler_free(st['smp'])
-                used -= st['need']; del active[s]; free.append(s)
+                lc.llama_memory_seq_rm(self.mem, s, len(pr), -1); lc.llama_sampler_free(st['smp'])   # keep the prompt for the next chat
+                used -= st['need']; del active[s]; free.append(s); kept[s] = st['i']
             else: st['pending'] = [t]
+
 
 # %% ../nbs/22_generate.ipynb #4e337e8f
 class HFGenerator(Generator):

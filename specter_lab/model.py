@@ -132,8 +132,8 @@ def tiny_llama(out_dir=None, layers:int=2, hidden:int=64, heads:int=4, kv_heads:
     return model, tok
 
 # %% ../nbs/02_model.ipynb #8c4e4ab7
-def load_llama(gguf_path=None, n_ctx:int=2048, n_threads:int=0, seed:int=0, n_batch:int=512, **kw):
-    "A `llama_cpp.Llama` for `gguf_path` (default: the embedded model), quiet, on all cores."
+def load_llama(gguf_path=None, n_ctx:int=2048, n_threads:int=0, seed:int=0, n_batch:int=512, flash_attn:bool=True, **kw):
+    "A `llama_cpp.Llama` for `gguf_path` (default: the embedded model), quiet, on all cores, with flash attention."
     from llama_cpp import Llama
     return Llama(model_path=str(gguf_path or embedded_gguf()), n_ctx=n_ctx, n_threads=n_threads or os.cpu_count(),
-                 n_batch=n_batch, seed=seed, verbose=False, **kw)
+                 n_batch=n_batch, seed=seed, flash_attn=flash_attn, verbose=False, **kw)

@@ -8,6 +8,7 @@ Docs: https://specter-lab.github.io/specter_lab/train.html.md"""
 from __future__ import annotations
 import argparse, hashlib, json, math, os, re, shutil, sys, tempfile, time
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 from .config import SpecterError, Settings, DPOSettings, load_settings, pick_device, pick_dtype
@@ -16,8 +17,8 @@ from .model import resolve_model, hf_dir, load_model
 
 # %% auto #0
 __all__ = ['COLUMNS', 'METRICS', 'check_record', 'split_by_prompt', 'load_records', 'select_pairs', 'token_lengths',
-           'fit_max_length', 'layer_indices', 'lora_config', 'trainer_args', 'generate_answers', 'best_constant',
-           'suite_epsilon', 'write_metrics', 'train', 'cli_train']
+           'fit_max_length', 'layer_indices', 'lora_config', 'trainer_args', 'completion_scoring', 'generate_answers',
+           'best_constant', 'suite_epsilon', 'write_metrics', 'train', 'cli_train']
 
 # %% ../nbs/30_train.ipynb #0a3be692
 COLUMNS = {'dpo': ('prompt', 'chosen', 'rejected'), 'sft': ('messages',)}
@@ -166,6 +167,17 @@ def trainer_args(s:DPOSettings, out_dir, device:str='cpu', max_length:int|None=N
     if s.sft_weight > 0: loss = dict(loss_type=['sigmoid', 'sft'], loss_weights=[1.0, s.sft_weight])
     else: loss = dict(loss_type=['sigmoid'])
     return DPOConfig(**common, beta=s.beta, precompute_ref_log_probs=True, **loss)
+
+# %% ../nbs/30_train.ipynb #a9bb7390
+@contextmanager
+def completion_scoring(device:str='cpu'):
+    "While active, TRL's fused LM head scores only completion tokens on the CPU, as it does on CUDA/XPU."
+    import trl.trainer.utils as tu
+    if device != 'cpu' or not hasattr(tu, '_use_triton'): yield; return
+    keep = tu._use_triton
+    tu._use_triton = lambda d: d.type == 'cpu' or keep(d)
+    try: yield
+    finally: tu._use_triton = keep
 
 # %% ../nbs/30_train.ipynb #74786819
 def generate_answers(model, tok, prompts:list, max_new_tokens:int=48, batch_size:int=32) -> list[str]:
@@ -324,21 +336,25 @@ def train(data, base:str|None=None, output='runs/train', method:str|None=None, s
     if method == 'sft': from trl import SFTTrainer as Trainer
     else: from trl import DPOTrainer as Trainer
     transformers.set_seed(d.seed)
-    trainer = Trainer(model=model, args=args, train_dataset=train_ds, eval_dataset=test_ds, processing_class=tok,
-                      peft_config=lora_config(d, model.config.num_hidden_layers))
-    trainer.remove_callback(ProgressCallback)
-    if progress: trainer.add_callback(_progress_callback())
     last = get_last_checkpoint(str(out/'checkpoints')) if (out/'checkpoints').is_dir() else None
+    # timed from here: the Trainer tokenises the pairs and computes their reference log-probs when it is built
+    # (the held-out pairs are prepared by `evaluate`, after training, and not counted)
     t0, c0 = time.time(), time.process_time()
-    result = trainer.train(resume_from_checkpoint=last)
-    train_s, train_cpu = time.time() - t0, time.process_time() - c0
-    ev = {k.removeprefix('eval_'): v for k,v in trainer.evaluate().items()} if test_ds is not None else {}
+    with completion_scoring(device):
+        trainer = Trainer(model=model, args=args, train_dataset=train_ds, processing_class=tok,
+                          peft_config=lora_config(d, model.config.num_hidden_layers))
+        ref_s = time.time() - t0
+        trainer.remove_callback(ProgressCallback)
+        if progress: trainer.add_callback(_progress_callback())
+        result = trainer.train(resume_from_checkpoint=last)
+        train_s, train_cpu = time.time() - t0, time.process_time() - c0
+        ev = {k.removeprefix('eval_'): v for k,v in trainer.evaluate(test_ds).items()} if test_ds is not None else {}
     summary = {'method': method, 'base': str(base or s.model.base), 'device': device, 'dtype': str(pick_dtype(device)).removeprefix('torch.'),
                'data': {'source': str(data), 'train': train_ds.num_rows, 'available': dd['train'].num_rows,
                         'test': test_ds.num_rows if test_ds is not None else 0, 'dropped': dict(dropped), 'max_length': ml, **cut},
                'recipe': asdict(d) | {'method': method},
                'resumed_from': last and Path(last).name, 'steps': trainer.state.global_step,
-               'train_seconds': round(train_s, 1), 'train_cpu_seconds': round(train_cpu, 1), 'pairs_per_second': round(_pairs_done(trainer, train_ds.num_rows, d.epochs, last) / train_s, 3),
+               'train_seconds': round(train_s, 1), 'setup_seconds': round(ref_s, 1), 'train_cpu_seconds': round(train_cpu, 1), 'pairs_per_second': round(_pairs_done(trainer, train_ds.num_rows, d.epochs, last) / train_s, 3),
                'final_loss': result.training_loss,
                'preference_accuracy': ev.get('rewards/accuracies'), 'eval': ev}
     if not trainer.accelerator.is_main_process: return summary
@@ -368,7 +384,8 @@ def _summary_text(r:dict) -> str:
              f"dropped {sum(d['dropped'].values())}" + (f" ({', '.join(f'{v} {k}' for k,v in d['dropped'].items())})" if d['dropped'] else ''),
              f"  recipe     LoRA r={rec['lora_r']} on layers {rec['lora_layers']} ({rec['lora_modules']}), lr {rec['learning_rate']}, "
              f"beta {rec['beta']}, sft_weight {rec['sft_weight']}, epochs {rec['epochs']}, batch {rec['batch_size']}x{rec['grad_accum']}",
-             f"  training   {r['steps']} steps in {r['train_seconds']} s ({r['pairs_per_second']} pairs/s)"
+             f"  training   {r['steps']} steps in {r['train_seconds']} s ({r['pairs_per_second']} pairs/s"
+             + (f"; {r['setup_seconds']} s of it tokenising and reference log-probs" if r.get('setup_seconds') is not None else '') + ")"
              + (f", resumed from {r['resumed_from']}" if r['resumed_from'] else '') + f"; final loss {r['final_loss']:.4f}"]
     if r.get('preference_accuracy') is not None:
         lines.append(f"  held-out   preference accuracy {r['preference_accuracy']:.3f} on {d['test']} pairs")
