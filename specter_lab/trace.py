@@ -25,10 +25,10 @@ __all__ = ['walk', 'Attempt', 'Trace', 'make_trace', 'find_dags', 'open_dags', '
 def walk(dag:ArtifactDAG, skipped:Counter|None=None, window:int=20_000, progress=None, ids=None) -> Iterator[tuple[Artifact, list[Artifact]]]:
     "Stream `(artifact, prior attempts oldest first)` over `dag` (or its `ids`) in index order, in memory bounded by `window` open chains."
     open_chains: dict[str, list[Artifact]] = {}
-    for aid in (dag.ids() if ids is None else ids):
+    for aid,raw in dag.read_ahead(dag.ids() if ids is None else ids):
         if progress is not None: progress.update()
         try:
-            a = dag.get(aid)
+            a = dag.get(aid, raw)
             prev = a.previous_attempt_id
             prior = [] if prev is None else open_chains.pop(prev, None)
             if prior is None: prior = dag.provenance(prev)
