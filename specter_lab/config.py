@@ -86,9 +86,9 @@ class EvalSettings:
     temperature: float = 0.0      # 0 = greedy (epsilon); the collection step samples
     collect_temperature: float = 0.8
     max_tokens: int = 48
-    n_ctx: int = 2048
+    n_ctx: int = 2048             # KV cells, shared by the sequences decoded together
     n_threads: int = 0            # 0 = all cores
-    n_parallel: int = 8           # sequences decoded in one llama.cpp batch
+    n_parallel: int = 16          # sequences decoded in one llama.cpp batch (benchmarks/eval_throughput.py)
     limit: int = 0                # evaluate only the first N tasks (0 = all)
     seed: int = 0
 

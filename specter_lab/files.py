@@ -6,14 +6,15 @@ Docs: https://specter-lab.github.io/specter_lab/files.html.md"""
 
 # %% ../nbs/01_files.ipynb #7f4de417
 from __future__ import annotations
-import contextlib, hashlib, json, os, tempfile
+import contextlib, hashlib, json, os, shutil, tempfile
 from collections import Counter
 from pathlib import Path
 from typing import Iterable, Iterator
 from .config import SpecterError
 
 # %% auto #0
-__all__ = ['atomic_path', 'write_text_atomic', 'write_json', 'write_jsonl', 'read_jsonl', 'require', 'sha256_file', 'file_record']
+__all__ = ['atomic_path', 'write_text_atomic', 'write_json', 'atomic_dir', 'write_jsonl', 'read_jsonl', 'require', 'sha256_file',
+           'file_record']
 
 # %% ../nbs/01_files.ipynb #e86ea99e
 @contextlib.contextmanager
@@ -42,6 +43,20 @@ def write_text_atomic(path, text:str) -> Path:
 def write_json(path, obj, indent=2) -> Path:
     "Write `obj` as JSON to `path` atomically."
     return write_text_atomic(path, json.dumps(obj, indent=indent, ensure_ascii=False, default=str) + '\n')
+
+# %% ../nbs/01_files.ipynb #a9374092
+@contextlib.contextmanager
+def atomic_dir(path):
+    "Yield an empty temporary folder beside `path`; on success it replaces `path` (and what it held), on error it is deleted."
+    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}."))
+    os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes 0700 folders
+    try:
+        yield tmp
+        if path.exists(): shutil.rmtree(path)
+        os.replace(tmp, path)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True); raise
 
 # %% ../nbs/01_files.ipynb #54122125
 def write_jsonl(path, records:Iterable[dict]) -> int:

@@ -10,7 +10,7 @@ import argparse, json, math, os, re, subprocess, sys, time
 from pathlib import Path
 import numpy as np
 from .config import SpecterError
-from .files import atomic_path, file_record, write_json
+from .files import atomic_dir, atomic_path, file_record, write_json
 
 # %% auto #0
 __all__ = ['ARCHS', 'OUTTYPES', 'VERIFY_PROMPTS', 'merge_adapter', 'hf_config', 'gguf_arch', 'permute_qk', 'safetensors_files',
@@ -22,7 +22,7 @@ __all__ = ['ARCHS', 'OUTTYPES', 'VERIFY_PROMPTS', 'merge_adapter', 'hf_config', 
 # %% ../nbs/40_gguf.ipynb #0bb2ef71
 def merge_adapter(adapter_dir, out_dir, base=None, dtype='float32') -> Path:
     "Merge the LoRA adapter in `adapter_dir` into its base model; save the merged HF folder to `out_dir`."
-    import shutil, tempfile, torch
+    import torch
     from peft import PeftConfig, PeftModel
     from transformers import AutoModelForCausalLM, AutoTokenizer
     adapter_dir,out_dir = Path(adapter_dir),Path(out_dir)
@@ -31,14 +31,7 @@ def merge_adapter(adapter_dir, out_dir, base=None, dtype='float32') -> Path:
     model = AutoModelForCausalLM.from_pretrained(base, dtype=getattr(torch, dtype))
     merged = PeftModel.from_pretrained(model, adapter_dir).merge_and_unload()
     tok = AutoTokenizer.from_pretrained(adapter_dir if (adapter_dir/'tokenizer_config.json').is_file() else base)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=out_dir.parent, prefix=f'.{out_dir.name}.'))
-    try:
-        merged.save_pretrained(tmp); tok.save_pretrained(tmp)
-        if out_dir.exists(): shutil.rmtree(out_dir)
-        os.replace(tmp, out_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True); raise
+    with atomic_dir(out_dir) as tmp: merged.save_pretrained(tmp); tok.save_pretrained(tmp)
     return out_dir
 
 # %% ../nbs/40_gguf.ipynb #eb069b06

@@ -6,10 +6,11 @@ Docs: https://specter-lab.github.io/specter_lab/model.html.md"""
 
 # %% ../nbs/02_model.ipynb #1dc3e914
 from __future__ import annotations
-import importlib.metadata, json, os, shutil, tempfile
+import importlib.metadata, json, os
 from dataclasses import dataclass
 from pathlib import Path
 from .config import SpecterError, cache_dir, pick_device, pick_dtype
+from .files import atomic_dir
 
 # %% auto #0
 __all__ = ['EMBEDDED_DIST', 'EMBEDDED_FILE', 'EMBEDDED_NAME', 'embedded_gguf', 'gguf_to_hf', 'embedded_hf_dir', 'ModelRef',
@@ -42,14 +43,7 @@ def gguf_to_hf(gguf_path, out_dir) -> Path:
     model.generation_config = q.generation_config
     if model.generation_config.eos_token_id is None: model.generation_config.eos_token_id = tok.eos_token_id
     del q
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=out_dir.parent, prefix=f'.{out_dir.name}.'))
-    try:
-        model.save_pretrained(tmp); tok.save_pretrained(tmp)
-        if out_dir.exists(): shutil.rmtree(out_dir)
-        os.replace(tmp, out_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True); raise
+    with atomic_dir(out_dir) as tmp: model.save_pretrained(tmp); tok.save_pretrained(tmp)
     return out_dir
 
 def _converted(d:Path) -> bool:

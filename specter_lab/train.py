@@ -6,13 +6,13 @@ Docs: https://specter-lab.github.io/specter_lab/train.html.md"""
 
 # %% ../nbs/30_train.ipynb #a6ed5ecb
 from __future__ import annotations
-import argparse, hashlib, json, math, os, re, shutil, sys, tempfile, time
+import argparse, hashlib, json, math, os, re, sys, time
 from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 from .config import SpecterError, Settings, DPOSettings, load_settings, pick_device, pick_dtype
-from .files import read_jsonl, write_json, write_jsonl, atomic_path
+from .files import read_jsonl, write_json, write_jsonl, atomic_dir, atomic_path
 from .model import resolve_model, hf_dir, load_model
 
 # %% auto #0
@@ -244,18 +244,6 @@ def _progress_callback():
             if self.bar: self.bar.close(); self.bar = None
     return Progress()
 
-def _save_dir(out:Path, write):
-    "Run `write(tmp_dir)`, then atomically replace `out` by it."
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f'.{out.name}.'))
-    try:
-        write(tmp)
-        if out.exists(): shutil.rmtree(out)
-        os.replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True); raise
-    return out
-
 def _drop_gguf_marker(model):
     """A GGUF dequantized into a transformers folder keeps `quantization_config: gguf` although its weights are plain
     float tensors (plain `nn.Linear`); the Trainer then refuses to train it, and a merged model would inherit the tag.
@@ -358,12 +346,12 @@ def train(data, base:str|None=None, output='runs/train', method:str|None=None, s
                'final_loss': result.training_loss,
                'preference_accuracy': ev.get('rewards/accuracies'), 'eval': ev}
     if not trainer.accelerator.is_main_process: return summary
-    adapter = _save_dir(out/'adapter', lambda p: trainer.model.save_pretrained(p))
+    adapter = out/'adapter'
+    with atomic_dir(adapter) as p: trainer.model.save_pretrained(p)
     merged_model = trainer.model.merge_and_unload()
     merged_model.generation_config.eos_token_id = merged_model.generation_config.eos_token_id or tok.eos_token_id
-    def save_merged(p):
-        merged_model.save_pretrained(p, safe_serialization=True); tok.save_pretrained(p)
-    merged = _save_dir(out/'merged', save_merged)
+    merged = out/'merged'
+    with atomic_dir(merged) as p: merged_model.save_pretrained(p, safe_serialization=True); tok.save_pretrained(p)
     csv, png = write_metrics(trainer.state.log_history, out)
     summary |= {'adapter': str(adapter), 'merged': str(merged), 'metrics_csv': str(csv), 'figure': str(png)}
     if tasks:
