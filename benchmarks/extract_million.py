@@ -7,6 +7,12 @@ Writes benchmarks/results/extract_million.json. The synthetic DAGs are written w
 guarded loop's writer) once and cached under --work (default /tmp/specter_bench); generation is not timed.
 Each export runs as its own `specter-lab export` process; peak RSS is its ru_maxrss (largest process of its tree),
 and the tree's summed RSS is sampled too (shared pages of forked workers counted once per process: an upper bound).
+
+Page cache: this machine's kernel (DAMON reclaim) evicts file pages left untouched for 30 s, so the 1M DAG (4 GB on
+disk, one 4 KB block per object) is read from disk on every run. On the 100k DAG ours runs first (cold), then
+AtomicGuard (its files read seconds earlier: warm), then ours again (warm): `speedup` compares the two warm runs.
+`floors` measures what any reader pays on the 1M DAG: the index load, a bare os.open/os.read/os.close loop over the
+object files (one thread, and 8 threads), and msgspec's decoding of them; it runs last, 45 s after the exports.
 """
 from __future__ import annotations
 import argparse, json, os, platform, resource, subprocess, sys, time
@@ -75,6 +81,31 @@ def run(cmd) -> dict:
     return {'s': s, 'cpu_s': ru.ru_utime + ru.ru_stime, 'rss_kb': ru.ru_maxrss, 'tree_rss_mb': tree_peak / 2**20, 'out': o}
 
 
+def floors(dag: Path) -> dict:
+    "The floors under an export of `dag`: index load, bare cold reads (1 thread on the first 200k objects, 8 on the rest), decoding."
+    import threading, msgspec
+    from specter_lab.artifact import _read_bytes
+    t0 = time.process_time(); d = ArtifactDAG(dag, create=False); index_cpu = time.process_time() - t0
+    paths = [d._object_file(a) for a in d.ids()]
+    def read_all(ps):
+        for p in ps: _read_bytes(p)
+    out = {'index_cpu_seconds': round(index_cpu, 2)}
+    for name,ps,nt in (('read_1_thread', paths[:200_000], 1), ('read_8_threads', paths[200_000:], 8)):
+        t0, c0 = time.perf_counter(), os.times()
+        ts = [threading.Thread(target=read_all, args=(ps[i::nt],)) for i in range(nt)]
+        for t in ts: t.start()
+        for t in ts: t.join()
+        s, c1 = time.perf_counter() - t0, os.times()
+        out[name] = {'files': len(ps), 'seconds': round(s, 2), 'us_per_file': round(s / len(ps) * 1e6, 1),
+                     'user_s': round(c1.user - c0.user, 2), 'sys_s': round(c1.system - c0.system, 2)}
+    raws = [_read_bytes(p) for p in paths[:100_000]]
+    dec = msgspec.json.Decoder().decode
+    t0 = time.process_time()
+    for r in raws: dec(r)
+    out['msgspec_decode_us_per_object'] = round((time.process_time() - t0) / len(raws) * 1e6, 2)
+    return out
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('--n', type=int, default=1_000_000)
@@ -82,6 +113,7 @@ def main(argv=None):
     p.add_argument('--work', default='/tmp/specter_bench')
     p.add_argument('--skip-atomicguard', action='store_true')
     p.add_argument('--skip-million', action='store_true', help="only the 100k comparison (keeps the million results already in --out)")
+    p.add_argument('--skip-floors', action='store_true', help="do not measure the read and decode floors on the 1M DAG")
     p.add_argument('--out', default=str(ROOT/'benchmarks'/'results'/'extract_million.json'))
     a = p.parse_args(argv)
     work = Path(a.work); work.mkdir(parents=True, exist_ok=True)
@@ -106,19 +138,27 @@ def main(argv=None):
         dag = work/'runs'/'bench'/'artifact_dags'/'dag-100k'
         prompts = {ap: {'role': 'You are a careful assistant.', 'constraints': SYSTEM, 'task': 'Task:\n{specification}'} for ap in APS}
         write_json(work/'prompts.json', prompts)
-        ours = run([*cli, '--dag-path', dag, '--format', 'sft', '--filter', 'refinement', '--prompt-template', work/'prompts.json',
-                    '--output', work/'100k.ours.jsonl'])
+        ours_cmd = [*cli, '--dag-path', dag, '--format', 'sft', '--filter', 'refinement', '--prompt-template', work/'prompts.json',
+                    '--output', work/'100k.ours.jsonl']
+        cold = run(ours_cmd)
         ag = run([atomicguard_python(), '-m', 'atomicguard.tools', 'export-training', '--runs-dir', work/'runs', '--ap-context',
                   work/'prompts.json', '--filter', 'refinement', '--output', work/'100k.ag.jsonl'])
+        ours = run(ours_cmd)
         same = sorted((work/'100k.ours.jsonl').read_text().splitlines()) == sorted((work/'100k.ag.jsonl').read_text().splitlines())
-        res['atomicguard_100k'] = {'artifacts': small['n'], 'ours_seconds': round(ours['s'], 2), 'ours_cpu_seconds': round(ours['cpu_s'], 2),
+        res['atomicguard_100k'] = {'artifacts': small['n'], 'ours_cold_seconds': round(cold['s'], 2),
+                                   'ours_seconds': round(ours['s'], 2), 'ours_cpu_seconds': round(ours['cpu_s'], 2),
                                    'ours_peak_rss_mb': round(ours['rss_kb'] / 1024, 1), 'atomicguard_seconds': round(ag['s'], 2),
                                    'atomicguard_cpu_seconds': round(ag['cpu_s'], 2), 'atomicguard_peak_rss_mb': round(ag['rss_kb'] / 1024, 1),
                                    'speedup': round(ag['s'] / ours['s'], 2), 'goal_speedup': 5, 'same_examples': same,
                                    'examples': len((work/'100k.ours.jsonl').read_text().splitlines())}
-        print(f"100k SFT refinement: ours {ours['s']:.1f} s ({ours['cpu_s']:.1f} s CPU), AtomicGuard export_training {ag['s']:.1f} s "
+        print(f"100k SFT refinement: ours {ours['s']:.1f} s ({ours['cpu_s']:.1f} s CPU; {cold['s']:.1f} s cold), AtomicGuard export_training {ag['s']:.1f} s "
               f"({ag['cpu_s']:.1f} s CPU) -> {ag['s'] / ours['s']:.1f}x; "
               f"same examples: {same}", flush=True)
+    if not a.skip_million and not a.skip_floors:   # last, in its own process (ru_maxrss survives fork/exec), on a cold cache
+        time.sleep(45)
+        code = f"import sys, json; sys.path.insert(0, {str(ROOT/'benchmarks')!r}); import extract_million as e; print(json.dumps(e.floors(e.Path({str(work/'dag-1m')!r}))))"
+        res['floors_1m'] = json.loads(subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, check=True).stdout)
+        print('1M floors:', json.dumps(res['floors_1m']), flush=True)
     write_json(a.out, res)
     print(json.dumps(res, indent=2))
 
