@@ -144,8 +144,7 @@ def _shared(self:LlamaGenerator, pr, prompts, cached:dict, P) -> tuple[int,int]:
     src,k = 0,P
     for s,(j,n) in cached.items():
         done = prompts[j][:min(n, len(pr) - 1)]   # leave one prompt token to feed: its logits start the answer
-        if len(done) > k and done[k] == pr[k]:
-            if (m := common_prefix([done, pr])) > k: src,k = s,m
+        if (m := common_prefix([done, pr])) > k: src,k = s,m
     return src,k
 
 @patch
@@ -195,7 +194,6 @@ def _schedule(self:LlamaGenerator, prompts, P, queue, active, kept, out, tempera
                 lc.llama_memory_seq_rm(self.mem, s, len(pr), -1); lc.llama_sampler_free(st['smp'])   # keep the prompt for the next chat
                 used -= st['need']; del active[s]; free.append(s); kept[s] = st['i']
             else: st['pending'] = [t]
-
 
 # %% ../nbs/22_generate.ipynb #4e337e8f
 class HFGenerator(Generator):

@@ -331,7 +331,7 @@ def train(data, base:str|None=None, output='runs/train', method:str|None=None, s
     with completion_scoring(device):
         trainer = Trainer(model=model, args=args, train_dataset=train_ds, processing_class=tok,
                           peft_config=lora_config(d, model.config.num_hidden_layers))
-        ref_s = time.time() - t0
+        setup_s = time.time() - t0
         trainer.remove_callback(ProgressCallback)
         if progress: trainer.add_callback(_progress_callback())
         result = trainer.train(resume_from_checkpoint=last)
@@ -342,7 +342,7 @@ def train(data, base:str|None=None, output='runs/train', method:str|None=None, s
                         'test': test_ds.num_rows if test_ds is not None else 0, 'dropped': dict(dropped), 'max_length': ml, **cut},
                'recipe': asdict(d) | {'method': method},
                'resumed_from': last and Path(last).name, 'steps': trainer.state.global_step,
-               'train_seconds': round(train_s, 1), 'setup_seconds': round(ref_s, 1), 'train_cpu_seconds': round(train_cpu, 1), 'pairs_per_second': round(_pairs_done(trainer, train_ds.num_rows, d.epochs, last) / train_s, 3),
+               'train_seconds': round(train_s, 1), 'setup_seconds': round(setup_s, 1), 'train_cpu_seconds': round(train_cpu, 1), 'pairs_per_second': round(_pairs_done(trainer, train_ds.num_rows, d.epochs, last) / train_s, 3),
                'final_loss': result.training_loss,
                'preference_accuracy': ev.get('rewards/accuracies'), 'eval': ev}
     if not trainer.accelerator.is_main_process: return summary
