@@ -10,13 +10,12 @@ import contextlib, gc, json, os, re, uuid
 import msgspec
 from array import array
 from collections import Counter, deque
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from itertools import filterfalse, islice
 from operator import attrgetter
 from pathlib import Path
-from typing import Any, Iterator, Literal
+from typing import Annotated, Iterator, Literal
 from .config import SpecterError
 from .files import require
 from fastcore.basics import patch
@@ -44,7 +43,7 @@ class GuardResult:
     feedback: str = ''
     fatal: bool = False
     guard_name: str|None = None
-    metadata: dict|None = field(default_factory=dict)
+    metadata: dict|None = None
     sub_results: list = field(default_factory=list)
 
 @dataclass
@@ -52,8 +51,8 @@ class Context:
     "What the generator saw: Ψ (`specification`), Ω (`constraints`), H (`feedback_history`: [{artifact_id, feedback}])."
     workflow_id: str
     specification: str
-    constraints: str = ''
-    feedback_history: list = field(default_factory=list)
+    constraints: str
+    feedback_history: list
     dependency_artifacts: dict = field(default_factory=dict)
     escalation_feedback: list = field(default_factory=list)
     dependency_types: dict = field(default_factory=dict)
@@ -68,12 +67,12 @@ class Artifact:
     parent_action_pair_id: str|None
     action_pair_id: str
     created_at: str
-    attempt_number: int
-    status: str
+    attempt_number: Annotated[int, msgspec.Meta(ge=1)]
+    status: Literal[Status.ALL]
     guard_result: GuardResult|None
     context: Context
     metadata: dict = field(default_factory=dict)
-    source: str = Source.GENERATED
+    source: Literal[Source.ALL] = Source.GENERATED
     artifact_type: str|None = None
     artifact_context: str|None = None
 
@@ -243,9 +242,9 @@ _CODE = {s:i for i,s in enumerate(Status.ALL)}
 class _Entry(msgspec.Struct, gc=False, forbid_unknown_fields=True):
     "An index entry, its fields in the order AtomicGuard writes them."
     path: str
-    workflow_id: Any
+    workflow_id: str
     action_pair_id: str
-    parent_action_pair_id: Any
+    parent_action_pair_id: str|None
     status: Literal[Status.ALL]
     created_at: str
 
@@ -308,15 +307,17 @@ def _bad_entry(self:ArtifactDAG, aid, e, ln):
     "Raise the error that says what is wrong with index entry `aid` (line `ln`)."
     where = f'artifacts.{aid}'
     if not isinstance(e, dict): raise SpecterError(f"expected object, got {type(e).__name__}", self.index_path, ln, where)
-    for k in _ENTRY_STR:
-        try: require(e, k, str)
-        except SpecterError as err: raise SpecterError(err.msg, self.index_path, ln, f'{where}.{k}') from None
+    for k,t in (*((k, str) for k in _ENTRY_STR), ('workflow_id', str), ('parent_action_pair_id', _OPT_STR)):
+        if k not in e and k in _ENTRY_STR: raise SpecterError("missing field", self.index_path, ln, f'{where}.{k}')
+        if k in e and not isinstance(e[k], t):
+            raise SpecterError(f"expected {'str' if t is str else 'str or null'}, got {type(e[k]).__name__}", self.index_path, ln, f'{where}.{k}')
     if e['status'] not in _CODE:
         raise SpecterError(f"unknown status '{e['status']}' (known: {', '.join(Status.ALL)})", self.index_path, ln, f'{where}.status')
     raise SpecterError(f"duplicate artifact id '{aid}'", self.index_path, ln, where)
 
 def _entry_ok(e) -> bool: return (type(e) is dict and type(e.get('path')) is str and type(e.get('action_pair_id')) is str
-                                  and type(e.get('created_at')) is str and e.get('status') in _CODE)
+                                  and type(e.get('created_at')) is str and e.get('status') in _CODE
+                                  and type(e.get('workflow_id', '')) is str and type(e.get('parent_action_pair_id')) in (str, type(None)))
 
 _ENTRY_END = '\n    }'   # an entry's closing brace in the indent-2 layout (a newline is never inside a JSON string)
 _decode_entries = msgspec.json.Decoder(dict[str, _Entry]).decode
@@ -355,7 +356,8 @@ def _load_index(self:ArtifactDAG):
                 if s.peek() != '{': raise SpecterError("expected object", self.index_path, s.line(), key)
                 for name,ln in s.members():
                     ids = s.value()
-                    if not isinstance(ids, list): raise SpecterError("expected a list of ids", self.index_path, ln, f'{key}.{name}')
+                    if not isinstance(ids, list) or not all(map(str.__instancecheck__, ids)):
+                        raise SpecterError("expected a list of ids", self.index_path, ln, f'{key}.{name}')
                     for aid in filterfalse(self._pos.__contains__, ids):   # the first id not indexed, if any
                         raise SpecterError(f"lists '{aid}', which is not in artifacts (index/object mismatch)", self.index_path, ln, f'{key}.{name}')
             else: s.value()
@@ -447,30 +449,44 @@ def reason(e:SpecterError) -> str:
     f = 'artifacts' if e.field.startswith('artifacts.') else re.sub(r'\[\d+\]', '', e.field)
     return f"{msg} [{f}]"
 
+def _read_fd(fd) -> bytes:
+    "All the bytes of the open file `fd`."
+    raw = os.read(fd, 1 << 16)
+    if len(raw) == 1 << 16:
+        while chunk := os.read(fd, 1 << 20): raw += chunk
+    return raw
+
 def _read_bytes(path) -> bytes:
     "The bytes of the file at `path` (os-level I/O: a third of the cost of `open()` for a 1-2 KB file)."
     fd = os.open(path, os.O_RDONLY)
-    try:
-        raw = os.read(fd, 1 << 16)
-        if len(raw) == 1 << 16:
-            while chunk := os.read(fd, 1 << 20): raw += chunk
+    try: return _read_fd(fd)
     finally: os.close(fd)
-    return raw
 
 _decode = msgspec.json.Decoder().decode
+_decode_artifact = msgspec.json.Decoder(Artifact).decode   # straight into the dataclasses, each field's type checked in C
+
+def _typed(raw:bytes) -> Artifact|None:
+    "The artifact in `raw` if it is well-formed in the strict sense (every field of its declared type, no legacy form); else None."
+    try: a = _decode_artifact(raw)
+    except (msgspec.MsgspecError, ValueError): return None
+    for f in a.context.feedback_history:
+        if type(f) is not dict or type(f.get('artifact_id')) is not str or type(f.get('feedback')) is not str: return None
+    return a
 
 def read_object(path, aid:str|None=None, raw:bytes|None=None) -> Artifact:
     "Read one artifact object file, or its bytes `raw` (checked: UTF-8, JSON, fields, and that it is artifact `aid`)."
     if raw is None:
         try: raw = _read_bytes(path)
         except FileNotFoundError: raise SpecterError("object file missing (index/object mismatch)", path) from None
-    try: d = _decode(raw)   # msgspec: 3x faster than json.loads; anything it refuses goes the standard way below
-    except (msgspec.MsgspecError, ValueError):   # ValueError: bad UTF-8
-        try: text = raw.decode('utf-8')
-        except UnicodeDecodeError as e: raise SpecterError(f"invalid UTF-8 at byte {e.start}", path, raw.count(b'\n', 0, e.start)+1) from None
-        try: d = json.loads(text)
-        except json.JSONDecodeError as e: raise SpecterError(f"malformed JSON: {e.msg} (column {e.colno})", path, e.lineno) from None
-    a = artifact_from_dict(d, path)
+    a = _typed(raw)
+    if a is None:   # the lenient reading of AtomicGuard's loader, field by field, or the error that names the field
+        try: d = _decode(raw)   # msgspec: 3x faster than json.loads; anything it refuses goes the standard way below
+        except (msgspec.MsgspecError, ValueError):   # ValueError: bad UTF-8
+            try: text = raw.decode('utf-8')
+            except UnicodeDecodeError as e: raise SpecterError(f"invalid UTF-8 at byte {e.start}", path, raw.count(b'\n', 0, e.start)+1) from None
+            try: d = json.loads(text)
+            except json.JSONDecodeError as e: raise SpecterError(f"malformed JSON: {e.msg} (column {e.colno})", path, e.lineno) from None
+        a = artifact_from_dict(d, path)
     if aid is not None and a.artifact_id != aid:
         raise SpecterError(f"index/object mismatch: the file holds artifact '{a.artifact_id}', the index says '{aid}'", path, field='artifact_id')
     return a
@@ -480,33 +496,44 @@ def get(self:ArtifactDAG, aid:str, raw:bytes|None=None) -> Artifact:
     "Artifact `aid`, read from its object file (or its bytes `raw`) and checked against the index."
     i = self._pos.get(aid)
     if i is None: raise SpecterError(f"artifact '{aid}' is not in the index", self.index_path)
-    p = self._object_file(aid)
-    a = read_object(p, aid, raw)
+    a = _typed(raw) if raw is not None else None   # the common case, without even building the file's path
+    if a is None or a.artifact_id != aid: a = read_object(self._object_file(aid), aid, raw)
     if a.status != Status.ALL[self._status[i]] or a.action_pair_id != self._names[self._ap[i]] or a.workflow_id != self._names[self._wf[i]]:
         for k,v in (('status', Status.ALL[self._status[i]]), ('action_pair_id', self._names[self._ap[i]]), ('workflow_id', self._names[self._wf[i]])):
-            if getattr(a, k) != v: raise SpecterError(f"index/object mismatch: the object says '{getattr(a, k)}', the index '{v}'", p, field=k)
+            if getattr(a, k) != v: raise SpecterError(f"index/object mismatch: the object says '{getattr(a, k)}', the index '{v}'", self._object_file(aid), field=k)
     if a.previous_attempt_id is not None and a.previous_attempt_id not in self._pos:
-        raise SpecterError(f"dangling previous_attempt_id: '{a.previous_attempt_id}' is not in the DAG", p, field='previous_attempt_id')
+        raise SpecterError(f"dangling previous_attempt_id: '{a.previous_attempt_id}' is not in the DAG", self._object_file(aid), field='previous_attempt_id')
     return a
 
+_WILLNEED = getattr(os, 'POSIX_FADV_WILLNEED', None)   # Linux and most Unixes; elsewhere the files are just read in order
+
 @patch
-def read_ahead(self:ArtifactDAG, ids, threads:int=8, block:int=32) -> Iterator[tuple[str, bytes|None]]:
-    "Yield `(id, its object file's bytes)` in order, read ahead by `threads` threads; None where reading failed (`get` says why)."
-    def read(chunk):
-        out = []
-        for aid in chunk:
-            try: out.append(_read_bytes(self._object_file(aid)))
-            except OSError: out.append(None)
-        return out
-    it = iter(ids)
-    with ThreadPoolExecutor(threads) as ex:
-        pending = deque()
-        def submit():
-            if chunk := list(islice(it, block)): pending.append((chunk, ex.submit(read, chunk)))
-        for _ in range(4 * threads): submit()
-        while pending:
-            chunk,f = pending.popleft(); submit()
-            yield from zip(chunk, f.result())
+def read_ahead(self:ArtifactDAG, ids, depth:int=64) -> Iterator[tuple[str, bytes|None]]:
+    "Yield `(id, its object file's bytes)` in order, the next `depth` files already open and asked of the disk; None where reading failed (`get` says why)."
+    root, objects, odd, will, fadvise, open_, RDONLY = self._root, f"{self._root}/objects/", self._odd_paths, _WILLNEED, getattr(os, 'posix_fadvise', None), os.open, os.O_RDONLY
+    def ask(aid):
+        rel = odd.get(aid)
+        try: fd = open_(f"{objects}{aid[:2]}/{aid}.json" if rel is None else f"{root}/{rel}", RDONLY)
+        except OSError: return aid, None
+        if will is not None:
+            try: fadvise(fd, 0, 0, will)   # the kernel starts the read and returns
+            except OSError: pass
+        return aid, fd
+    def take(aid, fd):
+        if fd is None: return aid, None
+        try: return aid, _read_fd(fd)
+        except OSError: return aid, None
+        finally: os.close(fd)
+    it, q = iter(ids), deque()
+    try:
+        q.extend(map(ask, islice(it, depth)))
+        for aid in it:
+            got = take(*q.popleft()); q.append(ask(aid))
+            yield got
+        while q: yield take(*q.popleft())
+    finally:
+        for _,fd in q:
+            if fd is not None: os.close(fd)
 
 @patch
 def iter_artifacts(self:ArtifactDAG, ids=None, skipped:Counter|None=None) -> Iterator[Artifact]:

@@ -12,7 +12,8 @@ from collections import Counter
 from .config import SpecterError
 from .files import atomic_path
 from .predicate import parse_predicate
-from .trace import open_dags, traces_of, load_templates, template_for, sft_record, dpo_records, system_message
+from .artifact import _gc_paused
+from .trace import open_dags, progress_bar, traces_of, load_templates, template_for, sft_record, dpo_records, system_message
 from .feedback import feedback_pairs
 
 # %% auto #0
@@ -23,17 +24,25 @@ _JOB = {}
 
 def _new_stats(): return {'traces': Counter(), 'records': Counter(), 'chain_lengths': Counter(), 'dropped': Counter()}
 
+_dumps = json.JSONEncoder(ensure_ascii=False).encode   # json.dumps(r, ensure_ascii=False) without a new encoder per call
+
+def _line(r:dict) -> tuple[bytes, bytes]:
+    "A record's dedup key and its JSON line."
+    line = (_dumps(r) + '\n').encode()
+    return hashlib.blake2b(line, digest_size=16).digest(), line
+
 def _shard(job):
-    "Walk one shard `(dag number, start, stop)`: its JSON lines, stats and skipped counts."
+    "Walk one shard `(dag number, start, stop)`: its (key, JSON line) pairs, stats and skipped counts."
     k, lo, hi = job
     J = _JOB
     skipped, stats, lines = (Counter() if J['skip'] else None), _new_stats(), []
-    for t in traces_of(J['dags'], k, J['predicate'], skipped, ids=J['dags'][k].ids()[lo:hi]):
-        ap = t.metadata['action_pair_id']; tpl = template_for(J['templates'], ap)
-        stats['traces'][ap] += 1; stats['chain_lengths'][t.metadata['chain_length']] += 1
-        recs = [sft_record(t, tpl)] if J['fmt'] == 'sft' else dpo_records(t, tpl, J['conversational'], stats['dropped'])
-        stats['records'][ap] += len(recs)
-        lines += [json.dumps(r, ensure_ascii=False) for r in recs]
+    with _gc_paused():   # the walk makes no reference cycles: collections would only scan its open chains again and again
+        for t in traces_of(J['dags'], k, J['predicate'], skipped, ids=J['dags'][k].ids()[lo:hi]):
+            ap = t.metadata['action_pair_id']; tpl = template_for(J['templates'], ap)
+            stats['traces'][ap] += 1; stats['chain_lengths'][t.metadata['chain_length']] += 1
+            recs = [sft_record(t, tpl)] if J['fmt'] == 'sft' else dpo_records(t, tpl, J['conversational'], stats['dropped'])
+            stats['records'][ap] += len(recs)
+            lines += map(_line, recs)
     return hi - lo, lines, stats, skipped
 
 def _shards(opened, workers):
@@ -43,31 +52,31 @@ def _shards(opened, workers):
     return [(k, lo, min(lo + size, len(d))) for k,d in enumerate(opened) for lo in range(0, len(d), size)]
 
 def _lines(dags, fmt, predicate, templates, feedback, conversational, skipped, stats, progress, workers):
-    "Every output line (DAG records, then app feedback pairs), with the summary counts gathered on the way."
-    from tqdm.auto import tqdm
+    "Every output line with its dedup key (DAG records, then app feedback pairs), with the summary counts gathered on the way."
     opened = open_dags(dags, skipped) if dags else []
     total = sum(len(d) for d in opened)
     if workers <= 0: workers = 1 if total < 50_000 else min(2, os.cpu_count() or 1)
     if workers > 1: gc.freeze()   # the loaded indexes stay out of the collector: forked workers do not copy their pages
     _JOB.update(dags=opened, fmt=fmt, predicate=predicate, templates=templates, conversational=conversational, skip=skipped is not None)
     jobs = _shards(opened, workers)
-    bar = tqdm(total=total, desc='artifacts', unit='', disable=not progress if progress is not None else total < 100_000, mininterval=1)
+    bar = progress_bar(total, progress)
     pool = multiprocessing.get_context('fork').Pool(workers) if workers > 1 and len(jobs) > 1 else None
     try:
         for n,lines,st,sk in (pool.imap(_shard, jobs) if pool else map(_shard, jobs)):
             for k,c in st.items(): stats[k].update(c)
             if sk: skipped.update(sk)
-            bar.update(n)
+            if bar is not None: bar.update(n)
             yield from lines
     finally:
-        bar.close(); _JOB.clear()
+        _JOB.clear()
+        if bar is not None: bar.close()
         if pool: pool.terminate()
         if workers > 1: gc.unfreeze()
     if feedback:
         system = system_message(None, templates['*']) if templates and '*' in templates else ''
         for r in feedback_pairs(feedback, conversational, system, stats['dropped'], skipped):
             stats['records']['(app feedback)'] += 1
-            yield json.dumps(r, ensure_ascii=False)
+            yield _line(r)
 
 def export(output, dags=(), fmt:str='sft', filter:str='refinement', prompt_template:str='', min_retries:int=3, since:str='',
            feedback=(), conversational:bool=True, skip_invalid:bool=False, progress:bool|None=None, workers:int=0) -> dict:
@@ -80,11 +89,10 @@ def export(output, dags=(), fmt:str='sft', filter:str='refinement', prompt_templ
     skipped = Counter() if skip_invalid else None
     stats = _new_stats()
     t0, n, seen = time.perf_counter(), 0, set()
-    with atomic_path(output) as tmp, open(tmp, 'w', encoding='utf-8') as f:
-        for line in _lines(dags, fmt, predicate, templates, feedback, conversational, skipped, stats, progress, workers):
-            h = hashlib.blake2b(line.encode(), digest_size=16).digest()
+    with atomic_path(output) as tmp, open(tmp, 'wb') as f:
+        for h,line in _lines(dags, fmt, predicate, templates, feedback, conversational, skipped, stats, progress, workers):
             if h in seen: stats['dropped']['duplicate'] += 1; continue
-            seen.add(h); f.write(line + '\n'); n += 1
+            seen.add(h); f.write(line); n += 1
     return {'output': str(output), 'format': fmt, 'style': 'conversational' if conversational else 'string', 'filter': repr(predicate),
             'written': n, 'traces': dict(stats['traces']), 'records': dict(stats['records']),
             'chain_lengths': dict(sorted(stats['chain_lengths'].items())), 'dropped': dict(stats['dropped']),

@@ -17,9 +17,9 @@ from .artifact import Artifact, ArtifactDAG, Status, reason
 from .predicate import Predicate
 
 # %% auto #0
-__all__ = ['walk', 'Attempt', 'Trace', 'make_trace', 'find_dags', 'open_dags', 'traces_of', 'extract', 'load_templates',
-           'template_for', 'system_message', 'task_message', 'user_message', 'sft_record', 'dpo_records', 'record_hash',
-           'record_spec', 'split_of', 'dataset_dict']
+__all__ = ['walk', 'Attempt', 'Trace', 'make_trace', 'find_dags', 'open_dags', 'traces_of', 'progress_bar', 'extract',
+           'load_templates', 'template_for', 'system_message', 'task_message', 'user_message', 'sft_record',
+           'dpo_records', 'record_hash', 'record_spec', 'split_of', 'dataset_dict']
 
 # %% ../nbs/12_trace.ipynb #7aede7d8
 def walk(dag:ArtifactDAG, skipped:Counter|None=None, window:int=20_000, progress=None, ids=None) -> Iterator[tuple[Artifact, list[Artifact]]]:
@@ -102,15 +102,20 @@ def traces_of(opened:list[ArtifactDAG], k:int, predicate:Predicate, skipped:Coun
             skipped[reason(e)] += 1; continue
         if predicate(a, prior): yield make_trace(a, prior, dag.path)
 
+def progress_bar(total:int, progress:bool|None=None):
+    "A tqdm bar over `total` artifacts, or None when it is not shown (`progress` None: shown from 100,000 on; tqdm is then not even imported)."
+    if not (progress if progress is not None else total >= 100_000): return None
+    from tqdm.auto import tqdm
+    return tqdm(total=total, desc='artifacts', unit='', mininterval=1)
+
 def extract(dags, predicate:Predicate, skipped:Counter|None=None, progress:bool|None=None, window:int=20_000) -> Iterator[Trace]:
     "The traces of the artifacts of `dags` that satisfy `predicate`, streamed."
-    from tqdm.auto import tqdm
     opened = open_dags(dags, skipped)
-    total = sum(len(d) for d in opened)
-    bar = tqdm(total=total, desc='artifacts', unit='', disable=not progress if progress is not None else total < 100_000, mininterval=1)
+    bar = progress_bar(sum(len(d) for d in opened), progress)
     try:
         for k in range(len(opened)): yield from traces_of(opened, k, predicate, skipped, window, bar)
-    finally: bar.close()
+    finally:
+        if bar is not None: bar.close()
 
 # %% ../nbs/12_trace.ipynb #6b41dc83
 def load_templates(spec:str|None) -> dict|None:
