@@ -340,6 +340,13 @@ def _entries_run(self:ArtifactDAG, s:_JSONStream) -> bool:
     return True
 
 @patch
+def _grouped(self:ArtifactDAG, codes) -> dict[int, list[str]]:
+    "The ids by the code of their action pair or workflow (`codes`), in index order: the index's `action_pairs` or `workflows`."
+    groups = {}
+    for aid,c in zip(self._ids, codes): groups.setdefault(c, []).append(aid)
+    return groups
+
+@patch
 def _load_index(self:ArtifactDAG):
     s = _JSONStream(self.index_path)
     try:
@@ -354,8 +361,10 @@ def _load_index(self:ArtifactDAG):
                                              e['status'], e['created_at'])])
             elif key in ('action_pairs', 'workflows'):
                 if s.peek() != '{': raise SpecterError("expected object", self.index_path, s.line(), key)
+                expect = self._grouped(self._ap if key == 'action_pairs' else self._wf)
                 for name,ln in s.members():
                     ids = s.value()
+                    if ids == expect.get(self._name_code.get(name)): continue   # as written: this name's ids in index order
                     if not isinstance(ids, list) or not all(map(str.__instancecheck__, ids)):
                         raise SpecterError("expected a list of ids", self.index_path, ln, f'{key}.{name}')
                     for aid in filterfalse(self._pos.__contains__, ids):   # the first id not indexed, if any
@@ -411,11 +420,10 @@ def _index_entries(self:ArtifactDAG):
                f'\n      "created_at": {enc(self._created[i])}\n    }}')
     yield ('\n  }' if self._ids else '}')
     for key,codes in (('action_pairs', self._ap), ('workflows', self._wf)):
-        groups = {}
-        for i,c in enumerate(codes): groups.setdefault(c, []).append(i)
+        groups = self._grouped(codes)
         yield f',\n  "{key}": {{'
-        for j,(c,ix) in enumerate(groups.items()):
-            yield (',' if j else '') + f'\n    {json.dumps(self._names[c], ensure_ascii=False)}: ' + dump([self._ids[i] for i in ix], 4)
+        for j,(c,ids) in enumerate(groups.items()):
+            yield (',' if j else '') + f'\n    {json.dumps(self._names[c], ensure_ascii=False)}: ' + dump(ids, 4)
         yield '\n  }' if groups else '}'
     yield '\n}'
 
