@@ -518,10 +518,13 @@ _WILLNEED = getattr(os, 'POSIX_FADV_WILLNEED', None)   # Linux and most Unixes; 
 @patch
 def read_ahead(self:ArtifactDAG, ids, depth:int=64) -> Iterator[tuple[str, bytes|None]]:
     "Yield `(id, its object file's bytes)` in order, the next `depth` files already open and asked of the disk; None where reading failed (`get` says why)."
-    root, objects, odd, will, fadvise, open_, RDONLY = self._root, f"{self._root}/objects/", self._odd_paths, _WILLNEED, getattr(os, 'posix_fadvise', None), os.open, os.O_RDONLY
+    root, odd, will, fadvise, open_, RDONLY = self._root, self._odd_paths, _WILLNEED, getattr(os, 'posix_fadvise', None), os.open, os.O_RDONLY
+    objects, prefix = None, f"{root}/objects/"
+    if open_ in os.supports_dir_fd:   # open 'ab/<id>.json' from the objects folder: a shorter path for the kernel to walk
+        with contextlib.suppress(OSError): objects, prefix = open_(prefix, RDONLY), ''
     def ask(aid):
         rel = odd.get(aid)
-        try: fd = open_(f"{objects}{aid[:2]}/{aid}.json" if rel is None else f"{root}/{rel}", RDONLY)
+        try: fd = open_(f"{prefix}{aid[:2]}/{aid}.json", RDONLY, dir_fd=objects) if rel is None else open_(f"{root}/{rel}", RDONLY)
         except OSError: return aid, None
         if will is not None:
             try: fadvise(fd, 0, 0, will)   # the kernel starts the read and returns
@@ -542,6 +545,7 @@ def read_ahead(self:ArtifactDAG, ids, depth:int=64) -> Iterator[tuple[str, bytes
     finally:
         for _,fd in q:
             if fd is not None: os.close(fd)
+        if objects is not None: os.close(objects)
 
 @patch
 def iter_artifacts(self:ArtifactDAG, ids=None, skipped:Counter|None=None) -> Iterator[Artifact]:
