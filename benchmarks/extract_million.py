@@ -11,14 +11,15 @@ and the tree's summed RSS is sampled too (shared pages of forked workers counted
 Page cache: this machine's kernel (DAMON reclaim) evicts file pages left untouched for 30 s, so the 1M DAG (4 GB on
 disk, one 4 KB block per object) is read from disk on every run. On the 100k DAG ours runs first (cold), then
 AtomicGuard and ours alternate --repeats times, all warm (the files were read seconds earlier): `speedup` compares the
-median warm runs.
+median warm runs; `speedup_paired` is the median ratio of each AtomicGuard run to our run right after it (the VM's
+speed drifts by 10-20% over a minute, which pairing cancels).
 `floors` measures what any reader pays on the 1M DAG: the index load, a bare os.open/os.read/os.close loop over the
 object files one after the other, the same reads through `ArtifactDAG.read_ahead` (64 files asked of the disk ahead
 with posix_fadvise; then again, warm), and decoding (msgspec to dicts; `_typed`, straight into the dataclasses); it runs last, 45 s
 after the exports, on a cold cache.
 """
 from __future__ import annotations
-import argparse, json, os, platform, resource, subprocess, sys, time
+import argparse, json, os, platform, resource, statistics, subprocess, sys, time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -160,6 +161,7 @@ def main(argv=None):
                                    'ours_peak_rss_mb': round(ours['rss_kb'] / 1024, 1), 'atomicguard_seconds': round(ag['s'], 2),
                                    'atomicguard_cpu_seconds': round(ag['cpu_s'], 2), 'atomicguard_peak_rss_mb': round(ag['rss_kb'] / 1024, 1),
                                    'speedup': round(ag['s'] / ours['s'], 2), 'goal_speedup': 5, 'same_examples': same,
+                                   'speedup_paired': round(statistics.median(g['s'] / o['s'] for g,o in zip(ags, ourss)), 2),
                                    'runs': a.repeats, 'ours_runs_seconds': [round(r['s'], 2) for r in ourss],
                                    'atomicguard_runs_seconds': [round(r['s'], 2) for r in ags],
                                    'examples': len((work/'100k.ours.jsonl').read_text().splitlines())}
