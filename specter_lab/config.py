@@ -71,7 +71,8 @@ class DPOSettings:
 class GGUFSettings:
     "[gguf]: conversion, quantization and verification."
     outtype: str = "f16"          # f32 | f16 | bf16
-    quants: str = "q5_k_m"        # comma-separated llama.cpp types; Q5_K_M kept the trained ε where Q4_K_M lost 0.22 (benchmarks/quant_epsilon.py)
+    quants: str = "q4_k_m,q5_k_m" # comma-separated llama.cpp types; the loop ships the smallest that keeps ε (see max_epsilon_loss)
+    max_epsilon_loss: float = 0.02  # ε the shipped file may lose against the float GGUF (one run's Q4_K_M lost 0.22: benchmarks/quant_epsilon.py)
     verify_prompts: int = 20      # prompts on which greedy tokens of GGUF and transformers must agree
     verify_tokens: int = 16
     name: str = ""                # file stem ('' = from the model)

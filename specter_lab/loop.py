@@ -15,7 +15,7 @@ from .model import resolve_model, hf_dir
 
 # %% auto #0
 __all__ = ['STEPS', 'STEP_FUNCS', 'Loop', 'forget', 'base_gguf', 'step_eval_before', 'step_collect', 'step_extract', 'step_train',
-           'step_convert', 'step_eval_after', 'label_usage', 'step_cost', 'verdict', 'report_markdown',
+           'step_convert', 'choose_gguf', 'step_eval_after', 'label_usage', 'step_cost', 'verdict', 'report_markdown',
            'markdown_to_html', 'run_manifest', 'step_report', 'run_loop', 'readme_block', 'update_readme', 'cli_loop']
 
 # %% ../nbs/60_loop.ipynb #3a0d5bec
@@ -66,15 +66,15 @@ def base_gguf(loop:Loop) -> str:
 
 def _quants(loop) -> list[str]: return [q.strip() for q in loop.settings.gguf.quants.split(',') if q.strip()]
 
-def _evaluate(loop:Loop, model:str, step:str) -> dict:
-    "Greedy first attempts (no retries: a trial is one generation) of `model` on the test split -> report.json."
+def _evaluate(loop:Loop, model:str, step:str, name:str='report.json') -> dict:
+    "Greedy first attempts (no retries: a trial is one generation) of `model` on the test split -> the step's `name`."
     from specter_lab.evaluate import evaluate
     d = loop.dir(step)
-    rep = evaluate(model, loop.tasks, split=loop.settings.eval.split, settings=loop.settings, rmax=0, output=d/'report.json')
+    rep = evaluate(model, loop.tasks, split=loop.settings.eval.split, settings=loop.settings, rmax=0, output=d/name)
     e,b = rep['epsilon'],rep.get('baseline')
     loop.log(f"  ε = {e['hat']:.3f} [{e['ci95'][0]:.3f}, {e['ci95'][1]:.3f}] on {rep['n']} {loop.settings.eval.split} tasks, "
              f"{rep['timings']['tasks_per_s']:.1f} tasks/s" + (f" (best constant answer: {b['epsilon']:.3f})" if b else ''))
-    return {'report': str(d/'report.json'), 'model': model, 'epsilon': e['hat'], 'ci95': e['ci95']}
+    return {'report': str(d/name), 'model': model, 'epsilon': e['hat'], 'ci95': e['ci95']}
 
 def step_eval_before(loop:Loop) -> dict:
     "ε of the base model, as shipped, on the test split."
@@ -137,14 +137,28 @@ def step_convert(loop:Loop) -> dict:
                 license=g.license, base_model=ref.name, datasets=[Path(loop.tasks).name], prompts=g.verify_prompts,
                 max_tokens=g.verify_tokens, log=loop.log)
     if not m['passed']: raise SpecterError("a GGUF file failed verification (see manifest.json)", d/'manifest.json')
-    q = [f for f in m['files'] if f['role'] == 'quantized'] or m['files']
-    return {'manifest': str(d/'manifest.json'), 'gguf': str(d/q[0]['name']), 'files': [f['name'] for f in m['files']]}
+    return {'manifest': str(d/'manifest.json'), 'files': [f['name'] for f in m['files']]}
 
 # %% ../nbs/60_loop.ipynb #76f8bb76
+def choose_gguf(files:list[dict], max_loss:float) -> dict:
+    "The file to ship of `files` ({name, role, bytes, epsilon}; the float one first): the smallest within `max_loss` of the float file's ε."
+    ref = next(f for f in files if f['role'] == 'float')
+    return min((f for f in files if f['epsilon'] >= ref['epsilon'] - max_loss), key=lambda f: (f['bytes'], f['role'] == 'float'))
+
 def step_eval_after(loop:Loop) -> dict:
-    "ε of the trained, quantized model, and the paired comparison with ε before."
+    "ε of every GGUF file of the trained model; the one shipped, and its paired comparison with ε before."
     from specter_lab.evaluate import compare_reports
-    r = _evaluate(loop, loop.need('convert')['gguf'], 'eval_after')
+    man = json.loads(Path(loop.need('convert')['manifest']).read_text())
+    conv = Path(loop.need('convert')['manifest']).parent
+    files = []
+    for f in sorted(man['files'], key=lambda f: f['role'] != 'float'):
+        loop.log(f"  {f['name']}:")
+        r = _evaluate(loop, str(conv/f['name']), 'eval_after', f"{f['name']}.report.json")
+        files.append({'name': f['name'], 'type': f['type'], 'role': f['role'], 'bytes': f['bytes']} | r)
+    r = choose_gguf(files, loop.settings.gguf.max_epsilon_loss)
+    write_text_atomic(loop.dir('eval_after')/'report.json', Path(r['report']).read_text())
+    loop.log(f"  shipping {r['name']} ({r['bytes'] / 2**20:.0f} MB): the smallest within {loop.settings.gguf.max_epsilon_loss} of the float file's ε")
+    r = {k: r[k] for k in ('model', 'epsilon', 'ci95')} | {'report': str(loop.dir('eval_after')/'report.json'), 'files': files}
     before,after = (json.loads(Path(x).read_text()) for x in (loop.need('eval_before')['report'], r['report']))
     c = compare_reports(before, after)
     write_json(loop.dir('eval_after')/'compare.json', c)
@@ -241,7 +255,7 @@ def report_markdown(loop:Loop, before:dict, after:dict, cmp:dict, cost:dict, fig
          _row('model', 'ε̂', '95 % CI', 'E[attempts]', 'n'), _row('---', '---', '---', '---', '---'),
          _row(f"before: `{Path(loop.need('eval_before')['model']).name}`",
               f"{before['epsilon']['hat']:.3f}", _ci(before['epsilon']), _att(before), before['n']),
-         _row(f"after: `{Path(loop.need('convert')['gguf']).name}`", f"{after['epsilon']['hat']:.3f}", _ci(after['epsilon']),
+         _row(f"after: `{Path(loop.need('eval_after')['model']).name}`", f"{after['epsilon']['hat']:.3f}", _ci(after['epsilon']),
               _att(after), after['n'])]
     if base.get('epsilon') is not None:
         L += [_row(f"best constant answer (always `{base.get('label', '?')}`)", f"{base['epsilon']:.3f}", '', '', after['n'])]
@@ -263,11 +277,16 @@ def report_markdown(loop:Loop, before:dict, after:dict, cmp:dict, cost:dict, fig
           f"{_fmt(trs.get('preference_accuracy'))}.", ""]
     if 'training' in figs: L += [f"![training curves](figures/{figs['training']})", ""]
     if 'failure_modes' in figs: L += [f"![failure modes](figures/{figs['failure_modes']})", ""]
-    L += ["## GGUF files", "", _row('file', 'type', 'MB', 'verified', 'sha256'), _row('---', '---', '---', '---', '---')]
+    ev = loop.need('eval_after')
+    eps = {f['name']: f for f in ev.get('files', [])}
+    shipped = Path(ev['model']).name
+    L += ["## GGUF files", "", _row('file', 'type', 'MB', 'verified', 'ε̂', '95 % CI', 'sha256'), _row(*['---'] * 7)]
     for f in man['files']:
-        ver = f.get('verification', {})
-        L.append(_row(f['name'], f['type'], f"{f['bytes']/1e6:.1f}", mark(ver.get('passed', True)), f"`{f['sha256'][:16]}…`"))
-    L += ["", f"![file sizes](figures/{figs['sizes']})", ""]
+        ver, e = f.get('verification', {}), eps.get(f['name'])
+        L.append(_row(f"**{f['name']}** (shipped)" if f['name'] == shipped else f['name'], f['type'], f"{f['bytes']/1e6:.1f}",
+                      mark(ver.get('passed', True)), f"{e['epsilon']:.3f}" if e else '', _ci(e) if e else '', f"`{f['sha256'][:16]}…`"))
+    L += ["", f"Shipped: the smallest file whose ε is at most {s.gguf.max_epsilon_loss} below the float file's.", "",
+          f"![file sizes](figures/{figs['sizes']})", ""]
     ups = cost['usd_per_success']
     L += ["## Cost", "", _row('', 'before', 'after'), _row('---', '---', '---'),
           _row('$ per successful answer (local)', _money(ups['before']), _money(ups['after'])),
@@ -327,7 +346,8 @@ def step_report(loop:Loop) -> dict:
                'compare': {k: cmp[k] for k in ('delta', 'delta_ci95', 'mcnemar_p', 'fisher_p', 'cohens_h', 'paired')},
                'labels_used': {'before': usage_b, 'after': usage}, 'verdict': v, 'usd_per_success': cost['usd_per_success'], 'cycle_usd': cost['cycle_usd'],
                'pairs': loop.need('extract')['pairs'], 'train_seconds': loop.need('train')['train_seconds'],
-               'gguf': Path(loop.need('convert')['gguf']).name,
+               'gguf': Path(loop.need('eval_after')['model']).name,
+               'gguf_epsilon': {f['name']: f['epsilon'] for f in loop.need('eval_after').get('files', [])},
                'seconds': {k: loop.result(k)['seconds'] for k in STEPS if loop.result(k) and 'seconds' in loop.result(k)}}
     write_json(loop.out/'summary.json', summary)
     write_json(loop.out/'manifest.json', run_manifest(loop.out))

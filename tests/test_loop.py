@@ -6,7 +6,7 @@ from conftest import run_cli
 
 SET = ["--set", "data.collect_tasks=8", "--set", "eval.rmax=1", "--set", "eval.max_tokens=8", "--set", "eval.n_ctx=512",
        "--set", "dpo.max_pairs=8", "--set", "dpo.epochs=1", "--set", "dpo.batch_size=4", "--set", "dpo.lora_layers=all",
-       "--set", "dpo.save_steps=100", "--set", "gguf.quants=q8_0", "--set", "gguf.verify_prompts=4",
+       "--set", "dpo.save_steps=100", "--set", "gguf.quants=q8_0,q5_0", "--set", "gguf.verify_prompts=4",
        "--set", "gguf.verify_tokens=4", "--set", "data.test_fraction=0"]
 
 
@@ -44,6 +44,13 @@ def test_loop_runs_every_step(loop_run):
     assert all(len(f["sha256"]) == 64 for f in man["files"])
     assert "## ε before and after" in (out / "report.md").read_text()
     assert (out / "5_convert" / "README.md").is_file()  # the model card
+    ev = json.loads((out / "6_eval_after" / "step.json").read_text())   # every file evaluated; the smallest that keeps ε shipped
+    fs = ev["files"]
+    assert [f["role"] for f in fs] == ["float", "quantized", "quantized"]
+    assert all((out / "6_eval_after" / f"{f['name']}.report.json").is_file() for f in fs)
+    keep = [f for f in fs if f["epsilon"] >= fs[0]["epsilon"] - 0.02]
+    assert Path(ev["model"]).name == min(keep, key=lambda f: f["bytes"])["name"] == summ["gguf"]
+    assert f"**{summ['gguf']}** (shipped)" in (out / "report.md").read_text()
 
 
 def test_rerun_skips_finished_steps_and_from_reruns(loop_run, tiny_model_dir, tiny_suite):
