@@ -6,7 +6,7 @@ Docs: https://specter-lab.github.io/specter_lab/cli.html.md"""
 
 # %% ../nbs/90_cli.ipynb #250ec478
 from __future__ import annotations
-import argparse, importlib, importlib.util, sys
+import argparse, importlib, importlib.util, os, sys
 from .config import SpecterError, load_settings
 
 # %% auto #0
@@ -68,6 +68,11 @@ def main(argv=None) -> int:
     fn = stage_entry(name)
     if fn is None:
         print(f"specter-lab {name}: this stage is not built yet", file=sys.stderr); return 2
-    try: return int(fn(rest) or 0)
+    try:
+        rc = int(fn(rest) or 0)
+        sys.stdout.flush()   # here, so that a reader gone away is caught below
+        return rc
     except SpecterError as e:
         print(f"specter-lab {name}: error: {e}", file=sys.stderr); return 1
+    except BrokenPipeError:   # the reader went away (`specter-lab export ... | head`): stop quietly, as shell tools do
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno()); return 141

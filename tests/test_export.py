@@ -260,3 +260,14 @@ def test_dpo_and_sft_exports_train_with_trl(dag, tmp_path, capsys, tiny_model_di
                      args=SFTConfig(output_dir=str(tmp_path/'s'), max_length=128, **common),
                      train_dataset=load_dataset('json', data_files=str(tmp_path/'sft.jsonl'), split='train'))
     assert sft.train().global_step == 2
+
+
+def test_reader_gone_away_stops_quietly(dag, tmp_path):
+    "`specter-lab export ... | head`: the pipe closes before the summary is printed; no traceback, exit 141 as shell tools."
+    import subprocess
+    from conftest import CLI
+    p = subprocess.Popen([*CLI, 'export', '--dag-path', dag, '--output', tmp_path/'o.jsonl'], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    p.stdout.close()
+    err = p.stderr.read().decode(); p.wait(timeout=120)
+    assert p.returncode == 141 and 'Traceback' not in err and 'Exception ignored' not in err, err
+    assert (tmp_path/'o.jsonl').is_file()
