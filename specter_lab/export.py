@@ -26,7 +26,7 @@ _JOB = {}
 def _new_stats(): return {'traces': Counter(), 'records': Counter(), 'chain_lengths': Counter(), 'dropped': Counter()}
 
 def _line(r:dict) -> tuple[bytes, bytes]:
-    "A record's dedup key and its JSON line: the bytes of `json.dumps(r, ensure_ascii=False)`, made by msgspec (3.7x faster)."
+    "A record's dedup key and its JSON line: the bytes of `json.dumps(r, ensure_ascii=False)`, made by msgspec (1.6x faster)."
     line = msgspec.json.format(msgspec.json.encode(r), indent=0) + b'\n'   # indent 0: json.dumps' ', ' and ': ' separators
     return hashlib.blake2b(line, digest_size=16).digest(), line
 
