@@ -297,7 +297,8 @@ class ArtifactDAG:
     def ids(self) -> list[str]: return self._ids
     def status(self, aid) -> str: return Status.ALL[self._status[self._pos[aid]]]
     def object_path(self, aid) -> Path: return Path(self._object_file(aid))
-    def _object_file(self, aid) -> str: return f"{self._root}/{self._odd_paths.get(aid) or self._std_rel(aid)}"
+    def _rel(self, aid) -> str: return self._odd_paths.get(aid) or self._std_rel(aid)
+    def _object_file(self, aid) -> str: return f"{self._root}/{self._rel(aid)}"
 
 # %% ../nbs/10_artifact.ipynb #40b9c38f
 _ENTRY_STR = ('path', 'action_pair_id', 'status', 'created_at')
@@ -414,7 +415,7 @@ def _index_entries(self:ArtifactDAG):
     names = [enc(n) for n in self._names]
     yield '{\n  "version": "1.0",\n  "artifacts": {'
     for i,aid in enumerate(self._ids):
-        yield (f'{"," if i else ""}\n    {enc(aid)}: {{\n      "path": {enc(self._odd_paths.get(aid) or self._std_rel(aid))},'
+        yield (f'{"," if i else ""}\n    {enc(aid)}: {{\n      "path": {enc(self._rel(aid))},'
                f'\n      "workflow_id": {names[self._wf[i]]},\n      "action_pair_id": {names[self._ap[i]]},'
                f'\n      "parent_action_pair_id": {names[self._parent[i]]},\n      "status": "{Status.ALL[self._status[i]]}",'
                f'\n      "created_at": {enc(self._created[i])}\n    }}')
@@ -518,17 +519,14 @@ _WILLNEED = getattr(os, 'POSIX_FADV_WILLNEED', None)   # Linux and most Unixes; 
 @patch
 def read_ahead(self:ArtifactDAG, ids, depth:int=64) -> Iterator[tuple[str, bytes|None]]:
     "Yield `(id, its object file's bytes)` in order, the next `depth` files already open and asked of the disk; None where reading failed (`get` says why)."
-    root, odd, will, fadvise, open_, RDONLY = self._root, self._odd_paths, _WILLNEED, getattr(os, 'posix_fadvise', None), os.open, os.O_RDONLY
-    objects, prefix = None, f"{root}/objects/"
-    if open_ in os.supports_dir_fd:   # open 'ab/<id>.json' from the objects folder: a shorter path for the kernel to walk
-        with contextlib.suppress(OSError): objects, prefix = open_(prefix, RDONLY), ''
+    home, prefix = None, f"{self._root}/"
+    if os.open in os.supports_dir_fd:   # open each object's index path from the DAG's folder: a shorter path for the kernel to walk
+        with contextlib.suppress(OSError): home, prefix = os.open(self._root, os.O_RDONLY), ''
     def ask(aid):
-        rel = odd.get(aid)
-        try: fd = open_(f"{prefix}{aid[:2]}/{aid}.json", RDONLY, dir_fd=objects) if rel is None else open_(f"{root}/{rel}", RDONLY)
+        try: fd = os.open(prefix + self._rel(aid), os.O_RDONLY, dir_fd=home)
         except OSError: return aid, None
-        if will is not None:
-            try: fadvise(fd, 0, 0, will)   # the kernel starts the read and returns
-            except OSError: pass
+        if _WILLNEED is not None:
+            with contextlib.suppress(OSError): os.posix_fadvise(fd, 0, 0, _WILLNEED)   # the kernel starts the read and returns
         return aid, fd
     def take(aid, fd):
         if fd is None: return aid, None
@@ -545,7 +543,7 @@ def read_ahead(self:ArtifactDAG, ids, depth:int=64) -> Iterator[tuple[str, bytes
     finally:
         for _,fd in q:
             if fd is not None: os.close(fd)
-        if objects is not None: os.close(objects)
+        if home is not None: os.close(home)
 
 @patch
 def iter_artifacts(self:ArtifactDAG, ids=None, skipped:Counter|None=None) -> Iterator[Artifact]:

@@ -141,7 +141,7 @@ def step_convert(loop:Loop) -> dict:
 
 # %% ../nbs/60_loop.ipynb #76f8bb76
 def choose_gguf(files:list[dict], max_loss:float) -> dict:
-    "The file to ship of `files` ({name, role, bytes, epsilon}; the float one first): the smallest within `max_loss` of the float file's ε."
+    "The file to ship of `files` ({name, role, bytes, epsilon}): the smallest whose ε is within `max_loss` of the float file's."
     ref = next(f for f in files if f['role'] == 'float')
     return min((f for f in files if f['epsilon'] >= ref['epsilon'] - max_loss), key=lambda f: (f['bytes'], f['role'] == 'float'))
 
