@@ -15,9 +15,9 @@ from .files import atomic_dir, atomic_path, file_record, write_json
 # %% auto #0
 __all__ = ['ARCHS', 'OUTTYPES', 'VERIFY_PROMPTS', 'merge_adapter', 'hf_config', 'gguf_arch', 'permute_qk', 'safetensors_files',
            'tensor_plan', 'read_tensor', 'bpe_pre', 'add_tokenizer', 'add_hparams', 'add_general', 'hf_chat_template',
-           'check_metadata', 'convert_hf', 'convert_with_llama_cpp', 'quant_types', 'quant_type', 'quantize',
-           'prompt_ids', 'hf_reference', 'compare_greedy', 'heldout_text', 'perplexity', 'suite_epsilon', 'convert',
-           'round_weights', 'verify_files', 'cli_convert']
+           'check_metadata', 'convert_hf', 'llama_cpp_script', 'run_llama_cpp_script', 'convert_with_llama_cpp',
+           'quant_types', 'quant_type', 'quantize', 'prompt_ids', 'hf_reference', 'compare_greedy', 'heldout_text',
+           'perplexity', 'suite_epsilon', 'convert', 'round_weights', 'verify_files', 'cli_convert']
 
 # %% ../nbs/40_gguf.ipynb #0bb2ef71
 def merge_adapter(adapter_dir, out_dir, base=None, dtype='float32') -> Path:
@@ -239,15 +239,14 @@ def check_metadata(kv:dict, model_dir, path=None):
 # %% ../nbs/40_gguf.ipynb #5bc2c47e
 def convert_hf(model_dir, out_path, outtype:str='f16', name:str='', license:str='', base_model:str='',
                datasets=(), tags=(), llama_cpp=None) -> Path:
-    "Convert the HF folder `model_dir` to a float GGUF at `out_path` (f32/f16/bf16); llama.cpp's converter for other architectures when `llama_cpp` is a checkout."
+    "Convert the HF folder `model_dir` to a float GGUF at `out_path` (f32/f16/bf16); llama.cpp's own converter (of the checkout `llama_cpp`, or the one kept at install) for other architectures."
     import gguf
     from safetensors import safe_open
     model_dir,out_path = Path(model_dir),Path(out_path)
     cfg = hf_config(model_dir)
     try: arch = gguf_arch(cfg, model_dir/'config.json')
     except SpecterError:
-        if llama_cpp: return convert_with_llama_cpp(model_dir, out_path, outtype, llama_cpp)
-        raise
+        return convert_with_llama_cpp(model_dir, out_path, outtype, llama_cpp)
     plan = tensor_plan(model_dir, cfg, outtype)
     n_params = sum(math.prod(t['shape']) for t in plan)
     with atomic_path(out_path) as tmp:
@@ -271,17 +270,28 @@ def convert_hf(model_dir, out_path, outtype:str='f16', name:str='', license:str=
     return out_path
 
 # %% ../nbs/40_gguf.ipynb #0e0899fd
-def convert_with_llama_cpp(model_dir, out_path, outtype:str, llama_cpp) -> Path:
-    "Convert with `convert_hf_to_gguf.py` of the llama.cpp checkout `llama_cpp`."
-    script = Path(llama_cpp).expanduser()/'convert_hf_to_gguf.py'
-    if not script.is_file(): raise SpecterError("not a llama.cpp checkout (no convert_hf_to_gguf.py)", Path(llama_cpp), field='gguf.llama_cpp')
+def llama_cpp_script(name:str='convert_hf_to_gguf.py', root=None) -> Path:
+    "llama.cpp's script `name`, from the checkout `root` or else kept from the llama-cpp-python source the install compiled."
+    d = Path(root).expanduser() if root else Path(sys.prefix)/'share'/'specter_lab'/'llama.cpp'
+    if not (d/name).is_file():
+        hint = "not a llama.cpp checkout" if root else "llama.cpp's converters are not installed (scripts/install-llama-cpp keeps them: run `make env`)"
+        raise SpecterError(f"{hint}: no {name}", d, field='gguf.llama_cpp')
+    return d/name
+
+def run_llama_cpp_script(name:str, args:list, root=None, what=None):
+    "Run llama.cpp's script `name` (which puts its own gguf-py first on the path) with `args`; a `SpecterError` with its last line when it fails."
+    r = subprocess.run([sys.executable, str(llama_cpp_script(name, root)), *map(str, args)], capture_output=True, text=True)
+    if r.returncode != 0:
+        last = (r.stderr or r.stdout).strip().splitlines()[-1:] or ['(no output)']
+        raise SpecterError(f"llama.cpp's {name} failed: {last[0][:300]}", what)
+
+def convert_with_llama_cpp(model_dir, out_path, outtype:str, llama_cpp=None) -> Path:
+    "Convert with llama.cpp's `convert_hf_to_gguf.py` (of the checkout `llama_cpp`, or the one kept at install)."
     if outtype not in OUTTYPES: raise SpecterError(f"unknown float type '{outtype}' (known: {', '.join(OUTTYPES)})", field='gguf.outtype')
     with atomic_path(out_path) as tmp:
-        r = subprocess.run([sys.executable, str(script), str(model_dir), '--outtype', outtype, '--outfile', str(tmp)],
-                           capture_output=True, text=True)
-        if r.returncode != 0:
-            raise SpecterError(f"llama.cpp's converter failed: {(r.stderr or r.stdout).strip().splitlines()[-1:]}", Path(model_dir))
+        run_llama_cpp_script('convert_hf_to_gguf.py', [model_dir, '--outtype', outtype, '--outfile', tmp], llama_cpp, Path(model_dir))
     return Path(out_path)
+
 
 # %% ../nbs/40_gguf.ipynb #f006a66a
 def quant_types() -> dict:
