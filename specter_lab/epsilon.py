@@ -14,7 +14,7 @@ from .config import SpecterError
 
 # %% auto #0
 __all__ = ['wilson', 'expected_attempts', 'expected_retries', 'epsilon', 'pass_at_k', 'failure_modes', 'best_constant',
-           'cohens_h', 'compare', 'epsilon_table', 'plot_epsilon']
+           'label_metrics', 'plot_confusion', 'cohens_h', 'compare', 'epsilon_table', 'plot_epsilon']
 
 # %% ../nbs/24_epsilon.ipynb #9f5ee248
 def wilson(passes:int, n:int, alpha:float=0.05) -> tuple[float,float]:
@@ -94,6 +94,42 @@ def best_constant(labels:Sequence[str|None]) -> dict|None:
     label,k = min(c.items(), key=lambda kv: (-kv[1], kv[0]))
     n = sum(c.values())
     return {'label': label, 'share': k/n, 'n': n, 'counts': dict(sorted(c.items()))}
+
+# %% ../nbs/24_epsilon.ipynb #28713a92
+def label_metrics(expected:Sequence[str|None], given:Sequence[str|None], alpha:float=0.05) -> dict|None:
+    "Per-label recall (with Wilson intervals), the confusion matrix and balanced accuracy of `given` labels against `expected` ones."
+    pairs = [(e, g) for e,g in zip(expected, given, strict=True) if e is not None]
+    if not pairs: return None
+    labels = sorted({e for e,_ in pairs})
+    none = '(none)'   # an answer that gives no label, or one outside the suite's labels
+    cols = labels + [none]
+    conf = {e: {g: 0 for g in cols} for e in labels}
+    for e,g in pairs: conf[e][g if g in conf else none] += 1
+    recall = {}
+    for e in labels:
+        n = sum(conf[e].values()); k = conf[e][e]
+        recall[e] = {'hat': k/n, 'ci95': list(wilson(k, n, alpha)), 'correct': k, 'n': n}
+    return {'labels': labels, 'recall': recall, 'min_recall': min(r['hat'] for r in recall.values()),
+            'balanced_accuracy': sum(r['hat'] for r in recall.values()) / len(labels),
+            'confusion': conf, 'given': {g: sum(conf[e][g] for e in labels) for g in cols}}
+
+
+# %% ../nbs/24_epsilon.ipynb #dd66a9c0
+def plot_confusion(m:dict, title:str="decisions per label", ax=None):
+    "The confusion matrix of `label_metrics` as a heatmap: rows the expected label, columns the label given."
+    import matplotlib.pyplot as plt
+    rows = m['labels']; cols = rows + (['(none)'] if m['given'].get('(none)') else [])
+    a = np.array([[m['confusion'][r][c] for c in cols] for r in rows], dtype=float)
+    if ax is None: fig,ax = plt.subplots(figsize=(1.2 + 0.75*len(cols), 1.0 + 0.6*len(rows)))
+    ax.imshow(a / a.sum(1, keepdims=True).clip(1), cmap='Blues', vmin=0, vmax=1)
+    for i in range(len(rows)):
+        for j in range(len(cols)): ax.text(j, i, f"{int(a[i, j])}", ha='center', va='center', fontsize=8)
+    ax.set_xticks(range(len(cols)), cols, fontsize=8, rotation=30, ha='right'); ax.set_yticks(range(len(rows)), rows, fontsize=8)
+    ax.set_xlabel('label given'); ax.set_ylabel('expected')
+    ax.set_title(f"{title} (balanced accuracy {m['balanced_accuracy']:.2f})", fontsize=9)
+    ax.figure.tight_layout()
+    return ax.figure
+
 
 # %% ../nbs/24_epsilon.ipynb #2ef906b3
 def cohens_h(p1:float, p2:float) -> float:

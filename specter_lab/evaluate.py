@@ -17,8 +17,8 @@ from .guarded import guarded_run
 from . import epsilon as eps
 
 # %% auto #0
-__all__ = ['REPORT_SCHEMA_ID', 'REPORT_SCHEMA', 'validate_report', 'model_record', 'evaluate', 'read_report', 'compare_reports',
-           'format_comparison', 'cli_eval', 'cli_compare']
+__all__ = ['REPORT_SCHEMA_ID', 'REPORT_SCHEMA', 'validate_report', 'model_record', 'evaluate', 'given_label', 'read_report',
+           'compare_reports', 'format_comparison', 'cli_eval', 'cli_compare']
 
 # %% ../nbs/25_evaluate.ipynb #32f37c2a
 REPORT_SCHEMA_ID = 'https://specter-lab.github.io/specter_lab/schemas/eval-report-v1.json'
@@ -50,6 +50,7 @@ REPORT_SCHEMA = {
                           'description': 'per guard, on first attempts: checked, failed, fail_rate, sole, top_feedback'},
         'pass_at_k': {'type': ['object', 'null'], 'description': 'unbiased pass@k for k = 1..trials (null when trials = 1)'},
         'baseline': {'type': ['object', 'null'], 'description': 'label suites: the best constant answer (majority label) and its ε'},
+        'labels': {'type': ['object', 'null'], 'description': 'label suites: recall per label (Wilson CI), confusion matrix, balanced accuracy, on first attempts'},
         'outcomes': {'type': 'array', 'items': {'type': 'object',
             'required': ['id', 'trial', 'passed', 'output', 'feedback', 'failed_guards', 'attempts', 'passed_after_retries'],
             'properties': {'id': _STR, 'trial': {'type': 'integer'}, 'passed': {'type': 'boolean', 'description': 'first attempt'},
@@ -116,6 +117,11 @@ def _timing(rounds) -> dict:
     return {'seconds': round(secs, 4), 'tasks_per_s': round(n / secs, 4) if secs else 0.0, 'prompt_tokens': pt,
             'completion_tokens': ct, 'tokens_per_s': round((pt + ct) / secs, 2) if secs else 0.0, 'generations': n}
 
+def given_label(task, output:str) -> str|None:
+    "The label `output` gives by `task`'s first label guard (None when it gives none, or the task has no label guard)."
+    g = next((g for g in task.guards if g.kind == 'label' and g.given), None)
+    return g.given(output) if g else None
+
 def _report(ts, runs, rounds, gen, spec, src, split, trials, rmax, s, dag_out) -> dict:
     firsts = [x.attempts[0] for x in runs]
     ep = eps.epsilon([a.outcome.passed for a in firsts])
@@ -124,10 +130,11 @@ def _report(ts, runs, rounds, gen, spec, src, split, trials, rmax, s, dag_out) -
     base = eps.best_constant([t.label for t in ts])
     if base is not None: base['epsilon'] = base['share']
     fm = eps.failure_modes([a.outcome for a in firsts])
-    outcomes = [{'id': x.task.id, 'trial': x.trial, 'label': x.task.label, 'passed': x.attempts[0].outcome.passed,
+    given = [given_label(x.task, x.attempts[0].text) for x in runs]
+    outcomes = [{'id': x.task.id, 'trial': x.trial, 'label': x.task.label, 'given': g, 'passed': x.attempts[0].outcome.passed,
                  'output': x.attempts[0].text, 'feedback': x.attempts[0].outcome.feedback, 'failed_guards': x.attempts[0].outcome.failed,
                  'finish_reason': x.attempts[0].finish_reason, 'attempts': len(x.attempts), 'passed_after_retries': x.passed,
-                 'human_reference_stored': x.human_id is not None} for x in runs]
+                 'human_reference_stored': x.human_id is not None} for x,g in zip(runs, given)]
     n_first = len(ts)
     return {
         'schema': REPORT_SCHEMA_ID, 'created_at': utc_now(), 'model': model_record(gen, spec),
@@ -138,7 +145,7 @@ def _report(ts, runs, rounds, gen, spec, src, split, trials, rmax, s, dag_out) -
                     'human_fallbacks': sum(x.human_id is not None for x in runs)},
         'failure_modes': json.loads(fm.to_json(orient='records')),
         'pass_at_k': {str(k): eps.pass_at_k(list(by_task.values()), k) for k in range(1, trials + 1)} if trials > 1 else None,
-        'baseline': base, 'outcomes': outcomes, 'outcomes_sha256': _canonical_sha(outcomes),
+        'baseline': base, 'labels': eps.label_metrics([x.task.label for x in runs], given), 'outcomes': outcomes, 'outcomes_sha256': _canonical_sha(outcomes),
         'timings': {**_timing([r for r in rounds if r['attempt'] == 1]), 'all_attempts': _timing(rounds)},
         'settings': {'eval': {**s.eval.__dict__}, 'model': {**s.model.__dict__}, 'settings_file': s.path},
         'dag': str(dag_out) if dag_out else None}

@@ -31,6 +31,7 @@ class Guard:
     fn: Callable[[str], tuple]
     spec: dict|None = None   # None for a Python callable (it cannot be written to a suite file)
     expected: str|None = None  # a label guard's expected label
+    given: Callable[[str], str|None]|None = None  # a label guard: the label an output gives (None: it gives none)
 
     def __call__(self, output:str) -> GuardResult:
         passed,feedback = self.fn(output)
@@ -46,11 +47,18 @@ def _regex(rx:re.Pattern):
         return (True, '') if rx.search(out) else (False, f"output does not match /{rx.pattern}/")
     return f
 
-def _label(rx:re.Pattern, expected:str):
+def _given(rx:re.Pattern):
+    "The label an output gives: the first group of `rx` matched at its start (None when it does not match)."
     def f(out):
         m = rx.match(out.lstrip())
-        if not m: return False, f"output must start with /{rx.pattern}/ (expected '{expected}'); got {_short(out, 40)}"
-        got = m.group(1)
+        return m.group(1) if m else None
+    return f
+
+def _label(rx:re.Pattern, expected:str):
+    given = _given(rx)
+    def f(out):
+        got = given(out)
+        if got is None: return False, f"output must start with /{rx.pattern}/ (expected '{expected}'); got {_short(out, 40)}"
         return (True, '') if got == expected else (False, f"wrong label: expected '{expected}', got '{got}'")
     return f
 
@@ -97,7 +105,7 @@ def parse_guard(spec, path=None, line:int|None=None, fld:str='guard') -> Guard:
     def need(k):
         if k not in spec: raise SpecterError("missing field", path, line, f"{fld}.{k}")
         return spec[k]
-    expected = None
+    expected = given = None
     if kind == 'regex': fn = _regex(_compile(need('pattern'), f"{fld}.pattern", path, line))
     elif kind == 'label':
         rx = _compile(need('pattern'), f"{fld}.pattern", path, line)
@@ -105,7 +113,7 @@ def parse_guard(spec, path=None, line:int|None=None, fld:str='guard') -> Guard:
         expected = need('expected')
         if not isinstance(expected, str) or not expected:
             raise SpecterError("expected a non-empty string", path, line, f"{fld}.expected")
-        fn = _label(rx, expected)
+        fn,given = _label(rx, expected),_given(rx)
     elif kind == 'json_schema':
         fn = _json_schema(_validator(need('schema'), path, line, f"{fld}.schema"))
     else:
@@ -113,7 +121,7 @@ def parse_guard(spec, path=None, line:int|None=None, fld:str='guard') -> Guard:
         if isinstance(n, bool) or not isinstance(n, int) or n < 1:
             raise SpecterError(f"expected a positive integer, got {n!r}", path, line, f"{fld}.limit")
         fn = _max_chars(n)
-    return Guard(name, kind, fn, spec, expected)
+    return Guard(name, kind, fn, spec, expected, given)
 
 def _validator(schema, path, line, fld):
     from jsonschema.exceptions import SchemaError
