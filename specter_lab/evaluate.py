@@ -34,7 +34,8 @@ REPORT_SCHEMA = {
         'model': {'type': 'object', 'required': ['spec', 'kind', 'path', 'sha256'], 'properties': {
             'spec': {**_STR, 'description': 'what --model named'}, 'kind': {'enum': ['gguf', 'hf', 'endpoint']},
             'path': {'type': ['string', 'null']}, 'sha256': {'type': ['string', 'null'], 'description': 'of the GGUF file (gguf only)'},
-            'bytes': {'type': ['integer', 'null']}}},
+            'bytes': {'type': ['integer', 'null']},
+            'adapter': {'type': 'object', 'required': ['path', 'sha256', 'bytes'], 'description': 'a LoRA adapter GGUF applied at run time'}}},
         'tasks': {'type': 'object', 'required': ['path', 'sha256'], 'properties': {'path': _STR, 'sha256': _STR}},
         'split': {'type': ['string', 'null']},
         'n': {'type': 'integer', 'minimum': 1, 'description': 'tasks evaluated'},
@@ -74,10 +75,11 @@ def validate_report(report, path=None) -> dict:
 
 # %% ../nbs/25_evaluate.ipynb #ca0b408f
 def model_record(gen:Generator, spec) -> dict:
-    "What the report says about the model: the spec, kind, path, and for a GGUF its size and sha256."
+    "What the report says about the model: the spec, kind, path, for a GGUF its size and sha256, and the LoRA adapter GGUF applied to it."
     p = getattr(gen, 'path', None)
     rec = {'spec': str(spec), 'kind': gen.kind, 'path': str(p) if p else None, 'sha256': None, 'bytes': None}
     if gen.kind == 'gguf': rec.update(sha256=sha256_file(p), bytes=Path(p).stat().st_size)
+    if a := getattr(gen, 'adapter', None): rec['adapter'] = {'path': str(a), 'sha256': sha256_file(a), 'bytes': Path(a).stat().st_size}
     return rec
 
 def _canonical_sha(obj) -> str:
@@ -85,8 +87,8 @@ def _canonical_sha(obj) -> str:
 
 # %% ../nbs/25_evaluate.ipynb #50f45fc1
 def evaluate(model=None, tasks=None, split:str|None='test', settings:Settings|None=None, trials:int|None=None, rmax:int|None=None,
-             limit:int|None=None, dag_out=None, output=None, generator:Generator|None=None, progress=None) -> dict:
-    "Evaluate `model` (spec, or a ready `generator`) on suite `tasks`: the report dict, written to `output` if given."
+             limit:int|None=None, dag_out=None, output=None, generator:Generator|None=None, progress=None, adapter=None) -> dict:
+    "Evaluate `model` (spec, or a ready `generator`; a GGUF with a LoRA `adapter` GGUF) on suite `tasks`: the report dict, written to `output` if given."
     s = settings or Settings()
     e = s.eval
     trials,rmax,limit = (e.trials if trials is None else trials),(e.rmax if rmax is None else rmax),(e.limit if limit is None else limit)
@@ -97,7 +99,7 @@ def evaluate(model=None, tasks=None, split:str|None='test', settings:Settings|No
     ts = load_tasks(src, split)
     if limit: ts = ts[:limit]
     spec = model if model is not None else s.model.base
-    gen = generator or make_generator(spec, s)
+    gen = generator or make_generator(spec, s, adapter=adapter)
     dag = ArtifactDAG(dag_out) if dag_out else None
     runs,rounds = [],[]
     try:
@@ -186,6 +188,7 @@ def cli_eval(argv=None) -> int:
     from specter_lab.cli import add_settings_args, settings_from_args
     p = argparse.ArgumentParser(prog='specter-lab eval', description="Guarded generation -> report.json (ε, CI, retries, failure modes).")
     p.add_argument('--model', help="'embedded', a .gguf, a transformers folder, or an http(s) URL of an OpenAI-compatible server")
+    p.add_argument('--adapter', help="a LoRA adapter GGUF applied at run time to the GGUF --model (what `specter-lab loop` ships)")
     p.add_argument('--tasks', help="a task-suite JSONL file or a bundled suite name (default: [data] tasks)")
     p.add_argument('--split', help="train | test | all (default: [eval] split)")
     p.add_argument('--trials', type=int); p.add_argument('--rmax', type=int); p.add_argument('--limit', type=int)
@@ -200,7 +203,7 @@ def cli_eval(argv=None) -> int:
                                  'eval.seed': a.seed, 'eval.max_tokens': a.max_tokens})
     split = None if s.eval.split == 'all' else s.eval.split
     log = None if a.quiet else (lambda r: print(f"attempt {r['attempt']}: {r['n']} tasks, {r['passed']} passed, {r['seconds']:.1f} s", file=sys.stderr))
-    r = evaluate(s.model.base, s.data.tasks, split, s, dag_out=a.dag_out, output=a.output, progress=log)
+    r = evaluate(s.model.base, s.data.tasks, split, s, dag_out=a.dag_out, output=a.output, progress=log, adapter=a.adapter)
     e = r['epsilon']
     print(f"ε = {e['hat']:.3f} [{e['ci95'][0]:.3f}, {e['ci95'][1]:.3f}] ({e['passes']}/{e['n']}), "
           f"{r['timings']['tasks_per_s']:.2f} tasks/s -> {a.output}")

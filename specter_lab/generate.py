@@ -6,7 +6,7 @@ Docs: https://specter-lab.github.io/specter_lab/generate.html.md"""
 
 # %% ../nbs/22_generate.ipynb #0d3cec05
 from __future__ import annotations
-import os, zlib
+import ctypes, os, zlib
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -56,15 +56,17 @@ def common_prefix(seqs:list) -> int:
 
 # %% ../nbs/22_generate.ipynb #2d5db440
 class LlamaGenerator(Generator):
-    "A GGUF in llama.cpp: shared prompt prefixes are evaluated once and `n_parallel` sequences decode in one batch."
+    "A GGUF in llama.cpp (with a LoRA adapter GGUF applied at run time, if given): shared prompt prefixes are evaluated once and `n_parallel` sequences decode in one batch."
     kind = 'gguf'
-    def __init__(self, path=None, n_ctx:int=2048, n_threads:int=0, n_parallel:int=8, n_batch:int=512, llm=None, **kw):
+    def __init__(self, path=None, n_ctx:int=2048, n_threads:int=0, n_parallel:int=8, n_batch:int=512, llm=None, adapter=None, **kw):
         super().__init__(**kw)
         import llama_cpp as lc
         from llama_cpp import llama_chat_format, _internals
         if n_parallel < 1: raise SpecterError(f"n_parallel must be >= 1, got {n_parallel}", field='eval.n_parallel')
-        self.lc,self.path = lc,str(path or embedded_gguf())
-        self.llm = llm or load_llama(self.path, n_ctx=n_ctx, n_threads=n_threads)
+        self.lc,self.path,self.adapter = lc,str(path or embedded_gguf()),adapter and str(adapter)
+        if self.adapter and not Path(self.adapter).is_file(): raise SpecterError("LoRA adapter GGUF not found", self.adapter, field='model.adapter')
+        try: self.llm = llm or load_llama(self.path, n_ctx=n_ctx, n_threads=n_threads, lora_path=self.adapter)
+        except ValueError as e: raise SpecterError(f"llama.cpp refused the model or adapter: {e}", self.adapter or self.path) from None
         m = self.llm._model
         tmpl = self.llm.metadata.get('tokenizer.chat_template')
         if not tmpl: raise SpecterError("the GGUF has no tokenizer.chat_template", self.path)
@@ -74,6 +76,9 @@ class LlamaGenerator(Generator):
         p = lc.llama_context_params.from_buffer_copy(self.llm.context_params)
         p.n_ctx,p.n_batch,p.n_ubatch,p.n_seq_max,p.kv_unified = n_ctx,n_batch,n_batch,n_parallel+1,True
         self.ctx = _internals.LlamaContext(model=m, params=p, verbose=False)
+        if self.adapter:   # the adapter is loaded once with the model; this context applies it too
+            if lc.llama_set_adapters_lora(self.ctx.ctx, (lc.llama_adapter_lora_p_ctypes * 1)(self.llm._lora_adapter), 1, (ctypes.c_float * 1)(1.0)):
+                raise SpecterError("llama.cpp could not apply the LoRA adapter", self.adapter, field='model.adapter')
         self.mem = lc.llama_get_memory(self.ctx.ctx)
         self.batch = _internals.LlamaBatch(n_tokens=n_batch, embd=0, n_seq_max=1, verbose=False)
         self.prefix = []    # the tokens sequence 0 holds in the KV cache
@@ -251,14 +256,16 @@ class EndpointGenerator(Generator):
         with ThreadPoolExecutor(self.n_parallel) as ex: return list(ex.map(lambda m: self._one(m, temperature, seed, max_tokens), batch))
 
 # %% ../nbs/22_generate.ipynb #3800da28
-def make_generator(spec=None, settings:Settings|None=None, **kw) -> Generator:
-    "The generator for `spec` (URL, 'embedded', .gguf, HF folder; default `[model] base`), knobs from `[eval]`."
+def make_generator(spec=None, settings:Settings|None=None, adapter=None, **kw) -> Generator:
+    "The generator for `spec` (URL, 'embedded', .gguf, HF folder; default `[model] base`), a GGUF with a LoRA `adapter` GGUF, knobs from `[eval]`."
     s = settings or Settings()
     e,spec = s.eval,str(spec or s.model.base)
     knobs = dict(temperature=e.temperature, seed=e.seed, max_tokens=e.max_tokens) | kw
+    if adapter and (spec.startswith(('http://', 'https://')) or resolve_model(spec, s.model.offline).kind != 'gguf'):
+        raise SpecterError("a LoRA adapter GGUF applies to a GGUF model only", adapter, field='model.adapter')
     if spec.startswith(('http://', 'https://')):
         url,_,name = spec.partition('#')
         return EndpointGenerator(url, model=name or None, n_parallel=e.n_parallel, **knobs)
     ref = resolve_model(spec, s.model.offline)
-    if ref.kind == 'gguf': return LlamaGenerator(ref.path, n_ctx=e.n_ctx, n_threads=e.n_threads, n_parallel=e.n_parallel, **knobs)
+    if ref.kind == 'gguf': return LlamaGenerator(ref.path, n_ctx=e.n_ctx, n_threads=e.n_threads, n_parallel=e.n_parallel, adapter=adapter, **knobs)
     return HFGenerator(ref.path, device=s.model.device, offline=s.model.offline, **knobs)

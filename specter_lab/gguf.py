@@ -13,11 +13,12 @@ from .config import SpecterError
 from .files import atomic_dir, atomic_path, file_record, write_json
 
 # %% auto #0
-__all__ = ['ARCHS', 'OUTTYPES', 'VERIFY_PROMPTS', 'merge_adapter', 'hf_config', 'gguf_arch', 'permute_qk', 'safetensors_files',
-           'tensor_plan', 'read_tensor', 'bpe_pre', 'add_tokenizer', 'add_hparams', 'add_general', 'hf_chat_template',
-           'check_metadata', 'convert_hf', 'llama_cpp_script', 'run_llama_cpp_script', 'convert_with_llama_cpp',
-           'quant_types', 'quant_type', 'quantize', 'prompt_ids', 'hf_reference', 'compare_greedy', 'heldout_text',
-           'perplexity', 'suite_epsilon', 'convert', 'round_weights', 'verify_files', 'cli_convert']
+__all__ = ['ARCHS', 'OUTTYPES', 'VERIFY_PROMPTS', 'ADAPTER_TYPES', 'merge_adapter', 'hf_config', 'gguf_arch', 'permute_qk',
+           'safetensors_files', 'tensor_plan', 'read_tensor', 'bpe_pre', 'add_tokenizer', 'add_hparams', 'add_general',
+           'hf_chat_template', 'check_metadata', 'convert_hf', 'llama_cpp_script', 'run_llama_cpp_script',
+           'convert_with_llama_cpp', 'quant_types', 'quant_type', 'quantize', 'prompt_ids', 'hf_reference',
+           'compare_greedy', 'convert_adapter', 'heldout_text', 'perplexity', 'suite_epsilon', 'convert',
+           'round_weights', 'verify_files', 'cli_convert']
 
 # %% ../nbs/40_gguf.ipynb #0bb2ef71
 def merge_adapter(adapter_dir, out_dir, base=None, dtype='float32') -> Path:
@@ -358,11 +359,11 @@ def hf_reference(model, tok, prompts=VERIFY_PROMPTS, max_tokens:int=16) -> list[
             out.append(dict(prompt=p, text=tok.decode(p), seq=s, logits=logits))
     return out
 
-def compare_greedy(gguf_path, ref:list[dict], tok, tie_margin:float=0.01) -> dict:
-    "Greedy tokens, tokenization, EOS and chat template of the GGUF (llama.cpp) against `hf_reference` output."
+def compare_greedy(gguf_path, ref:list[dict], tok, tie_margin:float=0.01, adapter=None) -> dict:
+    "Greedy tokens, tokenization, EOS and chat template of the GGUF (llama.cpp, with a LoRA `adapter` GGUF) against `hf_reference` output."
     from specter_lab.model import load_llama
     n_ctx = max(len(r['seq']) for r in ref) + 8
-    llm = load_llama(gguf_path, n_ctx=n_ctx, n_batch=n_ctx, logits_all=True)
+    llm = load_llama(gguf_path, n_ctx=n_ctx, n_batch=n_ctx, logits_all=True, lora_path=adapter and str(adapter))
     tmpl = llm.metadata.get('tokenizer.chat_template')
     res = dict(prompts=len(ref), equal=0, tokenizer_equal=0, max_logit_diff=0.0, eos_token_id=llm.token_eos(),
                eos_matches=llm.token_eos() == tok.eos_token_id, chat_template=(tmpl == tok.chat_template) if tok.chat_template else None,
@@ -385,6 +386,22 @@ def compare_greedy(gguf_path, ref:list[dict], tok, tie_margin:float=0.01) -> dic
                          and res['eos_matches'] and res['chat_template'] is not False)
     return res
 
+# %% ../nbs/40_gguf.ipynb #d4c673fd
+ADAPTER_TYPES = ('f32', 'f16', 'bf16', 'q8_0')   # what llama.cpp's LoRA converter writes
+
+def convert_adapter(adapter_dir, out_path, base=None, outtype:str='f16', llama_cpp=None) -> Path:
+    "The PEFT LoRA adapter in `adapter_dir` as a llama.cpp LoRA GGUF at `out_path` (`base`: the HF folder it was trained on; default: the adapter's own record)."
+    from peft import PeftConfig
+    adapter_dir = Path(adapter_dir)
+    if not (adapter_dir/'adapter_config.json').is_file(): raise SpecterError("not a LoRA adapter folder (no adapter_config.json)", adapter_dir)
+    if outtype not in ADAPTER_TYPES: raise SpecterError(f"unknown adapter type '{outtype}' (known: {', '.join(ADAPTER_TYPES)})", field='gguf.adapter_type')
+    base = Path(base or PeftConfig.from_pretrained(adapter_dir).base_model_name_or_path)
+    if not (base/'config.json').is_file(): raise SpecterError("the adapter's base is not a local HF folder (no config.json): pass base=", base)
+    with atomic_path(out_path) as tmp:
+        run_llama_cpp_script('convert_lora_to_gguf.py', [adapter_dir, '--base', base, '--outtype', outtype, '--outfile', tmp], llama_cpp, adapter_dir)
+    return Path(out_path)
+
+
 # %% ../nbs/40_gguf.ipynb #fbd30978
 def _logsoftmax(x:np.ndarray) -> np.ndarray:
     m = x.max(-1, keepdims=True)
@@ -395,10 +412,10 @@ def heldout_text() -> str:
     import argparse, calendar, csv, json, logging, textwrap, unittest, zipfile
     return '\n\n'.join(m.__doc__.strip() for m in (argparse, calendar, csv, json, logging, textwrap, unittest, zipfile) if m.__doc__)
 
-def perplexity(gguf_path, text:str|None=None, n_ctx:int=256) -> dict:
-    "Perplexity of the GGUF on `text` (default `heldout_text()`), in llama.cpp, windows of `n_ctx` tokens."
+def perplexity(gguf_path, text:str|None=None, n_ctx:int=256, adapter=None) -> dict:
+    "Perplexity of the GGUF (with a LoRA `adapter` GGUF) on `text` (default `heldout_text()`), in llama.cpp, windows of `n_ctx` tokens."
     from specter_lab.model import load_llama
-    llm = load_llama(gguf_path, n_ctx=n_ctx, n_batch=n_ctx, logits_all=True)
+    llm = load_llama(gguf_path, n_ctx=n_ctx, n_batch=n_ctx, logits_all=True, lora_path=adapter and str(adapter))
     toks = llm.tokenize((text or heldout_text()).encode(), add_bos=False, special=False)
     nll, n = 0.0, 0
     for s in range(0, len(toks) - 1, n_ctx):
