@@ -95,7 +95,7 @@ def best_constant(labels:Sequence[str|None]) -> dict|None:
     n = sum(c.values())
     return {'label': label, 'share': k/n, 'n': n, 'counts': dict(sorted(c.items()))}
 
-# %% ../nbs/24_epsilon.ipynb #bc3f23b3
+# %% ../nbs/24_epsilon.ipynb #ebf30a4f
 def label_metrics(expected:Sequence[str|None], given:Sequence[str|None], alpha:float=0.05) -> dict|None:
     "Per-label recall (with Wilson intervals), the confusion matrix and balanced accuracy of `given` labels against `expected` ones."
     pairs = [(e, g) for e,g in zip(expected, given, strict=True) if e is not None]
@@ -114,7 +114,7 @@ def label_metrics(expected:Sequence[str|None], given:Sequence[str|None], alpha:f
             'confusion': conf, 'given': {g: sum(conf[e][g] for e in labels) for g in cols}}
 
 
-# %% ../nbs/24_epsilon.ipynb #f24efd9b
+# %% ../nbs/24_epsilon.ipynb #df8d7295
 def plot_confusion(m:dict, title:str="decisions per label", ax=None):
     "The confusion matrix of `label_metrics` as a heatmap: rows the expected label, columns the label given."
     import matplotlib.pyplot as plt

@@ -386,7 +386,7 @@ def compare_greedy(gguf_path, ref:list[dict], tok, tie_margin:float=0.01, adapte
                          and res['eos_matches'] and res['chat_template'] is not False)
     return res
 
-# %% ../nbs/40_gguf.ipynb #d4c673fd
+# %% ../nbs/40_gguf.ipynb #486bbf7d
 ADAPTER_TYPES = ('f32', 'f16', 'bf16', 'q8_0')   # what llama.cpp's LoRA converter writes
 
 def convert_adapter(adapter_dir, out_path, base=None, outtype:str='f16', llama_cpp=None) -> Path:
