@@ -216,7 +216,7 @@ def deal_screening(seed:int=0, n_train:int=512, n_test:int=320, n_dev:int=80) ->
             tasks.append(Task(f"deal-{split}-{j:04d}", split,
                               [{'role': 'system', 'content': DEAL_SYSTEM}, {'role': 'user', 'content': text}],
                               [{'kind': 'label', 'pattern': DEAL_LABEL_PATTERN, 'expected': lab}],
-                              _deal_reference(lab, r['stage']), {'template': f"{split}-{r['ti']}", 'stage': r['stage']}))
+                              _deal_reference(lab, r['stage']), {'template': f"{split}-{r['ti']}", 'stage': r['stage'], 'cue': r['stage']}))
     return tasks
 
 # %% ../nbs/21_suite.ipynb #21f9bad7

@@ -11,14 +11,14 @@ from collections import Counter
 from pathlib import Path
 from .config import SpecterError
 from .epsilon import best_constant
-from .suite import (SPLITS, TOOL_MAX_CHARS, Task, _FIRST, _LAST, _call_schema, _interleave, _spread, bundled_path,
+from .suite import (SPLITS, TOOL_MAX_CHARS, Task, _FIRST, _LAST, _call_schema, _interleave, _spread, bundled_names, bundled_path,
                                deal_screening, load_tasks, tool_calls, write_tasks)
 
 # %% auto #0
 __all__ = ['ROUTING_LABELS', 'ROUTING_CUES', 'ROUTING_SYSTEM', 'ROUTING_PATTERN', 'ROUTING_TEMPLATES', 'TRIAGE_LABELS',
            'TRIAGE_CUES', 'TRIAGE_SYSTEM', 'TRIAGE_PATTERN', 'TRIAGE_TEMPLATES', 'PAY_SYSTEM', 'PAY_MAX_CHARS',
            'PAY_TEMPLATES', 'OFFICE_TOOLS', 'OFFICE_SYSTEM', 'STOPWORDS', 'BUNDLED', 'words', 'ticket_routing',
-           'incident_triage', 'payment_extraction', 'office_tools', 'suite_check', 'write_bundled']
+           'incident_triage', 'payment_extraction', 'office_tools', 'suite_check', 'write_bundled', 'cli_suites']
 
 # %% ../nbs/26_suites.ipynb #43b34376
 _NAMES = tuple(f"{f} {l}" for f in _FIRST for l in _LAST)
@@ -252,8 +252,8 @@ def _template_words(ts) -> dict:
     for t in ts: by.setdefault(t.meta.get('template'), []).append(set(words(_input(t))))
     return {k: set.intersection(*v) for k,v in by.items() if k is not None and len(v) > 1}
 
-def suite_check(tasks, cue:str='cue') -> dict:
-    "Sizes, classes, best constant, references, split disjointness and held-out words (cue words in `meta[cue]`) of a suite."
+def suite_check(tasks) -> dict:
+    "Sizes, classes, best constant, references, split disjointness and held-out words of a suite (see above)."
     by = {s: [t for t in tasks if t.split == s] for s in SPLITS}
     r = {'n': {s: len(ts) for s,ts in by.items()}, 'classes': {}, 'best_constant': {},
          'references': {'present': sum(t.reference is not None for t in tasks),
@@ -270,7 +270,7 @@ def suite_check(tasks, cue:str='cue') -> dict:
     for s,earlier in (('dev', ('train',)), ('test', ('train', 'dev'))):
         seen = set().union(*(vocab[e] for e in earlier)) - STOPWORDS
         tw = set().union(*_template_words(by[s]).values()) if by[s] else set()
-        cw = {w for t in by[s] if t.meta.get(cue) for w in words(str(t.meta[cue]))}
+        cw = {w for t in by[s] if t.meta.get('cue') for w in words(str(t.meta['cue']))}
         r['overlap'][s] = {'template_words': sorted(tw & seen), 'cue_words': sorted(cw & seen),
                            'new_words': len(vocab[s] - vocab['train'] - STOPWORDS)}
     r['held_out'] = all(not o['template_words'] and not o['cue_words'] for o in r['overlap'].values())
@@ -287,3 +287,26 @@ def write_bundled(dest=None) -> dict:
         p = Path(dest)/f'{name}.jsonl' if dest else bundled_path(name)
         write_tasks(p, build()); out[name] = p
     return out
+
+# %% ../nbs/26_suites.ipynb #90b2be49
+def _summary(name, r:dict) -> str:
+    bc,cls = r['best_constant']['test'],r['classes']['test']
+    parts = [', '.join(f"{s} {n}" for s,n in r['n'].items()),
+             "test classes " + ', '.join(f"{k} {v}" for k,v in cls.items()) if set(cls) != {'None'} else "no classes",
+             f"best constant {bc['share']:.3f} ({bc['label']})" if bc else "no label guard"]
+    if r['references']['failing']: parts.append(f"{len(r['references']['failing'])} references fail their guards")
+    shared = {f"{k} {ab}": v for ab,x in r['shared'].items() for k,v in x.items() if v}
+    if shared: parts.append("shared between splits: " + ', '.join(f"{v} {k}" for k,v in shared.items()))
+    seen = {f"{s} {k.split('_')[0]} words": o[k] for s,o in r['overlap'].items() for k in ('template_words', 'cue_words') if o[k]}
+    parts.append("held out: yes" if r['held_out'] else "held out: no (seen earlier: " + '; '.join(f"{k} {', '.join(v)}" for k,v in seen.items()) + ")")
+    return f"{name}: " + '; '.join(parts)
+
+def cli_suites(argv=None) -> int:
+    "`specter-lab suites`: sizes, classes, best constant answer and held-out words of task suites."
+    p = argparse.ArgumentParser(prog='specter-lab suites', description="Check task suites: sizes, classes, best constant, references, held-out words.")
+    p.add_argument('suites', nargs='*', help="bundled suite names or suite JSONL files (default: every bundled suite)")
+    p.add_argument('--json', action='store_true', help="print every check as JSON")
+    a = p.parse_args(argv)
+    out = {str(n): suite_check(load_tasks(n)) for n in a.suites or bundled_names()}
+    print(json.dumps(out, indent=1) if a.json else '\n'.join(_summary(n, r) for n,r in out.items()))
+    return 0

@@ -122,7 +122,7 @@ def test_bundled_splits_and_held_out_words(name):
     from specter_lab.suites import suite_check
     tasks = load_tasks(name)
     assert tuple(len(load_tasks(name, split=s)) for s in ("train", "dev", "test")) == SIZES[name]
-    r = suite_check(tasks, cue="stage" if name == "deal_screening" else "cue")
+    r = suite_check(tasks)
     assert r["references"] == {"present": len(tasks), "failing": []}
     assert not any(v for x in r["shared"].values() for v in x.values())
     assert r["held_out"] == (name not in ("deal_screening", "tool_calls")), r["overlap"]
@@ -139,3 +139,17 @@ def test_dev_split_for_a_suite_without_one(tmp_path):
     assert [t.id for t in out if t.split == "test"] == [t.id for t in tasks if t.split == "test"]
     write_tasks(tmp_path / "s.jsonl", out)
     assert len(load_tasks(tmp_path / "s.jsonl", split="dev")) == len(dev) >= 0.2 * 400
+
+
+def test_suites_cli(cli, tmp_path):
+    "`specter-lab suites` checks every bundled suite by default, a file by path, and names a missing one."
+    r = cli("suites")
+    assert r.returncode == 0, r.stderr
+    assert [l.split(":")[0] for l in r.stdout.splitlines()] == sorted(SIZES)
+    assert sum("held out: yes" in l for l in r.stdout.splitlines()) == 4
+    p = tmp_path / "mine.jsonl"
+    write_tasks(p, load_tasks("incident_triage", split="test"))
+    r = cli("suites", p, "--json")
+    assert r.returncode == 0 and json.loads(r.stdout)[str(p)]["best_constant"]["test"]["share"] == 0.6
+    r = cli("suites", "no_such_suite")
+    assert r.returncode == 1 and "no_such_suite: task suite not found" in r.stderr
