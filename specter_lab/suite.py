@@ -111,7 +111,8 @@ def load_tasks(src, split:str|None=None) -> list[Task]:
     if not tasks: raise SpecterError("the suite has no tasks", path)
     if split is None: return tasks
     out = [t for t in tasks if t.split == split]
-    if not out: raise SpecterError(f"the suite has no '{split}' tasks", path, field='split')
+    if not out: raise SpecterError(f"the suite has no '{split}' tasks" + (" (dev_split carves one out of its train split)" if split == 'dev' else ''),
+                                   path, field='split')
     return out
 
 def write_tasks(path, tasks) -> int:
