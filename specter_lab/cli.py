@@ -24,6 +24,7 @@ STAGES = {
     'registry':('specter_lab.registry','cli_registry',"stage 3: known models, RAM for a context length, best quantization for a RAM budget"),
     'cost':    ('specter_lab.cost',    'cli_cost',    "stage 5: routed local/API cost, training cost, epsilon in money"),
     'loop':    ('specter_lab.loop',    'cli_loop',    "the loop: eval -> collect -> extract -> train -> convert -> eval -> report"),
+    'suites':  ('specter_lab.suites', 'cli_suites',  "task suites: sizes, classes, best constant answer, held-out words"),
 }
 
 def stage_entry(name:str):

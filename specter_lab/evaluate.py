@@ -190,7 +190,7 @@ def cli_eval(argv=None) -> int:
     p.add_argument('--model', help="'embedded', a .gguf, a transformers folder, or an http(s) URL of an OpenAI-compatible server")
     p.add_argument('--adapter', help="a LoRA adapter GGUF applied at run time to the GGUF --model (what `specter-lab loop` ships)")
     p.add_argument('--tasks', help="a task-suite JSONL file or a bundled suite name (default: [data] tasks)")
-    p.add_argument('--split', help="train | test | all (default: [eval] split)")
+    p.add_argument('--split', help="train | dev | test | all (default: [eval] split)")
     p.add_argument('--trials', type=int); p.add_argument('--rmax', type=int); p.add_argument('--limit', type=int)
     p.add_argument('--temperature', type=float); p.add_argument('--seed', type=int); p.add_argument('--max-tokens', type=int)
     p.add_argument('--dag-out', help="write every attempt to this artifact DAG folder (stage 1 reads it)")

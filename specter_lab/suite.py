@@ -6,8 +6,9 @@ Docs: https://specter-lab.github.io/specter_lab/suite.html.md"""
 
 # %% ../nbs/21_suite.ipynb #37671e5f
 from __future__ import annotations
-import importlib.resources, itertools, json, random, re
-from dataclasses import dataclass, field
+import hashlib, importlib.resources, itertools, json, random, re
+from collections import Counter
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from .config import SpecterError
 from .files import read_jsonl, require, write_jsonl
@@ -15,11 +16,11 @@ from .guard import Outcome, check, parse_guards
 
 # %% auto #0
 __all__ = ['SPLITS', 'ROLES', 'DEAL_SYSTEM', 'DEAL_LABEL_PATTERN', 'DEAL_STAGES', 'DEAL_TEMPLATES', 'TOOL_SYSTEM',
-           'TOOL_MAX_CHARS', 'BUNDLED', 'Task', 'parse_task', 'bundled_path', 'bundled_names', 'resolve_suite',
-           'load_tasks', 'write_tasks', 'deal_screening', 'tool_calls', 'write_bundled']
+           'TOOL_MAX_CHARS', 'Task', 'parse_task', 'bundled_path', 'bundled_names', 'resolve_suite', 'load_tasks',
+           'write_tasks', 'dev_split', 'deal_screening', 'tool_calls']
 
 # %% ../nbs/21_suite.ipynb #a9301316
-SPLITS = ('train', 'test')
+SPLITS = ('train', 'dev', 'test')
 ROLES = ('system', 'user', 'assistant', 'tool')
 
 @dataclass
@@ -70,7 +71,7 @@ def parse_task(obj:dict, path=None, line:int|None=None) -> Task:
     tid = require(obj, 'id', (str, int), path, line)
     if isinstance(tid, bool) or tid == '': raise SpecterError(f"expected a non-empty string, got {tid!r}", path, line, 'id')
     split = require(obj, 'split', str, path, line)
-    if split not in SPLITS: raise SpecterError(f"split must be 'train' or 'test', got {split!r}", path, line, 'split')
+    if split not in SPLITS: raise SpecterError(f"split must be one of {', '.join(SPLITS)}, got {split!r}", path, line, 'split')
     messages = _messages(require(obj, 'messages', list, path, line), path, line)
     guards = parse_guards(require(obj, 'guards', list, path, line), path, line)
     ref = obj.get('reference')
@@ -100,7 +101,7 @@ def resolve_suite(src) -> Path:
 
 def load_tasks(src, split:str|None=None) -> list[Task]:
     "All tasks of the suite `src` (a JSONL path or a bundled name), validated, optionally only one `split`."
-    if split is not None and split not in SPLITS: raise SpecterError(f"split must be 'train' or 'test', got {split!r}", field='split')
+    if split is not None and split not in SPLITS: raise SpecterError(f"split must be one of {', '.join(SPLITS)}, got {split!r}", field='split')
     path = resolve_suite(src)
     tasks,seen = [],{}
     for line,obj in read_jsonl(path):
@@ -110,7 +111,8 @@ def load_tasks(src, split:str|None=None) -> list[Task]:
     if not tasks: raise SpecterError("the suite has no tasks", path)
     if split is None: return tasks
     out = [t for t in tasks if t.split == split]
-    if not out: raise SpecterError(f"the suite has no '{split}' tasks", path, field='split')
+    if not out: raise SpecterError(f"the suite has no '{split}' tasks" + (" (dev_split carves one out of its train split)" if split == 'dev' else ''),
+                                   path, field='split')
     return out
 
 def write_tasks(path, tasks) -> int:
@@ -118,6 +120,40 @@ def write_tasks(path, tasks) -> int:
     return write_jsonl(path, (t.to_dict() for t in tasks))
 
 # %% ../nbs/21_suite.ipynb #b9ab4996
+def _hash(seed, key) -> str: return hashlib.sha256(f"{seed}:{key}".encode()).hexdigest()
+def _cls(t:Task): return t.label if t.label is not None else t.meta.get('tool')
+
+def dev_split(tasks, fraction:float=0.15, seed:int=0) -> list[Task]:
+    "`tasks` with a seeded `fraction` of the train split moved to 'dev' (whole templates when it can); unchanged if it has a dev split."
+    tasks = list(tasks)
+    if any(t.split == 'dev' for t in tasks): return tasks
+    if not 0 < fraction < 1: raise SpecterError(f"the dev fraction must be between 0 and 1, got {fraction!r}", field='fraction')
+    train = [t for t in tasks if t.split == 'train']
+    tpls = {}
+    for t in train: tpls.setdefault(t.meta.get('template'), []).append(t)
+    dev = set()
+    if None not in tpls and len(tpls) >= 3:
+        left = Counter(map(_cls, train))
+        def take(k):
+            c = Counter(map(_cls, tpls[k]))
+            if k in dev or any(left[x] <= n for x,n in c.items()): return
+            dev.add(k); left.subtract(c)
+        order = sorted(tpls, key=lambda k: _hash(seed, k))
+        for k in order:
+            if sum(len(tpls[x]) for x in dev) >= fraction*len(train): break
+            take(k)
+        for c in sorted(set(map(_cls, train)), key=str):   # every class gets a dev template when it has one to spare
+            for k in order:
+                if any(_cls(t) == c for t in tpls[k]) and not any(_cls(t) == c for x in dev for t in tpls[x]): take(k)
+        moved = {t.id for k in dev for t in tpls[k]}
+    else:
+        moved = set()
+        for c in set(map(_cls, train)):
+            ts = sorted((t for t in train if _cls(t) == c), key=lambda t: _hash(seed, t.id))
+            moved |= {t.id for t in ts[:min(len(ts)-1, max(1, round(fraction*len(ts))))]}
+    return [replace(t, split='dev') if t.split == 'train' and t.id in moved else t for t in tasks]
+
+# %% ../nbs/21_suite.ipynb #fb234f53
 DEAL_SYSTEM = ("You screen startups for a venture fund. Rule: LIKE if the startup is in stealth, pre-seed or seed stage; "
                "PASS if it is at Series B, Series C or Series D. Answer in one line: LIKE - reason, or PASS - reason.")
 DEAL_LABEL_PATTERN = r'(LIKE|PASS) - \S'
@@ -133,7 +169,10 @@ DEAL_TEMPLATES = {
     'test':  ("Meet {name} from {city}, {background}, currently working as {role} for a {sector} venture at the {stage} stage.",
               "{name} | role: {role} | sector: {sector} | stage: {stage} | city: {city} | {background}",
               "Who: {name} ({city}). Does: {role}. Startup: {sector}, which {stage_news}. Track record: {background}.",
-              "Looking at {name}, a {role} whose {sector} startup {stage_news}; {background}, {city}.")}
+              "Looking at {name}, a {role} whose {sector} startup {stage_news}; {background}, {city}."),
+    'dev':   ("{name} ({city}) holds the {role} seat at a {sector} outfit; funding: {stage}. Previously {background}.",
+              "Founder file - {name}, {role}, {city}. The business {stage_news}; sector {sector}. Note: {background}.",
+              "{background}, now {role} in {city}: {name}'s {sector} business is {stage}.")}
 _STAGE_NEWS = {'stealth': 'is still in stealth mode', **{s: f'just raised its {s} round' for s in ('pre-seed', 'seed', 'Series B', 'Series C', 'Series D')}}
 _FIRST = "Ana Ben Chen Dara Eli Farah Gus Hana Ivan Jia Kofi Lena Marco Nia Omar Priya Quinn Rosa Sam Tara Uma Vik Wen Yusuf Zoe".split()
 _LAST = "Adeyemi Berg Costa Diaz Evans Fischer Garcia Haddad Ito Jensen Kim Larsen Mehta Novak Okafor Park Rossi Silva Tanaka Weber".split()
@@ -160,10 +199,10 @@ def _interleave(rng, groups):
         rnd = [g[i] for g in groups if i < len(g)]; rng.shuffle(rnd); out += rnd
     return out
 
-def deal_screening(seed:int=0, n_train:int=512, n_test:int=320) -> list[Task]:
-    "The deal-screening suite: `n_train` + `n_test` profiles, labels balanced, test templates unseen in train."
+def deal_screening(seed:int=0, n_train:int=512, n_test:int=320, n_dev:int=80) -> list[Task]:
+    "The deal-screening suite: train, test and dev profiles, labels balanced, each split's templates its own."
     rng,tasks,seen = random.Random(seed),[],set()
-    for split,n in (('train', n_train), ('test', n_test)):
+    for split,n in (('train', n_train), ('test', n_test), ('dev', n_dev)):  # dev drawn last: train and test as before it existed
         if n % 2: raise SpecterError(f"a balanced suite needs an even number of tasks, got {n} {split} tasks")
         tpls,groups = DEAL_TEMPLATES[split],[]
         for lab in DEAL_STAGES:  # every attribute but the stage is spread identically over both labels
@@ -178,30 +217,30 @@ def deal_screening(seed:int=0, n_train:int=512, n_test:int=320) -> list[Task]:
             tasks.append(Task(f"deal-{split}-{j:04d}", split,
                               [{'role': 'system', 'content': DEAL_SYSTEM}, {'role': 'user', 'content': text}],
                               [{'kind': 'label', 'pattern': DEAL_LABEL_PATTERN, 'expected': lab}],
-                              _deal_reference(lab, r['stage']), {'template': f"{split}-{r['ti']}", 'stage': r['stage']}))
+                              _deal_reference(lab, r['stage']), {'template': f"{split}-{r['ti']}", 'stage': r['stage'], 'cue': r['stage']}))
     return tasks
 
-# %% ../nbs/21_suite.ipynb #fb234f53
+# %% ../nbs/21_suite.ipynb #21f9bad7
 TOOL_SYSTEM = ('Turn the request into one JSON tool call, {"tool": NAME, "arguments": {...}}, and output only the JSON. '
                'Tools: get_weather(city, day), set_timer(minutes: integer, label), send_message(to, text), '
                'search_companies(sector, stage), add_note(company, note).')
-_TOOLS = {  # tool: (argument values, train templates, test templates)
+_TOOLS = {  # tool: (argument values, train templates, test templates, dev templates)
     'get_weather': ({'city': _CITIES, 'day': ("today", "tomorrow", "Monday", "Friday", "Saturday", "Sunday")},
                     ("What's the weather in {city} for {day}?", "Weather forecast for {city}, {day}, please."),
-                    ("Do I need an umbrella in {city} ({day})?",)),
+                    ("Do I need an umbrella in {city} ({day})?",), ("How warm will {city} be {day}?",)),
     'set_timer': ({'minutes': (1, 2, 5, 10, 15, 20, 25, 30, 45, 90), 'label': ("tea", "pasta", "laundry", "stand-up", "break")},
                   ("Set a {minutes} minute timer for {label}.", "Start a {minutes}-minute countdown called {label}."),
-                  ("Remind me about {label} in {minutes} minutes.",)),
+                  ("Remind me about {label} in {minutes} minutes.",), ("Ping me after {minutes} minutes: {label}.",)),
     'send_message': ({'to': _FIRST, 'text': ("running late", "call me back", "deck is ready", "see you at 3", "thanks!")},
                      ('Send {to} a message: "{text}"', 'Text {to} saying "{text}"'),
-                     ('Let {to} know "{text}" by message.',)),
+                     ('Let {to} know "{text}" by message.',), ('Tell {to} "{text}" via chat.',)),
     'search_companies': ({'sector': _SECTORS, 'stage': DEAL_STAGES['LIKE'] + DEAL_STAGES['PASS']},
                          ("Find {stage} {sector} companies.", "Search for {sector} startups at {stage}."),
-                         ("Which {sector} companies are {stage}? Look them up.",)),
+                         ("Which {sector} companies are {stage}? Look them up.",), ("Show me {stage} {sector} firms.",)),
     'add_note': ({'company': ("Acme", "Nimbus", "Quanta", "Lumen", "Orbit", "Vela", "Kite", "Helix", "Mosaic", "Tern"),
                   'note': ("strong team", "follow up in May", "too early", "great demo", "intro via Sam")},
                  ('Add a note to {company}: "{note}"', 'Note on {company}: "{note}"'),
-                 ('For {company}, jot down "{note}".',))}
+                 ('For {company}, jot down "{note}".',), ('Record "{note}" under {company}.',))}
 TOOL_MAX_CHARS = 200
 
 def _call_schema(tool, args):
@@ -211,13 +250,13 @@ def _call_schema(tool, args):
                            'arguments': {'type': 'object', 'required': list(args), 'additionalProperties': False,
                                          'properties': {k: {'const': v} for k,v in args.items()}}}}
 
-def tool_calls(seed:int=0, n_train:int=320, n_test:int=160) -> list[Task]:
-    "The tool-call suite: requests -> one JSON call, tools balanced per split, no request twice, test templates unseen in train."
+def tool_calls(seed:int=0, n_train:int=320, n_test:int=160, n_dev:int=80) -> list[Task]:
+    "The tool-call suite: requests -> one JSON call, tools balanced per split, no request twice, each split's templates its own."
     rng,tasks = random.Random(seed),[]
-    for split,n in (('train', n_train), ('test', n_test)):
+    for split,n in (('train', n_train), ('test', n_test), ('dev', n_dev)):  # dev drawn last: train and test as before it existed
         groups = []
         for k,(tool,(values,*tpls)) in enumerate(_TOOLS.items()):
-            tpls = tpls[split == 'test']
+            tpls = dict(zip(('train', 'test', 'dev'), tpls))[split]
             combos = [(ti, dict(zip(values, v))) for ti in range(len(tpls)) for v in itertools.product(*values.values())]
             m = n//len(_TOOLS) + (k < n % len(_TOOLS))
             if m > len(combos): raise SpecterError(f"{tool}: {m} {split} tasks asked, only {len(combos)} distinct requests")
@@ -228,14 +267,3 @@ def tool_calls(seed:int=0, n_train:int=320, n_test:int=160) -> list[Task]:
                               [{'kind': 'json_schema', 'schema': _call_schema(tool, args)}, {'kind': 'max_chars', 'limit': TOOL_MAX_CHARS}],
                               json.dumps({'tool': tool, 'arguments': args}), {'template': f"{tool}-{split}-{ti}", 'tool': tool}))
     return tasks
-
-# %% ../nbs/21_suite.ipynb #21f9bad7
-BUNDLED = {'deal_screening': deal_screening, 'tool_calls': tool_calls}
-
-def write_bundled(dest=None) -> dict:
-    "Build every bundled suite (seed 0) and write it to `dest` (default: the package data folder)."
-    out = {}
-    for name,build in BUNDLED.items():
-        p = Path(dest)/f'{name}.jsonl' if dest else bundled_path(name)
-        write_tasks(p, build()); out[name] = p
-    return out

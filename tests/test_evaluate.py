@@ -88,7 +88,7 @@ def test_eval_through_llama_cpp_server(embedded_gguf, cli, tmp_path):
     (["--model", "./nope.gguf"], "nope.gguf: model file or folder not found"),
     (["--trials", "0"], "trials must be >= 1"),
     (["--rmax", "-1"], "rmax must be >= 0"),
-    (["--split", "dev"], "split must be 'train' or 'test'"),
+    (["--split", "validation"], "split must be one of train, dev, test"),
 ])
 def test_eval_bad_input(cli, tmp_path, args, msg):
     r = cli("eval", "--tasks", "deal_screening", *args, "--output", tmp_path / "r.json")

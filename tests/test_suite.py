@@ -27,7 +27,7 @@ CASES = [
     (drop("id"), "id", "missing field"),
     ({**GOOD, "id": ""}, "id", "non-empty"),
     (drop("split"), "split", "missing field"),
-    ({**GOOD, "split": "validation"}, "split", "'train' or 'test'"),
+    ({**GOOD, "split": "validation"}, "split", "split must be one of train, dev, test"),
     (drop("messages"), "messages", "missing field"),
     ({**GOOD, "messages": []}, "messages", "non-empty list"),
     ({**GOOD, "messages": [{"role": "bot", "content": "hi"}]}, "messages[0].role", "unknown role 'bot'"),
@@ -86,8 +86,8 @@ def test_missing_and_empty_files(tmp_path):
         load_tasks(tmp_path / "empty.jsonl")
     with pytest.raises(SpecterError, match="no 'train' tasks"):
         load_tasks(suite(tmp_path, GOOD | {"id": "t9"}), split="train")
-    with pytest.raises(SpecterError, match="split must be"):
-        load_tasks("deal_screening", split="dev")
+    with pytest.raises(SpecterError, match="split must be one of train, dev, test"):
+        load_tasks("deal_screening", split="validation")
 
 
 def test_round_trip_and_extra_keys(tmp_path):
@@ -100,8 +100,12 @@ def test_round_trip_and_extra_keys(tmp_path):
     assert [t.to_dict() for t in load_tasks(tmp_path / "again.jsonl")] == [t.to_dict() for t in tasks]
 
 
+SIZES = {"deal_screening": (512, 80, 320), "tool_calls": (320, 80, 160), "ticket_routing": (400, 80, 320),
+         "incident_triage": (360, 80, 300), "payment_extraction": (320, 80, 240), "office_tools": (320, 80, 240)}
+
+
 def test_bundled_suites():
-    assert bundled_names() == ["deal_screening", "tool_calls"]
+    assert bundled_names() == sorted(SIZES)
     test = load_tasks("deal_screening", split="test")
     train = load_tasks("deal_screening", split="train")
     assert (len(train), len(test)) == (512, 320)
@@ -110,3 +114,42 @@ def test_bundled_suites():
     tools = load_tasks("tool_calls", split="test")
     assert all(t.check(t.reference).passed for t in tools)
     assert [g.kind for g in tools[0].guards] == ["json_schema", "max_chars"]
+
+
+@pytest.mark.parametrize("name", sorted(SIZES))
+def test_bundled_splits_and_held_out_words(name):
+    "Every bundled file loads with three splits of the documented sizes; the four new suites hold out their words."
+    from specter_lab.suites import suite_check
+    tasks = load_tasks(name)
+    assert tuple(len(load_tasks(name, split=s)) for s in ("train", "dev", "test")) == SIZES[name]
+    r = suite_check(tasks)
+    assert r["references"] == {"present": len(tasks), "failing": []}
+    assert not any(v for x in r["shared"].values() for v in x.values())
+    assert r["held_out"] == (name not in ("deal_screening", "tool_calls")), r["overlap"]
+
+
+def test_dev_split_for_a_suite_without_one(tmp_path):
+    "A user's suite with train and test only: dev_split moves whole train templates to dev, and the result loads."
+    from specter_lab.suite import dev_split
+    tasks = [t for t in load_tasks("ticket_routing") if t.split != "dev"]
+    out = dev_split(tasks, 0.2)
+    dev = [t for t in out if t.split == "dev"]
+    assert {t.meta["template"] for t in dev}.isdisjoint({t.meta["template"] for t in out if t.split == "train"})
+    assert {t.label for t in dev} == {"NETWORK", "ACCOUNT", "HARDWARE", "BILLING"}
+    assert [t.id for t in out if t.split == "test"] == [t.id for t in tasks if t.split == "test"]
+    write_tasks(tmp_path / "s.jsonl", out)
+    assert len(load_tasks(tmp_path / "s.jsonl", split="dev")) == len(dev) >= 0.2 * 400
+
+
+def test_suites_cli(cli, tmp_path):
+    "`specter-lab suites` checks every bundled suite by default, a file by path, and names a missing one."
+    r = cli("suites")
+    assert r.returncode == 0, r.stderr
+    assert [l.split(":")[0] for l in r.stdout.splitlines()] == sorted(SIZES)
+    assert sum("held out: yes" in l for l in r.stdout.splitlines()) == 4
+    p = tmp_path / "mine.jsonl"
+    write_tasks(p, load_tasks("incident_triage", split="test"))
+    r = cli("suites", p, "--json")
+    assert r.returncode == 0 and json.loads(r.stdout)[str(p)]["best_constant"]["test"]["share"] == 0.6
+    r = cli("suites", "no_such_suite")
+    assert r.returncode == 1 and "no_such_suite: task suite not found" in r.stderr
