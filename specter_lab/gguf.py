@@ -17,8 +17,8 @@ __all__ = ['ARCHS', 'OUTTYPES', 'VERIFY_PROMPTS', 'ADAPTER_TYPES', 'merge_adapte
            'safetensors_files', 'tensor_plan', 'read_tensor', 'bpe_pre', 'add_tokenizer', 'add_hparams', 'add_general',
            'hf_chat_template', 'check_metadata', 'convert_hf', 'llama_cpp_script', 'run_llama_cpp_script',
            'convert_with_llama_cpp', 'quant_types', 'quant_type', 'quantize', 'prompt_ids', 'hf_reference',
-           'compare_greedy', 'convert_adapter', 'heldout_text', 'perplexity', 'suite_epsilon', 'convert',
-           'round_weights', 'verify_files', 'cli_convert']
+           'compare_greedy', 'convert_adapter', 'heldout_text', 'perplexity', 'convert', 'round_weights',
+           'verify_files', 'cli_convert']
 
 # %% ../nbs/40_gguf.ipynb #0bb2ef71
 def merge_adapter(adapter_dir, out_dir, base=None, dtype='float32') -> Path:
@@ -427,17 +427,6 @@ def perplexity(gguf_path, text:str|None=None, n_ctx:int=256, adapter=None) -> di
     del llm
     return dict(perplexity=math.exp(nll / n), tokens=n)
 
-# %% ../nbs/40_gguf.ipynb #f91dc1c8
-def suite_epsilon(gguf_path, suite:str='deal_screening', split:str='test', limit:int=50, max_tokens:int=48) -> dict:
-    "ε of the GGUF on the first `limit` tasks of `split` of `suite`: stage 4's greedy first-attempt evaluation."
-    from specter_lab.config import Settings
-    from specter_lab.evaluate import evaluate
-    s = Settings()
-    s.eval.max_tokens = max_tokens
-    r = evaluate(str(gguf_path), suite, split=split, settings=s, rmax=0, limit=limit)
-    return dict(suite=suite, split=split, tasks=r['n'], passed=r['epsilon']['passes'], epsilon=r['epsilon']['hat'],
-                ci95=r['epsilon']['ci95'])
-
 # %% ../nbs/40_gguf.ipynb #1c3f586d
 def _float_type(name:str) -> str:
     t = name.strip().lower()
@@ -446,14 +435,15 @@ def _float_type(name:str) -> str:
 
 def convert(model_dir, out_dir, quants=('Q4_K_M',), outtype:str='f16', name:str='', license:str='', base_model:str='', datasets=(),
             verify:bool=True, prompts:int=20, max_tokens:int=16, heldout:str|None=None, max_ppl_ratio:float=1.5,
-            epsilon_limit:int=0, llama_cpp=None, log=print) -> dict:
-    "Convert `model_dir` (an HF folder or a LoRA adapter) to verified GGUF files in `out_dir`; return the manifest."
+            epsilon_limit:int=0, llama_cpp=None, log=print, base_gguf=None, adapter_type:str='f16') -> dict:
+    "Convert `model_dir` (an HF folder or a LoRA adapter) to verified GGUF files in `out_dir` (an adapter also as a LoRA GGUF for `base_gguf`); return the manifest."
     import shutil, tempfile
     model_dir, out_dir = Path(model_dir), Path(out_dir)
     outtype = _float_type(outtype)
     quants = [quant_type(q)[0] for q in quants if q.strip()]
     if prompts > len(VERIFY_PROMPTS): raise SpecterError(f"at most {len(VERIFY_PROMPTS)} verification prompts", field='gguf.verify_prompts')
     if not model_dir.is_dir(): raise SpecterError("model folder not found", model_dir)
+    if base_gguf is not None and not Path(base_gguf).is_file(): raise SpecterError("base GGUF for the adapter not found", base_gguf)
     out_dir.mkdir(parents=True, exist_ok=True)
     merged = None
     if (model_dir/'adapter_config.json').is_file():
@@ -472,6 +462,11 @@ def convert(model_dir, out_dir, quants=('Q4_K_M',), outtype:str='f16', name:str=
             qp = quantize(fp, out_dir/f'{name}-{q}.gguf', q)
             files.append(dict(path=qp, type=q, role='quantized', seconds=round(time.time()-t0, 2)))
             log(f"quantized {qp.name} in {files[-1]['seconds']} s")
+        if merged and base_gguf:
+            t0 = time.time()
+            lp = convert_adapter(model_dir, out_dir/f'{name}-lora-{adapter_type}.gguf', outtype=adapter_type, llama_cpp=llama_cpp)
+            files.append(dict(path=lp, type=f'lora-{adapter_type}', role='adapter', base={'path': str(Path(base_gguf).resolve()), **file_record(base_gguf)}, seconds=round(time.time()-t0, 2)))
+            log(f"wrote the LoRA adapter {lp.name} for {Path(base_gguf).name} in {files[-1]['seconds']} s")
         if verify: verify_files(src, files, prompts, max_tokens, heldout, max_ppl_ratio, epsilon_limit, log)
     finally:
         if merged: shutil.rmtree(merged, ignore_errors=True)
@@ -499,9 +494,15 @@ def round_weights(model, outtype:str):
     return model
 
 # %% ../nbs/40_gguf.ipynb #515dd18d
+def _suite_epsilon(path, adapter, limit:int) -> dict:
+    "ε of a GGUF (with its adapter) on the first `limit` dev tasks of the default suite (chapter `evaluate`)."
+    from specter_lab.evaluate import evaluate
+    r = evaluate(str(path), split='dev', rmax=0, limit=limit, adapter=adapter)
+    return dict(suite=r['tasks']['path'], split='dev', tasks=r['n'], passed=r['epsilon']['passes'], epsilon=r['epsilon']['hat'], ci95=r['epsilon']['ci95'])
+
 def verify_files(model_dir, files:list[dict], prompts:int=20, max_tokens:int=16, heldout:str|None=None,
                  max_ppl_ratio:float=1.5, epsilon_limit:int=0, log=print):
-    "Verify `files` (float first, then quantized: dicts with path/type/role) against the HF model in `model_dir`; adds `verification` to each."
+    "Verify `files` (float first, then quantized or adapter: dicts with path/type/role) against the HF model in `model_dir`; adds `verification` to each."
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
     tok = AutoTokenizer.from_pretrained(model_dir)
@@ -513,9 +514,11 @@ def verify_files(model_dir, files:list[dict], prompts:int=20, max_tokens:int=16,
     base = None
     for f in files:
         try:
-            v = dict(greedy=compare_greedy(f['path'], ref_f if f['role'] == 'float' else ref, tok), **perplexity(f['path'], heldout))
+            # an adapter runs on its base file; everything else runs alone
+            run,lora = (f['base']['path'], f['path']) if f['role'] == 'adapter' else (f['path'], None)
+            v = dict(greedy=compare_greedy(run, ref_f if f['role'] == 'float' else ref, tok, adapter=lora), **perplexity(run, heldout, adapter=lora))
             if f['role'] == 'float' and ftype != 'f32': v['greedy_vs_f32'] = compare_greedy(f['path'], ref, tok)
-            if epsilon_limit: v['epsilon'] = suite_epsilon(f['path'], limit=epsilon_limit)
+            if epsilon_limit: v['epsilon'] = _suite_epsilon(run, lora, epsilon_limit)
         except Exception as e:  # llama.cpp refused the file
             f['verification'] = v = dict(passed=False, reason=f"llama.cpp could not run it: {e}")
             base = base or v

@@ -17,8 +17,8 @@ from .model import resolve_model, hf_dir, load_model
 
 # %% auto #0
 __all__ = ['COLUMNS', 'METRICS', 'check_record', 'split_by_prompt', 'load_records', 'select_pairs', 'token_lengths',
-           'fit_max_length', 'layer_indices', 'lora_config', 'trainer_args', 'completion_scoring', 'generate_answers',
-           'best_constant', 'suite_epsilon', 'write_metrics', 'train', 'cli_train']
+           'fit_max_length', 'layer_indices', 'lora_config', 'trainer_args', 'completion_scoring', 'write_metrics',
+           'train', 'cli_train']
 
 # %% ../nbs/30_train.ipynb #0a3be692
 COLUMNS = {'dpo': ('prompt', 'chosen', 'rejected'), 'sft': ('messages',)}
@@ -179,53 +179,6 @@ def completion_scoring(device:str='cpu'):
     try: yield
     finally: tu._use_triton = keep
 
-# %% ../nbs/30_train.ipynb #74786819
-def generate_answers(model, tok, prompts:list, max_new_tokens:int=48, batch_size:int=32) -> list[str]:
-    "Greedy answers of `model` to chat `prompts` (message lists), batched with left padding."
-    import torch
-    side, tok.padding_side = tok.padding_side, 'left'
-    out = []
-    try:
-        for i in range(0, len(prompts), batch_size):
-            texts = [tok.apply_chat_template(p, tokenize=False, add_generation_prompt=True) for p in prompts[i:i+batch_size]]
-            enc = tok(texts, return_tensors='pt', padding=True, add_special_tokens=False).to(model.device)
-            with torch.no_grad():
-                g = model.generate(**enc, do_sample=False, max_new_tokens=max_new_tokens, pad_token_id=tok.pad_token_id,
-                                   temperature=None, top_p=None, top_k=None)
-            out += [o.strip() for o in tok.batch_decode(g[:, enc['input_ids'].shape[1]:], skip_special_tokens=True)]
-    finally: tok.padding_side = side
-    return out
-
-# %% ../nbs/30_train.ipynb #af9bae4a
-def _task(t):
-    "A `suite.Task` from a Task or a suite-file dict."
-    from specter_lab.suite import Task, parse_task
-    return t if isinstance(t, Task) else parse_task(t)
-
-def _used_label(task, text:str) -> str|None:
-    "The label `text` starts with, by the task's label guard pattern (None when it gives none)."
-    g = next((g for g in task.guards if g.kind == 'label'), None)
-    m = g and g.spec and re.match(g.spec['pattern'], text.lstrip())
-    return m.group(1) if m else None
-
-def best_constant(tasks) -> dict|None:
-    "The most common expected label among `tasks` and its share: the ε of always giving that label."
-    labels = Counter(t.label for t in map(_task, tasks) if t.label is not None)
-    if not labels: return None
-    lab,n = labels.most_common(1)[0]
-    return {'label': lab, 'epsilon': n / len(tasks)}
-
-def suite_epsilon(model, tok, tasks, split:str='test', max_new_tokens:int=48, batch_size:int=32, limit:int=0) -> dict:
-    "Greedy first-attempt ε of `model` on the `split` tasks (the first `limit`; 0 = all), with outcomes, labels used, best constant."
-    ts = [t for t in map(_task, tasks) if t.split == split][:limit or None]
-    if not ts: raise SpecterError(f"the task suite has no '{split}' tasks", field='eval.split')
-    t0 = time.time()
-    answers = generate_answers(model, tok, [t.messages for t in ts], max_new_tokens, batch_size)
-    ok = [t.check(a).passed for t,a in zip(ts, answers)]
-    return {'split': split, 'n': len(ts), 'epsilon': sum(ok) / len(ts), 'passed': ok, 'ids': [t.id for t in ts],
-            'answers': answers, 'labels_used': dict(Counter(str(_used_label(t, a)) for t,a in zip(ts, answers))),
-            'best_constant': best_constant(ts), 'seconds': round(time.time() - t0, 1)}
-
 # %% ../nbs/30_train.ipynb #295d4c25
 def _progress_callback():
     from transformers import TrainerCallback
@@ -300,8 +253,8 @@ def write_metrics(log_history:list[dict], out_dir) -> tuple[Path, Path]:
 
 # %% ../nbs/30_train.ipynb #cff23a6d
 def train(data, base:str|None=None, output='runs/train', method:str|None=None, settings:Settings|None=None,
-          tasks:list|None=None, progress:bool=True, max_steps:int=-1) -> dict:
-    "Train a LoRA adapter on `data` (DPO or SFT), merge it, and report metrics, preference accuracy and ε."
+          tasks=None, progress:bool=True, max_steps:int=-1, init_adapter=None, split:str|None=None) -> dict:
+    "Train a LoRA adapter on `data` (DPO or SFT; continuing `init_adapter` if given), merge it, and report metrics, preference accuracy and ε on `split` of suite `tasks`."
     import torch, transformers
     from transformers.trainer_utils import get_last_checkpoint
     from transformers.trainer_callback import ProgressCallback
@@ -315,6 +268,11 @@ def train(data, base:str|None=None, output='runs/train', method:str|None=None, s
     # loaded on the CPU in the training dtype; the Trainer places it (on each process's own GPU under accelerate launch)
     model, tok = load_model(base or s.model.base, device='cpu', dtype=pick_dtype(device), offline=s.model.offline)
     _drop_gguf_marker(model)
+    peft_config = lora_config(d, model.config.num_hidden_layers)
+    if init_adapter:   # continue training that adapter: the reference stays the base (the adapter disabled)
+        from peft import PeftModel
+        if not (Path(init_adapter)/'adapter_config.json').is_file(): raise SpecterError("not a LoRA adapter folder (no adapter_config.json)", init_adapter)
+        model,peft_config = PeftModel.from_pretrained(model, str(init_adapter), is_trainable=True),None
     lens = token_lengths(train_ds, tok, method)
     ml, cut = fit_max_length(lens + (token_lengths(test_ds, tok, method) if test_ds else []), d.max_length)
     if method == 'sft': train_ds, test_ds = _sft_rows(train_ds), test_ds and _sft_rows(test_ds)
@@ -330,7 +288,7 @@ def train(data, base:str|None=None, output='runs/train', method:str|None=None, s
     t0, c0 = time.time(), time.process_time()
     with completion_scoring(device):
         trainer = Trainer(model=model, args=args, train_dataset=train_ds, processing_class=tok,
-                          peft_config=lora_config(d, model.config.num_hidden_layers))
+                          peft_config=peft_config)
         setup_s = time.time() - t0
         trainer.remove_callback(ProgressCallback)
         if progress: trainer.add_callback(_progress_callback())
@@ -340,7 +298,7 @@ def train(data, base:str|None=None, output='runs/train', method:str|None=None, s
     summary = {'method': method, 'base': str(base or s.model.base), 'device': device, 'dtype': str(pick_dtype(device)).removeprefix('torch.'),
                'data': {'source': str(data), 'train': train_ds.num_rows, 'available': dd['train'].num_rows,
                         'test': test_ds.num_rows if test_ds is not None else 0, 'dropped': dict(dropped), 'max_length': ml, **cut},
-               'recipe': asdict(d) | {'method': method},
+               'recipe': asdict(d) | {'method': method}, 'init_adapter': init_adapter and str(init_adapter),
                'resumed_from': last and Path(last).name, 'steps': trainer.state.global_step,
                'train_seconds': round(train_s, 1), 'setup_seconds': round(setup_s, 1), 'train_cpu_seconds': round(train_cpu, 1), 'pairs_per_second': round(_pairs_done(trainer, train_ds.num_rows, d.epochs, last) / train_s, 3),
                'final_loss': result.training_loss,
@@ -355,10 +313,12 @@ def train(data, base:str|None=None, output='runs/train', method:str|None=None, s
     csv, png = write_metrics(trainer.state.log_history, out)
     summary |= {'adapter': str(adapter), 'merged': str(merged), 'metrics_csv': str(csv), 'figure': str(png)}
     if tasks:
-        merged_model.eval()
-        eps = suite_epsilon(merged_model, tok, tasks, s.eval.split, s.eval.max_tokens, limit=s.eval.limit)
-        write_json(out/'epsilon.json', eps)
-        summary['epsilon'] = {k: eps[k] for k in ('split', 'n', 'epsilon', 'labels_used', 'best_constant', 'seconds')}
+        from specter_lab.evaluate import evaluate
+        from specter_lab.generate import HFGenerator
+        gen = HFGenerator(model=merged_model, tokenizer=tok, max_tokens=s.eval.max_tokens)
+        rep = evaluate(None, tasks, split or s.eval.split, s, rmax=0, generator=gen, output=out/'report.json')
+        summary['epsilon'] = {'split': rep['split'], 'n': rep['n'], 'epsilon': rep['epsilon']['hat'], 'ci95': rep['epsilon']['ci95'],
+                              'baseline': rep['baseline'], 'labels': rep['labels'], 'report': str(out/'report.json')}
     summary['total_seconds'] = round(time.time() - t_start, 1)
     write_json(out/'summary.json', summary)
     return summary
@@ -378,9 +338,10 @@ def _summary_text(r:dict) -> str:
     if r.get('preference_accuracy') is not None:
         lines.append(f"  held-out   preference accuracy {r['preference_accuracy']:.3f} on {d['test']} pairs")
     if e := r.get('epsilon'):
-        bc = e['best_constant']
-        lines.append(f"  epsilon    {e['epsilon']:.3f} greedy on {e['n']} {e['split']} tasks"
-                     + (f" (best constant '{bc['label']}': {bc['epsilon']:.3f})" if bc else '') + f"; labels used {e['labels_used']}")
+        bc,lm = e['baseline'],e['labels']
+        lines.append(f"  epsilon    {e['epsilon']:.3f} [{e['ci95'][0]:.3f}, {e['ci95'][1]:.3f}] greedy on {e['n']} {e['split']} tasks"
+                     + (f" (best constant '{bc['label']}': {bc['epsilon']:.3f})" if bc else '')
+                     + ('; recall per label ' + ', '.join(f"{k} {v['hat']:.2f}" for k,v in lm['recall'].items()) if lm else ''))
     if 'merged' in r:
         lines += [f"  adapter    {r['adapter']}", f"  merged     {r['merged']}", f"  metrics    {r['metrics_csv']}, {r['figure']}"]
     return '\n'.join(lines)
@@ -393,7 +354,8 @@ def cli_train(argv=None) -> int:
     p.add_argument('--base', help="embedded (default), a local HF folder, a .gguf, or a Hub id (online only)")
     p.add_argument('--method', choices=['dpo', 'sft'])
     p.add_argument('--output', required=True, help="output folder (checkpoints, adapter/, merged/, metrics)")
-    p.add_argument('--tasks', help="a task suite (bundled name or JSONL): report greedy epsilon of the merged model on its test split")
+    p.add_argument('--tasks', help="a task suite (bundled name or JSONL): report greedy epsilon of the merged model on its [eval] split")
+    p.add_argument('--init-adapter', help="a LoRA adapter folder to continue training (an on-policy round)")
     p.add_argument('--epochs', type=float); p.add_argument('--lr', type=float); p.add_argument('--max-pairs', type=int)
     p.add_argument('--max-steps', type=int, default=-1, help=argparse.SUPPRESS)
     p.add_argument('--quiet', action='store_true', help="no progress bar")
@@ -401,10 +363,7 @@ def cli_train(argv=None) -> int:
     a = p.parse_args(argv)
     s = settings_from_args(a, **{'model.base': a.base, 'dpo.method': a.method, 'dpo.epochs': a.epochs,
                                  'dpo.learning_rate': a.lr, 'dpo.max_pairs': a.max_pairs})
-    tasks = None
-    if a.tasks:
-        from specter_lab.suite import load_tasks
-        tasks = load_tasks(a.tasks)
-    r = train(a.data, s.model.base, a.output, s.dpo.method, s, tasks=tasks, progress=not a.quiet, max_steps=a.max_steps)
+    r = train(a.data, s.model.base, a.output, s.dpo.method, s, tasks=a.tasks, progress=not a.quiet, max_steps=a.max_steps,
+              init_adapter=a.init_adapter)
     print(_summary_text(r))
     return 0
