@@ -16,7 +16,9 @@ from scipy.stats import binomtest
 from specter_lab.config import load_settings
 from specter_lab.files import write_json
 from specter_lab.suite import load_tasks
-from specter_lab.train import train, suite_epsilon
+from specter_lab.train import train
+from specter_lab.evaluate import evaluate
+from specter_lab.generate import HFGenerator
 from specter_lab.model import load_model
 import dpo_data
 
@@ -30,9 +32,16 @@ def base_epsilon(tasks, max_tokens, limit):
     f = WORK / f"base_epsilon_{max_tokens}_{limit}.json"
     if f.is_file(): return json.loads(f.read_text())
     m, tok = load_model("embedded", device="cpu")
-    e = suite_epsilon(m, tok, tasks, "test", max_tokens, limit=limit)
+    s = load_settings(overrides={"eval.max_tokens": max_tokens, "eval.limit": limit})
+    e = _summary(evaluate(None, "deal_screening", "test", s, rmax=0, generator=HFGenerator(model=m, tokenizer=tok, max_tokens=max_tokens)))
     write_json(f, e)
     return e
+
+
+def _summary(r):
+    "What this benchmark keeps of an eval report."
+    return {"epsilon": r["epsilon"]["hat"], "passed": [o["passed"] for o in r["outcomes"]], "best_constant": r["baseline"],
+            "labels_used": r["labels"]["given"], "answers": [o["output"] for o in r["outcomes"]]}
 
 
 def mcnemar(before, after):
@@ -50,8 +59,8 @@ def run(name, overrides, pairs_file=None, max_tokens=12, limit=0):
     out = WORK / "runs" / name
     import shutil; shutil.rmtree(out, ignore_errors=True)
     t0 = time.time()
-    r = train(pairs_file, "embedded", out, settings=s, tasks=tasks, progress=False)
-    after = json.loads((out / "epsilon.json").read_text())
+    r = train(pairs_file, "embedded", out, settings=s, tasks="deal_screening", split="test", progress=False)
+    after = _summary(json.loads((out / "report.json").read_text()))
     before = base_epsilon(tasks, max_tokens, limit)
     gained, lost, p = mcnemar(before["passed"], after["passed"])
     res = {"name": name, "overrides": overrides, "recipe": r["recipe"], "pairs": r["data"]["train"],

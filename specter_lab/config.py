@@ -45,6 +45,7 @@ class DataSettings:
     test_fraction: float = 0.1    # held-out share of specifications in the DatasetDict
     prompt_template: str = ""     # prompts.json:key for the SFT system message ('' = the task's own)
     collect_tasks: int = 128      # train tasks the loop runs through the guarded loop (0 = all)
+    contrast: int = 1             # contrast pairs per train task: the reference against itself with the decision changed (0 = none; chapter recipe)
     seed: int = 0
 
 @dataclass
@@ -54,11 +55,12 @@ class DPOSettings:
     learning_rate: float = 1e-3
     beta: float = 0.1
     sft_weight: float = 1.0       # weight of the NLL-on-chosen term added to the DPO loss (0 = pure DPO)
-    epochs: float = 2.0
+    epochs: float = 1.0           # per round
     batch_size: int = 8
     grad_accum: int = 1
     max_length: int = 0           # 0 = fitted to the data
-    max_pairs: int = 128          # 0 = all (round-robin over distinct prompts)
+    max_pairs: int = 256          # per round; 0 = all (round-robin over distinct prompts)
+    rounds: int = 2               # training rounds: the first on the traces' and contrast pairs, then on-policy rounds while the dev split improves
     lora_r: int = 16
     lora_alpha: int = 32
     lora_dropout: float = 0.0
@@ -71,8 +73,10 @@ class DPOSettings:
 class GGUFSettings:
     "[gguf]: conversion, quantization and verification."
     outtype: str = "f16"          # f32 | f16 | bf16
-    quants: str = "q4_k_m,q5_k_m" # comma-separated llama.cpp types; the loop ships the smallest that keeps ε (see max_epsilon_loss)
-    max_epsilon_loss: float = 0.02  # ε the shipped file may lose against the float GGUF (one run's Q4_K_M lost 0.22: benchmarks/quant_epsilon.py)
+    quants: str = "q8_0"          # comma-separated llama.cpp types; the loop ships the smallest that keeps ε (see max_epsilon_loss)
+    adapter: bool = True          # also write the LoRA adapter as a GGUF for the base file the loop started from (runs on the unchanged base)
+    adapter_type: str = "f16"     # f32 | f16 | bf16 | q8_0
+    max_epsilon_loss: float = 0.02  # dev ε the shipped file may lose against the float GGUF's
     verify_prompts: int = 20      # prompts on which greedy tokens of GGUF and transformers must agree
     verify_tokens: int = 16
     name: str = ""                # file stem ('' = from the model)

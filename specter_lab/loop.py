@@ -8,15 +8,17 @@ Docs: https://specter-lab.github.io/specter_lab/loop.html.md"""
 from __future__ import annotations
 import argparse, json, shutil, sys, time
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from .config import Settings, SpecterError, load_settings
 from .files import write_json, write_text_atomic, file_record
 from .model import resolve_model, hf_dir
 
 # %% auto #0
-__all__ = ['STEPS', 'STEP_FUNCS', 'Loop', 'forget', 'base_gguf', 'step_eval_before', 'step_collect', 'step_extract', 'step_train',
-           'step_convert', 'choose_gguf', 'step_eval_after', 'label_usage', 'step_cost', 'verdict', 'report_markdown',
-           'markdown_to_html', 'run_manifest', 'step_report', 'run_loop', 'readme_block', 'update_readme', 'cli_loop']
+__all__ = ['STEPS', 'STEP_FUNCS', 'Loop', 'forget', 'base_gguf', 'step_eval_before', 'step_collect', 'step_extract',
+           'onpolicy_data', 'step_train', 'step_convert', 'choose_gguf', 'step_eval_after', 'step_cost', 'verdict',
+           'report_markdown', 'markdown_to_html', 'run_manifest', 'step_report', 'run_loop', 'readme_block',
+           'update_readme', 'cli_loop']
 
 # %% ../nbs/60_loop.ipynb #3a0d5bec
 STEPS = ('eval_before', 'collect', 'extract', 'train', 'convert', 'eval_after', 'cost', 'report')
@@ -46,6 +48,20 @@ class Loop:
         if r is None: raise SpecterError(f"step '{step}' has not run", self.out)
         return r
 
+    @cached_property
+    def suite(self) -> str:
+        "The suite file every step reads: the suite itself, or (when it has no dev split) a copy in the run folder with one carved out of train."
+        from specter_lab.suite import load_tasks, resolve_suite, dev_split, write_tasks
+        src = resolve_suite(self.tasks)
+        tasks = load_tasks(src)
+        if any(t.split == 'dev' for t in tasks): return str(src)
+        p = self.out/'suite.jsonl'
+        if not p.is_file():
+            self.out.mkdir(parents=True, exist_ok=True)
+            write_tasks(p, dev_split(tasks, seed=self.settings.data.seed))
+        return str(p)
+
+
 # %% ../nbs/60_loop.ipynb #cf490ed7
 def forget(loop:Loop, from_step:str):
     "Make `from_step` and every later step run again."
@@ -66,19 +82,23 @@ def base_gguf(loop:Loop) -> str:
 
 def _quants(loop) -> list[str]: return [q.strip() for q in loop.settings.gguf.quants.split(',') if q.strip()]
 
-def _evaluate(loop:Loop, model:str, step:str, name:str='report.json') -> dict:
-    "Greedy first attempts (no retries: a trial is one generation) of `model` on the test split -> the step's `name`."
+def _evaluate(loop:Loop, model:str, step:str, name:str='report.json', split:str|None=None, adapter=None) -> dict:
+    "Greedy first attempts (no retries: a trial is one generation) of `model` on `split` (default: the test split) -> the step's `name`."
     from specter_lab.evaluate import evaluate
     d = loop.dir(step)
-    rep = evaluate(model, loop.tasks, split=loop.settings.eval.split, settings=loop.settings, rmax=0, output=d/name)
-    e,b = rep['epsilon'],rep.get('baseline')
-    loop.log(f"  ε = {e['hat']:.3f} [{e['ci95'][0]:.3f}, {e['ci95'][1]:.3f}] on {rep['n']} {loop.settings.eval.split} tasks, "
-             f"{rep['timings']['tasks_per_s']:.1f} tasks/s" + (f" (best constant answer: {b['epsilon']:.3f})" if b else ''))
-    return {'report': str(d/name), 'model': model, 'epsilon': e['hat'], 'ci95': e['ci95']}
+    split = split or loop.settings.eval.split
+    rep = evaluate(model, loop.suite, split=split, settings=loop.settings, rmax=0, output=d/name, adapter=adapter)
+    e,b,lm = rep['epsilon'],rep.get('baseline'),rep.get('labels')
+    loop.log(f"  ε = {e['hat']:.3f} [{e['ci95'][0]:.3f}, {e['ci95'][1]:.3f}] on {rep['n']} {split} tasks, "
+             f"{rep['timings']['tasks_per_s']:.1f} tasks/s" + (f" (best constant answer: {b['epsilon']:.3f})" if b else '')
+             + (f"; lowest recall {lm['min_recall']:.2f}" if lm else ''))
+    return {'report': str(d/name), 'model': model, 'adapter': adapter and str(adapter), 'split': split, 'epsilon': e['hat'], 'ci95': e['ci95'],
+            'min_recall': lm and lm['min_recall'], 'balanced_accuracy': lm and lm['balanced_accuracy']}
 
 def step_eval_before(loop:Loop) -> dict:
     "ε of the base model, as shipped, on the test split."
     return _evaluate(loop, base_gguf(loop), 'eval_before')
+
 
 # %% ../nbs/60_loop.ipynb #5999792a
 def step_collect(loop:Loop) -> dict:
@@ -88,8 +108,7 @@ def step_collect(loop:Loop) -> dict:
     from specter_lab.guarded import guarded_run
     from specter_lab.artifact import ArtifactDAG
     s = loop.settings
-    tasks = load_tasks(loop.tasks, split='train')
-    if not tasks: raise SpecterError("the suite has no train tasks to collect from", loop.tasks, field='split')
+    tasks = load_tasks(loop.suite, split='train')
     if s.data.collect_tasks: tasks = tasks[:s.data.collect_tasks]
     gen = make_generator(base_gguf(loop) if loop.result('eval_before') is None else loop.need('eval_before')['model'], s,
                          temperature=s.eval.collect_temperature)
@@ -104,80 +123,139 @@ def step_collect(loop:Loop) -> dict:
             'passed_after_retries': sum(r.passed for r in run.runs), 'human_references': sum(r.human_id is not None for r in run.runs),
             'rounds': run.rounds}
 
+
 # %% ../nbs/60_loop.ipynb #f1b1ee6b
 def step_extract(loop:Loop) -> dict:
-    "DPO pairs from the DAG under the configured predicate policy."
+    "DPO pairs: the DAG's under the configured predicate policy, plus contrast pairs for the train tasks (chapter `recipe`)."
     from specter_lab.export import export
+    from specter_lab.files import read_jsonl, write_jsonl
+    from specter_lab.recipe import contrast_pairs
+    from specter_lab.suite import load_tasks
     s = loop.settings.data
-    out = loop.dir('extract')/'dpo.jsonl'
-    summ = export(out, [loop.need('collect')['dag']], fmt='dpo', filter=s.predicate, prompt_template=s.prompt_template,
+    d = loop.dir('extract')
+    summ = export(d/'traces.jsonl', [loop.need('collect')['dag']], fmt='dpo', filter=s.predicate, prompt_template=s.prompt_template,
                   min_retries=s.min_retries, since=s.since, progress=False)
-    if not summ['written']: raise SpecterError(f"the policy {summ['filter']} selected no pairs from the collected DAG", out)
-    loop.log(f"  {summ['written']} pairs under {summ['filter']}")
-    return {'data': str(out), 'pairs': summ['written'], 'filter': summ['filter'], 'summary': summ}
+    traces = [r for _,r in read_jsonl(d/'traces.jsonl')] if summ['written'] else []
+    contrast = contrast_pairs(load_tasks(loop.suite, 'train'), s.contrast, s.seed) if s.contrast else []
+    if not traces and not contrast:
+        raise SpecterError(f"no training pairs: the policy {summ['filter']} selected none from the DAG and [data] contrast is 0", d)
+    write_jsonl(d/'dpo.jsonl', traces + contrast)
+    loop.log(f"  {len(traces)} pairs from the traces under {summ['filter']}, {len(contrast)} contrast pairs")
+    return {'data': str(d/'dpo.jsonl'), 'pairs': len(traces) + len(contrast), 'trace_pairs': len(traces), 'contrast_pairs': len(contrast),
+            'filter': summ['filter'], 'summary': summ}
+
 
 # %% ../nbs/60_loop.ipynb #a3c9a311
+def _dev_key(e:dict) -> tuple:
+    "How a round ranks on the dev split: ε, then the balanced accuracy of its decisions."
+    return (round(e['epsilon'], 4), round((e.get('labels') or {}).get('balanced_accuracy') or 0, 4))
+
+def onpolicy_data(loop:Loop, merged, out:Path, seed:int) -> dict:
+    "The next round's pairs: the trained model's failures on the train split (rejected) against the references, plus contrast pairs."
+    from specter_lab.evaluate import evaluate
+    from specter_lab.files import write_jsonl
+    from specter_lab.recipe import contrast_pairs, onpolicy_pairs
+    from specter_lab.suite import load_tasks
+    import random
+    s = loop.settings
+    rep = evaluate(str(merged), loop.suite, 'train', s, rmax=0, output=out/'train_report.json')
+    tasks = {t.id: t for t in load_tasks(loop.suite, 'train')}
+    failed = [o for o in rep['outcomes'] if not o['passed']]
+    fails = onpolicy_pairs([tasks[o['id']] for o in failed], [o['output'] for o in failed])
+    cap = s.dpo.max_pairs or len(tasks) * 2
+    rng = random.Random(seed)
+    rng.shuffle(fails); fails = fails[:cap * 2 // 3]
+    others = [t for i,t in tasks.items() if i not in {o['id'] for o in failed}]
+    rng.shuffle(others)
+    contrast = contrast_pairs(others[:max(0, cap - len(fails))], s.data.contrast or 1, seed) if others else []
+    write_jsonl(out/'pairs.jsonl', fails + contrast)
+    return {'data': str(out/'pairs.jsonl'), 'train_epsilon': rep['epsilon']['hat'], 'onpolicy_pairs': len(fails), 'contrast_pairs': len(contrast)}
+
 def step_train(loop:Loop) -> dict:
-    "LoRA DPO/SFT on the extracted pairs; merged model folder."
+    "LoRA DPO on the extracted pairs, then on-policy rounds while ε on the dev split improves; the best round's adapter and merged model."
     from specter_lab.train import train
+    s = loop.settings
     d = loop.dir('train')
-    summ = train(loop.need('extract')['data'], base=loop.base, output=d, settings=loop.settings, progress=True)
-    loop.log(f"  {summ['steps']} steps in {summ['train_seconds']} s; held-out preference accuracy {summ.get('preference_accuracy')}")
-    return {'merged': summ['merged'], 'train_seconds': summ['train_seconds'], 'summary': str(d/'summary.json'),
-            'figure': summ.get('figure'), 'metrics_csv': summ.get('metrics_csv')}
+    data,adapter,rounds,best = loop.need('extract')['data'],None,[],None
+    for r in range(1, max(1, s.dpo.rounds) + 1):
+        rd = d/f'round{r}'
+        loop.log(f"  round {r}: {'the extracted pairs' if r == 1 else 'on-policy pairs'}")
+        summ = train(data, base=loop.base, output=rd, settings=s, progress=True, tasks=loop.suite, split='dev', init_adapter=adapter)
+        e = summ['epsilon']
+        lm = e.get('labels')
+        rounds.append({'round': r, 'data': str(data), 'pairs': summ['data']['train'], 'steps': summ['steps'], 'train_seconds': summ['train_seconds'],
+                       'dev_epsilon': e['epsilon'], 'dev_ci95': e['ci95'], 'dev_min_recall': lm and lm['min_recall'],
+                       'dev_recall': lm and {k: v['hat'] for k,v in lm['recall'].items()}, 'summary': str(rd/'summary.json'),
+                       'adapter': summ['adapter'], 'merged': summ['merged'], 'figure': summ.get('figure'), 'metrics_csv': summ.get('metrics_csv')})
+        loop.log(f"  round {r}: {summ['steps']} steps in {summ['train_seconds']} s; dev ε {e['epsilon']:.3f}"
+                 + (f", lowest recall {lm['min_recall']:.2f}" if lm else ''))
+        if best is not None and _dev_key(e) <= _dev_key(best['e']):
+            loop.log(f"  round {r} did not improve the dev split: keeping round {best['round']}"); break
+        best = {'round': r, 'e': e, 'summ': summ}
+        if r == s.dpo.rounds: break
+        nxt = onpolicy_data(loop, summ['merged'], rd, seed=s.data.seed + r)
+        rounds[-1]['next'] = nxt
+        loop.log(f"  train ε {nxt['train_epsilon']:.3f}: {nxt['onpolicy_pairs']} failures + {nxt['contrast_pairs']} contrast pairs for round {r+1}")
+        if not nxt['onpolicy_pairs']: break
+        data,adapter = nxt['data'],summ['adapter']
+    b = best['summ']
+    return {'merged': b['merged'], 'adapter': b['adapter'], 'best_round': best['round'], 'rounds': rounds,
+            'train_seconds': round(sum(x['train_seconds'] for x in rounds), 1), 'summary': str(d/f"round{best['round']}"/'summary.json'),
+            'figure': b.get('figure'), 'metrics_csv': b.get('metrics_csv')}
+
 
 # %% ../nbs/60_loop.ipynb #ddda03ec
 def step_convert(loop:Loop) -> dict:
-    "Verified GGUF files of the merged model, with manifest.json."
+    "GGUF files of the trained model (float, `[gguf] quants`, and the LoRA adapter for the base file), verified, with manifest.json."
     from specter_lab.gguf import convert
     g = loop.settings.gguf
     d = loop.dir('convert')
     ref = resolve_model(loop.base, loop.settings.model.offline)
-    m = convert(loop.need('train')['merged'], d, quants=_quants(loop), outtype=g.outtype, name=g.name or f"{ref.name}-specter",
+    m = convert(loop.need('train')['adapter'], d, quants=_quants(loop), outtype=g.outtype, name=g.name or f"{ref.name}-specter",
                 license=g.license, base_model=ref.name, datasets=[Path(loop.tasks).name], prompts=g.verify_prompts,
-                max_tokens=g.verify_tokens, log=loop.log)
-    if not m['passed']: raise SpecterError("a GGUF file failed verification (see manifest.json)", d/'manifest.json')
-    return {'manifest': str(d/'manifest.json'), 'files': [f['name'] for f in m['files']]}
+                max_tokens=g.verify_tokens, log=loop.log, base_gguf=base_gguf(loop) if g.adapter else None, adapter_type=g.adapter_type)
+    ok = [f['name'] for f in m['files'] if f.get('verification', {}).get('passed', True)]
+    failed = [{'name': f['name'], 'reason': f['verification'].get('reason', '')} for f in m['files'] if f['name'] not in ok]
+    for f in failed: loop.log(f"  {f['name']}: not shipped ({f['reason']})")
+    if not ok: raise SpecterError("no GGUF file passed verification (see manifest.json)", d/'manifest.json')
+    return {'manifest': str(d/'manifest.json'), 'files': ok, 'failed': failed}
+
 
 # %% ../nbs/60_loop.ipynb #76f8bb76
 def choose_gguf(files:list[dict], max_loss:float) -> dict:
-    "The file to ship of `files` ({name, role, bytes, epsilon}): the smallest whose ε is within `max_loss` of the float file's."
-    ref = next(f for f in files if f['role'] == 'float')
+    "The file to ship of `files` ({name, role, bytes, epsilon}): the smallest whose ε is within `max_loss` of the float file's (of the best file's when no float file passed)."
+    ref = next((f for f in files if f['role'] == 'float'), None) or max(files, key=lambda f: f['epsilon'])
     return min((f for f in files if f['epsilon'] >= ref['epsilon'] - max_loss), key=lambda f: (f['bytes'], f['role'] == 'float'))
 
 def step_eval_after(loop:Loop) -> dict:
-    "ε of every GGUF file of the trained model; the one shipped, and its paired comparison with ε before."
+    "ε on the dev split of every verified file of the trained model; the smallest that keeps the float file's ε ships; ε of each on the test split."
     from specter_lab.evaluate import compare_reports
     man = json.loads(Path(loop.need('convert')['manifest']).read_text())
     conv = Path(loop.need('convert')['manifest']).parent
+    ok = set(loop.need('convert')['files'])
     files = []
-    for f in sorted(man['files'], key=lambda f: f['role'] != 'float'):
-        loop.log(f"  {f['name']}:")
-        r = _evaluate(loop, str(conv/f['name']), 'eval_after', f"{f['name']}.report.json")
-        files.append({'name': f['name'], 'type': f['type'], 'role': f['role'], 'bytes': f['bytes']} | r)
-    r = choose_gguf(files, loop.settings.gguf.max_epsilon_loss)
-    write_text_atomic(loop.dir('eval_after')/'report.json', Path(r['report']).read_text())
-    loop.log(f"  shipping {r['name']} ({r['bytes'] / 2**20:.0f} MB): the smallest within {loop.settings.gguf.max_epsilon_loss} of the float file's ε")
-    r = {k: r[k] for k in ('model', 'epsilon', 'ci95')} | {'report': str(loop.dir('eval_after')/'report.json'), 'files': files}
+    for f in sorted((f for f in man['files'] if f['name'] in ok), key=lambda f: f['role'] != 'float'):
+        loop.log(f"  {f['name']} (dev):")
+        model,adapter = (f['base']['path'], str(conv/f['name'])) if f['role'] == 'adapter' else (str(conv/f['name']), None)
+        size = f['bytes'] + (f['base']['bytes'] if f['role'] == 'adapter' else 0)   # a fresh install needs the base too
+        dev = _evaluate(loop, model, 'eval_after', f"{f['name']}.dev.json", split='dev', adapter=adapter)
+        files.append({'name': f['name'], 'type': f['type'], 'role': f['role'], 'bytes': size, 'download_bytes': f['bytes'],
+                      'model': model, 'adapter': adapter, 'epsilon': dev['epsilon'], 'dev': dev})
+    ship = choose_gguf(files, loop.settings.gguf.max_epsilon_loss)
+    loop.log(f"  shipping {ship['name']} ({ship['download_bytes'] / 2**20:.0f} MB): the smallest within {loop.settings.gguf.max_epsilon_loss} of the float file's dev ε")
+    for f in files:
+        loop.log(f"  {f['name']} (test):")
+        f['test'] = _evaluate(loop, f['model'], 'eval_after', f"{f['name']}.report.json", adapter=f['adapter'])
+    ship = next(f for f in files if f['name'] == ship['name'])
+    write_text_atomic(loop.dir('eval_after')/'report.json', Path(ship['test']['report']).read_text())
+    r = {'name': ship['name'], 'model': ship['model'], 'adapter': ship['adapter'], 'epsilon': ship['test']['epsilon'], 'ci95': ship['test']['ci95'],
+         'report': str(loop.dir('eval_after')/'report.json'), 'files': files}
     before,after = (json.loads(Path(x).read_text()) for x in (loop.need('eval_before')['report'], r['report']))
     c = compare_reports(before, after)
     write_json(loop.dir('eval_after')/'compare.json', c)
     loop.log(f"  Δε = {c['delta']:+.3f}, McNemar p = {c['mcnemar_p']:.2g}, Fisher p = {c['fisher_p']:.2g}, Cohen's h = {c['cohens_h']:.2f}")
     return r | {'compare': str(loop.dir('eval_after')/'compare.json'), 'delta': c['delta'], 'mcnemar_p': c['mcnemar_p']}
 
-# %% ../nbs/60_loop.ipynb #ccd38ea1
-def label_usage(report:dict, tasks) -> dict:
-    "{label: count} of the labels the first answers in `report` gave, on tasks with a label guard."
-    import re
-    from collections import Counter
-    guards = {t.id: next((g for g in t.guards if g.kind == 'label'), None) for t in tasks}
-    used = Counter()
-    for o in report['outcomes']:
-        g = guards.get(o['id'])
-        if g is None or g.spec is None: continue
-        m = re.match(g.spec['pattern'], o['output'].lstrip())
-        used[m.group(1) if m and m.groups() else None] += 1
-    return {k: v for k,v in sorted(used.items(), key=lambda kv: str(kv[0])) if k is not None} | ({'(none)': used[None]} if used[None] else {})
 
 # %% ../nbs/60_loop.ipynb #c163db5d
 def step_cost(loop:Loop) -> dict:
@@ -198,13 +276,16 @@ def _figures(loop:Loop, before:dict, after:dict, figs:Path) -> dict:
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
-    from specter_lab.epsilon import plot_epsilon
+    from specter_lab.epsilon import plot_epsilon, plot_confusion
     figs.mkdir(parents=True, exist_ok=True)
     out = {}
     base = (after.get('baseline') or before.get('baseline') or {}).get('epsilon')
     fig = plot_epsilon({'before': before['epsilon'], 'after': after['epsilon']}, baseline=base,
                        title=f"ε on {after['n']} {loop.settings.eval.split} tasks (95 % Wilson interval)")
     fig.savefig(figs/'epsilon.png', dpi=110); plt.close(fig); out['epsilon'] = 'epsilon.png'
+    if after.get('labels'):
+        fig = plot_confusion(after['labels'], title='after')
+        fig.savefig(figs/'confusion.png', dpi=110); plt.close(fig); out['confusion'] = 'confusion.png'
     tr = loop.need('train').get('figure')
     if tr and Path(tr).is_file(): shutil.copy(tr, figs/'training.png'); out['training'] = 'training.png'
     fm = {k: {row['guard']: row['failed'] for row in r.get('failure_modes') or []} for k,r in (('before', before), ('after', after))}
@@ -217,75 +298,109 @@ def _figures(loop:Loop, before:dict, after:dict, figs:Path) -> dict:
         ax.set_xticks([x + 0.19 for x in xs], guards, fontsize=8); ax.set_ylabel('failed first attempts'); ax.legend(frameon=False)
         ax.set_title('failure modes per guard', fontsize=10); ax.spines[['top', 'right']].set_visible(False); fig.tight_layout()
         fig.savefig(figs/'failure_modes.png', dpi=110); plt.close(fig); out['failure_modes'] = 'failure_modes.png'
-    man = json.loads(Path(loop.need('convert')['manifest']).read_text())
-    fig,ax = plt.subplots(figsize=(5, 2.8))
-    names = [f['type'] for f in man['files']]
-    ax.barh(names, [f['bytes']/1e6 for f in man['files']], color='#72b7b2')
-    for i,f in enumerate(man['files']): ax.text(f['bytes']/1e6, i, f" {f['bytes']/1e6:.0f} MB", va='center', fontsize=8)
-    ax.set_xlabel('MB'); ax.set_title('GGUF file sizes', fontsize=10); ax.spines[['top', 'right']].set_visible(False); fig.tight_layout()
+    files = loop.need('eval_after')['files']
+    fig,ax = plt.subplots(figsize=(5.5, 0.6 + 0.45*len(files)))
+    ax.barh([f['type'] for f in files], [f['download_bytes']/1e6 for f in files], color='#72b7b2')
+    for i,f in enumerate(files): ax.text(f['download_bytes']/1e6, i, f" {f['download_bytes']/1e6:.0f} MB, test ε {f['test']['epsilon']:.3f}", va='center', fontsize=8)
+    ax.set_xlabel('MB to download (an adapter runs on the base the phone has)'); ax.set_title('GGUF files', fontsize=10)
+    ax.spines[['top', 'right']].set_visible(False); ax.set_xlim(0, max(f['download_bytes'] for f in files)/1e6 * 1.6); fig.tight_layout()
     fig.savefig(figs/'sizes.png', dpi=110); plt.close(fig); out['sizes'] = 'sizes.png'
     return out
 
+
 # %% ../nbs/60_loop.ipynb #2bd0ea2a
-def verdict(after:dict, cmp:dict, usage:dict|None=None, min_delta:float=0.30, max_p:float=0.01, min_margin:float=0.15) -> dict:
-    "The loop's targets, checked: Δε ≥ `min_delta`, McNemar p < `max_p`, ε after ≥ best constant + `min_margin`, every label used."
-    b = after.get('baseline') or {}
-    checks = {'delta': cmp['delta'] >= min_delta, 'significant': cmp['mcnemar_p'] < max_p}
-    if b.get('epsilon') is not None: checks['beats_constant'] = after['epsilon']['hat'] >= b['epsilon'] + min_margin
-    if b.get('counts') and usage is not None: checks['all_labels_used'] = set(b['counts']) <= set(usage)
-    return {'checks': checks, 'passed': all(checks.values()), 'targets': {'min_delta': min_delta, 'max_p': max_p, 'min_margin': min_margin}}
+def verdict(after:dict, cmp:dict, float_epsilon:float|None=None, min_delta:float=0.30, max_p:float=0.01, min_margin:float=0.15,
+            min_recall:float=0.5, max_loss:float=0.02) -> dict:
+    "The loop's targets, checked: Δε ≥ `min_delta`, McNemar p < `max_p`, ε after ≥ best constant + `min_margin`, every label's recall ≥ `min_recall`, the shipped file within `max_loss` of the float file; with the failures in words."
+    b,lm,e = after.get('baseline') or {},after.get('labels'),after['epsilon']['hat']
+    checks,why = {'delta': cmp['delta'] >= min_delta, 'significant': cmp['mcnemar_p'] < max_p},[]
+    if not checks['delta']: why.append(f"ε rose by {cmp['delta']:+.3f}, less than {min_delta}.")
+    if not checks['significant']: why.append(f"the change is not significant (McNemar p = {cmp['mcnemar_p']:.2g} ≥ {max_p}).")
+    if b.get('epsilon') is not None:
+        checks['beats_constant'] = e >= b['epsilon'] + min_margin
+        if not checks['beats_constant']: why.append(f"ε {e:.3f} is not {min_margin} above always answering '{b['label']}' ({b['epsilon']:.3f}).")
+    if lm:
+        low = {k: r['hat'] for k,r in lm['recall'].items() if r['hat'] < min_recall}
+        checks['every_label_recalled'] = not low
+        for k,r in low.items():
+            top = max((g for g in lm['confusion'][k] if g != k), key=lambda g: lm['confusion'][k][g])
+            why.append(f"the model gets label '{k}' right in only {r:.0%} of its tasks (minimum {min_recall:.0%}); it mostly answers '{top}' instead.")
+    if float_epsilon is not None:
+        checks['keeps_float_epsilon'] = e >= float_epsilon - max_loss
+        if not checks['keeps_float_epsilon']: why.append(f"the shipped file's ε {e:.3f} is more than {max_loss} below the float file's {float_epsilon:.3f}.")
+    return {'checks': checks, 'passed': all(checks.values()), 'why': why,
+            'targets': {'min_delta': min_delta, 'max_p': max_p, 'min_margin': min_margin, 'min_recall': min_recall, 'max_loss': max_loss}}
+
 
 # %% ../nbs/60_loop.ipynb #bd84c975
 def _row(*cells) -> str: return '| ' + ' | '.join(str(c) for c in cells) + ' |'
 
 def _ci(e:dict) -> str: return f"[{e['ci95'][0]:.3f}, {e['ci95'][1]:.3f}]"
 
-def report_markdown(loop:Loop, before:dict, after:dict, cmp:dict, cost:dict, figs:dict, v:dict, usage=None, usage_b=None) -> str:
+def _label_table(before:dict, after:dict) -> list[str]:
+    "Recall per label before and after, with intervals, and the balanced accuracy."
+    lb,la = before.get('labels'),after.get('labels')
+    if not la: return []
+    L = [_row('label', 'tasks', 'recall before', 'recall after', '95 % CI after'), _row(*['---'] * 5)]
+    for k,r in la['recall'].items():
+        rb = (lb or {}).get('recall', {}).get(k)
+        L.append(_row(f"`{k}`", r['n'], f"{rb['hat']:.3f}" if rb else '–', f"{r['hat']:.3f}", _ci(r)))
+    L.append(_row('balanced accuracy', '', f"{lb['balanced_accuracy']:.3f}" if lb else '–', f"{la['balanced_accuracy']:.3f}", ''))
+    return L + ['']
+
+def report_markdown(loop:Loop, before:dict, after:dict, cmp:dict, cost:dict, figs:dict, v:dict) -> str:
     "The loop's report as Markdown."
     s = loop.settings
     base = (after.get('baseline') or {})
-    col,ext,tr,cv = (loop.need(k) for k in ('collect', 'extract', 'train', 'convert'))
-    trs = json.loads(Path(tr['summary']).read_text())
+    col,ext,tr,cv,ev = (loop.need(k) for k in ('collect', 'extract', 'train', 'convert', 'eval_after'))
     man = json.loads(Path(cv['manifest']).read_text())
     mark = lambda ok: '✅' if ok else '❌'
+    shipped = ev['name'] + (f" on `{Path(ev['model']).name}`" if ev.get('adapter') else '')
     L = [f"# specter_lab loop report", "",
          f"Base model **{loop.base}**, task suite **{loop.tasks}** ({after['n']} {s.eval.split} tasks), "
-         f"run in `{loop.out}`. Reproduce with `specter-lab loop --tasks {loop.tasks} --base {loop.base} --out {loop.out}`.", "",
+         f"run in `{loop.out}`. Reproduce with `specter-lab loop --tasks {loop.tasks} --base {loop.base} --output {loop.out}`.", "",
          "## ε before and after", "",
          _row('model', 'ε̂', '95 % CI', 'E[attempts]', 'n'), _row('---', '---', '---', '---', '---'),
          _row(f"before: `{Path(loop.need('eval_before')['model']).name}`",
               f"{before['epsilon']['hat']:.3f}", _ci(before['epsilon']), _att(before), before['n']),
-         _row(f"after: `{Path(loop.need('eval_after')['model']).name}`", f"{after['epsilon']['hat']:.3f}", _ci(after['epsilon']),
-              _att(after), after['n'])]
+         _row(f"after: `{shipped}`", f"{after['epsilon']['hat']:.3f}", _ci(after['epsilon']), _att(after), after['n'])]
     if base.get('epsilon') is not None:
         L += [_row(f"best constant answer (always `{base.get('label', '?')}`)", f"{base['epsilon']:.3f}", '', '', after['n'])]
     L += ["", f"**Δε = {cmp['delta']:+.3f}** (95 % CI [{cmp['delta_ci95'][0]:+.3f}, {cmp['delta_ci95'][1]:+.3f}]), "
           f"McNemar exact p = {cmp['mcnemar_p']:.3g} (paired by task: {cmp['paired']['gained']} gained, {cmp['paired']['lost']} lost), "
           f"Fisher exact p = {cmp['fisher_p']:.3g}, Cohen's h = {cmp['cohens_h']:.2f}.", ""]
-    if usage is not None: L += ["Labels the first answers gave: " + '; '.join(f"{k}: before {usage_b.get(k, 0)}, after {usage.get(k, 0)}"
-                                                               for k in sorted(set(usage) | set(usage_b))) + ".", ""]
+    if after.get('labels'): L += ["### Decisions per label", ""] + _label_table(before, after) + \
+        ([f"![confusion matrix](figures/{figs['confusion']})", ""] if 'confusion' in figs else [])
+    t = v['targets']
     L += ["Targets: " + '; '.join(f"{k} {mark(ok)}" for k,ok in v['checks'].items()) +
-          f" (Δε ≥ {v['targets']['min_delta']}, p < {v['targets']['max_p']}, ε after ≥ best constant + {v['targets']['min_margin']}).", ""]
+          f" (Δε ≥ {t['min_delta']}, p < {t['max_p']}, ε after ≥ best constant + {t['min_margin']}, every label's recall ≥ {t['min_recall']}, "
+          f"shipped file within {t['max_loss']} of the float file).", ""]
+    L += (["**Targets met.**"] if v['passed'] else ["**Targets missed:** " + ' '.join(v['why'])]) + [""]
     L += [f"![ε before and after](figures/{figs['epsilon']})", ""]
     L += ["## Data", "", f"The guarded loop ran {col['tasks']} train tasks (sampling at T = {s.eval.collect_temperature}, "
           f"up to {s.eval.rmax} retries with the guards' feedback): {col['first_attempt_passed']} passed on the first attempt, "
           f"{col['passed_after_retries']} after retries, {col['human_references']} fell back to the reference answer; "
-          f"{col['artifacts']} artifacts in the DAG. The policy {ext['filter']} gave **{ext['pairs']} DPO pairs**.", ""]
-    L += ["## Training", "", f"{trs['method'].upper()} with LoRA (r = {s.dpo.lora_r}, layers `{s.dpo.lora_layers}`, "
-          f"lr {s.dpo.learning_rate}, β {s.dpo.beta}, NLL weight {s.dpo.sft_weight}) on {trs['data']['train']} pairs: "
-          f"{trs['steps']} steps in {trs['train_seconds']} s on {trs['device']}; held-out preference accuracy "
-          f"{_fmt(trs.get('preference_accuracy'))}.", ""]
+          f"{col['artifacts']} artifacts in the DAG. The policy {ext['filter']} gave **{ext['trace_pairs']} DPO pairs**; "
+          f"**{ext['contrast_pairs']} contrast pairs** (the reference against itself with the decision changed) joined them.", ""]
+    L += ["## Training", "", f"DPO with LoRA (r = {s.dpo.lora_r}, layers `{s.dpo.lora_layers}`, lr {s.dpo.learning_rate}, β {s.dpo.beta}, "
+          f"NLL weight {s.dpo.sft_weight}, {s.dpo.epochs:g} epoch(s) a round), up to {s.dpo.rounds} rounds: after the first, the "
+          f"model answers the train split again and its failures become the next round's rejected answers; a round is kept "
+          f"only if ε on the dev split improves. Round {tr['best_round']} was kept.", "",
+          _row('round', 'pairs', 'steps', 'seconds', 'dev ε', 'dev 95 % CI', 'lowest dev recall'), _row(*['---'] * 7)]
+    L += [_row(r['round'], r['pairs'], r['steps'], f"{r['train_seconds']:.0f}", f"{r['dev_epsilon']:.3f}", f"[{r['dev_ci95'][0]:.3f}, {r['dev_ci95'][1]:.3f}]",
+               _fmt(r['dev_min_recall'])) for r in tr['rounds']] + [""]
     if 'training' in figs: L += [f"![training curves](figures/{figs['training']})", ""]
     if 'failure_modes' in figs: L += [f"![failure modes](figures/{figs['failure_modes']})", ""]
-    ev = loop.need('eval_after')
-    eps = {f['name']: f for f in ev.get('files', [])}
-    shipped = Path(ev['model']).name
-    L += ["## GGUF files", "", _row('file', 'type', 'MB', 'verified', 'ε̂', '95 % CI', 'sha256'), _row(*['---'] * 7)]
+    eps = {f['name']: f for f in ev['files']}
+    L += ["## GGUF files", "", _row('file', 'type', 'MB', 'verified', 'dev ε̂', 'test ε̂', 'test 95 % CI', 'sha256'), _row(*['---'] * 8)]
     for f in man['files']:
         ver, e = f.get('verification', {}), eps.get(f['name'])
-        L.append(_row(f"**{f['name']}** (shipped)" if f['name'] == shipped else f['name'], f['type'], f"{f['bytes']/1e6:.1f}",
-                      mark(ver.get('passed', True)), f"{e['epsilon']:.3f}" if e else '', _ci(e) if e else '', f"`{f['sha256'][:16]}…`"))
-    L += ["", f"Shipped: the smallest file whose ε is at most {s.gguf.max_epsilon_loss} below the float file's.", "",
+        L.append(_row(f"**{f['name']}** (shipped)" if f['name'] == ev['name'] else f['name'], f['type'], f"{f['bytes']/1e6:.1f}",
+                      mark(ver.get('passed', True)) + (f" {ver['reason']}" if ver.get('reason') else ''),
+                      f"{e['dev']['epsilon']:.3f}" if e else '', f"{e['test']['epsilon']:.3f}" if e else '',
+                      _ci(e['test']) if e else '', f"`{f['sha256'][:16]}…`"))
+    L += ["", f"Shipped: the smallest download whose ε on the dev split is at most {s.gguf.max_epsilon_loss} below the float file's "
+          "(an adapter counts with its base file). The test split was read only for this report.", "",
           f"![file sizes](figures/{figs['sizes']})", ""]
     ups = cost['usd_per_success']
     L += ["## Cost", "", _row('', 'before', 'after'), _row('---', '---', '---'),
@@ -300,6 +415,7 @@ def report_markdown(loop:Loop, before:dict, after:dict, cmp:dict, cost:dict, fig
 
 def _att(report): return '∞' if report.get('expected_attempts') is None else f"{report['expected_attempts']:.2f}"
 def _fmt(x): return '–' if x is None else (f"{x:.3f}" if isinstance(x, float) else str(x))
+
 
 # %% ../nbs/60_loop.ipynb #74770f82
 _CSS = ("body{font-family:system-ui,sans-serif;max-width:56rem;margin:2rem auto;padding:0 1rem;line-height:1.5;color:#222}"
@@ -330,29 +446,35 @@ def step_report(loop:Loop) -> dict:
     after = json.loads(Path(loop.need('eval_after')['report']).read_text())
     cmp = json.loads(Path(loop.need('eval_after')['compare']).read_text())
     cost = json.loads(Path(loop.need('cost')['cost']).read_text())
+    ev = loop.need('eval_after')
     figs = _figures(loop, before, after, loop.out/'figures')
-    from specter_lab.suite import load_tasks
-    tasks = load_tasks(loop.tasks, loop.settings.eval.split)
-    usage,usage_b = label_usage(after, tasks),label_usage(before, tasks)
-    v = verdict(after, cmp, usage if after.get('baseline') else None)
-    md = report_markdown(loop, before, after, cmp, cost, figs, v, usage if after.get('baseline') else None, usage_b)
+    flt = next((f['test']['epsilon'] for f in ev['files'] if f['role'] == 'float'), None)
+    v = verdict(after, cmp, flt, max_loss=loop.settings.gguf.max_epsilon_loss)
+    md = report_markdown(loop, before, after, cmp, cost, figs, v)
     write_text_atomic(loop.out/'report.md', md)
     write_text_atomic(loop.out/'report.html', markdown_to_html(md, 'specter_lab loop report'))
     conv = Path(loop.need('convert')['manifest']).parent
     card = write_model_card(conv, f"specter-lab/{json.loads(Path(loop.need('convert')['manifest']).read_text())['name']}",
                             before=loop.need('eval_before')['report'], after=loop.need('eval_after')['report'])
+    ex,tr = loop.need('extract'),loop.need('train')
     summary = {'base': loop.base, 'tasks': loop.tasks, 'n': after['n'], 'split': loop.settings.eval.split,
                'epsilon_before': before['epsilon'], 'epsilon_after': after['epsilon'], 'baseline': after.get('baseline'),
                'compare': {k: cmp[k] for k in ('delta', 'delta_ci95', 'mcnemar_p', 'fisher_p', 'cohens_h', 'paired')},
-               'labels_used': {'before': usage_b, 'after': usage}, 'verdict': v, 'usd_per_success': cost['usd_per_success'], 'cycle_usd': cost['cycle_usd'],
-               'pairs': loop.need('extract')['pairs'], 'train_seconds': loop.need('train')['train_seconds'],
-               'gguf': Path(loop.need('eval_after')['model']).name,
-               'gguf_epsilon': {f['name']: f['epsilon'] for f in loop.need('eval_after').get('files', [])},
+               'labels': {'before': before.get('labels'), 'after': after.get('labels')}, 'verdict': v,
+               'usd_per_success': cost['usd_per_success'], 'cycle_usd': cost['cycle_usd'],
+               'pairs': ex['pairs'], 'trace_pairs': ex['trace_pairs'], 'contrast_pairs': ex['contrast_pairs'],
+               'rounds': [{k: r[k] for k in ('round', 'pairs', 'steps', 'train_seconds', 'dev_epsilon', 'dev_min_recall')} for r in tr['rounds']],
+               'best_round': tr['best_round'], 'train_seconds': tr['train_seconds'], 'gguf': ev['name'],
+               'files': [{'name': f['name'], 'type': f['type'], 'role': f['role'], 'download_bytes': f['download_bytes'],
+                          'dev_epsilon': f['dev']['epsilon'], 'test_epsilon': f['test']['epsilon'], 'test_ci95': f['test']['ci95'],
+                          'test_min_recall': f['test']['min_recall']} for f in ev['files']],
+               'failed_files': loop.need('convert').get('failed', []),
                'seconds': {k: loop.result(k)['seconds'] for k in STEPS if loop.result(k) and 'seconds' in loop.result(k)}}
     write_json(loop.out/'summary.json', summary)
     write_json(loop.out/'manifest.json', run_manifest(loop.out))
     return {'report': str(loop.out/'report.md'), 'html': str(loop.out/'report.html'), 'model_card': str(card),
             'passed': v['passed']}
+
 
 # %% ../nbs/60_loop.ipynb #5621c537
 STEP_FUNCS = {'eval_before': step_eval_before, 'collect': step_collect, 'extract': step_extract, 'train': step_train,
@@ -418,7 +540,7 @@ def cli_loop(argv=None) -> int:
     p = argparse.ArgumentParser(prog='specter-lab loop', description=cli_loop.__doc__)
     p.add_argument('--tasks', help="task-suite JSONL or bundled suite name (default: [data] tasks)")
     p.add_argument('--base', help="base model: 'embedded', an HF folder, a .gguf, or a Hub id (default: [model] base)")
-    p.add_argument('--out', default='runs/latest', help="output folder (default: runs/latest)")
+    p.add_argument('--output', '--out', dest='out', default='runs/latest', help="output folder (default: runs/latest)")
     p.add_argument('--from', dest='from_step', choices=STEPS, help="run again from this step")
     p.add_argument('--until', choices=STEPS, help="stop after this step")
     p.add_argument('--readme', help="update the results block of this README with the report's numbers")

@@ -7,7 +7,7 @@ from conftest import run_cli
 SET = ["--set", "data.collect_tasks=8", "--set", "eval.rmax=1", "--set", "eval.max_tokens=8", "--set", "eval.n_ctx=512",
        "--set", "dpo.max_pairs=8", "--set", "dpo.epochs=1", "--set", "dpo.batch_size=4", "--set", "dpo.lora_layers=all",
        "--set", "dpo.save_steps=100", "--set", "gguf.quants=q8_0,q5_0", "--set", "gguf.verify_prompts=4",
-       "--set", "gguf.verify_tokens=4", "--set", "data.test_fraction=0"]
+       "--set", "gguf.verify_tokens=4", "--set", "data.test_fraction=0", "--set", "dpo.rounds=2"]
 
 
 @pytest.fixture(scope="module")
@@ -44,13 +44,24 @@ def test_loop_runs_every_step(loop_run):
     assert all(len(f["sha256"]) == 64 for f in man["files"])
     assert "## ε before and after" in (out / "report.md").read_text()
     assert (out / "5_convert" / "README.md").is_file()  # the model card
-    ev = json.loads((out / "6_eval_after" / "step.json").read_text())   # every file evaluated; the smallest that keeps ε shipped
+    # every verified file evaluated on dev and test; the smallest that keeps the float file's dev ε shipped
+    ev = json.loads((out / "6_eval_after" / "step.json").read_text())
+    cv = json.loads((out / "5_convert" / "step.json").read_text())
     fs = ev["files"]
-    assert [f["role"] for f in fs] == ["float", "quantized", "quantized"]
-    assert all((out / "6_eval_after" / f"{f['name']}.report.json").is_file() for f in fs)
+    assert [f["name"] for f in fs if f["role"] == "float"] == [fs[0]["name"]]
+    assert {f["name"] for f in fs} | {f["name"] for f in cv["failed"]} == {f["name"] for f in json.loads((out / "5_convert" / "manifest.json").read_text())["files"]}
+    assert any(f["role"] == "adapter" for f in fs) or any("lora" in f["name"] for f in cv["failed"])
+    for f in fs:
+        for split in ("dev", "report"):
+            assert (out / "6_eval_after" / f"{f['name']}.{split}.json").is_file(), (f["name"], split)
     keep = [f for f in fs if f["epsilon"] >= fs[0]["epsilon"] - 0.02]
-    assert Path(ev["model"]).name == min(keep, key=lambda f: f["bytes"])["name"] == summ["gguf"]
+    assert ev["name"] == min(keep, key=lambda f: (f["bytes"], f["role"] == "float"))["name"] == summ["gguf"]
     assert f"**{summ['gguf']}** (shipped)" in (out / "report.md").read_text()
+    tr = json.loads((out / "4_train" / "step.json").read_text())   # rounds, judged on the dev split
+    assert 1 <= len(tr["rounds"]) <= 2 and all(0 <= r["dev_epsilon"] <= 1 for r in tr["rounds"])
+    assert (out / "suite.jsonl").is_file()   # the tiny suite has no dev split: one was carved out of train
+    ex = json.loads((out / "3_extract" / "step.json").read_text())
+    assert ex["contrast_pairs"] > 0 and ex["pairs"] == ex["trace_pairs"] + ex["contrast_pairs"]
 
 
 def test_rerun_skips_finished_steps_and_from_reruns(loop_run, tiny_model_dir, tiny_suite):

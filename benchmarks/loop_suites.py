@@ -1,0 +1,88 @@
+"""The loop on every bundled suite (or those named), over several seeds: spread of ε after per file type, targets, time.
+
+    flock /tmp/specter-cpu.lock .venv/bin/python benchmarks/loop_suites.py [--suites a,b] [--seeds 0,1,2] [--work runs/bench]
+
+Each run is `specter-lab loop --tasks SUITE --output WORK/SUITE-sSEED --set data.seed=S --set dpo.seed=S` with the
+default recipe (settings.ini); a finished run folder is resumed, not rerun. Writes benchmarks/results/loop_suites.json:
+per run its summary (ε before/after with intervals, best constant, recall per label, the verdict and its reasons,
+ε of every file on dev and test, rounds, seconds), and per suite the mean, min and max over seeds of the shipped
+file's test ε and of each file type's. `--table` prints the Markdown table the README shows (generated from the
+results file, never typed).
+"""
+from __future__ import annotations
+import argparse, json, os, subprocess, sys, time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / 'benchmarks' / 'results' / 'loop_suites.json'
+
+
+def run_one(suite: str, seed: int, work: Path) -> dict:
+    "One loop run (resumed when its folder exists); its summary with the load average."
+    out = work / f"{suite}-s{seed}"
+    t0 = time.time()
+    r = subprocess.run([sys.executable, '-m', 'specter_lab', 'loop', '--tasks', suite, '--output', str(out),
+                        '--set', f'data.seed={seed}', '--set', f'dpo.seed={seed}'], cwd=ROOT, capture_output=True, text=True)
+    if r.returncode != 0:
+        return {'suite': suite, 'seed': seed, 'error': (r.stderr or r.stdout).strip().splitlines()[-1:], 'seconds': round(time.time() - t0, 1)}
+    s = json.loads((out / 'summary.json').read_text())
+    return {'suite': suite, 'seed': seed, 'run': str(out.relative_to(ROOT)) if out.is_relative_to(ROOT) else str(out),
+            'load_average': os.getloadavg(), **s}
+
+
+def spread(runs: list[dict]) -> dict:
+    "Per suite: mean/min/max over seeds of the shipped file's test ε, of each file type's, and how many runs met the targets."
+    out = {}
+    for suite in sorted({r['suite'] for r in runs}):
+        rs = [r for r in runs if r['suite'] == suite and 'error' not in r]
+        if not rs: out[suite] = {'runs': 0}; continue
+        agg = lambda xs: {'mean': sum(xs) / len(xs), 'min': min(xs), 'max': max(xs)}
+        types = sorted({f['type'] for r in rs for f in r['files']})
+        out[suite] = {'runs': len(rs), 'seeds': [r['seed'] for r in rs], 'targets_met': sum(r['verdict']['passed'] for r in rs),
+                      'before': agg([r['epsilon_before']['hat'] for r in rs]), 'shipped': agg([r['epsilon_after']['hat'] for r in rs]),
+                      'best_constant': rs[0]['baseline']['epsilon'] if rs[0].get('baseline') else None,
+                      'min_recall': agg([r['labels']['after']['min_recall'] for r in rs]) if rs[0]['labels']['after'] else None,
+                      'by_type': {t: agg([f['test_epsilon'] for r in rs for f in r['files'] if f['type'] == t]) for t in types},
+                      'minutes': agg([sum(r['seconds'].values()) / 60 for r in rs]),
+                      'shipped_files': sorted({r['gguf'] for r in rs})}
+    return out
+
+
+def table(res: dict) -> str:
+    "The README's Markdown table of the spread."
+    f3 = lambda x: '–' if x is None else f"{x:.3f}"
+    rows = ["| suite | runs | ε before | ε after (shipped): mean [min, max] | best constant | lowest recall (min) | targets met | minutes (max) |",
+            "|---|---|---|---|---|---|---|---|"]
+    for suite, a in res['spread'].items():
+        if not a['runs']: continue
+        sh, rec = a['shipped'], a['min_recall']
+        rows.append(f"| `{suite}` | {a['runs']} | {a['before']['mean']:.3f} | {sh['mean']:.3f} [{sh['min']:.3f}, {sh['max']:.3f}] | "
+                    f"{f3(a['best_constant'])} | {f3(rec and rec['min'])} | {a['targets_met']}/{a['runs']} | {a['minutes']['max']:.1f} |")
+    return '\n'.join(rows)
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument('--suites', help="comma-separated suite names (default: every bundled suite)")
+    p.add_argument('--seeds', default='0,1,2')
+    p.add_argument('--work', default='runs/bench')
+    p.add_argument('--table', action='store_true', help="print the README table of the committed results and exit")
+    a = p.parse_args(argv)
+    if a.table:
+        print(table(json.loads(OUT.read_text()))); return 0
+    from specter_lab.suite import bundled_names
+    suites = a.suites.split(',') if a.suites else bundled_names()
+    res = json.loads(OUT.read_text()) if OUT.is_file() else {'runs': []}
+    for suite in suites:
+        for seed in map(int, a.seeds.split(',')):
+            r = run_one(suite, seed, ROOT / a.work)
+            res['runs'] = [x for x in res['runs'] if (x['suite'], x['seed']) != (suite, seed)] + [r]
+            res['spread'] = spread(res['runs'])
+            OUT.write_text(json.dumps(res, indent=1, ensure_ascii=False) + '\n')
+            print(json.dumps({k: r.get(k) for k in ('suite', 'seed', 'epsilon_after', 'verdict', 'error')}, ensure_ascii=False)[:600], flush=True)
+    print(table(res))
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
