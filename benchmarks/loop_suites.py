@@ -67,9 +67,15 @@ def main(argv=None):
     p.add_argument('--seeds', default='0,1,2')
     p.add_argument('--work', default='runs/bench')
     p.add_argument('--table', action='store_true', help="print the README table of the committed results and exit")
+    p.add_argument('--readme', help="write the table into this README (between <!-- loop-suites --> markers) and exit")
     a = p.parse_args(argv)
-    if a.table:
-        print(table(json.loads(OUT.read_text()))); return 0
+    if a.table or a.readme:
+        t = table(json.loads(OUT.read_text()))
+        if a.readme:
+            from specter_lab.loop import replace_block
+            if not replace_block(a.readme, 'loop-suites', t): sys.exit(f"{a.readme}: no <!-- loop-suites --> markers")
+        else: print(t)
+        return 0
     from specter_lab.suite import bundled_names
     suites = a.suites.split(',') if a.suites else bundled_names()
     res = json.loads(OUT.read_text()) if OUT.is_file() else {'runs': []}

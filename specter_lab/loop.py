@@ -18,7 +18,7 @@ from .model import resolve_model, hf_dir
 __all__ = ['STEPS', 'STEP_FUNCS', 'Loop', 'forget', 'base_gguf', 'step_eval_before', 'step_collect', 'step_extract',
            'onpolicy_data', 'step_train', 'step_convert', 'choose_gguf', 'step_eval_after', 'step_cost', 'verdict',
            'report_markdown', 'markdown_to_html', 'run_manifest', 'step_report', 'run_loop', 'readme_block',
-           'update_readme', 'cli_loop']
+           'replace_block', 'update_readme', 'cli_loop']
 
 # %% ../nbs/60_loop.ipynb #3a0d5bec
 STEPS = ('eval_before', 'collect', 'extract', 'train', 'convert', 'eval_after', 'cost', 'report')
@@ -508,8 +508,6 @@ def run_loop(out='runs/latest', tasks:str|None=None, base:str|None=None, setting
     return json.loads((loop.out/'summary.json').read_text()) if (loop.out/'summary.json').is_file() and until in (None, 'report') else r
 
 # %% ../nbs/60_loop.ipynb #0b636054
-_MARK = ('<!-- loop-results -->', '<!-- /loop-results -->')
-
 def readme_block(summary:dict, command:str) -> str:
     "The README's results block for a loop `summary`."
     b,a,c = summary['epsilon_before'],summary['epsilon_after'],summary['compare']
@@ -525,13 +523,18 @@ def readme_block(summary:dict, command:str) -> str:
               f"Targets met: {'yes' if summary['verdict']['passed'] else 'no'} ({', '.join(k for k,ok in summary['verdict']['checks'].items() if ok) or 'none'})."]
     return '\n'.join(lines)
 
+def replace_block(path, name:str, text:str) -> bool:
+    "Replace what stands between `<!-- name -->` and `<!-- /name -->` in the file at `path` by `text`; False when it has no such markers."
+    p = Path(path); t = p.read_text(encoding='utf-8')
+    a,b = f'<!-- {name} -->',f'<!-- /{name} -->'
+    if a not in t or b not in t: return False
+    pre,rest = t.split(a, 1); _,post = rest.split(b, 1)
+    write_text_atomic(p, f"{pre}{a}\n{text}\n{b}{post}")
+    return True
+
 def update_readme(path, summary:dict, command:str) -> bool:
     "Replace the results block of the README at `path`; False when it has no markers."
-    p = Path(path); t = p.read_text()
-    if _MARK[0] not in t or _MARK[1] not in t: return False
-    pre,rest = t.split(_MARK[0], 1); _,post = rest.split(_MARK[1], 1)
-    write_text_atomic(p, f"{pre}{_MARK[0]}\n{readme_block(summary, command)}\n{_MARK[1]}{post}")
-    return True
+    return replace_block(path, 'loop-results', readme_block(summary, command))
 
 # %% ../nbs/60_loop.ipynb #814d4594
 def cli_loop(argv=None) -> int:
