@@ -13,9 +13,10 @@ from typing import Iterable, Iterator
 from .config import SpecterError
 
 # %% auto #0
-__all__ = ['MAX_BYTES', 'MAX_LINE', 'MAX_DEPTH', 'atomic_path', 'write_text_atomic', 'write_json', 'atomic_dir', 'open_regular',
-           'read_bytes', 'decode_text', 'read_text', 'json_depth_at', 'loads_json', 'read_json', 'read_csv',
-           'read_toml', 'check_output', 'write_jsonl', 'read_jsonl', 'require', 'sha256_file', 'file_record']
+__all__ = ['MAX_BYTES', 'MAX_LINE', 'MAX_DEPTH', 'STRICT_JSON', 'SURROGATE_ESCAPE', 'atomic_path', 'write_text_atomic',
+           'write_json', 'atomic_dir', 'open_regular', 'read_bytes', 'decode_text', 'read_text', 'NotStrictJSON',
+           'json_depth_at', 'has_lone_surrogate', 'loads_json', 'read_json', 'read_csv', 'read_toml', 'check_output',
+           'write_jsonl', 'read_jsonl', 'require', 'sha256_file', 'file_record']
 
 # %% ../nbs/01_files.ipynb #e86ea99e
 @contextlib.contextmanager
@@ -76,7 +77,7 @@ def atomic_dir(path):
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True); raise
 
-# %% ../nbs/01_files.ipynb #af961e4d
+# %% ../nbs/01_files.ipynb #587423a4
 MAX_BYTES = 256 << 20   # a JSON, CSV, INI or TOML file read whole; larger is refused
 MAX_LINE = 64 << 20     # one JSONL line
 MAX_DEPTH = 64          # JSON nesting (arrays and objects)
@@ -121,16 +122,16 @@ def read_text(path, what:str='file', limit:int=MAX_BYTES) -> str:
     "The text of the UTF-8 file `path`, checked as `read_bytes` and `decode_text` do."
     return decode_text(read_bytes(path, what, limit), path)
 
-# %% ../nbs/01_files.ipynb #0274bc09
-class _Refused(ValueError):
+# %% ../nbs/01_files.ipynb #227919dc
+class NotStrictJSON(ValueError):
     "A value strict JSON refuses, with the text that shows where (`needle`, its `nth` occurrence)."
     def __init__(self, msg, needle, nth=1): super().__init__(msg); self.needle,self.nth = needle,nth
 
-def _refuse_constant(name): raise _Refused(f"{name} is not a JSON number", name)
+def _refuse_constant(name): raise NotStrictJSON(f"{name} is not a JSON number", name)
 
 def _finite_float(s:str):
     x = float(s)
-    if not math.isfinite(x): raise _Refused(f"number {s} is out of range", s)
+    if not math.isfinite(x): raise NotStrictJSON(f"number {s} is out of range", s)
     return x
 
 def _no_duplicates(pairs):
@@ -138,11 +139,11 @@ def _no_duplicates(pairs):
     if len(d) != len(pairs):
         seen = set()
         k = next(k for k,_ in pairs if k in seen or seen.add(k))
-        raise _Refused(f"duplicate key {k!r}", json.dumps(k, ensure_ascii=False), 2)
+        raise NotStrictJSON(f"duplicate key {k!r}", json.dumps(k, ensure_ascii=False), 2)
     return d
 
-_DECODER = json.JSONDecoder(parse_constant=_refuse_constant, parse_float=_finite_float, object_pairs_hook=_no_duplicates)
-_SURROGATE_ESCAPE = re.compile(r'\\u[dD][89a-fA-F]')
+STRICT_JSON = json.JSONDecoder(parse_constant=_refuse_constant, parse_float=_finite_float, object_pairs_hook=_no_duplicates)
+SURROGATE_ESCAPE = re.compile(r'\\u[dD][89a-fA-F]')
 _SURROGATE = re.compile(r'[\ud800-\udfff]')
 _JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.S)
 
@@ -158,10 +159,11 @@ def json_depth_at(text:str, limit:int=MAX_DEPTH) -> int|None:
         elif c in ']}': depth -= 1
     return None
 
-def _lone_surrogate(o) -> bool:
+def has_lone_surrogate(o) -> bool:
+    "Whether a decoded JSON value holds a lone surrogate (a `\\ud800` escape without its pair) in a key or string."
     if isinstance(o, str): return bool(_SURROGATE.search(o))
-    if isinstance(o, dict): return any(_lone_surrogate(k) or _lone_surrogate(v) for k,v in o.items())
-    if isinstance(o, list): return any(map(_lone_surrogate, o))
+    if isinstance(o, dict): return any(has_lone_surrogate(k) or has_lone_surrogate(v) for k,v in o.items())
+    if isinstance(o, list): return any(map(has_lone_surrogate, o))
     return False
 
 def _line_of(text:str, needle:str, nth:int=1) -> int:
@@ -176,11 +178,11 @@ def loads_json(text:str|bytes, path=None, line:int=1):
     if isinstance(text, bytes): text = decode_text(text, path, line)
     if (at := json_depth_at(text)) is not None:
         raise SpecterError(f"JSON nested deeper than {MAX_DEPTH} levels", path, line + text.count('\n', 0, at))
-    try: v = _DECODER.decode(text)
+    try: v = STRICT_JSON.decode(text)
     except json.JSONDecodeError as e: raise SpecterError(f"malformed JSON: {e.msg} (column {e.colno})", path, line + e.lineno - 1) from None
-    except _Refused as e: raise SpecterError(f"not strict JSON: {e}", path, line + _line_of(text, e.needle, e.nth)) from None
+    except NotStrictJSON as e: raise SpecterError(f"not strict JSON: {e}", path, line + _line_of(text, e.needle, e.nth)) from None
     except (ValueError, RecursionError) as e: raise SpecterError(f"not strict JSON: {str(e)[:120]}", path, line) from None
-    if _SURROGATE_ESCAPE.search(text) and _lone_surrogate(v):
+    if SURROGATE_ESCAPE.search(text) and has_lone_surrogate(v):
         raise SpecterError("not strict JSON: a lone surrogate (\\ud800-\\udfff) in a string", path, line + _line_of(text, '\\u'))
     return v
 
@@ -188,7 +190,7 @@ def read_json(path, what:str='file', limit:int=MAX_BYTES):
     "The strict-JSON value in the file `path`; any problem a `SpecterError` naming the file and line."
     return loads_json(read_bytes(path, what, limit), path)
 
-# %% ../nbs/01_files.ipynb #84cb236f
+# %% ../nbs/01_files.ipynb #45801bd4
 def read_csv(path, what:str='file') -> Iterator[tuple[int, list[str]]]:
     "`(line, cells)` for each line of the CSV file `path` that is neither blank nor a `#` comment; a bad line a `SpecterError`."
     text = read_text(path, what)
@@ -199,7 +201,7 @@ def read_csv(path, what:str='file') -> Iterator[tuple[int, list[str]]]:
         except csv.Error as e: raise SpecterError(f"malformed CSV: {e}", path, i) from None
         yield i, cells
 
-# %% ../nbs/01_files.ipynb #244d1d00
+# %% ../nbs/01_files.ipynb #4235ad1f
 def read_toml(path, what:str='file') -> dict:
     "The TOML document in the file `path` as a dict; any problem a `SpecterError` naming the file and line."
     try: import tomllib
@@ -210,10 +212,10 @@ def read_toml(path, what:str='file') -> dict:
         m = re.search(r'\(at line (\d+), column (\d+)\)|\(at end of document\)', str(e))
         ln = int(m[1]) if m and m[1] else text.count('\n') + 1 if m else None
         raise SpecterError(f"malformed TOML: {re.sub(r' ?[(]at (line .*|end of document)[)]', '', str(e))}" + (f" (column {m[2]})" if m and m[2] else ''), path, ln) from None
-    except _Refused as e: raise SpecterError(f"not a finite number: {e.needle}", path, 1 + _line_of(text, e.needle)) from None
+    except NotStrictJSON as e: raise SpecterError(f"not a finite number: {e.needle}", path, 1 + _line_of(text, e.needle)) from None
     except RecursionError: raise SpecterError("TOML nested too deeply", path) from None
 
-# %% ../nbs/01_files.ipynb #493afcd0
+# %% ../nbs/01_files.ipynb #8c3d3375
 def check_output(path, kind:str='file', what:str='output') -> Path:
     "`path` if a stage can write its output there (`kind` 'file' or 'dir'), else a `SpecterError` saying why; creates nothing."
     p = Path(path).expanduser()
