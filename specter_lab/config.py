@@ -27,7 +27,7 @@ class SpecterError(Exception):
 class SettingsError(SpecterError):
     "A malformed settings file, unknown key or bad value."
 
-# %% ../nbs/00_config.ipynb #89a1c67b
+# %% ../nbs/00_config.ipynb #b093678a
 _SECRET_ENV = re.compile(r'(?i)(^|_)(api_?key|key|token|secret|password|passwd|pwd|credentials?|auth)($|_)')
 _SECRET_TEXT = [
     (re.compile(r'(?i)\b(bearer|basic)(\s+)[A-Za-z0-9._~+/=-]{4,}'), r'\1\2***'),
@@ -155,7 +155,7 @@ class Settings:
 
 def _sections(): return [f.name for f in fields(Settings) if f.name!='path']
 
-# %% ../nbs/00_config.ipynb #cd3e07a3
+# %% ../nbs/00_config.ipynb #52aa2a48
 RANGES = {  # declared once, checked wherever a value arrives (settings.ini, --set, a stage's flags)
     'DataSettings.min_retries': '[0,1000]', 'DataSettings.test_fraction': '[0,1)', 'DataSettings.collect_tasks': '[0,)',
     'DPOSettings.learning_rate': '(0,1]', 'DPOSettings.beta': '(0,)', 'DPOSettings.sft_weight': '[0,)', 'DPOSettings.epochs': '(0,10000]',

@@ -33,7 +33,7 @@ def expected_retries(eps:float) -> float:
     "E[retries] = (1-ε)/ε, the attempts beyond the first; `math.inf` when ε = 0."
     return math.inf if eps <= 0 else (1-eps)/eps
 
-# %% ../nbs/24_epsilon.ipynb #ac7bd263
+# %% ../nbs/24_epsilon.ipynb #6d1383d3
 def _num(x) -> bool: return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
 
 def check_estimate(hat, ci95=None, passes=None, n=None, path=None, field:str='epsilon'):

@@ -10,7 +10,7 @@ import argparse, json, os, re, shutil, sys
 from pathlib import Path
 from .config import SpecterError, scrub
 from .epsilon import check_estimate
-from .files import atomic_path, file_record, read_json, sha256_file, write_json, write_text_atomic
+from .files import atomic_path, check_output, file_record, read_json, sha256_file, write_json, write_text_atomic
 
 # %% auto #0
 __all__ = ['REPO_TYPES', 'MANIFEST', 'WRITTEN_BY', 'check_repo', 'hf_token', 'safe_name', 'read_manifest', 'manifest_meta',
@@ -451,6 +451,7 @@ def cli_pull(argv=None) -> int:
     p.add_argument('--file', action='append', default=[], help="only this file (repeatable)")
     p.add_argument('--revision', help="branch, tag or commit (Hub only)")
     args = _common(p).parse_args(argv)
+    check_output(args.out, 'dir')
     _settings(args)
     recs = pull(args.repo_id, args.out, args.repo_type, files=args.file or None, local_root=args.local_root, revision=args.revision)
     if args.json: print(json.dumps(recs, indent=2)); return 0

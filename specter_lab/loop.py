@@ -10,7 +10,7 @@ import argparse, json, shutil, sys, time
 from dataclasses import dataclass, field
 from pathlib import Path
 from .config import Settings, SpecterError, load_settings
-from .files import write_json, write_text_atomic, file_record
+from .files import check_output, read_json, write_json, write_text_atomic, file_record
 from .model import resolve_model, hf_dir
 
 # %% auto #0
@@ -38,7 +38,7 @@ class Loop:
     def result(self, step:str) -> dict|None:
         "What `step` recorded in its `step.json`, or None when it has not finished."
         p = self.out/f"{STEPS.index(step)+1}_{step}"/'step.json'
-        return json.loads(p.read_text()) if p.is_file() else None
+        return read_json(p) if p.is_file() else None
 
     def need(self, step:str) -> dict:
         "The result of an earlier `step`, which must have finished."
@@ -148,7 +148,7 @@ def choose_gguf(files:list[dict], max_loss:float) -> dict:
 def step_eval_after(loop:Loop) -> dict:
     "ε of every GGUF file of the trained model; the one shipped, and its paired comparison with ε before."
     from specter_lab.evaluate import compare_reports
-    man = json.loads(Path(loop.need('convert')['manifest']).read_text())
+    man = read_json(loop.need('convert')['manifest'])
     conv = Path(loop.need('convert')['manifest']).parent
     files = []
     for f in sorted(man['files'], key=lambda f: f['role'] != 'float'):
@@ -159,7 +159,7 @@ def step_eval_after(loop:Loop) -> dict:
     write_text_atomic(loop.dir('eval_after')/'report.json', Path(r['report']).read_text())
     loop.log(f"  shipping {r['name']} ({r['bytes'] / 2**20:.0f} MB): the smallest within {loop.settings.gguf.max_epsilon_loss} of the float file's ε")
     r = {k: r[k] for k in ('model', 'epsilon', 'ci95')} | {'report': str(loop.dir('eval_after')/'report.json'), 'files': files}
-    before,after = (json.loads(Path(x).read_text()) for x in (loop.need('eval_before')['report'], r['report']))
+    before,after = (read_json(x) for x in (loop.need('eval_before')['report'], r['report']))
     c = compare_reports(before, after)
     write_json(loop.dir('eval_after')/'compare.json', c)
     loop.log(f"  Δε = {c['delta']:+.3f}, McNemar p = {c['mcnemar_p']:.2g}, Fisher p = {c['fisher_p']:.2g}, Cohen's h = {c['cohens_h']:.2f}")
@@ -168,14 +168,16 @@ def step_eval_after(loop:Loop) -> dict:
 # %% ../nbs/60_loop.ipynb #ccd38ea1
 def label_usage(report:dict, tasks) -> dict:
     "{label: count} of the labels the first answers in `report` gave, on tasks with a label guard."
-    import re
+    import regex
     from collections import Counter
+    from specter_lab.guard import REGEX_TIMEOUT
     guards = {t.id: next((g for g in t.guards if g.kind == 'label'), None) for t in tasks}
     used = Counter()
     for o in report['outcomes']:
         g = guards.get(o['id'])
         if g is None or g.spec is None: continue
-        m = re.match(g.spec['pattern'], o['output'].lstrip())
+        try: m = regex.match(g.spec['pattern'], o['output'].lstrip(), timeout=REGEX_TIMEOUT)   # a model's answer: under the guards' time limit
+        except TimeoutError: m = None
         used[m.group(1) if m and m.groups() else None] += 1
     return {k: v for k,v in sorted(used.items(), key=lambda kv: str(kv[0])) if k is not None} | ({'(none)': used[None]} if used[None] else {})
 
@@ -217,7 +219,7 @@ def _figures(loop:Loop, before:dict, after:dict, figs:Path) -> dict:
         ax.set_xticks([x + 0.19 for x in xs], guards, fontsize=8); ax.set_ylabel('failed first attempts'); ax.legend(frameon=False)
         ax.set_title('failure modes per guard', fontsize=10); ax.spines[['top', 'right']].set_visible(False); fig.tight_layout()
         fig.savefig(figs/'failure_modes.png', dpi=110); plt.close(fig); out['failure_modes'] = 'failure_modes.png'
-    man = json.loads(Path(loop.need('convert')['manifest']).read_text())
+    man = read_json(loop.need('convert')['manifest'])
     fig,ax = plt.subplots(figsize=(5, 2.8))
     names = [f['type'] for f in man['files']]
     ax.barh(names, [f['bytes']/1e6 for f in man['files']], color='#72b7b2')
@@ -245,8 +247,8 @@ def report_markdown(loop:Loop, before:dict, after:dict, cmp:dict, cost:dict, fig
     s = loop.settings
     base = (after.get('baseline') or {})
     col,ext,tr,cv = (loop.need(k) for k in ('collect', 'extract', 'train', 'convert'))
-    trs = json.loads(Path(tr['summary']).read_text())
-    man = json.loads(Path(cv['manifest']).read_text())
+    trs = read_json(tr['summary'])
+    man = read_json(cv['manifest'])
     mark = lambda ok: '✅' if ok else '❌'
     L = [f"# specter_lab loop report", "",
          f"Base model **{loop.base}**, task suite **{loop.tasks}** ({after['n']} {s.eval.split} tasks), "
@@ -326,10 +328,10 @@ def run_manifest(out:Path) -> dict:
 def step_report(loop:Loop) -> dict:
     "report.md, report.html, figures, the run manifest and the model card."
     from specter_lab.hub import write_model_card
-    before = json.loads(Path(loop.need('eval_before')['report']).read_text())
-    after = json.loads(Path(loop.need('eval_after')['report']).read_text())
-    cmp = json.loads(Path(loop.need('eval_after')['compare']).read_text())
-    cost = json.loads(Path(loop.need('cost')['cost']).read_text())
+    before = read_json(loop.need('eval_before')['report'])
+    after = read_json(loop.need('eval_after')['report'])
+    cmp = read_json(loop.need('eval_after')['compare'])
+    cost = read_json(loop.need('cost')['cost'])
     figs = _figures(loop, before, after, loop.out/'figures')
     from specter_lab.suite import load_tasks
     tasks = load_tasks(loop.tasks, loop.settings.eval.split)
@@ -339,7 +341,7 @@ def step_report(loop:Loop) -> dict:
     write_text_atomic(loop.out/'report.md', md)
     write_text_atomic(loop.out/'report.html', markdown_to_html(md, 'specter_lab loop report'))
     conv = Path(loop.need('convert')['manifest']).parent
-    card = write_model_card(conv, f"specter-lab/{json.loads(Path(loop.need('convert')['manifest']).read_text())['name']}",
+    card = write_model_card(conv, f"specter-lab/{read_json(loop.need('convert')['manifest'])['name']}",
                             before=loop.need('eval_before')['report'], after=loop.need('eval_after')['report'])
     summary = {'base': loop.base, 'tasks': loop.tasks, 'n': after['n'], 'split': loop.settings.eval.split,
                'epsilon_before': before['epsilon'], 'epsilon_after': after['epsilon'], 'baseline': after.get('baseline'),
@@ -366,7 +368,7 @@ def run_loop(out='runs/latest', tasks:str|None=None, base:str|None=None, setting
     loop.out.mkdir(parents=True, exist_ok=True)
     cfg = {'tasks': loop.tasks, 'base': loop.base, 'settings': s.to_dict()}
     prev = loop.out/'loop.json'
-    if prev.is_file() and json.loads(prev.read_text()) != cfg and from_step is None:
+    if prev.is_file() and read_json(prev) != cfg and from_step is None:
         raise SpecterError("this folder holds a run with other tasks, base or settings: use another --out, or --from STEP",
                            prev)
     write_json(prev, cfg)
@@ -383,7 +385,7 @@ def run_loop(out='runs/latest', tasks:str|None=None, base:str|None=None, setting
         write_json(loop.dir(name)/'step.json', r)
         log(f"[{i}/{len(STEPS)}] {name}: {r['seconds']:.1f} s")
     log(f"loop finished in {time.time() - t_all:.0f} s: {loop.out/'report.md'}")
-    return json.loads((loop.out/'summary.json').read_text()) if (loop.out/'summary.json').is_file() and until in (None, 'report') else r
+    return read_json(loop.out/'summary.json') if (loop.out/'summary.json').is_file() and until in (None, 'report') else r
 
 # %% ../nbs/60_loop.ipynb #0b636054
 _MARK = ('<!-- loop-results -->', '<!-- /loop-results -->')
@@ -425,6 +427,8 @@ def cli_loop(argv=None) -> int:
     p.add_argument('--strict', action='store_true', help="exit 3 when a target is missed")
     add_settings_args(p)
     a = p.parse_args(argv)
+    check_output(a.out, 'dir')
+    if a.readme: check_output(a.readme)
     s = settings_from_args(a)
     summ = run_loop(a.out, a.tasks, a.base, s, a.from_step, a.until)
     if a.until not in (None, 'report'): return 0
