@@ -6,7 +6,7 @@ Docs: https://specter-lab.github.io/specter_lab/artifact.html.md"""
 
 # %% ../nbs/10_artifact.ipynb #497dc0ee
 from __future__ import annotations
-import contextlib, gc, json, os, re, uuid
+import contextlib, gc, json, os, re, stat, uuid
 import msgspec
 from array import array
 from collections import Counter, deque
@@ -17,12 +17,12 @@ from operator import attrgetter
 from pathlib import Path
 from typing import Annotated, Iterator, Literal
 from .config import SpecterError
-from .files import require
+from .files import NotStrictJSON, STRICT_JSON, SURROGATE_ESCAPE, has_lone_surrogate, loads_json, open_regular, require
 from fastcore.basics import patch
 
 # %% auto #0
-__all__ = ['Status', 'Source', 'GuardResult', 'Context', 'Artifact', 'new_id', 'utc_now', 'new_artifact', 'artifact_to_dict',
-           'artifact_from_dict', 'ArtifactDAG', 'reason', 'read_object']
+__all__ = ['MAX_OBJECT', 'Status', 'Source', 'GuardResult', 'Context', 'Artifact', 'new_id', 'utc_now', 'new_artifact',
+           'artifact_to_dict', 'artifact_from_dict', 'ArtifactDAG', 'reason', 'read_object']
 
 # %% ../nbs/10_artifact.ipynb #5f6ec308
 class Status:
@@ -175,7 +175,7 @@ class _JSONStream:
         self.path,self.chunk = Path(path),chunk
         self.f = open(self.path, 'r', encoding='utf-8', newline='')
         self.buf,self.i,self.line0,self.eof,self._lpos,self._ln = '',0,1,False,0,0
-        self._dec = json.JSONDecoder()
+        self._dec = STRICT_JSON   # NaN, Infinity, 1e400, duplicate keys refused
 
     def close(self): self.f.close()
 
@@ -215,7 +215,11 @@ class _JSONStream:
             except json.JSONDecodeError as e:
                 if self._more(): continue
                 raise SpecterError(f"malformed JSON: {e.msg}", self.path, self.line(e.pos)) from None
+            except NotStrictJSON as e: raise SpecterError(f"not strict JSON: {e}", self.path, self.line()) from None
+            except (ValueError, RecursionError) as e: raise SpecterError(f"not strict JSON: {str(e)[:100] or 'nested too deeply'}", self.path, self.line()) from None
             if end == len(self.buf) and self._more(): continue  # a number may go on in the next chunk
+            if SURROGATE_ESCAPE.search(self.buf, self.i, end) and has_lone_surrogate(v):
+                raise SpecterError("not strict JSON: a lone surrogate in a string", self.path, self.line())
             self.i = end
             return v
 
@@ -265,6 +269,7 @@ class ArtifactDAG:
         self._names, self._name_code = [], {}
         self._wf, self._ap, self._parent = array('i'), array('i'), array('i')
         self._dirty = False
+        self._dirs = {}   # object folder -> whether it resolves inside objects/
         if self.index_path.exists():
             with _gc_paused(): self._load_index()
         elif not create: raise SpecterError("not an artifact DAG (no index.json)", self.path)
@@ -300,6 +305,16 @@ class ArtifactDAG:
     def _rel(self, aid) -> str: return self._odd_paths.get(aid) or self._std_rel(aid)
     def _object_file(self, aid) -> str: return f"{self._root}/{self._rel(aid)}"
 
+    def _dir_ok(self, rel:str) -> bool:
+        "Whether the folder of object path `rel` resolves inside the DAG's own objects/ (no link out; checked once per folder)."
+        parent = rel.rpartition('/')[0]
+        ok = self._dirs.get(parent)
+        if ok is None:
+            objs = os.path.join(os.path.realpath(self._root), 'objects')
+            real = os.path.realpath(f"{self._root}/{parent}")
+            ok = self._dirs[parent] = real == objs or real.startswith(objs + os.sep)
+        return ok
+
 # %% ../nbs/10_artifact.ipynb #40b9c38f
 _ENTRY_STR = ('path', 'action_pair_id', 'status', 'created_at')
 
@@ -314,7 +329,18 @@ def _bad_entry(self:ArtifactDAG, aid, e, ln):
             raise SpecterError(f"expected {'str' if t is str else 'str or null'}, got {type(e[k]).__name__}", self.index_path, ln, f'{where}.{k}')
     if e['status'] not in _CODE:
         raise SpecterError(f"unknown status '{e['status']}' (known: {', '.join(Status.ALL)})", self.index_path, ln, f'{where}.status')
+    if not _id_ok(aid): raise SpecterError(f"unsafe artifact id {aid[:80]!r}: {_ID_RULE}", self.index_path, ln, where)
+    if e['path'] != self._std_rel(aid) and not _rel_ok(e['path']):
+        raise SpecterError(f"unsafe path {e['path'][:80]!r}: {_REL_RULE}", self.index_path, ln, f'{where}.path')
     raise SpecterError(f"duplicate artifact id '{aid}'", self.index_path, ln, where)
+
+_ID_RULE = "an id is 1-255 characters, no '/', '\\' or control character, not starting with '.'"
+_BAD_IDS = re.compile(r'(?m)^$|^\.|[/\\\x00-\x09\x0b-\x1f\x7f]|[^\n]{256}')   # over ids joined by newlines
+def _id_ok(aid) -> bool: return isinstance(aid, str) and '\n' not in aid and not _BAD_IDS.search(aid)
+
+_REL_RULE = "an object path is relative, under objects/, without '..', '.', empty parts, '\\' or control characters"
+_BAD_REL = re.compile(r'(^|/)\.{1,2}(/|$)|//|[\\\x00-\x1f\x7f]')
+def _rel_ok(rel:str) -> bool: return rel.startswith('objects/') and len(rel) < 4096 and not _BAD_REL.search(rel)
 
 def _entry_ok(e) -> bool: return (type(e) is dict and type(e.get('path')) is str and type(e.get('action_pair_id')) is str
                                   and type(e.get('created_at')) is str and e.get('status') in _CODE
@@ -336,6 +362,7 @@ def _entries_run(self:ArtifactDAG, s:_JSONStream) -> bool:
     # the same text back proves it holds exactly these entries, in this order: no duplicate key, nothing else
     if msgspec.json.format(msgspec.json.encode(run), indent=2).decode()[4:-2].replace('\n', '\n  ') != text: return False
     if not self._pos.keys().isdisjoint(run): return False   # the entry-by-entry path names the error
+    if _BAD_IDS.search('\n'.join(run)) or not all(_rel_ok(e.path) for aid,e in run.items() if e.path != self._std_rel(aid)): return False
     self._add(list(run), list(run.values()))
     s.i = end
     return True
@@ -352,12 +379,16 @@ def _load_index(self:ArtifactDAG):
     s = _JSONStream(self.index_path)
     try:
         if s.peek() != '{': raise SpecterError("malformed JSON: expected an object", self.index_path, s.line())
+        seen = set()
         for key,ln in s.members():
+            if key in seen: raise SpecterError(f"not strict JSON: duplicate key '{key}'", self.index_path, ln, key)
+            seen.add(key)
             if key == 'artifacts':
                 if s.peek() != '{': raise SpecterError("expected object", self.index_path, s.line(), 'artifacts')
                 for aid,ln in s.members(self._entries_run):
                     e = s.value()
-                    if not (_entry_ok(e) and aid not in self._pos): self._bad_entry(aid, e, ln)
+                    if not (_entry_ok(e) and aid not in self._pos and _id_ok(aid) and (e['path'] == self._std_rel(aid) or _rel_ok(e['path']))):
+                        self._bad_entry(aid, e, ln)
                     self._add([aid], [_Entry(e['path'], e.get('workflow_id', 'unknown'), e['action_pair_id'], e.get('parent_action_pair_id'),
                                              e['status'], e['created_at'])])
             elif key in ('action_pairs', 'workflows'):
@@ -372,6 +403,7 @@ def _load_index(self:ArtifactDAG):
                         raise SpecterError(f"lists '{aid}', which is not in artifacts (index/object mismatch)", self.index_path, ln, f'{key}.{name}')
             else: s.value()
         if s.peek() != '': raise SpecterError("malformed JSON: extra data after the index", self.index_path, s.line())
+        if 'artifacts' not in seen: raise SpecterError("missing field (not an artifact DAG index)", self.index_path, field='artifacts')
     finally: s.close()
 
 # %% ../nbs/10_artifact.ipynb #7d433e91
@@ -389,6 +421,7 @@ def _write_object(self:ArtifactDAG, a:Artifact):
 @patch
 def put(self:ArtifactDAG, a:Artifact) -> str:
     "Store `a` (append-only: its id must be new); return its id. The index is written on `flush()`/`close()`."
+    if not _id_ok(a.artifact_id): raise SpecterError(f"unsafe artifact id {str(a.artifact_id)[:80]!r}: {_ID_RULE}", self.path, field='artifact_id')
     if a.artifact_id in self._pos: raise SpecterError(f"duplicate artifact id '{a.artifact_id}'", self.path, field='artifact_id')
     if a.status not in _CODE: raise SpecterError(f"unknown status '{a.status}'", field='status')
     if a.source not in Source.ALL: raise SpecterError(f"unknown source '{a.source}'", field='source')
@@ -465,19 +498,26 @@ def _read_fd(fd) -> bytes:
         while chunk := os.read(fd, 1 << 20): raw += chunk
     return raw
 
+MAX_OBJECT = 64 << 20   # bytes of one object file
+_OPEN = os.O_RDONLY | getattr(os, 'O_NOFOLLOW', 0) | getattr(os, 'O_NONBLOCK', 0)   # no link followed, no FIFO waited on
+
 def _read_bytes(path) -> bytes:
-    "The bytes of the file at `path` (os-level I/O: a third of the cost of `open()` for a 1-2 KB file)."
-    fd = os.open(path, os.O_RDONLY)
+    "The bytes of the object file at `path`: a regular file (no link, FIFO or device), at most `MAX_OBJECT` bytes."
+    fd = open_regular(path, 'object file', MAX_OBJECT, follow=False)
     try: return _read_fd(fd)
     finally: os.close(fd)
 
 _decode = msgspec.json.Decoder().decode
-_decode_artifact = msgspec.json.Decoder(Artifact).decode   # straight into the dataclasses, each field's type checked in C
+_encode, _compact = msgspec.json.encode, msgspec.json.format
 
 def _typed(raw:bytes) -> Artifact|None:
-    "The artifact in `raw` if it is well-formed in the strict sense (every field of its declared type, no legacy form); else None."
-    try: a = _decode_artifact(raw)
-    except (msgspec.MsgspecError, ValueError): return None
+    "The artifact in `raw` if it is well-formed in the strict sense (strict JSON, every field of its declared type, no legacy form); else None."
+    try:
+        d = _decode(raw)
+        # the text back, compact, is the file's own text compacted: no duplicate key dropped, nothing rewritten
+        if type(d) is not dict or _encode(d) != _compact(raw, indent=-1): return None
+        a = msgspec.convert(d, Artifact)
+    except (msgspec.MsgspecError, ValueError, RecursionError): return None
     for f in a.context.feedback_history:
         if type(f) is not dict or type(f.get('artifact_id')) is not str or type(f.get('feedback')) is not str: return None
     return a
@@ -486,16 +526,11 @@ def read_object(path, aid:str|None=None, raw:bytes|None=None) -> Artifact:
     "Read one artifact object file, or its bytes `raw` (checked: UTF-8, JSON, fields, and that it is artifact `aid`)."
     if raw is None:
         try: raw = _read_bytes(path)
-        except FileNotFoundError: raise SpecterError("object file missing (index/object mismatch)", path) from None
+        except SpecterError as e:
+            if e.msg.endswith('not found'): raise SpecterError("object file missing (index/object mismatch)", path) from None
+            raise
     a = _typed(raw)
-    if a is None:   # the lenient reading of AtomicGuard's loader, field by field, or the error that names the field
-        try: d = _decode(raw)   # msgspec: 3x faster than json.loads; anything it refuses goes the standard way below
-        except (msgspec.MsgspecError, ValueError):   # ValueError: bad UTF-8
-            try: text = raw.decode('utf-8')
-            except UnicodeDecodeError as e: raise SpecterError(f"invalid UTF-8 at byte {e.start}", path, raw.count(b'\n', 0, e.start)+1) from None
-            try: d = json.loads(text)
-            except json.JSONDecodeError as e: raise SpecterError(f"malformed JSON: {e.msg} (column {e.colno})", path, e.lineno) from None
-        a = artifact_from_dict(d, path)
+    if a is None: a = artifact_from_dict(loads_json(raw, path), path)   # strict JSON, then AtomicGuard's lenient reading field by field
     if aid is not None and a.artifact_id != aid:
         raise SpecterError(f"index/object mismatch: the file holds artifact '{a.artifact_id}', the index says '{aid}'", path, field='artifact_id')
     return a
@@ -506,7 +541,10 @@ def get(self:ArtifactDAG, aid:str, raw:bytes|None=None) -> Artifact:
     i = self._pos.get(aid)
     if i is None: raise SpecterError(f"artifact '{aid}' is not in the index", self.index_path)
     a = _typed(raw) if raw is not None else None   # the common case, without even building the file's path
-    if a is None or a.artifact_id != aid: a = read_object(self._object_file(aid), aid, raw)
+    if a is None or a.artifact_id != aid:
+        if raw is None and not self._dir_ok(self._rel(aid)):
+            raise SpecterError("the object's folder leads out of the DAG's objects/ (a symbolic link)", self._object_file(aid))
+        a = read_object(self._object_file(aid), aid, raw)
     if a.status != Status.ALL[self._status[i]] or a.action_pair_id != self._names[self._ap[i]] or a.workflow_id != self._names[self._wf[i]]:
         for k,v in (('status', Status.ALL[self._status[i]]), ('action_pair_id', self._names[self._ap[i]]), ('workflow_id', self._names[self._wf[i]])):
             if getattr(a, k) != v: raise SpecterError(f"index/object mismatch: the object says '{getattr(a, k)}', the index '{v}'", self._object_file(aid), field=k)
@@ -523,8 +561,12 @@ def read_ahead(self:ArtifactDAG, ids, depth:int=64) -> Iterator[tuple[str, bytes
     if os.open in os.supports_dir_fd:   # open each object's index path from the DAG's folder: a shorter path for the kernel to walk
         with contextlib.suppress(OSError): home, prefix = os.open(self._root, os.O_RDONLY), ''
     def ask(aid):
-        try: fd = os.open(prefix + self._rel(aid), os.O_RDONLY, dir_fd=home)
+        rel = self._rel(aid)
+        if not self._dir_ok(rel): return aid, None
+        try: fd = os.open(prefix + rel, _OPEN, dir_fd=home)
         except OSError: return aid, None
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_OBJECT: os.close(fd); return aid, None
         if _WILLNEED is not None:
             with contextlib.suppress(OSError): os.posix_fadvise(fd, 0, 0, _WILLNEED)   # the kernel starts the read and returns
         return aid, fd

@@ -6,8 +6,8 @@ Docs: https://specter-lab.github.io/specter_lab/cli.html.md"""
 
 # %% ../nbs/90_cli.ipynb #250ec478
 from __future__ import annotations
-import argparse, importlib, importlib.util, os, sys
-from .config import SpecterError, load_settings
+import argparse, importlib, importlib.util, os, sys, traceback
+from .config import SpecterError, load_settings, scrub
 
 # %% auto #0
 __all__ = ['STAGES', 'stage_entry', 'add_settings_args', 'settings_from_args', 'main']
@@ -59,6 +59,8 @@ def _usage() -> str:
 def main(argv=None) -> int:
     "Entry point of `specter-lab`."
     argv = list(sys.argv[1:] if argv is None else argv)
+    debug = '--debug' in argv or bool(os.environ.get('SPECTER_LAB_DEBUG'))
+    argv = [x for x in argv if x != '--debug']
     if not argv or argv[0] in ('-h', '--help', 'help'):
         print(_usage()); return 0
     if argv[0] in ('-V', '--version'):
@@ -74,6 +76,20 @@ def main(argv=None) -> int:
         sys.stdout.flush()   # here, so that a reader gone away is caught below
         return rc
     except SpecterError as e:
-        print(f"specter-lab {name}: error: {e}", file=sys.stderr); return 1
+        if debug: traceback.print_exc()
+        print(f"specter-lab {name}: error: {_one_line(e)}", file=sys.stderr); return 1
     except BrokenPipeError:   # the reader went away (`specter-lab export ... | head`): stop quietly, as shell tools do
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno()); return 141
+    except KeyboardInterrupt:
+        print(f"specter-lab {name}: interrupted", file=sys.stderr); return 130
+    except Exception as e:   # the last line of defence: a bug or an input nothing checked, in one line
+        if debug: traceback.print_exc()
+        print(f"specter-lab {name}: error: {type(e).__name__}: {_one_line(e) or 'no message'} (run with --debug for the traceback)", file=sys.stderr)
+        return 1
+
+def _one_line(e:BaseException) -> str:
+    "The message of `e` on one line, scrubbed of keys and tokens, at most 500 characters."
+    try: msg = str(e)
+    except Exception: msg = ''
+    msg = ' '.join(scrub(msg).split())
+    return msg if len(msg) <= 500 else msg[:497] + '...'

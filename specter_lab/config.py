@@ -6,13 +6,14 @@ Docs: https://specter-lab.github.io/specter_lab/config.html.md"""
 
 # %% ../nbs/00_config.ipynb #ccdb69c1
 from __future__ import annotations
-import configparser, dataclasses, os, typing
+import dataclasses, math, os, re, typing
 from dataclasses import dataclass, field, fields, asdict
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['SpecterError', 'SettingsError', 'ModelSettings', 'DataSettings', 'DPOSettings', 'GGUFSettings', 'EvalSettings',
-           'CostSettings', 'Settings', 'find_settings', 'load_settings', 'cache_dir', 'pick_device', 'pick_dtype']
+__all__ = ['RANGES', 'SpecterError', 'SettingsError', 'add_secret', 'scrub', 'ModelSettings', 'DataSettings', 'DPOSettings',
+           'GGUFSettings', 'EvalSettings', 'CostSettings', 'Settings', 'check_range', 'find_settings', 'read_ini',
+           'load_settings', 'cache_dir', 'pick_device', 'pick_dtype']
 
 # %% ../nbs/00_config.ipynb #9a898226
 class SpecterError(Exception):
@@ -25,6 +26,29 @@ class SpecterError(Exception):
 
 class SettingsError(SpecterError):
     "A malformed settings file, unknown key or bad value."
+
+# %% ../nbs/00_config.ipynb #b093678a
+_SECRET_ENV = re.compile(r'(?i)(^|_)(api_?key|key|token|secret|password|passwd|pwd|credentials?|auth)($|_)')
+_SECRET_TEXT = [
+    (re.compile(r'(?i)\b(bearer|basic)(\s+)[A-Za-z0-9._~+/=-]{4,}'), r'\1\2***'),
+    (re.compile(r'\b(sk|pk|rk)-[A-Za-z0-9_-]{6,}'), r'\1-***'),
+    (re.compile(r'\b(hf|gh[pousr]|xox[bpa])_[A-Za-z0-9]{6,}'), r'\1_***'),
+    (re.compile(r'''(?i)((?:api[_-]?key|access[_-]?token|auth[_-]?token|token|secret|password|passwd|x-api-key)["']?\s*[=:]\s*["']?)(?!\*\*\*)[^\s"'&,;}\]]+'''), r'\1***'),
+    (re.compile(r'(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@]*@'), r'\1')]   # scheme://user:pass@host -> scheme://host
+_SECRETS: set[str] = set()
+
+def add_secret(value:str|None):
+    "Remember `value` (a key read from the environment or a file) so that `scrub` blanks it wherever it shows up."
+    if value and len(value) >= 4: _SECRETS.add(value)
+
+def scrub(text, secrets=()) -> str:
+    "`text` without keys or tokens: registered and `secrets` values, key-holding environment variables, key-shaped strings, URL credentials."
+    text = str(text)
+    vals = {*_SECRETS, *(s for s in secrets if s and len(s) >= 4),
+            *(v for k,v in os.environ.items() if len(v) >= 8 and _SECRET_ENV.search(k))}
+    for v in sorted(vals, key=len, reverse=True): text = text.replace(v, '***')
+    for rx,rep in _SECRET_TEXT: text = rx.sub(rep, text)
+    return text
 
 # %% ../nbs/00_config.ipynb #e3a21904
 @dataclass
@@ -135,6 +159,27 @@ class Settings:
 
 def _sections(): return [f.name for f in fields(Settings) if f.name!='path']
 
+# %% ../nbs/00_config.ipynb #52aa2a48
+RANGES = {  # declared once, checked wherever a value arrives (settings.ini, --set, a stage's flags)
+    'DataSettings.min_retries': '[0,1000]', 'DataSettings.test_fraction': '[0,1)', 'DataSettings.collect_tasks': '[0,)',
+    'DPOSettings.learning_rate': '(0,1]', 'DPOSettings.beta': '(0,)', 'DPOSettings.sft_weight': '[0,)', 'DPOSettings.epochs': '(0,10000]',
+    'DPOSettings.batch_size': '[1,)', 'DPOSettings.grad_accum': '[1,)', 'DPOSettings.lora_r': '[1,)', 'DPOSettings.lora_alpha': '[1,)',
+    'DPOSettings.lora_dropout': '[0,1)', 'DPOSettings.save_steps': '[1,)',
+    'GGUFSettings.max_epsilon_loss': '[0,1]', 'GGUFSettings.verify_tokens': '[1,)',
+    'EvalSettings.trials': '[1,)', 'EvalSettings.max_tokens': '[1,)', 'EvalSettings.n_ctx': '[16,)', 'EvalSettings.n_parallel': '[1,)',
+    'EvalSettings.temperature': '[0,100]', 'EvalSettings.collect_temperature': '[0,100]'}
+_DEFAULT_RANGE = {int: '[0,)', float: '[0,)'}
+_INT_MAX = 2**31 - 1   # every count fits a C int (llama.cpp and torch take them as such)
+
+def check_range(x, rng:str, path=None, line=None, field=None):
+    "`x` if it is a finite number inside the interval `rng` ('[0,1)', '(0,)': an open end), else a `SpecterError`."
+    lo,hi = (float(s) if s else None for s in rng[1:-1].split(','))
+    if hi is None and isinstance(x, int): hi,rng = _INT_MAX, f"{rng[:-2]},{_INT_MAX}]"
+    ok = (isinstance(x, (int, float)) and not isinstance(x, bool) and not (isinstance(x, float) and not math.isfinite(x))
+          and (lo is None or (lo < x if rng[0] == '(' else lo <= x)) and (hi is None or (x < hi if rng[-1] == ')' else x <= hi)))
+    if not ok: raise SettingsError(f"{x!r} is out of range {rng}", path, line, field)
+    return x
+
 # %% ../nbs/00_config.ipynb #f4f1d21f
 _TRUE,_FALSE = {'1','true','yes','on'},{'0','false','no','off'}
 
@@ -151,8 +196,10 @@ def _convert(section, key:str, value, where:str, path=None, line=None):
             if v.lower() in _TRUE: return True
             if v.lower() in _FALSE: return False
             raise ValueError(v)
-        return t(v)
+        x = t(v)
     except ValueError: raise SettingsError(f"'{value}' is not a valid {t.__name__}", path, line, where) from None
+    if t in (int, float): check_range(x, RANGES.get(f"{type(section).__name__}.{key}", _DEFAULT_RANGE[t]), path, line, where)
+    return x
 
 # %% ../nbs/00_config.ipynb #ef3e4278
 def find_settings(start=None) -> Path|None:
@@ -163,13 +210,30 @@ def find_settings(start=None) -> Path|None:
         if (d/'settings.ini').is_file(): return d/'settings.ini'
     return None
 
-def _key_lines(text:str) -> dict:
-    "Map (section, key) to its 1-based line number in an INI text."
-    out,sec = {},None
-    for i,l in enumerate(text.splitlines(), 1):
-        s = l.strip()
-        if s.startswith('[') and s.endswith(']'): sec = s[1:-1].strip()
-        elif s and s[0] not in '#;' and '=' in s: out.setdefault((sec, s.split('=',1)[0].strip().lower()), i)
+def read_ini(path, sections=None) -> list[tuple[str, str, str, int]]:
+    "`(section, key, value, line)` for each `key = value` (or `key: value`) of the INI file at `path`; anything else (or a section not in `sections`) a `SettingsError` naming its line."
+    from specter_lab.files import read_text   # files imports this module
+    text = read_text(path, "settings file")
+    out, sec, seen = [], None, {}
+    for i,l in enumerate(text.split('\n'), 1):   # not splitlines(): a form feed or U+2028 in a comment is not a line break
+        l = l.removesuffix('\r'); s = l.strip(' \t')
+        if not s or s[0] in '#;': continue
+        if c := re.search(r'[\x00-\x08\x0b-\x1f\x7f\x85\u2028\u2029]', s): raise SettingsError(f"control character {c[0]!r} in a setting", path, i)
+        if s[0] == '[':
+            if not s.endswith(']') or not s[1:-1].strip(): raise SettingsError(f"expected '[section]', got {s[:60]!r}", path, i)
+            sec = s[1:-1].strip()
+            if (sec, None) in seen: raise SettingsError(f"section [{sec}] appears twice (first on line {seen[(sec, None)]})", path, i, sec)
+            if sections is not None and sec not in sections:
+                raise SettingsError(f"unknown section '{sec}' (known: {', '.join(sections)})", path, i, sec)
+            seen[(sec, None)] = i; continue
+        if l[0] in ' \t': raise SettingsError("indented line: each setting is one 'key = value' line", path, i)
+        m = re.match(r'([^=:]*)[=:](.*)', s)
+        if not m: raise SettingsError(f"expected 'key = value', got {s[:60]!r}", path, i)
+        key, value = m[1].strip().lower(), re.split(r'\s[#;]', m[2], maxsplit=1)[0].strip()
+        if not key: raise SettingsError("empty key before '='", path, i, sec)
+        if sec is None: raise SettingsError("a setting before any [section]", path, i, key)
+        if (sec, key) in seen: raise SettingsError(f"set twice (first on line {seen[(sec, key)]})", path, i, f"{sec}.{key}")
+        seen[(sec, key)] = i; out.append((sec, key, value, i))
     return out
 
 def load_settings(path=None, overrides:dict|None=None) -> Settings:
@@ -177,18 +241,8 @@ def load_settings(path=None, overrides:dict|None=None) -> Settings:
     path = Path(path) if path else find_settings()
     s = Settings(path=str(path) if path else None)
     if path is not None:
-        if not path.is_file(): raise SettingsError("settings file not found", path)
-        text = path.read_text(encoding='utf-8')
-        cp = configparser.ConfigParser(interpolation=None, inline_comment_prefixes=('#',';'))
-        try: cp.read_string(text, source=str(path))
-        except configparser.Error as e: raise SettingsError(f"malformed: {e.message.splitlines()[0] if hasattr(e,'message') else e}", path) from None
-        lines = _key_lines(text)
-        for sec in cp.sections():
-            if sec not in _sections():
-                ln = next((i for i,l in enumerate(text.splitlines(),1) if l.strip()==f'[{sec}]'), None)
-                raise SettingsError(f"unknown section '{sec}' (known: {', '.join(_sections())})", path, ln, sec)
-            for k,v in cp.items(sec):
-                setattr(getattr(s, sec), k, _convert(getattr(s, sec), k, v, f"{sec}.{k}", path, lines.get((sec,k))))
+        for sec,k,v,ln in read_ini(path, _sections()):
+            setattr(getattr(s, sec), k, _convert(getattr(s, sec), k, v, f"{sec}.{k}", path, ln))
     for k,v in (overrides or {}).items():
         if v is not None: s.override(k, v)
     return s

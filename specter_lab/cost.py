@@ -351,6 +351,8 @@ def cli_cost(argv=None) -> int:
     p.add_argument('--out', default='runs/cost', help="folder for cost.json and the figures (default runs/cost)")
     add_settings_args(p)
     a = p.parse_args(argv)
+    from specter_lab.files import check_output
+    check_output(a.out, 'dir')
     if len(a.report) > 2: raise SpecterError("give at most two reports (before, after)", field='--report')
     st = settings_from_args(a, **{'cost.volume': a.volume, 'cost.mix': a.mix, 'cost.registry': a.registry,
                                   'cost.train_hardware': a.train_hardware, 'eval.rmax': a.retries})

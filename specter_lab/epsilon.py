@@ -13,8 +13,8 @@ import numpy as np
 from .config import SpecterError
 
 # %% auto #0
-__all__ = ['wilson', 'expected_attempts', 'expected_retries', 'epsilon', 'pass_at_k', 'failure_modes', 'best_constant',
-           'label_metrics', 'plot_confusion', 'cohens_h', 'compare', 'epsilon_table', 'plot_epsilon']
+__all__ = ['wilson', 'expected_attempts', 'expected_retries', 'check_estimate', 'epsilon', 'pass_at_k', 'failure_modes',
+           'best_constant', 'label_metrics', 'plot_confusion', 'cohens_h', 'compare', 'epsilon_table', 'plot_epsilon']
 
 # %% ../nbs/24_epsilon.ipynb #9f5ee248
 def wilson(passes:int, n:int, alpha:float=0.05) -> tuple[float,float]:
@@ -32,6 +32,25 @@ def expected_attempts(eps:float) -> float:
 def expected_retries(eps:float) -> float:
     "E[retries] = (1-ε)/ε, the attempts beyond the first; `math.inf` when ε = 0."
     return math.inf if eps <= 0 else (1-eps)/eps
+
+# %% ../nbs/24_epsilon.ipynb #6d1383d3
+def _num(x) -> bool: return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+
+def check_estimate(hat, ci95=None, passes=None, n=None, path=None, field:str='epsilon'):
+    "`hat` if it, the interval `ci95` and the counts `passes` of `n` are a consistent ε estimate (any but `hat` may be None), else a `SpecterError`."
+    if not _num(hat) or not 0 <= hat <= 1: raise SpecterError(f"expected a number in [0, 1], got {hat!r}", path, field=f"{field}.hat")
+    if ci95 is not None:
+        if not (isinstance(ci95, (list, tuple)) and len(ci95) == 2 and all(_num(c) and 0 <= c <= 1 for c in ci95)):
+            raise SpecterError(f"expected [low, high] in [0, 1], got {str(ci95)[:60]}", path, field=f"{field}.ci95")
+        if ci95[0] > ci95[1] or not ci95[0] - 1e-9 <= hat <= ci95[1] + 1e-9:
+            raise SpecterError(f"the interval {list(ci95)} is not ordered around ε̂ = {hat}", path, field=f"{field}.ci95")
+    for k,v in (('n', n), ('passes', passes)):
+        if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 0 or v >= 2**53):
+            raise SpecterError(f"expected a count, got {v!r}", path, field=f"{field}.{k}")
+    if n is not None and passes is not None:
+        if passes > n: raise SpecterError(f"passes ({passes}) > n ({n})", path, field=f"{field}.passes")
+        if n and abs(passes / n - hat) > 1e-6: raise SpecterError(f"ε̂ = {hat} is not passes / n = {passes}/{n}", path, field=f"{field}.hat")
+    return hat
 
 # %% ../nbs/24_epsilon.ipynb #a7397133
 def _finite(x):

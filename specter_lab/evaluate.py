@@ -8,8 +8,8 @@ Docs: https://specter-lab.github.io/specter_lab/evaluate.html.md"""
 from __future__ import annotations
 import argparse, hashlib, importlib.metadata, json, sys, time
 from pathlib import Path
-from .config import Settings, SpecterError, load_settings
-from .files import sha256_file, write_json
+from .config import Settings, SpecterError, load_settings, scrub
+from .files import check_output, read_json, sha256_file, write_json
 from .artifact import ArtifactDAG, utc_now
 from .suite import load_tasks, resolve_suite
 from .generate import Generator, make_generator
@@ -71,13 +71,16 @@ def validate_report(report, path=None) -> dict:
     err = best_match(Draft202012Validator(REPORT_SCHEMA).iter_errors(report))
     if err is not None:
         raise SpecterError(f"not a specter-lab eval report: {err.message[:200]}", path, field='.'.join(map(str, err.absolute_path)) or None)
+    e = report['epsilon']
+    eps.check_estimate(e['hat'], e['ci95'], e['passes'], e['n'], path)   # ranges: ε̂ and the interval in [0, 1], ordered, passes <= n
+    if e['n'] != report['n'] * report['trials']: raise SpecterError(f"epsilon.n ({e['n']}) is not n x trials", path, field='epsilon.n')
     return report
 
 # %% ../nbs/25_evaluate.ipynb #ca0b408f
 def model_record(gen:Generator, spec) -> dict:
     "What the report says about the model: the spec, kind, path, for a GGUF its size and sha256, and the LoRA adapter GGUF applied to it."
     p = getattr(gen, 'path', None)
-    rec = {'spec': str(spec), 'kind': gen.kind, 'path': str(p) if p else None, 'sha256': None, 'bytes': None}
+    rec = {'spec': scrub(spec), 'kind': gen.kind, 'path': scrub(p) if p else None, 'sha256': None, 'bytes': None}   # no key or URL credentials stored
     if gen.kind == 'gguf': rec.update(sha256=sha256_file(p), bytes=Path(p).stat().st_size)
     if a := getattr(gen, 'adapter', None): rec['adapter'] = {'path': str(a), 'sha256': sha256_file(a), 'bytes': Path(a).stat().st_size}
     return rec
@@ -149,17 +152,14 @@ def _report(ts, runs, rounds, gen, spec, src, split, trials, rmax, s, dag_out) -
         'pass_at_k': {str(k): eps.pass_at_k(list(by_task.values()), k) for k in range(1, trials + 1)} if trials > 1 else None,
         'baseline': base, 'labels': eps.label_metrics([x.task.label for x in runs], given), 'outcomes': outcomes, 'outcomes_sha256': _canonical_sha(outcomes),
         'timings': {**_timing([r for r in rounds if r['attempt'] == 1]), 'all_attempts': _timing(rounds)},
-        'settings': {'eval': {**s.eval.__dict__}, 'model': {**s.model.__dict__}, 'settings_file': s.path},
+        'settings': {'eval': {**s.eval.__dict__}, 'model': {**s.model.__dict__, 'base': scrub(s.model.base)}, 'settings_file': s.path},
         'dag': str(dag_out) if dag_out else None}
 
 # %% ../nbs/25_evaluate.ipynb #e7a6889a
 def read_report(path) -> dict:
     "A report.json, checked against `REPORT_SCHEMA`."
     p = Path(path)
-    if not p.is_file(): raise SpecterError("report not found", p)
-    try: r = json.loads(p.read_text(encoding='utf-8'))
-    except json.JSONDecodeError as e: raise SpecterError(f"malformed JSON: {e.msg}", p, e.lineno) from None
-    return validate_report(r, p)
+    return validate_report(read_json(p, "report"), p)
 
 def compare_reports(before:dict, after:dict, allow_different_tasks:bool=False) -> dict:
     "Δε, Fisher, McNemar (paired by task) and Cohen's h of `after` against `before`, plus both models and baselines."
@@ -198,6 +198,8 @@ def cli_eval(argv=None) -> int:
     p.add_argument('--quiet', action='store_true')
     add_settings_args(p)
     a = p.parse_args(argv)
+    check_output(a.output)   # before the model loads: a report that cannot be written is found out now
+    if a.dag_out: check_output(a.dag_out, 'dir', 'DAG folder')
     s = settings_from_args(a, **{'model.base': a.model, 'data.tasks': a.tasks, 'eval.split': a.split, 'eval.trials': a.trials,
                                  'eval.rmax': a.rmax, 'eval.limit': a.limit, 'eval.temperature': a.temperature,
                                  'eval.seed': a.seed, 'eval.max_tokens': a.max_tokens})
@@ -219,6 +221,8 @@ def cli_compare(argv=None) -> int:
     p.add_argument('--allow-different-tasks', action='store_true')
     add_settings_args(p)
     a = p.parse_args(argv)
+    for o in (a.output, a.plot):
+        if o: check_output(o)
     b,af = read_report(a.before),read_report(a.after)
     c = compare_reports(b, af, a.allow_different_tasks)
     print(format_comparison(c))

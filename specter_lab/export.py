@@ -134,6 +134,9 @@ def cli_export(argv=None) -> int:
     p.add_argument('--progress', action=argparse.BooleanOptionalAction, default=None, help="progress bar (default: on for large inputs)")
     add_settings_args(p)
     a = p.parse_args(argv)
+    from specter_lab.files import check_output
+    check_output(a.output)
+    if a.summary: check_output(a.summary, what='summary')
     s = settings_from_args(a, **{'data.predicate': a.filter, 'data.min_retries': a.min_retries, 'data.since': a.since,
                                  'data.prompt_template': a.prompt_template}).data
     summary = export(a.output, a.dag_path, a.format, s.predicate, s.prompt_template, s.min_retries, s.since, a.feedback,

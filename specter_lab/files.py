@@ -6,30 +6,49 @@ Docs: https://specter-lab.github.io/specter_lab/files.html.md"""
 
 # %% ../nbs/01_files.ipynb #7f4de417
 from __future__ import annotations
-import contextlib, hashlib, json, os, shutil, tempfile
+import contextlib, csv, errno, hashlib, json, math, os, re, shutil, stat, tempfile
 from collections import Counter
 from pathlib import Path
 from typing import Iterable, Iterator
 from .config import SpecterError
 
 # %% auto #0
-__all__ = ['atomic_path', 'write_text_atomic', 'write_json', 'atomic_dir', 'write_jsonl', 'read_jsonl', 'require', 'sha256_file',
-           'file_record']
+__all__ = ['MAX_BYTES', 'MAX_LINE', 'MAX_DEPTH', 'STRICT_JSON', 'SURROGATE_ESCAPE', 'atomic_path', 'write_text_atomic',
+           'write_json', 'atomic_dir', 'open_regular', 'read_bytes', 'decode_text', 'read_text', 'NotStrictJSON',
+           'json_depth_at', 'has_lone_surrogate', 'loads_json', 'read_json', 'read_csv', 'read_toml', 'check_output',
+           'write_jsonl', 'read_jsonl', 'require', 'sha256_file', 'file_record']
 
 # %% ../nbs/01_files.ipynb #e86ea99e
 @contextlib.contextmanager
 def atomic_path(path, suffix=None):
     "Yield a temporary path beside `path`; on success rename it onto `path`, on error delete it."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    fd,tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix or '.tmp')
-    os.close(fd)
-    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600 files; a finished file gets the usual permissions
+    path = Path(path); made = _makedirs(path.parent)
+    try:
+        fd,tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix or '.tmp')
+        os.close(fd)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600 files; a finished file gets the usual permissions
+    except BaseException: _unmake(made); raise
     try:
         yield Path(tmp)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError): os.unlink(tmp)
-        raise
+        _unmake(made); raise
+
+def _makedirs(d:Path) -> list[Path]:
+    "Create folder `d` and its missing parents; return those created, deepest first."
+    made = []
+    while not os.path.lexists(d) and d != d.parent: made.append(d); d = d.parent
+    try:
+        for m in reversed(made): os.mkdir(m)
+    except FileExistsError as e: raise SpecterError("cannot create the folder: a file is in the way", e.filename) from None
+    except NotADirectoryError as e: raise SpecterError("cannot create the folder: a parent is a file", e.filename) from None
+    return made
+
+def _unmake(made:list[Path]):
+    "Remove the folders `_makedirs` created, if they are still empty: a failed write leaves nothing behind."
+    for m in made:
+        with contextlib.suppress(OSError): os.rmdir(m)
 
 def _umask() -> int:
     m = os.umask(0); os.umask(m)
@@ -58,6 +77,160 @@ def atomic_dir(path):
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True); raise
 
+# %% ../nbs/01_files.ipynb #587423a4
+MAX_BYTES = 256 << 20   # a JSON, CSV, INI or TOML file read whole; larger is refused
+MAX_LINE = 64 << 20     # one JSONL line
+MAX_DEPTH = 64          # JSON nesting (arrays and objects)
+
+def _os_error(e:OSError, path, what:str) -> SpecterError:
+    why = {errno.ENOENT: "not found", errno.EACCES: "permission denied", errno.ELOOP: "is a symbolic link (refused)",
+           errno.ENOTDIR: "a parent of it is not a folder", errno.EISDIR: "is a folder, not a file"}.get(e.errno, e.strerror)
+    return SpecterError(f"{what} {why}" if e.errno == errno.ENOENT else f"cannot read {what}: {why}", path)
+
+def open_regular(path, what:str='file', limit:int=MAX_BYTES, follow:bool=True, dir_fd=None) -> int:
+    "A read-only fd on the regular file `path` (no FIFO, device or folder; no symlink unless `follow`; at most `limit` bytes)."
+    flags = os.O_RDONLY | getattr(os, 'O_NONBLOCK', 0) | getattr(os, 'O_CLOEXEC', 0) | (0 if follow else getattr(os, 'O_NOFOLLOW', 0))
+    try: fd = os.open(path, flags, dir_fd=dir_fd)
+    except OSError as e: raise _os_error(e, path, what) from None
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode) or st.st_size > limit:
+        os.close(fd)
+        if stat.S_ISDIR(st.st_mode): raise SpecterError(f"{what} is a folder, not a file", path)
+        if not stat.S_ISREG(st.st_mode): raise SpecterError(f"{what} is not a regular file (a device, FIFO or socket)", path)
+        raise SpecterError(f"{what} is too large ({st.st_size:,} bytes; the limit is {limit:,})", path)
+    return fd
+
+def read_bytes(path, what:str='file', limit:int=MAX_BYTES, follow:bool=True) -> bytes:
+    "All the bytes of the regular file `path` (see `open_regular`)."
+    fd = open_regular(path, what, limit, follow)
+    try:
+        with os.fdopen(fd, 'rb', closefd=False) as f: raw = f.read(limit + 1)
+    except OSError as e: raise _os_error(e, path, what) from None
+    finally: os.close(fd)
+    if len(raw) > limit: raise SpecterError(f"{what} is too large (over {limit:,} bytes)", path)
+    return raw
+
+def decode_text(raw:bytes, path=None, line:int=1) -> str:
+    "`raw` as strict UTF-8; a bad byte or a byte-order mark raises a `SpecterError` with its line (`raw` starts on line `line`)."
+    if raw.startswith(b'\xef\xbb\xbf'): raise SpecterError("starts with a byte-order mark (BOM): save it as UTF-8 without BOM", path, line)
+    try: return raw.decode('utf-8')
+    except UnicodeDecodeError as e:
+        ln = raw.count(b'\n', 0, e.start); col = e.start - (raw.rfind(b'\n', 0, e.start) + 1) + 1
+        raise SpecterError(f"invalid UTF-8 (byte 0x{raw[e.start]:02x} at column {col})", path, line + ln) from None
+
+def read_text(path, what:str='file', limit:int=MAX_BYTES) -> str:
+    "The text of the UTF-8 file `path`, checked as `read_bytes` and `decode_text` do."
+    return decode_text(read_bytes(path, what, limit), path)
+
+# %% ../nbs/01_files.ipynb #227919dc
+class NotStrictJSON(ValueError):
+    "A value strict JSON refuses, with the text that shows where (`needle`, its `nth` occurrence)."
+    def __init__(self, msg, needle, nth=1): super().__init__(msg); self.needle,self.nth = needle,nth
+
+def _refuse_constant(name): raise NotStrictJSON(f"{name} is not a JSON number", name)
+
+def _finite_float(s:str):
+    x = float(s)
+    if not math.isfinite(x): raise NotStrictJSON(f"number {s} is out of range", s)
+    return x
+
+def _no_duplicates(pairs):
+    d = dict(pairs)
+    if len(d) != len(pairs):
+        seen = set()
+        k = next(k for k,_ in pairs if k in seen or seen.add(k))
+        raise NotStrictJSON(f"duplicate key {k!r}", json.dumps(k, ensure_ascii=False), 2)
+    return d
+
+STRICT_JSON = json.JSONDecoder(parse_constant=_refuse_constant, parse_float=_finite_float, object_pairs_hook=_no_duplicates)
+SURROGATE_ESCAPE = re.compile(r'\\u[dD][89a-fA-F]')
+_SURROGATE = re.compile(r'[\ud800-\udfff]')
+_JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.S)
+
+def json_depth_at(text:str, limit:int=MAX_DEPTH) -> int|None:
+    "The offset in JSON `text` where nesting first goes deeper than `limit`, or None."
+    if text.count('[') + text.count('{') <= limit: return None
+    depth = 0
+    for m in _JSON_TOKEN.finditer(text):
+        c = m.group()[0]
+        if c in '[{':
+            depth += 1
+            if depth > limit: return m.start()
+        elif c in ']}': depth -= 1
+    return None
+
+def has_lone_surrogate(o) -> bool:
+    "Whether a decoded JSON value holds a lone surrogate (a `\\ud800` escape without its pair) in a key or string."
+    if isinstance(o, str): return bool(_SURROGATE.search(o))
+    if isinstance(o, dict): return any(has_lone_surrogate(k) or has_lone_surrogate(v) for k,v in o.items())
+    if isinstance(o, list): return any(map(has_lone_surrogate, o))
+    return False
+
+def _line_of(text:str, needle:str, nth:int=1) -> int:
+    "Lines before the `nth` occurrence of `needle` in `text` (0 when not found)."
+    i = -1
+    for _ in range(nth):
+        if (i := text.find(needle, i + 1)) < 0: return 0
+    return text.count('\n', 0, i)
+
+def loads_json(text:str|bytes, path=None, line:int=1):
+    "Strict JSON: the value in `text` (which starts on line `line` of `path`), or a `SpecterError` with the line of the problem."
+    if isinstance(text, bytes): text = decode_text(text, path, line)
+    if (at := json_depth_at(text)) is not None:
+        raise SpecterError(f"JSON nested deeper than {MAX_DEPTH} levels", path, line + text.count('\n', 0, at))
+    try: v = STRICT_JSON.decode(text)
+    except json.JSONDecodeError as e: raise SpecterError(f"malformed JSON: {e.msg} (column {e.colno})", path, line + e.lineno - 1) from None
+    except NotStrictJSON as e: raise SpecterError(f"not strict JSON: {e}", path, line + _line_of(text, e.needle, e.nth)) from None
+    except (ValueError, RecursionError) as e: raise SpecterError(f"not strict JSON: {str(e)[:120]}", path, line) from None
+    if SURROGATE_ESCAPE.search(text) and has_lone_surrogate(v):
+        raise SpecterError("not strict JSON: a lone surrogate (\\ud800-\\udfff) in a string", path, line + _line_of(text, '\\u'))
+    return v
+
+def read_json(path, what:str='file', limit:int=MAX_BYTES):
+    "The strict-JSON value in the file `path`; any problem a `SpecterError` naming the file and line."
+    return loads_json(read_bytes(path, what, limit), path)
+
+# %% ../nbs/01_files.ipynb #45801bd4
+def read_csv(path, what:str='file') -> Iterator[tuple[int, list[str]]]:
+    "`(line, cells)` for each line of the CSV file `path` that is neither blank nor a `#` comment; a bad line a `SpecterError`."
+    text = read_text(path, what)
+    for i,l in enumerate(text.split('\n'), 1):
+        l = l.removesuffix('\r')
+        if not l.strip() or l.lstrip().startswith('#'): continue
+        try: cells = next(csv.reader([l], strict=True))
+        except csv.Error as e: raise SpecterError(f"malformed CSV: {e}", path, i) from None
+        yield i, cells
+
+# %% ../nbs/01_files.ipynb #4235ad1f
+def read_toml(path, what:str='file') -> dict:
+    "The TOML document in the file `path` as a dict; any problem a `SpecterError` naming the file and line."
+    try: import tomllib
+    except ImportError: import tomli as tomllib   # Python 3.10
+    text = read_text(path, what)
+    try: return tomllib.loads(text, parse_float=_finite_float)
+    except tomllib.TOMLDecodeError as e:
+        m = re.search(r'\(at line (\d+), column (\d+)\)|\(at end of document\)', str(e))
+        ln = int(m[1]) if m and m[1] else text.count('\n') + 1 if m else None
+        raise SpecterError(f"malformed TOML: {re.sub(r' ?[(]at (line .*|end of document)[)]', '', str(e))}" + (f" (column {m[2]})" if m and m[2] else ''), path, ln) from None
+    except NotStrictJSON as e: raise SpecterError(f"not a finite number: {e.needle}", path, 1 + _line_of(text, e.needle)) from None
+    except RecursionError: raise SpecterError("TOML nested too deeply", path) from None
+
+# %% ../nbs/01_files.ipynb #8c3d3375
+def check_output(path, kind:str='file', what:str='output') -> Path:
+    "`path` if a stage can write its output there (`kind` 'file' or 'dir'), else a `SpecterError` saying why; creates nothing."
+    p = Path(path).expanduser()
+    if kind == 'file' and p.is_dir(): raise SpecterError(f"{what} is a folder; give a file path", p)
+    if kind == 'dir' and p.exists() and not p.is_dir(): raise SpecterError(f"{what} is a file; give a folder", p)
+    if kind == 'file' and str(path).endswith(('/', os.sep)): raise SpecterError(f"{what} names a folder; give a file path", p)
+    a = p if kind == 'dir' and p.is_dir() else p.parent
+    while not os.path.lexists(a) and a != a.parent: a = a.parent
+    if not a.is_dir(): raise SpecterError(f"cannot write {what}: {a} is not a folder", p)
+    try:
+        fd,probe = tempfile.mkstemp(dir=a, prefix='.specter-write-check.')
+        os.close(fd); os.unlink(probe)
+    except OSError as e: raise SpecterError(f"cannot write {what} in {a}: {e.strerror}", p) from None
+    return p
+
 # %% ../nbs/01_files.ipynb #54122125
 def write_jsonl(path, records:Iterable[dict]) -> int:
     "Write `records` one JSON object a line to `path` atomically; return how many."
@@ -67,19 +240,22 @@ def write_jsonl(path, records:Iterable[dict]) -> int:
             f.write(json.dumps(r, ensure_ascii=False) + '\n'); n += 1
     return n
 
-def read_jsonl(path, skipped:Counter|None=None) -> Iterator[tuple[int,dict]]:
-    "Yield (line number, object) for each non-blank line; bad lines raise, or are counted in `skipped`."
+def read_jsonl(path, skipped:Counter|None=None, what:str='file') -> Iterator[tuple[int,dict]]:
+    "Yield (line number, object) for each non-blank line (strict JSON, see `loads_json`); bad lines raise, or are counted in `skipped`."
     path = Path(path)
-    if not path.is_file(): raise SpecterError("file not found", path)
-    with open(path, 'rb') as f:
-        for i,raw in enumerate(f, 1):
+    fd = open_regular(path, what, limit=1 << 62)
+    with os.fdopen(fd, 'rb') as f:
+        i = 0
+        while raw := f.readline(MAX_LINE + 1):
+            i += 1
             try:
-                line = raw.decode('utf-8')
-                if not line.strip(): continue
-                obj = json.loads(line)
+                if len(raw) > MAX_LINE and not raw.endswith(b'\n'):
+                    while (rest := f.readline(MAX_LINE)) and not rest.endswith(b'\n'): pass   # skip the rest of the line
+                    raise SpecterError(f"line longer than {MAX_LINE:,} bytes", path, i)
+                if i == 1 and raw.startswith(b'\xef\xbb\xbf'): decode_text(raw, path, i)
+                if not raw.strip(): continue
+                obj = loads_json(raw.removesuffix(b'\n'), path, i)
                 if not isinstance(obj, dict): raise SpecterError(f"expected a JSON object, got {type(obj).__name__}", path, i)
-            except UnicodeDecodeError as e: err = SpecterError(f"invalid UTF-8 at byte {e.start}", path, i)
-            except json.JSONDecodeError as e: err = SpecterError(f"malformed JSON: {e.msg} (column {e.colno})", path, i)
             except SpecterError as e: err = e
             else:
                 yield i,obj; continue

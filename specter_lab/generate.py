@@ -11,7 +11,7 @@ from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from .config import Settings, SpecterError
+from .config import Settings, SpecterError, add_secret, scrub
 from .model import ModelRef, embedded_gguf, load_llama, load_model, resolve_model
 
 # %% auto #0
@@ -242,12 +242,13 @@ class EndpointGenerator(Generator):
     def __init__(self, base_url:str, model:str|None=None, n_parallel:int=8, timeout:float=300, **kw):
         super().__init__(**kw)
         from huggingface_hub import InferenceClient
-        self.path,self.model_name,self.n_parallel = base_url,model,n_parallel
-        self.client = InferenceClient(base_url=base_url, timeout=timeout, api_key=os.environ.get('SPECTER_LAB_API_KEY'))
+        key = os.environ.get('SPECTER_LAB_API_KEY'); add_secret(key)
+        self.path,self.model_name,self.n_parallel = scrub(base_url),model,n_parallel   # what a report stores: no URL credentials
+        self.client = InferenceClient(base_url=base_url, timeout=timeout, api_key=key)
 
     def _one(self, messages, temperature, seed, max_tokens) -> Generation:
         try: r = self.client.chat_completion(messages, model=self.model_name, max_tokens=max_tokens, temperature=temperature, seed=seed)
-        except Exception as e: raise SpecterError(f"endpoint request failed: {type(e).__name__}: {str(e)[:200]}", self.path) from None
+        except Exception as e: raise SpecterError(f"endpoint request failed: {scrub(f'{type(e).__name__}: {e}')[:300]}", self.path) from None
         c,u = r.choices[0],r.usage
         return Generation(c.message.content or '', u.prompt_tokens if u else 0, u.completion_tokens if u else 0, c.finish_reason or 'stop')
 

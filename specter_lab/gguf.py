@@ -10,7 +10,7 @@ import argparse, json, math, os, re, subprocess, sys, time
 from pathlib import Path
 import numpy as np
 from .config import SpecterError
-from .files import atomic_dir, atomic_path, file_record, write_json
+from .files import atomic_dir, atomic_path, check_output, file_record, read_json, write_json
 
 # %% auto #0
 __all__ = ['ARCHS', 'OUTTYPES', 'VERIFY_PROMPTS', 'ADAPTER_TYPES', 'merge_adapter', 'hf_config', 'gguf_arch', 'permute_qk',
@@ -44,8 +44,8 @@ def hf_config(model_dir) -> dict:
     if not d.is_dir(): raise SpecterError("model folder not found", d)
     p = d/'config.json'
     if not p.is_file(): raise SpecterError("not a transformers model folder (no config.json)", d)
-    try: cfg = json.loads(p.read_text(encoding='utf-8'))
-    except json.JSONDecodeError as e: raise SpecterError(f"malformed JSON: {e.msg}", p, e.lineno) from None
+    cfg = read_json(p)
+    if not isinstance(cfg, dict): raise SpecterError("expected a JSON object", p)
     q = cfg.get('quantization_config')
     if q and q.get('quant_method') != 'gguf':  # transformers dequantizes GGUF weights on load: those folders hold floats
         raise SpecterError(f"quantized weights ({q.get('quant_method')}) cannot be converted; save a float model", p, field='quantization_config')
@@ -148,7 +148,7 @@ def add_tokenizer(w, model_dir, n_vocab:int):
     import gguf
     p = Path(model_dir)/'tokenizer.json'
     if not p.is_file(): raise SpecterError("no tokenizer.json (only byte-level BPE tokenizers are converted; pass --llama-cpp PATH)", Path(model_dir))
-    tj = json.loads(p.read_text(encoding='utf-8'))
+    tj = read_json(p)
     if tj['model'].get('type') != 'BPE': raise SpecterError(f"tokenizer model {tj['model'].get('type')} is not BPE; pass --llama-cpp PATH", p, field='model.type')
     pre = bpe_pre(tj, p)
     rev = {i:t for t,i in tj['model']['vocab'].items()}
@@ -226,7 +226,8 @@ def hf_chat_template(model_dir) -> str|None:
     d = Path(model_dir)
     if (d/'chat_template.jinja').is_file(): return (d/'chat_template.jinja').read_text(encoding='utf-8')
     tc = d/'tokenizer_config.json'
-    t = json.loads(tc.read_text(encoding='utf-8')).get('chat_template') if tc.is_file() else None
+    t = read_json(tc) if tc.is_file() else None
+    t = t.get('chat_template') if isinstance(t, dict) else None
     return t if isinstance(t, str) else None
 
 def check_metadata(kv:dict, model_dir, path=None):
@@ -563,6 +564,7 @@ def cli_convert(argv=None) -> int:
     p.add_argument('--no-verify', action='store_true', help="skip verification (files are then not marked verified)")
     add_settings_args(p)
     a = p.parse_args(argv)
+    check_output(a.output, 'dir')
     s = settings_from_args(a, **{'gguf.quants': a.quant, 'gguf.outtype': a.outtype, 'gguf.name': a.name, 'gguf.license': a.license,
                                  'gguf.verify_prompts': a.prompts, 'gguf.verify_tokens': a.tokens}).gguf
     if a.model == 'embedded':

@@ -7,12 +7,14 @@ Docs: https://specter-lab.github.io/specter_lab/guard.html.md"""
 # %% ../nbs/20_guard.ipynb #256a4c51
 from __future__ import annotations
 import json, re
+import regex
 from dataclasses import dataclass, field
 from typing import Callable
 from .config import SpecterError
+from .files import loads_json
 
 # %% auto #0
-__all__ = ['GUARD_KINDS', 'GuardResult', 'Guard', 'parse_guard', 'Outcome', 'parse_guards', 'check']
+__all__ = ['REGEX_TIMEOUT', 'GUARD_KINDS', 'GuardResult', 'Guard', 'parse_guard', 'Outcome', 'parse_guards', 'check']
 
 # %% ../nbs/20_guard.ipynb #a7cc4ac7
 @dataclass
@@ -34,7 +36,9 @@ class Guard:
     given: Callable[[str], str|None]|None = None  # a label guard: the label an output gives (None: it gives none)
 
     def __call__(self, output:str) -> GuardResult:
-        passed,feedback = self.fn(output)
+        try: passed,feedback = self.fn(output)
+        except SpecterError: raise
+        except Exception as e: passed,feedback = False, f"the guard failed on this output ({type(e).__name__}: {str(e)[:200]})"
         return GuardResult(self.name, self.kind, bool(passed), '' if passed else str(feedback))
 
 # %% ../nbs/20_guard.ipynb #0eddfd34
@@ -42,31 +46,43 @@ def _short(s:str, n:int=60) -> str:
     s = s.strip().replace('\n', ' ')
     return repr(s if len(s) <= n else s[:n] + '...')
 
-def _regex(rx:re.Pattern):
+REGEX_TIMEOUT = 0.25   # seconds one regex may take on one output (the `regex` package stops it there)
+
+def _timed_out(rx) -> tuple:
+    return False, f"/{rx.pattern}/ took longer than {REGEX_TIMEOUT} s on this output (a pattern that backtracks)"
+
+def _regex(rx:regex.Pattern):
     def f(out):
-        return (True, '') if rx.search(out) else (False, f"output does not match /{rx.pattern}/")
+        try: m = rx.search(out, timeout=REGEX_TIMEOUT)
+        except TimeoutError: return _timed_out(rx)
+        return (True, '') if m else (False, f"output does not match /{rx.pattern}/")
     return f
 
-def _given(rx:re.Pattern):
-    "The label an output gives: the first group of `rx` matched at its start (None when it does not match)."
+def _given(rx:regex.Pattern):
+    "The label an output gives: the first group of `rx` matched at its start (None when it does not match, or takes too long)."
     def f(out):
-        m = rx.match(out.lstrip())
+        try: m = rx.match(out.lstrip(), timeout=REGEX_TIMEOUT)
+        except TimeoutError: return None
         return m.group(1) if m else None
     return f
 
-def _label(rx:re.Pattern, expected:str):
-    given = _given(rx)
+def _label(rx:regex.Pattern, expected:str):
     def f(out):
-        got = given(out)
-        if got is None: return False, f"output must start with /{rx.pattern}/ (expected '{expected}'); got {_short(out, 40)}"
+        try: m = rx.match(out.lstrip(), timeout=REGEX_TIMEOUT)
+        except TimeoutError: return _timed_out(rx)
+        if not m: return False, f"output must start with /{rx.pattern}/ (expected '{expected}'); got {_short(out, 40)}"
+        got = m.group(1)
         return (True, '') if got == expected else (False, f"wrong label: expected '{expected}', got '{got}'")
     return f
 
 def _json_schema(validator):
     def f(out):
-        try: v = json.loads(out)
-        except json.JSONDecodeError as e: return False, f"output is not JSON ({e.msg} at line {e.lineno} column {e.colno})"
-        err = _best_error(validator, v)
+        try: v = loads_json(out)
+        except SpecterError as e: return False, f"output is not JSON ({e.msg}{f' at line {e.line}' if e.line else ''})"
+        try: err = _best_error(validator, v)
+        except RecursionError: return False, "the JSON schema recursed without end on this output"
+        except TimeoutError: return False, f"a schema pattern took longer than {REGEX_TIMEOUT} s on this output"
+        except Exception as e: return False, f"the JSON schema could not be checked on this output ({type(e).__name__})"
         if err is None: return True, ''
         where = '$' + ''.join(f'[{p!r}]' if isinstance(p, int) else f'.{p}' for p in err.absolute_path)
         return False, f"JSON at {where}: {err.message}"
@@ -85,9 +101,12 @@ def _max_chars(n:int):
 GUARD_KINDS = ('regex', 'label', 'json_schema', 'max_chars')
 
 def _compile(p, fld, path, line):
+    "A `regex` pattern (the `re` syntax, run with a time limit), or a `SpecterError` naming `fld`."
     if not isinstance(p, str): raise SpecterError(f"expected a regex string, got {type(p).__name__}", path, line, fld)
-    try: return re.compile(p)
-    except re.error as e: raise SpecterError(f"bad regex: {e}", path, line, fld) from None
+    if len(p) > 10_000: raise SpecterError(f"regex of {len(p):,} characters (limit 10,000)", path, line, fld)
+    try: return regex.compile(p, regex.V0)
+    except (regex.error, OverflowError, ValueError, RecursionError, MemoryError) as e:
+        raise SpecterError(f"bad regex: {str(e)[:200]}", path, line, fld) from None
 
 def parse_guard(spec, path=None, line:int|None=None, fld:str='guard') -> Guard:
     "A `Guard` from a JSON spec (or a callable, or a `Guard`); bad specs raise `SpecterError` naming `fld`."
@@ -127,10 +146,49 @@ def _validator(schema, path, line, fld):
     from jsonschema.exceptions import SchemaError
     from jsonschema.validators import validator_for
     if not isinstance(schema, (dict, bool)): raise SpecterError(f"expected a JSON schema object, got {type(schema).__name__}", path, line, fld)
-    cls = validator_for(schema, default=validator_for({'$schema': 'https://json-schema.org/draft/2020-12/schema'}))
-    try: cls.check_schema(schema)
-    except SchemaError as e: raise SpecterError(f"bad JSON schema: {e.message}", path, line, fld) from None
-    return cls(schema)
+    if isinstance(schema, dict) and not isinstance(schema.get('$schema', ''), str):
+        raise SpecterError("bad JSON schema: $schema must be a string", path, line, fld)
+    try:
+        cls = validator_for(schema, default=validator_for({'$schema': 'https://json-schema.org/draft/2020-12/schema'}))
+        cls.check_schema(schema)
+    except SchemaError as e: raise SpecterError(f"bad JSON schema: {e.message[:200]}", path, line, fld) from None
+    except RecursionError: raise SpecterError("bad JSON schema: nested too deeply", path, line, fld) from None
+    for where,ref in _refs(schema):
+        if not ref.startswith('#'): raise SpecterError(f"bad JSON schema: only local references ('#...') are allowed, got {ref[:80]!r}", path, line, f"{fld}{where}")
+    v = _timed_validator(cls)(schema)
+    for probe in (None, {}, [], '', 0):   # a schema that refers to itself without end ({"$ref": "#"}) loops on any value
+        try: _best_error(v, probe)
+        except RecursionError: raise SpecterError("bad JSON schema: it refers to itself without end", path, line, fld) from None
+        except Exception as e: raise SpecterError(f"bad JSON schema: {type(e).__name__}: {str(e)[:200]}", path, line, fld) from None
+    return v
+
+def _refs(schema, where=''):
+    "(place, value) of every `$ref`, `$dynamicRef` and `$recursiveRef` in `schema`."
+    if isinstance(schema, dict):
+        for k,x in schema.items():
+            if k in ('$ref', '$dynamicRef', '$recursiveRef') and isinstance(x, str): yield where, x
+            else: yield from _refs(x, f"{where}.{k}")
+    elif isinstance(schema, list):
+        for i,x in enumerate(schema): yield from _refs(x, f"{where}[{i}]")
+
+def _timed_validator(cls):
+    "`cls` with `pattern` and `patternProperties` run by the `regex` package under `REGEX_TIMEOUT` (jsonschema uses `re`, without a limit)."
+    from jsonschema import validators
+    from jsonschema.exceptions import ValidationError
+    def pattern(validator, patrn, instance, schema):
+        if validator.is_type(instance, 'string') and not _search(patrn, instance):
+            yield ValidationError(f"{instance[:60]!r} does not match {patrn!r}")
+    def pattern_properties(validator, pp, instance, schema):
+        if not validator.is_type(instance, 'object'): return
+        for p,sub in pp.items():
+            for k,v in instance.items():
+                if _search(p, k): yield from validator.descend(v, sub, path=k, schema_path=p)
+    return validators.extend(cls, {'pattern': pattern, 'patternProperties': pattern_properties})
+
+def _search(p, s):
+    try: return regex.compile(p, regex.V0).search(s, timeout=REGEX_TIMEOUT)
+    except TimeoutError: raise
+    except Exception: raise ValueError(f"bad pattern {p[:60]!r}") from None
 
 def _call(fn, name, out):
     r = fn(out)

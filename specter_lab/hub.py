@@ -8,14 +8,14 @@ Docs: https://specter-lab.github.io/specter_lab/hub.html.md"""
 from __future__ import annotations
 import argparse, json, os, re, shutil, sys
 from pathlib import Path
-from .config import SpecterError
-from .files import atomic_path, file_record, sha256_file, write_json, write_text_atomic
+from .config import SpecterError, scrub
+from .epsilon import check_estimate
+from .files import atomic_path, check_output, file_record, read_json, sha256_file, write_json, write_text_atomic
 
 # %% auto #0
-__all__ = ['REPO_TYPES', 'MANIFEST', 'WRITTEN_BY', 'check_repo', 'hf_token', 'scrub', 'safe_name', 'read_manifest',
-           'manifest_meta', 'folder_files', 'check_folder', 'manifest_for', 'own_manifest', 'ensure_manifest',
-           'read_eval', 'model_card', 'write_model_card', 'dataset_card', 'local_repo', 'push_plan', 'push', 'pull',
-           'cli_push', 'cli_pull']
+__all__ = ['REPO_TYPES', 'MANIFEST', 'WRITTEN_BY', 'check_repo', 'hf_token', 'safe_name', 'read_manifest', 'manifest_meta',
+           'folder_files', 'check_folder', 'manifest_for', 'own_manifest', 'ensure_manifest', 'read_eval', 'model_card',
+           'write_model_card', 'dataset_card', 'local_repo', 'push_plan', 'push', 'pull', 'cli_push', 'cli_pull']
 
 # %% ../nbs/42_hub.ipynb #123b70fe
 REPO_TYPES = ('model', 'dataset')
@@ -34,11 +34,9 @@ def hf_token() -> str|None:
     from huggingface_hub import get_token
     return get_token()
 
-def scrub(text:str, token:str|None=None) -> str:
-    "`text` with the Hub token (and anything shaped like one) replaced by '***'."
-    token = token if token is not None else hf_token()
-    if token: text = text.replace(token, '***')
-    return re.sub(r'\bhf_[A-Za-z0-9]{8,}', 'hf_***', text)
+def _scrubbed(e:Exception, token:str|None=None) -> str:
+    "An exception from the Hub as text, without the token in use (or any key: `config.scrub`)."
+    return scrub(f"{type(e).__name__}: {e}", [token if token is not None else hf_token()])
 
 # %% ../nbs/42_hub.ipynb #d6f37e65
 MANIFEST = 'manifest.json'
@@ -46,17 +44,14 @@ MANIFEST = 'manifest.json'
 def _entries(obj, key=None):
     if isinstance(obj, dict):
         name = next((obj[k] for k in ('path', 'name', 'file', 'filename') if isinstance(obj.get(k), str)), None)
-        if isinstance(obj.get('sha256'), str) and (name or key): yield name or key, obj
+        if 'sha256' in obj and (name or key): yield name or key, obj   # a sha256 of the wrong type is an error, not a skipped entry
         else:
             for k,v in obj.items(): yield from _entries(v, k)
     elif isinstance(obj, list):
         for v in obj: yield from _entries(v)
 
 def _json(path, what):
-    path = Path(path)
-    if not path.is_file(): raise SpecterError(f"{what} not found", path)
-    try: return json.loads(path.read_text(encoding='utf-8'))
-    except (UnicodeDecodeError, json.JSONDecodeError) as e: raise SpecterError(f"malformed JSON: {e}", path) from None
+    return read_json(path, what)
 
 def _rejected(name, e) -> bool:
     v = e.get('verification')
@@ -64,8 +59,8 @@ def _rejected(name, e) -> bool:
 
 def safe_name(name:str, path=None) -> str:
     "`name` if it is a relative path that stays inside its folder (no '..', not absolute), else a `SpecterError`."
-    parts = Path(name).parts
-    if not name or Path(name).is_absolute() or '..' in parts or '\\' in name:
+    parts = Path(name).parts if isinstance(name, str) else ()
+    if not isinstance(name, str) or not name or Path(name).is_absolute() or '..' in parts or '\\' in name or re.search(r'[\x00-\x1f]', name):
         raise SpecterError(f"unsafe file name {name!r}: must stay inside the folder", path, field='name')
     return name
 
@@ -74,12 +69,15 @@ def read_manifest(path, rejected:list|None=None) -> dict[str,dict]:
     out = {}
     for name,e in _entries(_json(path, "manifest")):
         safe_name(name, path)
-        if not re.fullmatch(r'[0-9a-f]{64}', e['sha256'].lower()): raise SpecterError(f"not a sha256: {e['sha256']!r}", path, field=f'{name}.sha256')
+        if not isinstance(e['sha256'], str) or not re.fullmatch(r'[0-9a-f]{64}', e['sha256'].lower()):
+            raise SpecterError(f"not a sha256 (64 hex digits): {str(e['sha256'])[:80]!r}", path, field=f'{name}.sha256')
+        size = e.get('bytes', e.get('size'))
+        if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 0):
+            raise SpecterError(f"expected a size in bytes, got {str(size)[:40]!r}", path, field=f'{name}.bytes')
         if _rejected(name, e):
             if rejected is not None: rejected.append(name)
             continue
-        size = e.get('bytes', e.get('size'))
-        out[name] = {'bytes': int(size) if isinstance(size, (int, float)) else None, 'sha256': e['sha256'].lower()}
+        out[name] = {'bytes': size, 'sha256': e['sha256'].lower()}
     return out
 
 def manifest_meta(folder) -> dict:
@@ -88,16 +86,20 @@ def manifest_meta(folder) -> dict:
     obj = _json(p, "manifest") if p.is_file() else {}
     return {k: obj[k] for k in ('base_model', 'license', 'datasets') if isinstance(obj, dict) and obj.get(k)}
 
-def folder_files(folder) -> list[str]:
-    "Relative POSIX paths of the files a push sends from `folder` (no hidden files, partial downloads or rejected GGUFs)."
+def folder_files(folder, links:list|None=None) -> list[str]:
+    "Relative POSIX paths of the files a push sends from `folder` (no hidden files, partial downloads or rejected GGUFs); symbolic links are never sent, and go to `links`."
     folder = Path(folder)
     if not folder.is_dir(): raise SpecterError("folder not found", folder)
     out = []
-    for p in sorted(folder.rglob('*')):
-        rel = p.relative_to(folder)
-        if p.is_file() and not any(part.startswith('.') for part in rel.parts) and not p.name.endswith(('.incomplete', '.rejected')):
-            out.append(rel.as_posix())
-    return out
+    for root,dirs,files in os.walk(folder):   # os.walk does not go into linked folders
+        for n in dirs + files:
+            p = Path(root)/n; rel = p.relative_to(folder)
+            if any(part.startswith('.') for part in rel.parts): continue
+            if p.is_symlink():
+                if links is not None: links.append(rel.as_posix())
+            elif n in files and p.is_file() and not n.endswith(('.incomplete', '.rejected')): out.append(rel.as_posix())
+    if links is not None: links.sort()
+    return sorted(out, key=lambda r: r.split('/'))
 
 # %% ../nbs/42_hub.ipynb #8dae604a
 def check_folder(folder) -> dict[str,dict]:
@@ -106,6 +108,8 @@ def check_folder(folder) -> dict[str,dict]:
     man = read_manifest(folder/MANIFEST)
     for name,e in man.items():
         p = folder/name
+        if p.is_symlink() or not os.path.realpath(p).startswith(os.path.realpath(folder) + os.sep):
+            raise SpecterError("a symbolic link, or a path that leads out of the folder: refused", p, field='name')
         if not p.is_file(): raise SpecterError("listed in the manifest but missing", p, field='name')
         if e['bytes'] is not None and p.stat().st_size != e['bytes']:
             raise SpecterError(f"size {p.stat().st_size} differs from the manifest's {e['bytes']}", p, field='bytes')
@@ -148,11 +152,13 @@ def read_eval(path) -> dict:
     r = _json(path, "eval report")
     eps = r.get('epsilon') if isinstance(r, dict) else None
     hat = _num(eps.get('hat')) if isinstance(eps, dict) else _num(eps)
-    if hat is None or not 0 <= hat <= 1: raise SpecterError("expected a number in [0, 1]", path, field='epsilon.hat')
     ci = eps.get('ci95') if isinstance(eps, dict) else None
     if isinstance(ci, dict): ci = [ci.get('low', ci.get('lo')), ci.get('high', ci.get('hi'))]
-    ci = [float(c) for c in ci] if isinstance(ci, (list, tuple)) and len(ci) == 2 and all(_num(c) is not None for c in ci) else None
+    e = eps if isinstance(eps, dict) else {}
+    check_estimate(hat if hat is not None else (e.get('hat') if e else eps), ci, e.get('passes'), e.get('n'), path)   # ranges as everywhere
+    ci = [float(c) for c in ci] if ci is not None else None
     n = r.get('n', eps.get('n') if isinstance(eps, dict) else None)
+    if n is not None and _num(n) is None: raise SpecterError(f"expected a count, got {str(n)[:40]!r}", path, field='n')
     suite = r.get('suite') or r.get('tasks')
     return {'hat': hat, 'ci95': ci, 'n': int(n) if _num(n) is not None else None, 'baseline': _num(r.get('baseline')),
             'suite': suite if isinstance(suite, str) else None, 'model': r.get('model') if isinstance(r.get('model'), str) else None}
@@ -292,9 +298,11 @@ def push_plan(folder, repo_id:str, repo_type:str='model', private:bool=True, mes
     "What `push` would send: repository, visibility, target, files (path, bytes), total bytes and commit message."
     repo_id,repo_type = check_repo(repo_id, repo_type)
     folder = Path(folder)
-    files = folder_files(folder)
+    links = []
+    files = folder_files(folder, links)
+    if (folder/MANIFEST).is_symlink(): raise SpecterError(f"{MANIFEST} is a symbolic link: refused", folder/MANIFEST)
     if not files: raise SpecterError("folder has no files to push", folder)
-    withheld, warnings = [], []
+    withheld, warnings = [], [f"{folder/l}: a symbolic link, skipped (a push never follows links)" for l in links]
     if own_manifest(folder): files = sorted(set(files) | {MANIFEST})
     else:
         check_folder(folder); read_manifest(folder/MANIFEST, withheld)
@@ -322,7 +330,7 @@ def _push_hub(plan:dict, endpoint=None, token=None) -> dict:
         url = api.create_repo(plan['repo_id'], repo_type=plan['repo_type'], private=plan['private'], exist_ok=True)
         info = api.upload_folder(repo_id=plan['repo_id'], repo_type=plan['repo_type'], folder_path=plan['folder'],
                                  commit_message=plan['message'], allow_patterns=[e['path'] for e in plan['files']])
-    except Exception as e: raise SpecterError(f"Hub upload failed: {scrub(f'{type(e).__name__}: {e}', token)}", field=plan['repo_id']) from None
+    except Exception as e: raise SpecterError(f"Hub upload failed: {_scrubbed(e, token)}", field=plan['repo_id']) from None
     return {**plan, 'url': str(url), 'commit': getattr(info, 'oid', None)}
 
 def push(folder, repo_id:str, repo_type:str='model', private:bool=True, message:str|None=None, local_root=None,
@@ -376,7 +384,7 @@ def pull(repo_id:str, out, repo_type:str='model', files=None, local_root=None, r
             try: recs.append(fetch('README.md', out/'README.md', None))
             except FileNotFoundError: pass
     except SpecterError: raise
-    except Exception as e: raise SpecterError(f"download failed: {scrub(f'{type(e).__name__}: {e}', token)}", field=repo_id) from None
+    except Exception as e: raise SpecterError(f"download failed: {_scrubbed(e, token)}", field=repo_id) from None
     return recs
 
 # %% ../nbs/42_hub.ipynb #208b70ca
@@ -443,6 +451,7 @@ def cli_pull(argv=None) -> int:
     p.add_argument('--file', action='append', default=[], help="only this file (repeatable)")
     p.add_argument('--revision', help="branch, tag or commit (Hub only)")
     args = _common(p).parse_args(argv)
+    check_output(args.out, 'dir')
     _settings(args)
     recs = pull(args.repo_id, args.out, args.repo_type, files=args.file or None, local_root=args.local_root, revision=args.revision)
     if args.json: print(json.dumps(recs, indent=2)); return 0

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from .config import Settings, SpecterError, load_settings
-from .files import write_json, write_text_atomic, file_record
+from .files import check_output, read_json, write_json, write_text_atomic, file_record
 from .model import resolve_model, hf_dir
 
 # %% auto #0
@@ -40,7 +40,7 @@ class Loop:
     def result(self, step:str) -> dict|None:
         "What `step` recorded in its `step.json`, or None when it has not finished."
         p = self.out/f"{STEPS.index(step)+1}_{step}"/'step.json'
-        return json.loads(p.read_text()) if p.is_file() else None
+        return read_json(p) if p.is_file() else None
 
     def need(self, step:str) -> dict:
         "The result of an earlier `step`, which must have finished."
@@ -230,7 +230,7 @@ def choose_gguf(files:list[dict], max_loss:float) -> dict:
 def step_eval_after(loop:Loop) -> dict:
     "ε on the dev split of every verified file of the trained model; the smallest that keeps the float file's ε ships; ε of each on the test split."
     from specter_lab.evaluate import compare_reports
-    man = json.loads(Path(loop.need('convert')['manifest']).read_text())
+    man = read_json(loop.need('convert')['manifest'])
     conv = Path(loop.need('convert')['manifest']).parent
     ok = set(loop.need('convert')['files'])
     files = []
@@ -250,7 +250,7 @@ def step_eval_after(loop:Loop) -> dict:
     write_text_atomic(loop.dir('eval_after')/'report.json', Path(ship['test']['report']).read_text())
     r = {'name': ship['name'], 'model': ship['model'], 'adapter': ship['adapter'], 'epsilon': ship['test']['epsilon'], 'ci95': ship['test']['ci95'],
          'report': str(loop.dir('eval_after')/'report.json'), 'files': files}
-    before,after = (json.loads(Path(x).read_text()) for x in (loop.need('eval_before')['report'], r['report']))
+    before,after = (read_json(x) for x in (loop.need('eval_before')['report'], r['report']))
     c = compare_reports(before, after)
     write_json(loop.dir('eval_after')/'compare.json', c)
     loop.log(f"  Δε = {c['delta']:+.3f}, McNemar p = {c['mcnemar_p']:.2g}, Fisher p = {c['fisher_p']:.2g}, Cohen's h = {c['cohens_h']:.2f}")
@@ -353,7 +353,7 @@ def report_markdown(loop:Loop, before:dict, after:dict, cmp:dict, cost:dict, fig
     s = loop.settings
     base = (after.get('baseline') or {})
     col,ext,tr,cv,ev = (loop.need(k) for k in ('collect', 'extract', 'train', 'convert', 'eval_after'))
-    man = json.loads(Path(cv['manifest']).read_text())
+    man = read_json(cv['manifest'])
     mark = lambda ok: '✅' if ok else '❌'
     shipped = ev['name'] + (f" on `{Path(ev['model']).name}`" if ev.get('adapter') else '')
     L = [f"# specter_lab loop report", "",
@@ -442,10 +442,10 @@ def run_manifest(out:Path) -> dict:
 def step_report(loop:Loop) -> dict:
     "report.md, report.html, figures, the run manifest and the model card."
     from specter_lab.hub import write_model_card
-    before = json.loads(Path(loop.need('eval_before')['report']).read_text())
-    after = json.loads(Path(loop.need('eval_after')['report']).read_text())
-    cmp = json.loads(Path(loop.need('eval_after')['compare']).read_text())
-    cost = json.loads(Path(loop.need('cost')['cost']).read_text())
+    before = read_json(loop.need('eval_before')['report'])
+    after = read_json(loop.need('eval_after')['report'])
+    cmp = read_json(loop.need('eval_after')['compare'])
+    cost = read_json(loop.need('cost')['cost'])
     ev = loop.need('eval_after')
     figs = _figures(loop, before, after, loop.out/'figures')
     flt = next((f['test']['epsilon'] for f in ev['files'] if f['role'] == 'float'), None)
@@ -454,7 +454,7 @@ def step_report(loop:Loop) -> dict:
     write_text_atomic(loop.out/'report.md', md)
     write_text_atomic(loop.out/'report.html', markdown_to_html(md, 'specter_lab loop report'))
     conv = Path(loop.need('convert')['manifest']).parent
-    card = write_model_card(conv, f"specter-lab/{json.loads(Path(loop.need('convert')['manifest']).read_text())['name']}",
+    card = write_model_card(conv, f"specter-lab/{read_json(loop.need('convert')['manifest'])['name']}",
                             before=loop.need('eval_before')['report'], after=loop.need('eval_after')['report'])
     ex,tr = loop.need('extract'),loop.need('train')
     summary = {'base': loop.base, 'tasks': loop.tasks, 'n': after['n'], 'split': loop.settings.eval.split,
@@ -488,7 +488,7 @@ def run_loop(out='runs/latest', tasks:str|None=None, base:str|None=None, setting
     loop.out.mkdir(parents=True, exist_ok=True)
     cfg = {'tasks': loop.tasks, 'base': loop.base, 'settings': s.to_dict()}
     prev = loop.out/'loop.json'
-    if prev.is_file() and json.loads(prev.read_text()) != cfg and from_step is None:
+    if prev.is_file() and read_json(prev) != cfg and from_step is None:
         raise SpecterError("this folder holds a run with other tasks, base or settings: use another --out, or --from STEP",
                            prev)
     write_json(prev, cfg)
@@ -505,7 +505,7 @@ def run_loop(out='runs/latest', tasks:str|None=None, base:str|None=None, setting
         write_json(loop.dir(name)/'step.json', r)
         log(f"[{i}/{len(STEPS)}] {name}: {r['seconds']:.1f} s")
     log(f"loop finished in {time.time() - t_all:.0f} s: {loop.out/'report.md'}")
-    return json.loads((loop.out/'summary.json').read_text()) if (loop.out/'summary.json').is_file() and until in (None, 'report') else r
+    return read_json(loop.out/'summary.json') if (loop.out/'summary.json').is_file() and until in (None, 'report') else r
 
 # %% ../nbs/60_loop.ipynb #0b636054
 def readme_block(summary:dict, command:str) -> str:
@@ -550,6 +550,8 @@ def cli_loop(argv=None) -> int:
     p.add_argument('--strict', action='store_true', help="exit 3 when a target is missed")
     add_settings_args(p)
     a = p.parse_args(argv)
+    check_output(a.out, 'dir')
+    if a.readme: check_output(a.readme)
     s = settings_from_args(a)
     summ = run_loop(a.out, a.tasks, a.base, s, a.from_step, a.until)
     if a.until not in (None, 'report'): return 0

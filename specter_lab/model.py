@@ -10,7 +10,7 @@ import importlib.metadata, json, os
 from dataclasses import dataclass
 from pathlib import Path
 from .config import SpecterError, cache_dir, pick_device, pick_dtype
-from .files import atomic_dir
+from .files import atomic_dir, read_json
 
 # %% auto #0
 __all__ = ['EMBEDDED_DIST', 'EMBEDDED_FILE', 'EMBEDDED_NAME', 'embedded_gguf', 'gguf_to_hf', 'embedded_hf_dir', 'ModelRef',
@@ -48,7 +48,7 @@ def gguf_to_hf(gguf_path, out_dir) -> Path:
 
 def _converted(d:Path) -> bool:
     "A finished conversion: config.json present, and no GGUF quantization config left in it (which blocks training)."
-    return (d/'config.json').is_file() and 'quantization_config' not in json.loads((d/'config.json').read_text())
+    return (d/'config.json').is_file() and 'quantization_config' not in read_json(d/'config.json')
 
 def embedded_hf_dir() -> Path:
     "The embedded model as a cached float32 transformers folder (converted on first use, ~20 s)."

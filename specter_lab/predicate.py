@@ -96,8 +96,9 @@ def parse_time(s:str, field:str='created_at') -> datetime:
 def recent(since:str|datetime|None=None, days:float|None=None, now:datetime|None=None) -> Predicate:
     "Φ_recent (Definition 22): created after `since`, or within the last `days` before `now`."
     if (since is None) == (days is None): raise SpecterError("recent needs exactly one of since (a date) or days", field='since')
-    cut = (now or datetime.now(timezone.utc)) - timedelta(days=days) if days is not None else \
-          (since if isinstance(since, datetime) else parse_time(since, 'since'))
+    try: cut = (now or datetime.now(timezone.utc)) - timedelta(days=days) if days is not None else \
+               (since if isinstance(since, datetime) else parse_time(since, 'since'))
+    except (OverflowError, ValueError): raise SpecterError(f"recent({days}d) reaches before the year 1", field='filter') from None
     if cut.tzinfo is None: cut = cut.replace(tzinfo=timezone.utc)
     return Predicate('recent', lambda a,_: parse_time(a.created_at) > cut, cut.isoformat())
 

@@ -10,6 +10,8 @@ import csv, importlib.resources, json, math
 from pathlib import Path
 import pandas as pd
 from .config import SpecterError
+from .epsilon import check_estimate
+from .files import read_csv, read_json
 
 # %% auto #0
 __all__ = ['PRICE_COLUMNS', 'REGISTRY_COLUMNS', 'KINDS', 'bundled_registry', 'read_registry', 'registry_row', 'read_report',
@@ -38,18 +40,16 @@ def _number(v:str, path, line, col, allow_empty=True):
 def _read_rows(path) -> dict:
     "Rows of one registry CSV as {name: row dict}, each with its file and line; validated cell by cell."
     path = Path(path)
-    if not path.is_file(): raise SpecterError("registry file not found", path)
-    text = path.read_text(encoding='utf-8')
-    lines = [(i,l) for i,l in enumerate(text.splitlines(), 1) if l.strip() and not l.lstrip().startswith('#')]
+    lines = list(read_csv(path, "registry file"))   # strict UTF-8, no BOM, each line through the csv module (its errors by line)
     if not lines: raise SpecterError("empty registry (no header)", path)
-    reader = csv.reader([l for _,l in lines])
-    header = [h.strip() for h in next(reader)]
+    header = [h.strip() for h in lines[0][1]]
     if unknown := [h for h in header if h not in REGISTRY_COLUMNS]:
         raise SpecterError(f"unknown column '{unknown[0]}' (known: {', '.join(REGISTRY_COLUMNS)})", path, lines[0][0], unknown[0])
     for need in ('name', 'kind'):
         if need not in header: raise SpecterError("missing column", path, lines[0][0], need)
     rows = {}
-    for (ln,_),cells in zip(lines[1:], reader):
+    if len(set(header)) != len(header): raise SpecterError("a column appears twice", path, lines[0][0])
+    for ln,cells in lines[1:]:
         if len(cells) != len(header):
             raise SpecterError(f"{len(cells)} cells for {len(header)} columns", path, ln)
         r = dict(zip(header, (c.strip() for c in cells)))
@@ -102,9 +102,7 @@ def _load(src, what:str):
     "A dict from a JSON file path or a dict, and the path (or None) for error messages."
     if isinstance(src, dict): return src, None
     p = Path(src)
-    if not p.is_file(): raise SpecterError(f"{what} not found", p)
-    try: d = json.loads(p.read_text(encoding='utf-8'))
-    except json.JSONDecodeError as e: raise SpecterError(f"malformed JSON: {e.msg}", p, e.lineno) from None
+    d = read_json(p, what)
     if not isinstance(d, dict): raise SpecterError(f"expected a JSON object, got {type(d).__name__}", p)
     return d, p
 
@@ -130,8 +128,10 @@ def read_report(src) -> dict:
     if not isinstance(eps, (int, float)) or isinstance(eps, bool) or not 0 <= eps <= 1:
         raise SpecterError(f"expected a number in [0, 1], got {eps!r}", p, field='epsilon.hat')
     ci = _get(d, 'epsilon.ci95') or d.get('ci95')
-    ci = [float(x) for x in ci] if isinstance(ci, (list, tuple)) and len(ci) == 2 and all(isinstance(x, (int, float)) for x in ci) else None
+    check_estimate(eps, ci, _get(d, 'epsilon.passes'), _get(d, 'epsilon.n'), p)   # the ranges every reader of a report checks
+    ci = [float(x) for x in ci] if ci is not None else None
     n = _get(d, 'n')
+    if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 1): raise SpecterError(f"expected a count, got {str(n)[:40]!r}", p, field='n')
     return {'epsilon': float(eps), 'ci95': ci, 'n': int(n) if isinstance(n, (int, float)) else None,
             'model': _model_name(d.get('model')), 'path': str(p) if p else d.get('path'),
             'rmax': _get(d, 'rmax') if isinstance(_get(d, 'rmax'), int) else None,

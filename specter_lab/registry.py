@@ -10,6 +10,7 @@ import argparse, functools, importlib.resources, json
 from pathlib import Path
 import pandas as pd
 from .config import SpecterError
+from .files import read_csv, read_json
 
 # %% auto #0
 __all__ = ['MODEL_COLUMNS', 'FIXED_OVERHEAD', 'DEPLOY_QUANTS', 'data_path', 'load_models', 'load_quants', 'gguf_spec',
@@ -27,13 +28,18 @@ def data_path(name:str) -> Path:
 
 def _read_table(path) -> pd.DataFrame:
     path = Path(path)
-    if not path.is_file(): raise SpecterError("registry file not found", path)
-    try:
-        if path.suffix == '.json':
-            obj = json.loads(path.read_text(encoding='utf-8'))
-            return pd.DataFrame(obj.get('models', obj) if isinstance(obj, dict) else obj)
-        return pd.read_csv(path, dtype=str, keep_default_na=False)
-    except (ValueError, pd.errors.ParserError) as e: raise SpecterError(f"unreadable registry: {e}", path) from None
+    if path.suffix == '.json':
+        obj = read_json(path, "registry file")
+        rows = obj.get('models', obj) if isinstance(obj, dict) else obj
+        if not isinstance(rows, list) or not all(isinstance(r, dict) and all(isinstance(v, (str, int, float)) for v in r.values()) for r in rows):
+            raise SpecterError("expected a list of model objects with plain values", path, field='models')
+        return pd.DataFrame(rows)
+    lines = list(read_csv(path, "registry file"))
+    if not lines: raise SpecterError("empty registry (no header)", path)
+    header = lines[0][1]
+    for ln,cells in lines[1:]:
+        if len(cells) != len(header): raise SpecterError(f"{len(cells)} cells for {len(header)} columns", path, ln)
+    return pd.DataFrame([c for _,c in lines[1:]], columns=header, dtype=str)
 
 def load_models(*extra) -> pd.DataFrame:
     "The bundled model registry plus `extra` CSV/JSON files (a later row with the same `id` wins), indexed by id."
@@ -45,7 +51,7 @@ def load_models(*extra) -> pd.DataFrame:
         for i,row in df.iterrows():
             for col in _INT_COLUMNS:
                 try: int(float(row[col]))
-                except (TypeError, ValueError):
+                except (TypeError, ValueError, OverflowError):
                     raise SpecterError(f"expected a number, got {row[col]!r}", path, int(i)+2, col) from None
         frames.append(df)
     df = pd.concat(frames, ignore_index=True).reindex(columns=MODEL_COLUMNS).fillna('')

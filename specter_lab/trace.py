@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 from .config import SpecterError
-from .files import read_jsonl, require
+from .files import read_json, read_jsonl, require
 from .artifact import Artifact, ArtifactDAG, Status, reason
 from .predicate import Predicate
 
@@ -123,10 +123,7 @@ def load_templates(spec:str|None) -> dict|None:
     if not spec: return None
     path,_,key = spec.partition(':') if not Path(spec).is_file() else (spec, '', '')
     p = Path(path)
-    if not p.is_file(): raise SpecterError("prompt template file not found", p)
-    try: data = json.loads(p.read_bytes().decode('utf-8'))
-    except UnicodeDecodeError as e: raise SpecterError(f"invalid UTF-8 at byte {e.start}", p) from None
-    except json.JSONDecodeError as e: raise SpecterError(f"malformed JSON: {e.msg} (column {e.colno})", p, e.lineno) from None
+    data = read_json(p, "prompt template file")
     if not isinstance(data, dict): raise SpecterError("expected a JSON object of templates", p)
     data = data.get('action_pairs', data)
     if key and key not in data: raise SpecterError(f"no template '{key}' (has: {', '.join(map(str, data))})", p, field=key)

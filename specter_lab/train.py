@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 from .config import SpecterError, Settings, DPOSettings, load_settings, pick_device, pick_dtype
-from .files import read_jsonl, write_json, write_jsonl, atomic_dir, atomic_path
+from .files import check_output, read_jsonl, write_json, write_jsonl, atomic_dir, atomic_path
 from .model import resolve_model, hf_dir, load_model
 
 # %% auto #0
@@ -361,6 +361,7 @@ def cli_train(argv=None) -> int:
     p.add_argument('--quiet', action='store_true', help="no progress bar")
     add_settings_args(p)
     a = p.parse_args(argv)
+    check_output(a.output, 'dir')
     s = settings_from_args(a, **{'model.base': a.base, 'dpo.method': a.method, 'dpo.epochs': a.epochs,
                                  'dpo.learning_rate': a.lr, 'dpo.max_pairs': a.max_pairs})
     r = train(a.data, s.model.base, a.output, s.dpo.method, s, tasks=a.tasks, progress=not a.quiet, max_steps=a.max_steps,
