@@ -28,7 +28,7 @@ $(STAMP): pyproject.toml scripts/llama-cmake-args scripts/install-llama-cpp | $(
 env: $(STAMP)
 
 run: env
-	$(BIN)/specter-lab loop --out $(OUT) $(LOOP_ARGS)
+	$(BIN)/specter-lab loop --output $(OUT) $(LOOP_ARGS)
 
 check-clean: env
 	$(BIN)/nbdev-clean
