@@ -10,7 +10,7 @@ STAMP := $(VENV)/.specter-lab-installed
 OUT ?= runs/latest
 LOOP_ARGS ?=
 
-.PHONY: env run test check-clean check-export nbtest pytest docs browser
+.PHONY: env run test check-clean check-export nbtest outputs pytest docs browser
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -28,7 +28,7 @@ $(STAMP): pyproject.toml scripts/llama-cmake-args scripts/install-llama-cpp | $(
 env: $(STAMP)
 
 run: env
-	$(BIN)/specter-lab loop --out $(OUT) $(LOOP_ARGS)
+	$(BIN)/specter-lab loop --output $(OUT) $(LOOP_ARGS)
 
 check-clean: env
 	$(BIN)/nbdev-clean
@@ -39,20 +39,29 @@ check-export: env
 	@git diff --exit-code -- specter_lab || (echo "notebooks and modules differ: run nbdev-export and commit" && exit 1)
 	@test -z "$$(git status --porcelain -- specter_lab | grep '^??')" || (echo "nbdev-export made untracked modules" && exit 1)
 
+# every notebook executed as nbdev-test runs it, in an executed copy (_run/) the docs are built from
 nbtest: env
-	$(BIN)/nbdev-test --n-workers 2 --timing
+	$(BIN)/python scripts/execute-notebooks --copy _run
+
+# refresh the outputs stored in the notebooks (then review and commit them)
+outputs: env
+	$(BIN)/python scripts/execute-notebooks
 
 pytest: env
 	$(BIN)/python -m pytest -q tests
 
-# the docs site includes the report of the latest committed loop run
+# the docs site (Quarto's where installed, else Sphinx + MyST-NB) with the report of the latest committed loop
+# run; built from the stored outputs, or from the executed copy when DOCS_NBS=_run (as `make test` does)
+DOCS_NBS ?=
 docs: env
-	$(BIN)/python scripts/build-docs --report benchmarks/results/loop
+	$(BIN)/python scripts/build-docs --report benchmarks/results/loop $(if $(DOCS_NBS),--nbs $(DOCS_NBS))
 
-# headless Chromium for the docs test (Debian's packages; skipped where apt-get is not ours to run)
+# headless Chromium for the docs test (Debian's packages, with a colour emoji font for the report's marks;
+# skipped where apt-get is not ours to run)
 browser:
-	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
-	  { [ "$$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; } || \
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null && fc-list | grep -qi 'color emoji' || \
+	  { [ "$$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver fonts-noto-color-emoji >/dev/null; } || \
 	  echo "chromium not installed: the browser test will be skipped"
 
+test: DOCS_NBS = _run
 test: check-clean check-export nbtest docs browser pytest

@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${1:-runs/latest}
-.venv/bin/specter-lab loop --out "$OUT" --readme README.md >/dev/null
+.venv/bin/specter-lab loop --output "$OUT" --readme README.md >/dev/null
 dest=benchmarks/results/loop
 rm -rf "$dest"; mkdir -p "$dest/figures"
 cp "$OUT"/report.md "$OUT"/report.html "$OUT"/summary.json "$OUT"/manifest.json "$dest"/

@@ -14,15 +14,15 @@ __all__ = ['STAGES', 'stage_entry', 'add_settings_args', 'settings_from_args', '
 
 # %% ../nbs/90_cli.ipynb #b6a065ed
 STAGES = {
-    'export':  ('specter_lab.export',  'cli_export',  "stage 1: artifact DAGs and app feedback -> SFT / DPO JSONL"),
-    'eval':    ('specter_lab.evaluate', 'cli_eval',    "stage 4: guarded generation -> report.json (epsilon, CI, failure modes)"),
-    'compare': ('specter_lab.evaluate', 'cli_compare', "stage 4: two reports -> delta epsilon, Fisher, McNemar, Cohen's h"),
-    'train':   ('specter_lab.train',   'cli_train',   "stage 2: DPO / SFT with TRL + LoRA -> adapter and merged model"),
-    'convert': ('specter_lab.gguf',    'cli_convert', "stage 3: HF model -> verified GGUF files, manifest, model card"),
-    'push':    ('specter_lab.hub',     'cli_push',    "stage 3: upload datasets and models to the Hub (or a local folder)"),
-    'pull':    ('specter_lab.hub',     'cli_pull',    "stage 3: download with resume and sha256 verification"),
-    'registry':('specter_lab.registry','cli_registry',"stage 3: known models, RAM for a context length, best quantization for a RAM budget"),
-    'cost':    ('specter_lab.cost',    'cli_cost',    "stage 5: routed local/API cost, training cost, epsilon in money"),
+    'export':  ('specter_lab.export',  'cli_export',  "traces: artifact DAGs and app feedback -> SFT / DPO JSONL"),
+    'eval':    ('specter_lab.evaluate', 'cli_eval',    "evaluation: guarded generation -> report.json (epsilon, CI, failure modes)"),
+    'compare': ('specter_lab.evaluate', 'cli_compare', "evaluation: two reports -> delta epsilon, Fisher, McNemar, Cohen's h"),
+    'train':   ('specter_lab.train',   'cli_train',   "training: DPO / SFT with TRL + LoRA -> adapter and merged model"),
+    'convert': ('specter_lab.gguf',    'cli_convert', "GGUF: HF model -> verified GGUF files, manifest, model card"),
+    'push':    ('specter_lab.hub',     'cli_push',    "publishing: upload datasets and models to the Hub (or a local folder)"),
+    'pull':    ('specter_lab.hub',     'cli_pull',    "publishing: download with resume and sha256 verification"),
+    'registry':('specter_lab.registry','cli_registry',"GGUF: known models, RAM for a context length, best quantization for a RAM budget"),
+    'cost':    ('specter_lab.cost',    'cli_cost',    "cost: routed local/API cost, training cost, epsilon in money"),
     'loop':    ('specter_lab.loop',    'cli_loop',    "the loop: eval -> collect -> extract -> train -> convert -> eval -> report"),
     'suites':  ('specter_lab.suites', 'cli_suites',  "task suites: sizes, classes, best constant answer, held-out words"),
 }

@@ -348,7 +348,7 @@ def cli_cost(argv=None) -> int:
     g.add_argument('--gpu-hours', type=float, help="hours of training given (not measured)")
     p.add_argument('--train-hardware', help="registry hardware row that prices training ([cost] train_hardware)")
     p.add_argument('--seed001', action='store_true', help="print seed 001's claims against its own inputs")
-    p.add_argument('--out', default='runs/cost', help="folder for cost.json and the figures (default runs/cost)")
+    p.add_argument('--output', '--out', dest='out', metavar='DIR', default='runs/cost', help="folder for cost.json and the figures (default runs/cost)")
     add_settings_args(p)
     a = p.parse_args(argv)
     from specter_lab.files import check_output

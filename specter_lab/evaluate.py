@@ -191,11 +191,15 @@ def cli_eval(argv=None) -> int:
     p.add_argument('--adapter', help="a LoRA adapter GGUF applied at run time to the GGUF --model (what `specter-lab loop` ships)")
     p.add_argument('--tasks', help="a task-suite JSONL file or a bundled suite name (default: [data] tasks)")
     p.add_argument('--split', help="train | dev | test | all (default: [eval] split)")
-    p.add_argument('--trials', type=int); p.add_argument('--rmax', type=int); p.add_argument('--limit', type=int)
-    p.add_argument('--temperature', type=float); p.add_argument('--seed', type=int); p.add_argument('--max-tokens', type=int)
-    p.add_argument('--dag-out', help="write every attempt to this artifact DAG folder (stage 1 reads it)")
+    p.add_argument('--trials', type=int, help="first attempts per task, trial k sampled with seed + k; pass@k when > 1 (default: [eval] trials)")
+    p.add_argument('--rmax', type=int, help="retries with the guards' feedback after a failed attempt (default: [eval] rmax)")
+    p.add_argument('--limit', type=int, help="evaluate only the first N tasks of the split, 0 = all (default: [eval] limit)")
+    p.add_argument('--temperature', type=float, help="sampling temperature of the first attempt, 0 = greedy (default: [eval] temperature)")
+    p.add_argument('--seed', type=int, help="sampling seed (default: [eval] seed)")
+    p.add_argument('--max-tokens', type=int, help="tokens generated per attempt at most (default: [eval] max_tokens)")
+    p.add_argument('--dag-out', help="write every attempt to this artifact DAG folder (`specter-lab export` reads it)")
     p.add_argument('--output', required=True, help="report.json to write")
-    p.add_argument('--quiet', action='store_true')
+    p.add_argument('--quiet', action='store_true', help="no progress lines on stderr")
     add_settings_args(p)
     a = p.parse_args(argv)
     check_output(a.output)   # before the model loads: a report that cannot be written is found out now
@@ -215,10 +219,11 @@ def cli_compare(argv=None) -> int:
     "`specter-lab compare BEFORE.json AFTER.json`: Δε, Fisher, McNemar, Cohen's h."
     from specter_lab.cli import add_settings_args
     p = argparse.ArgumentParser(prog='specter-lab compare', description="Two eval reports -> Δε, Fisher, McNemar, Cohen's h.")
-    p.add_argument('before'); p.add_argument('after')
+    p.add_argument('before', help="report.json of the model before (from `specter-lab eval`)")
+    p.add_argument('after', help="report.json of the model after, on the same tasks")
     p.add_argument('--output', help="write the comparison as JSON")
     p.add_argument('--plot', help="write a PNG of both ε with their intervals")
-    p.add_argument('--allow-different-tasks', action='store_true')
+    p.add_argument('--allow-different-tasks', action='store_true', help="compare reports of different task lists (unpaired tests only)")
     add_settings_args(p)
     a = p.parse_args(argv)
     for o in (a.output, a.plot):

@@ -218,7 +218,7 @@ def model_card(files:dict, repo_id:str, base_model:str|None=None, datasets=(), b
               f"llama-cli -m {first} -cnv   # a downloaded file", "```", "", "With llama-cpp-python:", "```python",
               "from llama_cpp import Llama", f'llm = Llama.from_pretrained(repo_id="{repo_id}", filename="{first}", n_ctx=2048)',
               'print(llm.create_chat_completion(messages=[{"role": "user", "content": "Hello"}])["choices"][0]["message"]["content"])',
-              "```", "", "Or with specter_lab, which verifies every file's sha256:", "```sh", f"specter-lab pull {repo_id} --online --out ./model", "```", "",
+              "```", "", "Or with specter_lab, which verifies every file's sha256:", "```sh", f"specter-lab pull {repo_id} --online --output ./model", "```", "",
               "## Files", "", "| file | bytes | sha256 |", "|---|---|---|",
               *[f"| {f} | {e['bytes'] if e.get('bytes') is not None else '–'} | `{e['sha256']}` |" for f,e in files.items()], "",
               "Check a download with `sha256sum -c`:", "```", *[f"{e['sha256']}  {f}" for f,e in files.items()], "```"]
@@ -413,7 +413,8 @@ def _size(n): return f"{n/2**20:.1f} MiB" if n >= 2**20 else f"{n} B"
 def cli_push(argv=None) -> int:
     "`specter-lab push FOLDER REPO_ID`: upload a dataset or model folder (private unless --public)."
     p = argparse.ArgumentParser(prog='specter-lab push', description=cli_push.__doc__)
-    p.add_argument('folder'); p.add_argument('repo_id', help="owner/name")
+    p.add_argument('folder', help="the folder to upload: GGUF files with their manifest.json, or JSONL data")
+    p.add_argument('repo_id', help="owner/name")
     p.add_argument('--public', action='store_true', help="create the repository public (default: private)")
     p.add_argument('--message', help="commit message")
     p.add_argument('--dry-run', action='store_true', help="list what would be sent; no network, no writes")
@@ -444,10 +445,10 @@ def cli_push(argv=None) -> int:
     return 0
 
 def cli_pull(argv=None) -> int:
-    "`specter-lab pull REPO_ID --out DIR`: download with resume, verifying every file against the manifest."
+    "`specter-lab pull REPO_ID --output DIR`: download with resume, verifying every file against the manifest."
     p = argparse.ArgumentParser(prog='specter-lab pull', description=cli_pull.__doc__)
     p.add_argument('repo_id', help="owner/name")
-    p.add_argument('--out', required=True, help="destination folder")
+    p.add_argument('--output', '--out', dest='out', metavar='DIR', required=True, help="destination folder")
     p.add_argument('--file', action='append', default=[], help="only this file (repeatable)")
     p.add_argument('--revision', help="branch, tag or commit (Hub only)")
     args = _common(p).parse_args(argv)

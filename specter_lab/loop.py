@@ -489,7 +489,7 @@ def run_loop(out='runs/latest', tasks:str|None=None, base:str|None=None, setting
     cfg = {'tasks': loop.tasks, 'base': loop.base, 'settings': s.to_dict()}
     prev = loop.out/'loop.json'
     if prev.is_file() and read_json(prev) != cfg and from_step is None:
-        raise SpecterError("this folder holds a run with other tasks, base or settings: use another --out, or --from STEP",
+        raise SpecterError("this folder holds a run with other tasks, base or settings: use another --output, or --from STEP",
                            prev)
     write_json(prev, cfg)
     if from_step: forget(loop, from_step)
@@ -543,7 +543,7 @@ def cli_loop(argv=None) -> int:
     p = argparse.ArgumentParser(prog='specter-lab loop', description=cli_loop.__doc__)
     p.add_argument('--tasks', help="task-suite JSONL or bundled suite name (default: [data] tasks)")
     p.add_argument('--base', help="base model: 'embedded', an HF folder, a .gguf, or a Hub id (default: [model] base)")
-    p.add_argument('--output', '--out', dest='out', default='runs/latest', help="output folder (default: runs/latest)")
+    p.add_argument('--output', '--out', dest='out', metavar='DIR', default='runs/latest', help="output folder (default: runs/latest)")
     p.add_argument('--from', dest='from_step', choices=STEPS, help="run again from this step")
     p.add_argument('--until', choices=STEPS, help="stop after this step")
     p.add_argument('--readme', help="update the results block of this README with the report's numbers")
@@ -557,6 +557,6 @@ def cli_loop(argv=None) -> int:
     if a.until not in (None, 'report'): return 0
     print(Path(a.out, 'report.md').read_text())
     if a.readme:
-        cmd = 'make run' if a.out == 'runs/latest' else f"specter-lab loop --out {a.out}"
+        cmd = 'make run' if a.out == 'runs/latest' else f"specter-lab loop --output {a.out}"
         update_readme(a.readme, summ, cmd)
     return 3 if a.strict and not summ['verdict']['passed'] else 0
