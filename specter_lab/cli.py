@@ -24,6 +24,8 @@ STAGES = {
     'registry':('specter_lab.registry','cli_registry',"stage 3: known models, RAM for a context length, best quantization for a RAM budget"),
     'cost':    ('specter_lab.cost',    'cli_cost',    "stage 5: routed local/API cost, training cost, epsilon in money"),
     'loop':    ('specter_lab.loop',    'cli_loop',    "the loop: eval -> collect -> extract -> train -> convert -> eval -> report"),
+    'serve':   ('specter_lab.serve',   'cli_serve',   "production: OpenAI-compatible gateway, local first, guards, escalation, inference log"),
+    'monitor': ('specter_lab.monitor', 'cli_monitor', "production: metrics per window from the inference log, targets, drift"),
 }
 
 def stage_entry(name:str):
