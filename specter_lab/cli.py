@@ -25,6 +25,8 @@ STAGES = {
     'cost':    ('specter_lab.cost',    'cli_cost',    "cost: routed local/API cost, training cost, epsilon in money"),
     'loop':    ('specter_lab.loop',    'cli_loop',    "the loop: eval -> collect -> extract -> train -> convert -> eval -> report"),
     'suites':  ('specter_lab.suites', 'cli_suites',  "task suites: sizes, classes, best constant answer, held-out words"),
+    'serve':   ('specter_lab.serve',   'cli_serve',   "production: OpenAI-compatible gateway, local first, guards, escalation, inference log"),
+    'monitor': ('specter_lab.monitor', 'cli_monitor', "production: metrics per window from the inference log, targets, drift"),
 }
 
 def stage_entry(name:str):

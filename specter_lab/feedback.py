@@ -19,10 +19,11 @@ __all__ = ['FEEDBACK', 'read_feedback', 'check_pair', 'feedback_pairs']
 FEEDBACK = ('like', 'dislike')
 
 def read_feedback(paths, skipped:Counter|None=None) -> Iterator[tuple[str, str, str]]:
-    "Yield `(prompt, chosen, rejected)` from Specter pair lines and like/dislike event lines of `paths`, unchecked."
+    "Yield `(prompt, chosen, rejected)` from Specter pair lines and like/dislike event lines of `paths` (JSONL files or inference logs), unchecked."
     events: dict[str, dict[str, list[str]]] = {}
+    from specter_lab.inference_log import is_inference_log, feedback_events   # a served inference log holds likes too
     for path in ([paths] if isinstance(paths, (str, bytes)) or hasattr(paths, '__fspath__') else paths):
-        for ln,r in read_jsonl(path, skipped):
+        for ln,r in (feedback_events(path) if is_inference_log(path) else read_jsonl(path, skipped)):
             try:
                 prompt = require(r, 'prompt', str, path, ln)
                 if 'feedback' in r or 'response' in r:
