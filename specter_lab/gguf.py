@@ -559,14 +559,16 @@ def cli_convert(argv=None) -> int:
     p.add_argument('--tokens', type=int, help="greedy tokens per prompt [gguf.verify_tokens]")
     p.add_argument('--heldout', help="text file for perplexity (default: Python's module docstrings)")
     p.add_argument('--max-ppl-ratio', type=float, default=1.5, help="a quantized file fails above this perplexity ratio to the float file")
-    p.add_argument('--epsilon', type=int, default=0, metavar='N', help="also measure ε on N test tasks of the suite")
+    p.add_argument('--epsilon', type=int, default=0, metavar='N', help="also measure ε on N dev tasks of the [data] tasks suite")
+    p.add_argument('--base-gguf', help="with an adapter folder: also write the adapter as a LoRA GGUF for this base GGUF, verified on it [gguf.adapter]")
+    p.add_argument('--adapter-type', help="type of the LoRA GGUF: f32, f16, bf16 or q8_0 [gguf.adapter_type]")
     p.add_argument('--llama-cpp', help="llama.cpp checkout whose convert_hf_to_gguf.py handles other architectures")
     p.add_argument('--no-verify', action='store_true', help="skip verification (files are then not marked verified)")
     add_settings_args(p)
     a = p.parse_args(argv)
     check_output(a.output, 'dir')
     s = settings_from_args(a, **{'gguf.quants': a.quant, 'gguf.outtype': a.outtype, 'gguf.name': a.name, 'gguf.license': a.license,
-                                 'gguf.verify_prompts': a.prompts, 'gguf.verify_tokens': a.tokens}).gguf
+                                 'gguf.verify_prompts': a.prompts, 'gguf.verify_tokens': a.tokens, 'gguf.adapter_type': a.adapter_type}).gguf
     if a.model == 'embedded':
         from specter_lab.model import embedded_hf_dir, EMBEDDED_NAME
         model, name, base = embedded_hf_dir(), s.name or EMBEDDED_NAME, a.base_model or f'HuggingFaceTB/{EMBEDDED_NAME}'
@@ -576,7 +578,7 @@ def cli_convert(argv=None) -> int:
         if not Path(a.heldout).is_file(): raise SpecterError("held-out text file not found", a.heldout)
         heldout = Path(a.heldout).read_text(encoding='utf-8')
     m = convert(model, a.output, s.quants.split(','), s.outtype, name, s.license, base, a.dataset, not a.no_verify, s.verify_prompts,
-                s.verify_tokens, heldout, a.max_ppl_ratio, a.epsilon, a.llama_cpp)
+                s.verify_tokens, heldout, a.max_ppl_ratio, a.epsilon, a.llama_cpp, base_gguf=a.base_gguf, adapter_type=s.adapter_type)
     print(f"manifest: {Path(a.output)/'manifest.json'}")
     for f in m['files']:
         v = f.get('verification', {})
