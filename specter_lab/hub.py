@@ -370,12 +370,16 @@ def pull(repo_id:str, out, repo_type:str='model', files=None, local_root=None, r
          endpoint:str|None=None, token:str|None=None) -> list[dict]:
     "Download `files` (default: all the manifest lists) of `repo_id` into `out`, resuming and verifying sha256."
     repo_id,repo_type = check_repo(repo_id, repo_type)
-    out = Path(out); out.mkdir(parents=True, exist_ok=True)
+    out = Path(out); created = not out.exists(); out.mkdir(parents=True, exist_ok=True)
     fetch = _local_source(local_root, repo_id, repo_type) if local_root else _hub_source(repo_id, repo_type, revision, endpoint, token)
     recs = []
     try:
         try: recs.append(fetch(MANIFEST, out/MANIFEST, None)); man = read_manifest(out/MANIFEST)
         except FileNotFoundError: man = {}
+        except SpecterError:   # a manifest refused is not kept (nor the folder made for it)
+            (out/MANIFEST).unlink(missing_ok=True)
+            if created and not any(out.iterdir()): out.rmdir()
+            raise
         if not man and not files: raise SpecterError(f"no {MANIFEST} in {repo_type} repository '{repo_id}': name the files to pull")
         for f in files or man:
             try: recs.append(fetch(f, out/safe_name(f), man.get(f, {}).get('sha256')))

@@ -37,6 +37,7 @@ def _read_table(path) -> pd.DataFrame:
     lines = list(read_csv(path, "registry file"))
     if not lines: raise SpecterError("empty registry (no header)", path)
     header = lines[0][1]
+    if len(set(header)) != len(header): raise SpecterError("a column appears twice", path, lines[0][0])
     for ln,cells in lines[1:]:
         if len(cells) != len(header): raise SpecterError(f"{len(cells)} cells for {len(header)} columns", path, ln)
     return pd.DataFrame([c for _,c in lines[1:]], columns=header, dtype=str)

@@ -208,5 +208,8 @@ def dataset_dict(path, test_fraction:float=0.1, seed:int=0, dropped:Counter|None
         if h in seen:
             if dropped is not None: dropped['duplicate'] += 1
             continue
-        seen.add(h); parts[split_of(record_spec(r), test_fraction, seed)].append(r)
+        try: spec = record_spec(r)
+        except (KeyError, TypeError, AttributeError, IndexError):
+            raise SpecterError("expected SFT 'messages' [{role, content}] or DPO 'prompt'/'chosen'/'rejected'", path, ln) from None
+        seen.add(h); parts[split_of(spec, test_fraction, seed)].append(r)
     return DatasetDict({k: Dataset.from_list(v) for k,v in parts.items()})

@@ -40,7 +40,7 @@ def test_every_stage_has_its_entry_point():
     ("[dpo]\nlerning_rate = 1\n", "bad.ini:2 [dpo.lerning_rate]: unknown key"),
     ("[eval]\n\nrmax = many\n", "bad.ini:3 [eval.rmax]: 'many' is not a valid int"),
     ("[nonsense]\n", "bad.ini:1 [nonsense]: unknown section"),
-    ("just text\n", "malformed"),
+    ("just text\n", "bad.ini:1: expected 'key = value'"),
 ])
 def test_bad_settings_file_is_named(tmp_path, text, expect):
     (tmp_path / "bad.ini").write_text(text)
