@@ -12,6 +12,7 @@ from pathlib import Path
 from .config import Settings, SpecterError, load_settings
 from .files import write_json, write_text_atomic, file_record
 from .model import resolve_model, hf_dir
+from .registry import hub_id
 
 # %% auto #0
 __all__ = ['STEPS', 'STEP_FUNCS', 'Loop', 'forget', 'base_gguf', 'step_eval_before', 'step_collect', 'step_extract', 'step_train',
@@ -134,7 +135,7 @@ def step_convert(loop:Loop) -> dict:
     d = loop.dir('convert')
     ref = resolve_model(loop.base, loop.settings.model.offline)
     m = convert(loop.need('train')['merged'], d, quants=_quants(loop), outtype=g.outtype, name=g.name or f"{ref.name}-specter",
-                license=g.license, base_model=ref.name, datasets=[Path(loop.tasks).name], prompts=g.verify_prompts,
+                license=g.license, base_model=hub_id(ref.path) or hub_id(ref.name) or ref.name, datasets=[Path(loop.tasks).name], prompts=g.verify_prompts,
                 max_tokens=g.verify_tokens, log=loop.log)
     if not m['passed']: raise SpecterError("a GGUF file failed verification (see manifest.json)", d/'manifest.json')
     return {'manifest': str(d/'manifest.json'), 'files': [f['name'] for f in m['files']]}
@@ -339,8 +340,11 @@ def step_report(loop:Loop) -> dict:
     write_text_atomic(loop.out/'report.md', md)
     write_text_atomic(loop.out/'report.html', markdown_to_html(md, 'specter_lab loop report'))
     conv = Path(loop.need('convert')['manifest']).parent
-    card = write_model_card(conv, f"specter-lab/{json.loads(Path(loop.need('convert')['manifest']).read_text())['name']}",
-                            before=loop.need('eval_before')['report'], after=loop.need('eval_after')['report'])
+    m, ev = loop.settings.dpo.method, loop.need('eval_after')
+    card = write_model_card(conv, loop.settings.gguf.repo or None, before=loop.need('eval_before')['report'], after=ev['report'],
+                            shipped=Path(ev['model']).name, file_epsilon={f['name']: f['epsilon'] for f in ev.get('files', [])}, tags=[m],
+                            method=f"{m.upper()} + LoRA on {loop.need('extract')['pairs']} {'preference pairs' if m == 'dpo' else 'chat examples'} "
+                                   f"built from the guarded loop's own attempts on `{Path(loop.tasks).stem}`")
     summary = {'base': loop.base, 'tasks': loop.tasks, 'n': after['n'], 'split': loop.settings.eval.split,
                'epsilon_before': before['epsilon'], 'epsilon_after': after['epsilon'], 'baseline': after.get('baseline'),
                'compare': {k: cmp[k] for k in ('delta', 'delta_ci95', 'mcnemar_p', 'fisher_p', 'cohens_h', 'paired')},

@@ -43,7 +43,12 @@ def test_loop_runs_every_step(loop_run):
     assert any(n.endswith("-Q8_0.gguf") for n in names) and "report.md" in names
     assert all(len(f["sha256"]) == 64 for f in man["files"])
     assert "## ε before and after" in (out / "report.md").read_text()
-    assert (out / "5_convert" / "README.md").is_file()  # the model card
+    from huggingface_hub import ModelCard
+    card = ModelCard.load(out / "5_convert" / "README.md")   # the model card: what shipped, read back as the Hub reads it
+    assert card.data.base_model is None                     # a local folder is no Hub id
+    assert card.data.eval_results[0].metric_value == summ["epsilon_after"]["hat"]
+    assert f"The file to use is **`{summ['gguf']}`**" in card.text and "-hf " not in card.text   # no [gguf] repo: run from disk
+    assert "feedback" not in card.text and "datasets/" not in card.text
     ev = json.loads((out / "6_eval_after" / "step.json").read_text())   # every file evaluated; the smallest that keeps ε shipped
     fs = ev["files"]
     assert [f["role"] for f in fs] == ["float", "quantized", "quantized"]
