@@ -83,10 +83,10 @@ def read_manifest(path, rejected:list|None=None) -> dict[str,dict]:
     return out
 
 def manifest_meta(folder) -> dict:
-    "The convert stage's `base_model`, `license` and `datasets` from `folder`'s manifest, where given."
+    "The convert stage's `name`, `base_model`, `license` and `datasets` from `folder`'s manifest, where given."
     p = Path(folder)/MANIFEST
     obj = _json(p, "manifest") if p.is_file() else {}
-    return {k: obj[k] for k in ('base_model', 'license', 'datasets') if isinstance(obj, dict) and obj.get(k)}
+    return {k: obj[k] for k in ('name', 'base_model', 'license', 'datasets') if isinstance(obj, dict) and obj.get(k)}
 
 def folder_files(folder) -> list[str]:
     "Relative POSIX paths of the files a push sends from `folder` (no hidden files, partial downloads or rejected GGUFs)."

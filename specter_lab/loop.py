@@ -17,7 +17,8 @@ from .registry import hub_id
 # %% auto #0
 __all__ = ['STEPS', 'STEP_FUNCS', 'Loop', 'forget', 'base_gguf', 'step_eval_before', 'step_collect', 'step_extract', 'step_train',
            'step_convert', 'choose_gguf', 'step_eval_after', 'label_usage', 'step_cost', 'verdict', 'report_markdown',
-           'markdown_to_html', 'run_manifest', 'step_report', 'run_loop', 'readme_block', 'update_readme', 'cli_loop']
+           'markdown_to_html', 'run_manifest', 'training_method', 'step_report', 'run_loop', 'readme_block',
+           'update_readme', 'cli_loop']
 
 # %% ../nbs/60_loop.ipynb #3a0d5bec
 STEPS = ('eval_before', 'collect', 'extract', 'train', 'convert', 'eval_after', 'cost', 'report')
@@ -323,6 +324,12 @@ def run_manifest(out:Path) -> dict:
         files.append(file_record(p) | {'name': str(rel)})
     return {'root': str(out), 'files': files}
 
+# %% ../nbs/60_loop.ipynb #5c2c91d0
+def training_method(method:str, examples:int, tasks) -> str:
+    "How the loop trained, for the model card: the method, the number of examples and the suite they came from."
+    kind = 'preference pairs' if method == 'dpo' else 'chat examples'
+    return f"{method.upper()} + LoRA on {examples} {kind} built from the guarded loop's own attempts on `{Path(str(tasks)).stem}`"
+
 # %% ../nbs/60_loop.ipynb #34d18b7d
 def step_report(loop:Loop) -> dict:
     "report.md, report.html, figures, the run manifest and the model card."
@@ -343,8 +350,7 @@ def step_report(loop:Loop) -> dict:
     m, ev = loop.settings.dpo.method, loop.need('eval_after')
     card = write_model_card(conv, loop.settings.gguf.repo or None, before=loop.need('eval_before')['report'], after=ev['report'],
                             shipped=Path(ev['model']).name, file_epsilon={f['name']: f['epsilon'] for f in ev.get('files', [])}, tags=[m],
-                            method=f"{m.upper()} + LoRA on {loop.need('extract')['pairs']} {'preference pairs' if m == 'dpo' else 'chat examples'} "
-                                   f"built from the guarded loop's own attempts on `{Path(loop.tasks).stem}`")
+                            method=training_method(m, loop.need('extract')['pairs'], loop.tasks))
     summary = {'base': loop.base, 'tasks': loop.tasks, 'n': after['n'], 'split': loop.settings.eval.split,
                'epsilon_before': before['epsilon'], 'epsilon_after': after['epsilon'], 'baseline': after.get('baseline'),
                'compare': {k: cmp[k] for k in ('delta', 'delta_ci95', 'mcnemar_p', 'fisher_p', 'cohens_h', 'paired')},
