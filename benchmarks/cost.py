@@ -6,17 +6,17 @@ Writes benchmarks/results/cost.json.
 Measured here: tasks/s and tokens/s of the embedded GGUF (SmolLM2-135M-Instruct Q4_1) answering the
 deal-screening suite's prompts greedily (chat completion, max_tokens = [eval] max_tokens), one task at a
 time, on this machine. Everything else is computed from that and from stated inputs: the bundled price
-registry, seed 001's inputs, and the epsilons and training seconds that FACTS.md reports (not measured here).
+registry, the cost plan's inputs, and the epsilons and training seconds that FACTS.md reports (not measured here).
 """
 import argparse, json, os, platform, sys, time
 from pathlib import Path
 from specter_lab.config import load_settings
 from specter_lab.cost import (Scenario, cost_quality_curve, cpt, epsilon_value, jsonable, parse_mix, project, savings,
-                              seed001_check, seed001_numbers, break_even_months)
+                              check_plan_claims, plan_numbers, break_even_months)
 from specter_lab.files import read_jsonl, write_json
 from specter_lab.model import embedded_gguf, load_llama
 from specter_lab.prices import call_usd, read_registry, train_usd
-from specter_lab.route import read_queries, route_log, seed001_tiers, tier_usd
+from specter_lab.route import read_queries, route_log, escalation_tiers, tier_usd
 
 ROOT = Path(__file__).resolve().parents[1]
 FACTS = {'eps_untuned': 0.0, 'eps_after_dpo': 0.855, 'train_seconds_cpu': 921.0,
@@ -63,12 +63,12 @@ def main(argv=None):
         'scenario': {'volume': sc.volume, 'mix': sc.mix, 'retries': sc.retries, 'models': [sc.local, sc.api, sc.premium]},
         'monthly_after_dpo': savings(reg, Scenario(**{**sc.__dict__, 'eps_local': FACTS['eps_after_dpo']})),
         'epsilon_in_money': ev,
-        'cycle_usd': {'cpu_2core_921s': cpu_cycle, 'a10g_2h_seed000': gpu_cycle},
+        'cycle_usd': {'cpu_2core_921s': cpu_cycle, 'a10g_2h_planned': gpu_cycle},
         'break_even_months': {'cpu_2core_921s': break_even_months(cpu_cycle, ev['monthly_saving_usd']),
-                              'a10g_2h_seed000': break_even_months(gpu_cycle, ev['monthly_saving_usd'])},
+                              'a10g_2h_planned': break_even_months(gpu_cycle, ev['monthly_saving_usd'])},
         'cpt50_at_eps_after_dpo': {'random': cpt(curve, 'random'), 'guard_escalation': cpt(curve, 'escalation r=0')},
         'suite_routed_by_complexity': per['category'].value_counts().to_dict(),
-        'seed001': {'numbers': seed001_numbers(reg), 'claims': seed001_check(reg).to_dict('records')},
+        'plan_claims': {'numbers': plan_numbers(reg), 'claims': check_plan_claims(reg).to_dict('records')},
         'inputs': {'facts': FACTS, 'registry': 'specter_lab/data/prices.csv (bundled)'},
     }
     out = ROOT/'benchmarks'/'results'/'cost.json'

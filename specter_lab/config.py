@@ -105,6 +105,7 @@ class GGUFSettings:
     verify_tokens: int = 16
     name: str = ""                # file stem ('' = from the model)
     license: str = "apache-2.0"
+    repo: str = ""                # Hub repository (owner/name) the loop's model card names ('' = not published: run from disk)
 
 @dataclass
 class EvalSettings:
@@ -126,11 +127,11 @@ class CostSettings:
     "[cost]: the cost model's defaults (prices live in the registry CSV, not here)."
     registry: str = ""            # a user price/model registry CSV that extends the bundled one ('' = bundled only)
     volume: int = 10000           # queries a month
-    mix: str = "simple=0.6,medium=0.2,high=0.15,brand=0.05"  # query shares by category or tier (seed 001's routing)
+    mix: str = "simple=0.6,medium=0.2,high=0.15,brand=0.05"  # query shares by category or tier (the cost plan's routing)
     local_model: str = "specter-local"
     api_model: str = "deepseek-v3"
     premium_model: str = "claude-3.5-sonnet"
-    train_hardware: str = "cpu-2core"  # registry hardware row pricing measured training seconds (a10g = seed 000's GPU)
+    train_hardware: str = "cpu-2core"  # registry hardware row pricing measured training seconds (a10g = the app brief's GPU)
 
 # %% ../nbs/00_config.ipynb #6239a0cc
 @dataclass

@@ -15,10 +15,10 @@ from .files import atomic_path, write_json
 from .prices import (call_usd, fixed_usd, local_tasks_per_s, read_registry, read_report, read_train_seconds,
                                 registry_row, train_usd)
 from .route import (CATEGORY_TIER, escalate, expected_attempts, p_fail, read_queries, route_log,
-                               route_mix, seed001_tiers, tier_usd)
+                               route_mix, escalation_tiers, tier_usd)
 
 # %% auto #0
-__all__ = ['SEED001', 'parse_mix', 'Scenario', 'project', 'savings', 'seed001_numbers', 'seed001_check', 'usd_per_success',
+__all__ = ['COST_PLAN', 'parse_mix', 'Scenario', 'project', 'savings', 'plan_numbers', 'check_plan_claims', 'usd_per_success',
            'epsilon_value', 'break_even_months', 'jsonable', 'scenario_from_settings', 'cycle_cost',
            'cost_quality_curve', 'cpt', 'default_ranges', 'sensitivity', 'plot_projection', 'plot_cost_quality',
            'plot_tornado', 'plot_epsilon', 'save_figure', 'cli_cost']
@@ -59,7 +59,7 @@ class Scenario:
     fail_rate: float|None = None     # measured share of local queries failing all retries (None = (1-ε)^(r+1))
     mean_attempts: float|None = None # measured local attempts per query (None = from ε)
 
-    def tiers(self): return seed001_tiers(self.local, self.api, self.premium, self.eps_local, self.retries, self.eps_api,
+    def tiers(self): return escalation_tiers(self.local, self.api, self.premium, self.eps_local, self.retries, self.eps_api,
                                           self.eps_premium, fail_rate=self.fail_rate, attempts=self.mean_attempts)
 
 def project(reg:pd.DataFrame, sc:Scenario) -> pd.DataFrame:
@@ -84,12 +84,12 @@ def savings(reg:pd.DataFrame, sc:Scenario) -> dict:
             'savings_pct': float(100*(base-cost)/base) if base else float('nan')}
 
 # %% ../nbs/52_cost.ipynb #4041df9f
-SEED001 = {'volume': 10000, 'mix': 'simple=0.6,medium=0.2,high=0.15,brand=0.05', 'claimed_local': 0.8, 'claimed_avg_api': 0.012,
+COST_PLAN = {'volume': 10000, 'mix': 'simple=0.6,medium=0.2,high=0.15,brand=0.05', 'claimed_local': 0.8, 'claimed_avg_api': 0.012,
            'hosting': (5.0, 10.0), 'current': (100.0, 150.0), 'goal_from': 200.0, 'goal_under': 50.0, 'target_per_request': 0.005,
            'local': 'llama-3.2-1b', 'api': 'deepseek-v3', 'premium': 'claude-3.5-sonnet'}
 
-def seed001_numbers(reg:pd.DataFrame, s:dict=SEED001) -> dict:
-    "Seed 001's numbers recomputed from its inputs (registry prices of its models, hosting as the seed's range)."
+def plan_numbers(reg:pd.DataFrame, s:dict=COST_PLAN) -> dict:
+    "The cost plan's numbers recomputed from its inputs (registry prices of its models, hosting as the plan's range)."
     mix = parse_mix(s['mix'])
     sc = Scenario(s['volume'], mix, s['local'], s['api'], s['premium'])
     p = project(reg, sc)
@@ -101,9 +101,9 @@ def seed001_numbers(reg:pd.DataFrame, s:dict=SEED001) -> dict:
             'claimed_api_usd': claimed_api_usd, 'claimed_total': (claimed_api_usd+lo, claimed_api_usd+hi),
             'routed_total': (api_usd+lo, api_usd+hi), 'all_premium_usd': savings(reg, sc)['all_premium_usd']}
 
-def seed001_check(reg:pd.DataFrame, s:dict=SEED001) -> pd.DataFrame:
-    "Each of seed 001's cost claims, what its own inputs give, and whether it holds."
-    n = seed001_numbers(reg, s)
+def check_plan_claims(reg:pd.DataFrame, s:dict=COST_PLAN) -> pd.DataFrame:
+    "Each of the cost plan's cost claims, what its own inputs give, and whether it holds."
+    n = plan_numbers(reg, s)
     ct,rt,base,cur = n['claimed_total'],n['routed_total'],n['all_premium_usd'],s['current'][0]
     pct = lambda cost, b: 100*(b-cost)/b
     rows = [
@@ -347,7 +347,8 @@ def cli_cost(argv=None) -> int:
     g.add_argument('--train-seconds', type=float, help="seconds a training run took")
     g.add_argument('--gpu-hours', type=float, help="hours of training given (not measured)")
     p.add_argument('--train-hardware', help="registry hardware row that prices training ([cost] train_hardware)")
-    p.add_argument('--seed001', action='store_true', help="print seed 001's claims against its own inputs")
+    p.add_argument('--check-plan', action='store_true', help="print the cost plan's claims against its own inputs")
+    p.add_argument('--seed001', dest='check_plan', action='store_true', help=argparse.SUPPRESS)   # the flag's old name
     p.add_argument('--output', '--out', dest='out', metavar='DIR', default='runs/cost', help="folder for cost.json and the figures (default runs/cost)")
     add_settings_args(p)
     a = p.parse_args(argv)
@@ -399,10 +400,10 @@ def cli_cost(argv=None) -> int:
         saving = res.get('epsilon_value', {}).get('monthly_saving_usd')
         print(f"\nTraining run on {st.cost.train_hardware}: ${usd:,.4f}" +
               (f"; pays back in {break_even_months(usd, saving):.4g} months" if saving else ""))
-    if a.seed001:
-        chk = seed001_check(reg)
-        res['seed001'] = chk.to_dict('records')
-        print("\nSeed 001's claims from its own inputs:\n" + chk.to_string(index=False))
+    if a.check_plan:
+        chk = check_plan_claims(reg)
+        res['plan_claims'] = chk.to_dict('records')
+        print("\nThe cost plan's claims from its own inputs:\n" + chk.to_string(index=False))
     curve = cost_quality_curve(sc.eps_local, sc.eps_premium, call_usd(reg, sc.local, {'tasks_per_s': sc.tasks_per_s}),
                                call_usd(reg, sc.premium, None, sc.prompt_tokens, sc.completion_tokens), max(sc.retries, 1))
     res['cpt50'] = {r: cpt(curve, r) for r in ('random', 'escalation r=0')}

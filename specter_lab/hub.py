@@ -81,10 +81,10 @@ def read_manifest(path, rejected:list|None=None) -> dict[str,dict]:
     return out
 
 def manifest_meta(folder) -> dict:
-    "The convert stage's `base_model`, `license` and `datasets` from `folder`'s manifest, where given."
+    "The convert stage's `name`, `base_model`, `license` and `datasets` from `folder`'s manifest, where given."
     p = Path(folder)/MANIFEST
     obj = _json(p, "manifest") if p.is_file() else {}
-    return {k: obj[k] for k in ('base_model', 'license', 'datasets') if isinstance(obj, dict) and obj.get(k)}
+    return {k: obj[k] for k in ('name', 'base_model', 'license', 'datasets') if isinstance(obj, dict) and obj.get(k)}
 
 def folder_files(folder, links:list|None=None) -> list[str]:
     "Relative POSIX paths of the files a push sends from `folder` (no hidden files, partial downloads or rejected GGUFs); symbolic links are never sent, and go to `links`."
@@ -160,8 +160,10 @@ def read_eval(path) -> dict:
     n = r.get('n', eps.get('n') if isinstance(eps, dict) else None)
     if n is not None and _num(n) is None: raise SpecterError(f"expected a count, got {str(n)[:40]!r}", path, field='n')
     suite = r.get('suite') or r.get('tasks')
+    if isinstance(suite, dict) and isinstance(suite.get('path'), str): suite = Path(suite['path']).stem   # evaluate's {path, sha256}
     return {'hat': hat, 'ci95': ci, 'n': int(n) if _num(n) is not None else None, 'baseline': _num(r.get('baseline')),
-            'suite': suite if isinstance(suite, str) else None, 'model': r.get('model') if isinstance(r.get('model'), str) else None}
+            'suite': suite if isinstance(suite, str) else None, 'split': r.get('split') if isinstance(r.get('split'), str) else None,
+            'model': r.get('model') if isinstance(r.get('model'), str) else None}
 
 # %% ../nbs/42_hub.ipynb #610322fc
 _QUANT_IN_NAME = re.compile(r'[-._]((?:I?Q\d\w*)|F16|BF16|F32)\.gguf$', re.I)  # the tag `llama-cli -hf repo:TAG` matches
@@ -184,47 +186,76 @@ def _hardware(folder, files) -> list[str]:
         rows.append(f"| {f} | {spec['quant']} | {spec['params']/1e6:.1f} M | {spec['file_bytes']/1e6:.1f} MB | {ram[0]:.2f} GB | {ram[1]:.2f} GB |")
     return rows
 
-def model_card(files:dict, repo_id:str, base_model:str|None=None, datasets=(), before=None, after=None,
-               license:str='apache-2.0', name:str|None=None, folder=None):
-    "A `huggingface_hub.ModelCard` for the files {name: {'bytes', 'sha256'}} of `repo_id` (in `folder`); `before`/`after` are report.json paths."
+_HUB_ID = re.compile(r'^[\w.-]+/[\w.-]+$')
+
+def _run_it(repo_id, file, quant, base=None) -> list[str]:
+    "Markdown: how to run `file` with llama.cpp, llama-cpp-python and specter_lab (from the Hub when `repo_id`); a LoRA adapter `file` runs on the GGUF `base`."
+    chat = 'print(llm.create_chat_completion(messages=[{"role": "user", "content": "Hello"}])["choices"][0]["message"]["content"])'
+    if base:
+        return ["## Run it", "", f"`{file}` is a LoRA adapter: llama.cpp applies it at run time to the unchanged base file `{base}` "
+                "(the file the phone already holds).", "", "With llama.cpp:", "```sh", f"llama-cli -m {base} --lora {file} -cnv",
+                f"llama-server -m {base} --lora {file} --port 8080", "```", "", "With llama-cpp-python:", "```python", "from llama_cpp import Llama",
+                f'llm = Llama(model_path="{base}", lora_path="{file}", n_ctx=2048)', chat, "```", "",
+                "With specter_lab:", "```sh", f"specter-lab eval --model {base} --adapter {file} --tasks SUITE --output report.json", "```", ""]
+    if not repo_id:
+        return ["## Run it", "", "With llama.cpp:", "```sh", f"llama-cli -m {file} -cnv", f"llama-server -m {file} --port 8080", "```", "",
+                "With llama-cpp-python:", "```python", "from llama_cpp import Llama", f'llm = Llama(model_path="{file}", n_ctx=2048)', chat, "```", ""]
+    tag = f":{quant}" if quant else ''
+    return ["## Run it", "", "With llama.cpp:", "```sh", f"llama-cli -hf {repo_id}{tag}", f"llama-server -hf {repo_id}{tag} --port 8080",
+            f"llama-cli -m {file} -cnv   # a downloaded file", "```", "", "With llama-cpp-python:", "```python",
+            "from llama_cpp import Llama", f'llm = Llama.from_pretrained(repo_id="{repo_id}", filename="{file}", n_ctx=2048)', chat,
+            "```", "", "Or with specter_lab, which verifies every file's sha256:", "```sh",
+            f"specter-lab pull {repo_id} --online --output ./model --file {file}", "```", ""]
+
+def model_card(files:dict, repo_id:str|None=None, base_model:str|None=None, datasets=(), before=None, after=None,
+               license:str='apache-2.0', name:str|None=None, folder=None, shipped:str|None=None, method:str|None=None,
+               file_epsilon:dict|None=None, tags=(), adapter_base:str|None=None):
+    """A `huggingface_hub.ModelCard` for the files {name: {'bytes', 'sha256'}} (in `folder`) of `repo_id` (None: not published).
+    `before`/`after` are report.json paths of the base model and of `shipped`, the file the card recommends (default: the
+    smallest GGUF; `adapter_base`: the base GGUF a shipped LoRA adapter runs on); `method` says how the model was trained;
+    `file_epsilon` {file: ε̂} adds each file's ε to the file list.
+    Only Hub ids go into the metadata (`base_model`, `datasets`); other names are told in the text."""
     from huggingface_hub import ModelCard, ModelCardData, EvalResult
-    check_repo(repo_id)
-    name = name or repo_id.split('/')[1]
+    if repo_id: check_repo(repo_id)
+    ggufs = [f for f in files if f.endswith('.gguf')]
+    if shipped is not None and shipped not in files: raise SpecterError(f"the shipped file '{shipped}' is not among the files", folder, field='shipped')
+    shipped = shipped or min(ggufs, key=lambda f: files[f].get('bytes') or 0, default=None)
+    name = name or (repo_id.split('/')[1] if repo_id else Path(shipped or 'model').stem)
     b,a = (read_eval(p) if p else None for p in (before, after))
-    suite = (a or b or {}).get('suite') or 'task suite'
-    evals = [EvalResult(task_type='text-generation', dataset_type=suite, dataset_name=suite, metric_type='epsilon',
-                        metric_name='ε (first-attempt success under guards)', metric_value=a['hat'])] if a else None
-    data = ModelCardData(model_name=name, base_model=base_model or None, datasets=list(datasets) or None, license=license,
-                         tags=['gguf', 'llama.cpp', 'specter-lab', 'dpo'], pipeline_tag='text-generation', eval_results=evals)
-    quants = {f: m.group(1).upper() for f in files if (m := _QUANT_IN_NAME.search(f))}
-    first = next((f for f,q in quants.items() if q == 'Q4_K_M'), next(iter(quants), '<file>.gguf'))
-    quant = quants.get(first, 'Q4_K_M')
+    suite, split = (a or b or {}).get('suite') or 'task suite', (a or b or {}).get('split')
+    evals = [EvalResult(task_type='text-generation', dataset_type=suite, dataset_name=suite, dataset_split=split, metric_type='epsilon',
+                        metric_name='ε (first-attempt success under guards)', metric_value=a['hat'], verified=False)] if a else None
+    hub_base = base_model if base_model and _HUB_ID.match(base_model) else None
+    hub_data = [ds for ds in datasets if _HUB_ID.match(ds)]
+    data = ModelCardData(model_name=name, base_model=hub_base, datasets=hub_data or None, license=license,
+                         tags=['gguf', 'llama.cpp', 'specter-lab', *tags], pipeline_tag='text-generation', eval_results=evals)
+    m = _QUANT_IN_NAME.search(shipped or '')
     lines = [f"# {name}", "",
              f"{name} is {f'`{base_model}`' if base_model else 'a small language model'} tuned with "
-             "[specter_lab](https://specter-lab.github.io/specter_lab) (DPO + LoRA on guard rejections and user "
-             "feedback) and converted to GGUF for llama.cpp.", ""]
+             f"[specter_lab](https://specter-lab.github.io/specter_lab){f' ({method})' if method else ''} and converted to GGUF for llama.cpp."
+             + (f" The file to use is **`{shipped}`**." if shipped else ''), ""]
     if b or a:
         lines += ["## ε before and after",
                   f"First-attempt success rate under the guards of `{suite}` (Wilson 95 % interval; baseline = the best constant answer).", "",
-                  "| model | ε̂ | 95 % CI | n | baseline |", "|---|---|---|---|---|", _eps_row('before (base)', b), _eps_row('after (this model)', a)]
+                  "| model | ε̂ | 95 % CI | n | baseline |", "|---|---|---|---|---|", _eps_row('before (base)', b),
+                  _eps_row(f'after (`{shipped}`)' if shipped else 'after (this model)', a)]
         if a and b: lines += ["", f"Δε = {a['hat'] - b['hat']:+.3f}"]
         lines.append("")
     if hw := _hardware(folder, files):
         lines += ["## Hardware", "RAM llama.cpp needs (weights + f16 KV cache + compute buffer + 64 MiB), from each file's own metadata "
                   "(`specter_lab.registry`).", "", "| file | type | parameters | size | RAM at n_ctx 2048 | RAM at n_ctx 8192 |",
                   "|---|---|---|---|---|---|", *hw, ""]
-    if datasets: lines += ["## Training data", *[f"- [{ds}](https://huggingface.co/datasets/{ds})" for ds in datasets], ""]
-    lines += ["## Run it", "", "With llama.cpp:", "```sh", f"llama-cli -hf {repo_id}:{quant}", f"llama-server -hf {repo_id}:{quant} --port 8080",
-              f"llama-cli -m {first} -cnv   # a downloaded file", "```", "", "With llama-cpp-python:", "```python",
-              "from llama_cpp import Llama", f'llm = Llama.from_pretrained(repo_id="{repo_id}", filename="{first}", n_ctx=2048)',
-              'print(llm.create_chat_completion(messages=[{"role": "user", "content": "Hello"}])["choices"][0]["message"]["content"])',
-              "```", "", "Or with specter_lab, which verifies every file's sha256:", "```sh", f"specter-lab pull {repo_id} --online --output ./model", "```", "",
-              "## Files", "", "| file | bytes | sha256 |", "|---|---|---|",
-              *[f"| {f} | {e['bytes'] if e.get('bytes') is not None else '–'} | `{e['sha256']}` |" for f,e in files.items()], "",
+    if datasets: lines += ["## Training data", *[f"- [{ds}](https://huggingface.co/datasets/{ds})" if _HUB_ID.match(ds) else f"- `{ds}`"
+                                                 for ds in datasets], ""]
+    if shipped: lines += _run_it(repo_id, shipped, m.group(1).upper() if m else None, adapter_base)
+    eps = file_epsilon or {}
+    lines += ["## Files", "", f"| file | bytes |{' ε̂ |' if eps else ''} sha256 |", f"|---|---|{'---|' if eps else ''}---|",
+              *[f"| {f}{' (use this one)' if f == shipped and len(ggufs) > 1 else ''} | {e['bytes'] if e.get('bytes') is not None else '–'} |"
+                f"{(f' {eps[f]:.3f} |' if f in eps else ' – |') if eps else ''} `{e['sha256']}` |" for f,e in files.items()], "",
               "Check a download with `sha256sum -c`:", "```", *[f"{e['sha256']}  {f}" for f,e in files.items()], "```"]
     return ModelCard(f"---\n{data.to_yaml()}\n---\n\n" + '\n'.join(lines) + '\n')
 
-def write_model_card(folder, repo_id:str, **kw) -> Path:
+def write_model_card(folder, repo_id:str|None=None, **kw) -> Path:
     "Write the model card of `folder` (its manifest's files; base model, license, datasets from it unless given) to `folder`/README.md."
     folder = Path(folder)
     kw = {**manifest_meta(folder), **{k:v for k,v in kw.items() if v}}

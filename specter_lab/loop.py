@@ -13,12 +13,13 @@ from pathlib import Path
 from .config import Settings, SpecterError, load_settings
 from .files import check_output, read_json, write_json, write_text_atomic, file_record
 from .model import resolve_model, hf_dir
+from .registry import hub_id
 
 # %% auto #0
 __all__ = ['STEPS', 'STEP_FUNCS', 'Loop', 'forget', 'base_gguf', 'step_eval_before', 'step_collect', 'step_extract',
            'onpolicy_data', 'step_train', 'step_convert', 'choose_gguf', 'step_eval_after', 'step_cost', 'verdict',
-           'report_markdown', 'markdown_to_html', 'run_manifest', 'step_report', 'run_loop', 'readme_block',
-           'replace_block', 'update_readme', 'cli_loop']
+           'report_markdown', 'markdown_to_html', 'run_manifest', 'training_method', 'step_report', 'run_loop',
+           'readme_block', 'replace_block', 'update_readme', 'cli_loop']
 
 # %% ../nbs/60_loop.ipynb #3a0d5bec
 STEPS = ('eval_before', 'collect', 'extract', 'train', 'convert', 'eval_after', 'cost', 'report')
@@ -212,7 +213,7 @@ def step_convert(loop:Loop) -> dict:
     d = loop.dir('convert')
     ref = resolve_model(loop.base, loop.settings.model.offline)
     m = convert(loop.need('train')['adapter'], d, quants=_quants(loop), outtype=g.outtype, name=g.name or f"{ref.name}-specter",
-                license=g.license, base_model=ref.name, datasets=[Path(loop.tasks).name], prompts=g.verify_prompts,
+                license=g.license, base_model=hub_id(ref.path) or hub_id(ref.name) or ref.name, datasets=[Path(loop.tasks).name], prompts=g.verify_prompts,
                 max_tokens=g.verify_tokens, log=loop.log, base_gguf=base_gguf(loop) if g.adapter else None, adapter_type=g.adapter_type)
     ok = [f['name'] for f in m['files'] if f.get('verification', {}).get('passed', True)]
     failed = [{'name': f['name'], 'reason': f['verification'].get('reason', '')} for f in m['files'] if f['name'] not in ok]
@@ -438,6 +439,13 @@ def run_manifest(out:Path) -> dict:
         files.append(file_record(p) | {'name': str(rel)})
     return {'root': str(out), 'files': files}
 
+# %% ../nbs/60_loop.ipynb #5c2c91d0
+def training_method(method:str, examples:int, tasks, rounds:int=1) -> str:
+    "How the loop trained, for the model card: the method, the number of examples, the suite they came from, the rounds kept."
+    kind = 'preference pairs' if method == 'dpo' else 'chat examples'
+    return (f"{method.upper()} + LoRA on {examples} {kind} built from the guarded loop's own attempts and the references of `{Path(str(tasks)).stem}`"
+            + (f", then {rounds - 1} on-policy round(s) on its own failures" if rounds > 1 else ''))
+
 # %% ../nbs/60_loop.ipynb #34d18b7d
 def step_report(loop:Loop) -> dict:
     "report.md, report.html, figures, the run manifest and the model card."
@@ -454,9 +462,12 @@ def step_report(loop:Loop) -> dict:
     write_text_atomic(loop.out/'report.md', md)
     write_text_atomic(loop.out/'report.html', markdown_to_html(md, 'specter_lab loop report'))
     conv = Path(loop.need('convert')['manifest']).parent
-    card = write_model_card(conv, f"specter-lab/{read_json(loop.need('convert')['manifest'])['name']}",
-                            before=loop.need('eval_before')['report'], after=loop.need('eval_after')['report'])
+    m = loop.settings.dpo.method
     ex,tr = loop.need('extract'),loop.need('train')
+    card = write_model_card(conv, loop.settings.gguf.repo or None, before=loop.need('eval_before')['report'], after=ev['report'],
+                            shipped=ev['name'], file_epsilon={f['name']: f['test']['epsilon'] for f in ev['files']}, tags=[m],
+                            method=training_method(m, ex['pairs'], loop.tasks, tr['best_round']),
+                            adapter_base=Path(ev['model']).name if ev.get('adapter') else None)
     summary = {'base': loop.base, 'tasks': loop.tasks, 'n': after['n'], 'split': loop.settings.eval.split,
                'epsilon_before': before['epsilon'], 'epsilon_after': after['epsilon'], 'baseline': after.get('baseline'),
                'compare': {k: cmp[k] for k in ('delta', 'delta_ci95', 'mcnemar_p', 'fisher_p', 'cohens_h', 'paired')},

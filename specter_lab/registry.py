@@ -6,14 +6,14 @@ Docs: https://specter-lab.github.io/specter_lab/registry.html.md"""
 
 # %% ../nbs/41_registry.ipynb #76d572f9
 from __future__ import annotations
-import argparse, functools, importlib.resources, json
+import argparse, functools, importlib.resources, json, re
 from pathlib import Path
 import pandas as pd
 from .config import SpecterError
 from .files import read_csv, read_json
 
 # %% auto #0
-__all__ = ['MODEL_COLUMNS', 'FIXED_OVERHEAD', 'DEPLOY_QUANTS', 'data_path', 'load_models', 'load_quants', 'gguf_spec',
+__all__ = ['MODEL_COLUMNS', 'FIXED_OVERHEAD', 'DEPLOY_QUANTS', 'data_path', 'load_models', 'load_quants', 'hub_id', 'gguf_spec',
            'kv_cache_bytes', 'compute_bytes', 'ram_needed', 'hardware_table', 'recommend_quant', 'recommend_model',
            'cli_registry']
 
@@ -63,6 +63,16 @@ def load_quants() -> pd.DataFrame:
     "llama.cpp quantization types: bits per weight and perplexity cost (Llama-3-8B), indexed by type name."
     df = pd.read_csv(data_path('quants.csv'))
     return df.set_index('quant')
+
+# %% ../nbs/41_registry.ipynb #41a4d2af
+_HUB_ID = re.compile(r'^[\w.-]+/[\w.-]+$')
+
+def hub_id(name:str, registry:pd.DataFrame|None=None) -> str|None:
+    "The Hub id of model `name`: itself if it is 'owner/name' (and not a local path), its registry `hf_repo`, else None."
+    if _HUB_ID.match(name or '') and not Path(name).exists(): return name
+    reg = load_models() if registry is None else registry
+    repo = reg['hf_repo'].get(name) if 'hf_repo' in reg else None
+    return repo if isinstance(repo, str) and _HUB_ID.match(repo) else None
 
 # %% ../nbs/41_registry.ipynb #b86f48fe
 def _field(r, key, default=None):

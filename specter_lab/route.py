@@ -15,13 +15,13 @@ from .files import read_jsonl
 from .prices import call_usd, read_registry
 
 # %% auto #0
-__all__ = ['CATEGORIES', 'CATEGORY_TIER', 'SEED003_FLAGS', 'query_features', 'complexity', 'Tier', 'p_fail', 'expected_attempts',
-           'check_tiers', 'escalate', 'seed001_tiers', 'seed003_start', 'seed003_tiers', 'query_text', 'read_queries',
-           'tier_usd', 'route_mix', 'route_log']
+__all__ = ['CATEGORIES', 'CATEGORY_TIER', 'FEATURE_FLAGS', 'query_features', 'complexity', 'Tier', 'p_fail', 'expected_attempts',
+           'check_tiers', 'escalate', 'escalation_tiers', 'feature_flag_start', 'feature_flag_tiers', 'query_text',
+           'read_queries', 'tier_usd', 'route_mix', 'route_log']
 
 # %% ../nbs/51_route.ipynb #79f82473
 CATEGORIES = ('simple', 'medium', 'high', 'brand')
-CATEGORY_TIER = {'simple': 'local', 'medium': 'api', 'high': 'premium', 'brand': 'premium'}  # seed 001's routing
+CATEGORY_TIER = {'simple': 'local', 'medium': 'api', 'high': 'premium', 'brand': 'premium'}  # the cost plan's routing
 
 _BRAND = re.compile(r"\b(brand(ing|ed)?|on-brand|tone of voice|logo|style guide)\b", re.I)
 _CREATIVE = re.compile(r"\b(write|draft|compose|story|poem|slogan|tagline|headline|creative|imagine|campaign|rewrite|script)\b", re.I)
@@ -36,7 +36,7 @@ def query_features(text:str) -> dict:
             'code': '```' in text or bool(re.search(r"\bdef |\bfunction\b|[{};]\s*$", text, re.M))}
 
 def complexity(text:str) -> str:
-    "Seed 001's query category: 'simple', 'medium', 'high' or 'brand'."
+    "The cost plan's query category: 'simple', 'medium', 'high' or 'brand'."
     f = query_features(text)
     if f['brand']: return 'brand'
     if f['creative']: return 'high'
@@ -99,27 +99,27 @@ def escalate(tiers:dict, start:str) -> pd.DataFrame:
     return out
 
 # %% ../nbs/51_route.ipynb #470cbf0b
-def seed001_tiers(local:str, api:str, premium:str, eps_local:float=1.0, retries:int=0,
+def escalation_tiers(local:str, api:str, premium:str, eps_local:float=1.0, retries:int=0,
                   eps_api:float=1.0, eps_premium:float=1.0, local_fallback:str='api',
                   fail_rate:float|None=None, attempts:float|None=None) -> dict:
-    "Seed 001's tiers: 'local' -> 'api' -> 'premium', with the local model's ε and retries (and measured escalation)."
+    "The cost plan's tiers: 'local' -> 'api' -> 'premium', with the local model's ε and retries (and measured escalation)."
     return check_tiers({'local': Tier(local, eps_local, retries, fallback=local_fallback, fail_rate=fail_rate, attempts=attempts),
                         'api': Tier(api, eps_api, 0, fallback='premium'),
                         'premium': Tier(premium, eps_premium, 0)})
 
 # %% ../nbs/51_route.ipynb #fe69b5e9
-SEED003_FLAGS = {'base': True, 'company': False, 'abstraction': False}   # the seed's default feature flags
+FEATURE_FLAGS = {'base': True, 'company': False, 'abstraction': False}   # the flag plan's default feature flags
 
-def seed003_start(context:dict, flags:dict=SEED003_FLAGS) -> str:
-    "Seed 003's choice for a query with `context` {'company': bool, 'abstraction': bool}."
+def feature_flag_start(context:dict, flags:dict=FEATURE_FLAGS) -> str:
+    "The flag plan's choice for a query with `context` {'company': bool, 'abstraction': bool}."
     if context.get('company') and flags.get('company'): return 'company'
     if context.get('abstraction') and flags.get('abstraction'): return 'abstraction'
     if not flags.get('base'): return 'fallback'
     return 'base'
 
-def seed003_tiers(base:str, company:str, abstraction:str, fallback:str, flags:dict=SEED003_FLAGS,
+def feature_flag_tiers(base:str, company:str, abstraction:str, fallback:str, flags:dict=FEATURE_FLAGS,
                   epsilon:dict|None=None, retries:int=0) -> dict:
-    "Seed 003's tiers behind `flags`: company and abstraction fall back to base, base to the `fallback` provider."
+    "The flag plan's tiers behind `flags`: company and abstraction fall back to base, base to the `fallback` provider."
     eps = {'base': 1.0, 'company': 1.0, 'abstraction': 1.0, 'fallback': 1.0} | (epsilon or {})
     t = lambda name, model, fb: Tier(model, eps[name], retries if name != 'fallback' else 0, bool(flags.get(name, True)), fb)
     return check_tiers({'company': t('company', company, 'base'), 'abstraction': t('abstraction', abstraction, 'base'),
@@ -158,7 +158,7 @@ def route_mix(tiers:dict, starts:dict, usd:dict) -> pd.DataFrame:
     return out
 
 def route_log(queries:list[dict], tiers:dict, usd:dict, start=None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    "Route each query (default: seed 001's complexity -> tier); return the per-query table and `route_mix` of the log."
+    "Route each query (default: the cost plan's complexity -> tier); return the per-query table and `route_mix` of the log."
     start = start or (lambda q: CATEGORY_TIER[complexity(q['text'])])
     if not queries: raise SpecterError("the query log is empty", field='queries')
     per = pd.DataFrame({'text': [q['text'] for q in queries], 'category': [complexity(q['text']) for q in queries],

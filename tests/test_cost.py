@@ -3,7 +3,7 @@ import json, math
 from pathlib import Path
 import pytest
 from specter_lab.config import Settings, SpecterError
-from specter_lab.cost import cli_cost, cycle_cost, seed001_numbers
+from specter_lab.cost import cli_cost, cycle_cost, plan_numbers
 from specter_lab.prices import REGISTRY_COLUMNS, read_registry
 from specter_lab.route import expected_attempts, p_fail
 
@@ -22,7 +22,7 @@ def reports(tmp_path):
 
 
 def test_cli_end_to_end(cli, reports):
-    "The shell entry: two reports and a training summary -> table, cycle, seed 001 check, cost.json and four figures."
+    "The shell entry: two reports and a training summary -> table, cycle, the cost plan check, cost.json and four figures."
     out = reports/'out'
     r = cli('cost', '--report', reports/'before.json', '--report', reports/'after.json', '--train-summary', reports/'train.json',
             '--retries', '3', '--seed001', '--out', out, check=True)
@@ -78,8 +78,8 @@ def test_cycle_cost_for_the_loop(tmp_path):
     assert same['monthly_saving_usd'] == 0 and same['break_even_months'] is None
 
 
-def test_seed001_from_its_inputs():
-    n = seed001_numbers(read_registry())
+def test_cost_plan_from_its_inputs():
+    n = plan_numbers(read_registry())
     assert n['claimed_api_usd'] == pytest.approx(24.0)      # its multiplication holds
     assert n['api_usd'] == pytest.approx(46.0)              # its routing does not give 80 % local
     assert n['all_premium_usd'] == pytest.approx(150.0)     # not the $200 it starts from

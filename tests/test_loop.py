@@ -43,10 +43,16 @@ def test_loop_runs_every_step(loop_run):
     assert any(n.endswith("-Q8_0.gguf") for n in names) and "report.md" in names
     assert all(len(f["sha256"]) == 64 for f in man["files"])
     assert "## ε before and after" in (out / "report.md").read_text()
-    assert (out / "5_convert" / "README.md").is_file()  # the model card
+    from huggingface_hub import ModelCard
+    card = ModelCard.load(out / "5_convert" / "README.md")   # the model card: what shipped, read back as the Hub reads it
+    assert card.data.base_model is None                     # a local folder is no Hub id
+    assert card.data.eval_results[0].metric_value == summ["epsilon_after"]["hat"]
+    assert f"The file to use is **`{summ['gguf']}`**" in card.text and "-hf " not in card.text   # no [gguf] repo: run from disk
+    assert "feedback" not in card.text and "datasets/" not in card.text
     # every verified file evaluated on dev and test; the smallest that keeps the float file's dev ε shipped
     ev = json.loads((out / "6_eval_after" / "step.json").read_text())
     cv = json.loads((out / "5_convert" / "step.json").read_text())
+    if ev.get("adapter"): assert f"--lora {summ['gguf']}" in card.text   # an adapter: run on its base file
     fs = ev["files"]
     assert [f["name"] for f in fs if f["role"] == "float"] == [fs[0]["name"]]
     assert {f["name"] for f in fs} | {f["name"] for f in cv["failed"]} == {f["name"] for f in json.loads((out / "5_convert" / "manifest.json").read_text())["files"]}
