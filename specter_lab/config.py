@@ -68,7 +68,7 @@ class DataSettings:
     since: str = ""               # ISO date for recent ('' = no cutoff)
     test_fraction: float = 0.1    # held-out share of specifications in the DatasetDict
     prompt_template: str = ""     # prompts.json:key for the SFT system message ('' = the task's own)
-    collect_tasks: int = 128      # train tasks the loop runs through the guarded loop (0 = all)
+    collect_tasks: int = 64       # train tasks the loop runs through the guarded loop (0 = all)
     contrast: int = 1             # contrast pairs per train task: the reference against itself with the decision changed (0 = none; chapter recipe)
     seed: int = 0
 
@@ -83,7 +83,7 @@ class DPOSettings:
     batch_size: int = 8
     grad_accum: int = 1
     max_length: int = 0           # 0 = fitted to the data
-    max_pairs: int = 256          # per round; 0 = all (round-robin over distinct prompts)
+    max_pairs: int = 128          # per round; 0 = all (round-robin over distinct prompts)
     rounds: int = 2               # training rounds: the first on the traces' and contrast pairs, then on-policy rounds while the dev split improves
     lora_r: int = 16
     lora_alpha: int = 32

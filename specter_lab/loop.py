@@ -149,19 +149,17 @@ def step_extract(loop:Loop) -> dict:
 # %% ../nbs/60_loop.ipynb #a3c9a311
 def _dev_key(e:dict) -> tuple:
     "How a round ranks on the dev split: ε, then the balanced accuracy of its decisions."
-    return (round(e['epsilon'], 4), round((e.get('labels') or {}).get('balanced_accuracy') or 0, 4))
+    return (round(e['epsilon'], 4), round(e.get('balanced_accuracy') or 0, 4))
 
-def onpolicy_data(loop:Loop, merged, out:Path, seed:int) -> dict:
-    "The next round's pairs: the trained model's failures on the train split (rejected) against the references, plus contrast pairs."
-    from specter_lab.evaluate import evaluate
+def onpolicy_data(loop:Loop, report:dict, out:Path, seed:int) -> dict:
+    "The next round's pairs from the trained model's `report` on the train split: its failures (rejected) against the references, plus contrast pairs."
     from specter_lab.files import write_jsonl
     from specter_lab.recipe import contrast_pairs, onpolicy_pairs
     from specter_lab.suite import load_tasks
     import random
     s = loop.settings
-    rep = evaluate(str(merged), loop.suite, 'train', s, rmax=0, output=out/'train_report.json')
     tasks = {t.id: t for t in load_tasks(loop.suite, 'train')}
-    failed = [o for o in rep['outcomes'] if not o['passed']]
+    failed = [o for o in report['outcomes'] if not o['passed']]
     fails = onpolicy_pairs([tasks[o['id']] for o in failed], [o['output'] for o in failed])
     cap = s.dpo.max_pairs or len(tasks) * 2
     rng = random.Random(seed)
@@ -170,33 +168,37 @@ def onpolicy_data(loop:Loop, merged, out:Path, seed:int) -> dict:
     rng.shuffle(others)
     contrast = contrast_pairs(others[:max(0, cap - len(fails))], s.data.contrast or 1, seed) if others else []
     write_jsonl(out/'pairs.jsonl', fails + contrast)
-    return {'data': str(out/'pairs.jsonl'), 'train_epsilon': rep['epsilon']['hat'], 'onpolicy_pairs': len(fails), 'contrast_pairs': len(contrast)}
+    return {'data': str(out/'pairs.jsonl'), 'train_epsilon': report['epsilon']['hat'], 'onpolicy_pairs': len(fails), 'contrast_pairs': len(contrast)}
 
 def step_train(loop:Loop) -> dict:
     "LoRA DPO on the extracted pairs, then on-policy rounds while ε on the dev split improves; the best round's adapter and merged model."
     from specter_lab.train import train
+    from specter_lab.gguf import convert_adapter
     s = loop.settings
     d = loop.dir('train')
+    base = base_gguf(loop) if loop.result('eval_before') is None else loop.need('eval_before')['model']
     data,adapter,rounds,best = loop.need('extract')['data'],None,[],None
     for r in range(1, max(1, s.dpo.rounds) + 1):
         rd = d/f'round{r}'
         loop.log(f"  round {r}: {'the extracted pairs' if r == 1 else 'on-policy pairs'}")
-        summ = train(data, base=loop.base, output=rd, settings=s, progress=True, tasks=loop.suite, split='dev', init_adapter=adapter)
-        e = summ['epsilon']
-        lm = e.get('labels')
+        summ = train(data, base=loop.base, output=rd, settings=s, progress=True, init_adapter=adapter)
+        # measured as it would ship: the adapter as a LoRA GGUF on the base file, in llama.cpp (which also shares the prompts' prefix)
+        lora = convert_adapter(summ['adapter'], rd/'adapter.gguf', outtype=s.gguf.adapter_type)
+        e = _evaluate(loop, base, 'train', f'round{r}/dev.json', split='dev', adapter=lora)
         rounds.append({'round': r, 'data': str(data), 'pairs': summ['data']['train'], 'steps': summ['steps'], 'train_seconds': summ['train_seconds'],
-                       'dev_epsilon': e['epsilon'], 'dev_ci95': e['ci95'], 'dev_min_recall': lm and lm['min_recall'],
-                       'dev_recall': lm and {k: v['hat'] for k,v in lm['recall'].items()}, 'summary': str(rd/'summary.json'),
-                       'adapter': summ['adapter'], 'merged': summ['merged'], 'figure': summ.get('figure'), 'metrics_csv': summ.get('metrics_csv')})
+                       'dev_epsilon': e['epsilon'], 'dev_ci95': e['ci95'], 'dev_min_recall': e['min_recall'], 'dev_report': e['report'],
+                       'summary': str(rd/'summary.json'), 'adapter': summ['adapter'], 'merged': summ['merged'],
+                       'figure': summ.get('figure'), 'metrics_csv': summ.get('metrics_csv')})
         loop.log(f"  round {r}: {summ['steps']} steps in {summ['train_seconds']} s; dev ε {e['epsilon']:.3f}"
-                 + (f", lowest recall {lm['min_recall']:.2f}" if lm else ''))
+                 + (f", lowest recall {e['min_recall']:.2f}" if e['min_recall'] is not None else ''))
         if best is not None and _dev_key(e) <= _dev_key(best['e']):
             loop.log(f"  round {r} did not improve the dev split: keeping round {best['round']}"); break
         best = {'round': r, 'e': e, 'summ': summ}
         if r == s.dpo.rounds: break
-        nxt = onpolicy_data(loop, summ['merged'], rd, seed=s.data.seed + r)
+        t = _evaluate(loop, base, 'train', f'round{r}/train.json', split='train', adapter=lora)
+        nxt = onpolicy_data(loop, read_json(t['report']), rd, seed=s.data.seed + r)
         rounds[-1]['next'] = nxt
-        loop.log(f"  train ε {nxt['train_epsilon']:.3f}: {nxt['onpolicy_pairs']} failures + {nxt['contrast_pairs']} contrast pairs for round {r+1}")
+        loop.log(f"  {nxt['onpolicy_pairs']} failures on the train split + {nxt['contrast_pairs']} contrast pairs for round {r+1}")
         if not nxt['onpolicy_pairs']: break
         data,adapter = nxt['data'],summ['adapter']
     b = best['summ']
