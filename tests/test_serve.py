@@ -375,3 +375,16 @@ def test_postgres_log(postgres, policy_file, local_tier, tmp_path):
     with pytest.raises(Exception, match=r'\*\*\*') as e:   # a password never shows in the error
         InferenceLog(postgres.replace('lab@', 'lab:hunter2@').replace('/postgres', '/nodb'))
     assert 'hunter2' not in str(e.value)
+
+
+def test_an_internal_error_is_a_500_without_traceback(policy_file, local_tier, tmp_path, capfd):
+    class Broken:   # a tier with a bug: not a TierFailure, an exception nobody expected
+        model = 'broken'
+        async def complete(self, *a, **kw): raise ZeroDivisionError('bug')
+    gw = Gateway(load_policy(policy_file), InferenceLog(tmp_path/'log.db'), None, tiers={'local': local_tier, 'api': Broken()})
+    with background_server(build_app(gw)) as url:
+        r = chat(url, 'helpdesk', headers={'x-specter-flags': 'use_local=off'})
+        assert httpx.get(f"{url}/health").status_code == 200   # the server goes on
+    assert r.status_code == 500 and r.json()['error']['code'] == 'internal_error'
+    err = capfd.readouterr().err
+    assert 'internal error on /v1/chat/completions: ZeroDivisionError' in err and 'Traceback' not in err
