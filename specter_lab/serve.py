@@ -24,7 +24,7 @@ from fastapi import FastAPI, Request   # at module level: the handlers' annotati
 # %% auto #0
 __all__ = ['MAX_UPSTREAM_BYTES', 'TierFailure', 'LocalTier', 'ApiTier', 'parse_completion', 'Answer', 'make_tier', 'Gateway',
            'new_request_id', 'HTTPError', 'read_json', 'chat_request', 'completion_body', 'sse_events', 'build_app',
-           'is_loopback', 'listen', 'background_server', 'serve', 'cli_serve']
+           'is_loopback', 'listen', 'background_server', 'reindex', 'serve', 'cli_serve']
 
 # %% ../nbs/72_serve.ipynb #915fb8c6
 class TierFailure(Exception):
@@ -229,7 +229,7 @@ class Gateway:
             registry = read_registry()
         self.price = {n: _price(t, registry) for n,t in policy.tiers.items()}
         self._dag_pool = ThreadPoolExecutor(1, thread_name_prefix='dag') if dag is not None else None
-        self._flushed,self._flush_s = time.monotonic(),0.0
+        self._flushed,self._flush_s,self._dag_last = time.monotonic(),0.0,None
 
     async def aclose(self):
         "Close the API connections, write the DAG's index, commit the log, stop the local tiers this gateway made."
@@ -250,11 +250,13 @@ def _store(self:Gateway, rid, route, tier_name, model, g:Generation, outcome, sy
                      guard_result=ArtifactGuardResult(**outcome.to_dict()), previous=previous,
                      metadata={'request_id': rid, 'route': route.name, 'tier': tier_name, 'model': model,
                                'prompt_tokens': g.prompt_tokens, 'completion_tokens': g.completion_tokens, 'finish_reason': g.finish_reason})
-    self._dag_pool.submit(self.dag.put, a).add_done_callback(_report_dag_error)
+    fut = self._dag_pool.submit(self.dag.put, a)
+    fut.add_done_callback(_report_dag_error)
     now = time.monotonic()
     if now - self._flushed > max(1.0, 20*self._flush_s):
         self._flushed = now
         self._dag_pool.submit(self._flush_dag)
+    self._dag_last = fut
     return a
 
 def _report_dag_error(f):
@@ -318,7 +320,11 @@ def _log(self:Gateway, rid, route, tier, model, n, msgs, output, passed, feedbac
 
 @patch
 async def _committed(self:Gateway, fut):
+    "Wait until the log row `fut` is committed and the DAG thread has stored every artifact queued so far."
     if fut is not None: await asyncio.wrap_future(fut)
+    if self._dag_last is not None and not self._dag_last.done():
+        try: await asyncio.wrap_future(self._dag_last)
+        except Exception: pass   # reported on the console by _report_dag_error; the answer stands
 
 # %% ../nbs/72_serve.ipynb #451ad07f
 class HTTPError(Exception):
@@ -520,6 +526,20 @@ def background_server(app, host:str='127.0.0.1', port:int=0):
         server.should_exit = True; t.join(30); sock.close()
 
 # %% ../nbs/72_serve.ipynb #005de070
+def reindex(dag:ArtifactDAG) -> int:
+    "Index the objects a killed server wrote after the DAG's last index write, oldest first; returns how many."
+    from specter_lab.artifact import read_object
+    objects,found = dag.path/'objects',[]
+    for p in (objects.glob('*/*.json') if objects.is_dir() else []):
+        if p.stem in dag: continue
+        try: found.append(read_object(p))
+        except SpecterError as e: print(f"specter-lab serve: skipping an unreadable DAG object: {e}", file=sys.stderr)
+    n = 0
+    for a in sorted(found, key=lambda a: (a.created_at, a.attempt_number)):
+        if a.previous_attempt_id is None or a.previous_attempt_id in dag: dag.put(a); n += 1
+    dag.flush()   # also writes an empty index for a new DAG, so a kill before the first flush leaves a readable DAG
+    return n
+
 def serve(policy_path, host:str='127.0.0.1', port:int=8000, log='inferences.db', dag='serve-dag', n_threads:int=0,
           registry=None, env=None):
     "Run `specter-lab serve` until interrupted: policy -> gateway -> FastAPI on uvicorn."
@@ -530,9 +550,11 @@ def serve(policy_path, host:str='127.0.0.1', port:int=8000, log='inferences.db',
         api_key = env.get(pol.api_key_env)
         if not api_key: raise SpecterError(f"serving beyond loopback needs a bearer key: set ${pol.api_key_env}", field='--host')
     sock = listen(host, port)
-    gw = Gateway(pol, InferenceLog(log), ArtifactDAG(dag), registry=registry, n_threads=n_threads)
+    d = ArtifactDAG(dag)
+    n = reindex(d)
+    gw = Gateway(pol, InferenceLog(log), d, registry=registry, n_threads=n_threads)
     print(f"specter-lab serve: listening on http://{host}:{sock.getsockname()[1]}  routes: {', '.join(pol.routes)}  "
-          f"log: {redact(log)}  dag: {dag}", flush=True)
+          f"log: {redact(log)}  dag: {dag}" + (f" ({n} artifacts of an interrupted run indexed)" if n else ''), flush=True)
     _uvicorn(build_app(gw, api_key)).run(sockets=[sock])
 
 def cli_serve(argv=None) -> int:

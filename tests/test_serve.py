@@ -15,7 +15,7 @@ from specter_lab.generate import LlamaGenerator
 from specter_lab.inference_log import InferenceLog
 from specter_lab.monitor import monitor
 from specter_lab.policy import load_policy
-from specter_lab.serve import Gateway, LocalTier, background_server, build_app
+from specter_lab.serve import Gateway, LocalTier, background_server, build_app, reindex
 
 TICKET = 'My VPN disconnects every few minutes since this morning.'
 REGEX = '^(NETWORK|ACCOUNT|HARDWARE) - \\\\S'   # as written inside a TOML basic string
@@ -304,6 +304,12 @@ def test_killed_server_leaves_a_consistent_log(policy_file, tmp_path):
     assert con.execute('PRAGMA integrity_check').fetchone()[0] == 'ok'
     con.close()
     assert_log_complete(tmp_path/'log.db', done + late)   # every answered request is fully logged, no torn rows
+    # every answered request's artifacts are on disk; those written after the last index write are indexed at the next start
+    dag = ArtifactDAG(tmp_path/'dag', create=False)
+    reindex(dag)
+    answered = {r.headers['x-request-id'] for r in done + late if r.status_code == 200}
+    assert answered <= {dag.get(i).workflow_id for i in dag.ids()}
+    assert len(dag) == len(list((tmp_path/'dag'/'objects').glob('*/*.json')))
 
 
 def test_sigterm_writes_the_dag_index(policy_file, tmp_path):
