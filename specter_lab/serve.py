@@ -550,6 +550,7 @@ def serve(policy_path, host:str='127.0.0.1', port:int=8000, log='inferences.db',
         api_key = env.get(pol.api_key_env)
         if not api_key: raise SpecterError(f"serving beyond loopback needs a bearer key: set ${pol.api_key_env}", field='--host')
     sock = listen(host, port)
+    sys.setswitchinterval(0.001)   # the event loop waits at most 1 ms (not 5) for the GIL while the batch scheduler's Python holds it
     d = ArtifactDAG(dag)
     n = reindex(d)
     gw = Gateway(pol, InferenceLog(log), d, registry=registry, n_threads=n_threads)
