@@ -45,7 +45,9 @@ class _Job:
     loop: asyncio.AbstractEventLoop
     fut: asyncio.Future
 
-    def done(self, result=None, exc=None): self.loop.call_soon_threadsafe(_settle, self.fut, result, exc)
+    def done(self, result=None, exc=None):
+        try: self.loop.call_soon_threadsafe(_settle, self.fut, result, exc)
+        except RuntimeError: pass   # the server's loop is gone (shut down meanwhile): nobody waits for this answer
 
 # %% ../nbs/72_serve.ipynb #c850f4cd
 class LocalTier:
