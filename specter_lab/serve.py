@@ -24,7 +24,7 @@ from fastapi import FastAPI, Request   # at module level: the handlers' annotati
 # %% auto #0
 __all__ = ['MAX_UPSTREAM_BYTES', 'TierFailure', 'LocalTier', 'ApiTier', 'parse_completion', 'Answer', 'make_tier', 'Gateway',
            'new_request_id', 'HTTPError', 'read_json', 'chat_request', 'completion_body', 'sse_events', 'build_app',
-           'is_loopback', 'listen', 'background_server', 'serve', 'cli_serve']
+           'is_loopback', 'listen', 'background_server', 'reindex', 'serve', 'cli_serve']
 
 # %% ../nbs/72_serve.ipynb #915fb8c6
 class TierFailure(Exception):
@@ -45,7 +45,9 @@ class _Job:
     loop: asyncio.AbstractEventLoop
     fut: asyncio.Future
 
-    def done(self, result=None, exc=None): self.loop.call_soon_threadsafe(_settle, self.fut, result, exc)
+    def done(self, result=None, exc=None):
+        try: self.loop.call_soon_threadsafe(_settle, self.fut, result, exc)
+        except RuntimeError: pass   # the server's loop is gone (shut down meanwhile): nobody waits for this answer
 
 # %% ../nbs/72_serve.ipynb #c850f4cd
 class LocalTier:
@@ -229,7 +231,7 @@ class Gateway:
             registry = read_registry()
         self.price = {n: _price(t, registry) for n,t in policy.tiers.items()}
         self._dag_pool = ThreadPoolExecutor(1, thread_name_prefix='dag') if dag is not None else None
-        self._flushed,self._flush_s = time.monotonic(),0.0
+        self._flushed,self._flush_s,self._dag_last = time.monotonic(),0.0,None
 
     async def aclose(self):
         "Close the API connections, write the DAG's index, commit the log, stop the local tiers this gateway made."
@@ -250,11 +252,13 @@ def _store(self:Gateway, rid, route, tier_name, model, g:Generation, outcome, sy
                      guard_result=ArtifactGuardResult(**outcome.to_dict()), previous=previous,
                      metadata={'request_id': rid, 'route': route.name, 'tier': tier_name, 'model': model,
                                'prompt_tokens': g.prompt_tokens, 'completion_tokens': g.completion_tokens, 'finish_reason': g.finish_reason})
-    self._dag_pool.submit(self.dag.put, a).add_done_callback(_report_dag_error)
+    fut = self._dag_pool.submit(self.dag.put, a)
+    fut.add_done_callback(_report_dag_error)
     now = time.monotonic()
     if now - self._flushed > max(1.0, 20*self._flush_s):
         self._flushed = now
         self._dag_pool.submit(self._flush_dag)
+    self._dag_last = fut
     return a
 
 def _report_dag_error(f):
@@ -318,7 +322,11 @@ def _log(self:Gateway, rid, route, tier, model, n, msgs, output, passed, feedbac
 
 @patch
 async def _committed(self:Gateway, fut):
+    "Wait until the log row `fut` is committed and the DAG thread has stored every artifact queued so far."
     if fut is not None: await asyncio.wrap_future(fut)
+    if self._dag_last is not None and not self._dag_last.done():
+        try: await asyncio.wrap_future(self._dag_last)
+        except Exception: pass   # reported on the console by _report_dag_error; the answer stands
 
 # %% ../nbs/72_serve.ipynb #451ad07f
 class HTTPError(Exception):
@@ -411,6 +419,27 @@ def _headers(a:Answer) -> dict:
     if a.tier: h['x-specter-tier'] = a.tier
     return h
 
+class _Outer:
+    "ASGI middleware around the app: the bearer key check, and a one-line 500 instead of a traceback for anything unexpected."
+    def __init__(self, app, api_key:str|None=None): self.app,self.key = app,(f'Bearer {api_key}'.encode() if api_key else None)
+
+    async def __call__(self, scope, receive, send):
+        if scope['type'] != 'http': return await self.app(scope, receive, send)
+        if self.key is not None and scope['path'] != '/health':
+            got = dict(scope['headers']).get(b'authorization', b'')
+            if not hmac.compare_digest(got, self.key):
+                e = HTTPError(401, "missing or wrong bearer key", code='invalid_api_key', headers={'www-authenticate': 'Bearer'})
+                return await e.response()(scope, receive, send)
+        started = False
+        async def send_(msg):
+            nonlocal started
+            started = started or msg['type'] == 'http.response.start'
+            await send(msg)
+        try: await self.app(scope, receive, send_)
+        except Exception as e:
+            print(f"specter-lab serve: internal error on {scope['path']}: {type(e).__name__}", file=sys.stderr)
+            if not started: await HTTPError(500, "internal error", 'server_error', 'internal_error').response()(scope, receive, send)
+
 def build_app(gw:Gateway, api_key:str|None=None):
     "The FastAPI app of gateway `gw`; with `api_key`, every path but /health needs `Authorization: Bearer <api_key>`."
     from fastapi.responses import JSONResponse, StreamingResponse
@@ -421,23 +450,13 @@ def build_app(gw:Gateway, api_key:str|None=None):
         yield
         await gw.aclose()   # at shutdown, also on SIGTERM: the DAG index is written and the log committed
     app = FastAPI(title='specter-lab serve', docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
+    app.add_middleware(_Outer, api_key=api_key)
     pol = gw.policy
 
-    @app.middleware('http')
-    async def guard_errors(request: Request, call_next):
-        try:
-            if api_key is not None and request.url.path != '/health':
-                got = request.headers.get('authorization', '')
-                if not hmac.compare_digest(got.encode(), f'Bearer {api_key}'.encode()):
-                    raise HTTPError(401, "missing or wrong bearer key", code='invalid_api_key', headers={'www-authenticate': 'Bearer'})
-            return await call_next(request)
-        except HTTPError as e: return e.response()
-        except Exception as e:
-            print(f"specter-lab serve: internal error on {request.url.path}: {type(e).__name__}", file=sys.stderr)
-            return HTTPError(500, "internal error", 'server_error', 'internal_error').response()
-
+    async def http_error(request, e): return e.response()
+    app.add_exception_handler(HTTPError, http_error)
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(request, exc):
+    async def starlette_error(request, exc):
         return HTTPError(exc.status_code, str(exc.detail), code='not_found' if exc.status_code == 404 else None).response()
 
     @app.get('/health')
@@ -484,10 +503,10 @@ def listen(host:str, port:int) -> socket.socket:
     "A socket listening on `host`:`port` (0 = any free port), or a `SpecterError` saying why not."
     if not 0 <= port <= 65535: raise SpecterError(f"port must be in 0..65535, got {port}", field='--port')
     try:
-        fam = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
-        s = socket.socket(fam, socket.SOCK_STREAM)
+        fam,kind,proto,_,addr = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)[0]
+        s = socket.socket(fam, kind, proto)   # proto IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on such sockets (else +40 ms a reply)
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        s.bind((host, port)); s.listen(2048)
+        s.bind(addr); s.listen(2048)
     except OSError as e: raise SpecterError(f"cannot listen on {host}:{port}: {e.strerror or e}", field='--host') from None
     return s
 
@@ -509,6 +528,20 @@ def background_server(app, host:str='127.0.0.1', port:int=0):
         server.should_exit = True; t.join(30); sock.close()
 
 # %% ../nbs/72_serve.ipynb #005de070
+def reindex(dag:ArtifactDAG) -> int:
+    "Index the objects a killed server wrote after the DAG's last index write, oldest first; returns how many."
+    from specter_lab.artifact import read_object
+    objects,found = dag.path/'objects',[]
+    for p in (objects.glob('*/*.json') if objects.is_dir() else []):
+        if p.stem in dag: continue
+        try: found.append(read_object(p))
+        except SpecterError as e: print(f"specter-lab serve: skipping an unreadable DAG object: {e}", file=sys.stderr)
+    n = 0
+    for a in sorted(found, key=lambda a: (a.created_at, a.attempt_number)):
+        if a.previous_attempt_id is None or a.previous_attempt_id in dag: dag.put(a); n += 1
+    dag.flush()   # also writes an empty index for a new DAG, so a kill before the first flush leaves a readable DAG
+    return n
+
 def serve(policy_path, host:str='127.0.0.1', port:int=8000, log='inferences.db', dag='serve-dag', n_threads:int=0,
           registry=None, env=None):
     "Run `specter-lab serve` until interrupted: policy -> gateway -> FastAPI on uvicorn."
@@ -519,9 +552,12 @@ def serve(policy_path, host:str='127.0.0.1', port:int=8000, log='inferences.db',
         api_key = env.get(pol.api_key_env)
         if not api_key: raise SpecterError(f"serving beyond loopback needs a bearer key: set ${pol.api_key_env}", field='--host')
     sock = listen(host, port)
-    gw = Gateway(pol, InferenceLog(log), ArtifactDAG(dag), registry=registry, n_threads=n_threads)
+    sys.setswitchinterval(0.001)   # the event loop waits at most 1 ms (not 5) for the GIL while the batch scheduler's Python holds it
+    d = ArtifactDAG(dag)
+    n = reindex(d)
+    gw = Gateway(pol, InferenceLog(log), d, registry=registry, n_threads=n_threads)
     print(f"specter-lab serve: listening on http://{host}:{sock.getsockname()[1]}  routes: {', '.join(pol.routes)}  "
-          f"log: {redact(log)}  dag: {dag}", flush=True)
+          f"log: {redact(log)}  dag: {dag}" + (f" ({n} artifacts of an interrupted run indexed)" if n else ''), flush=True)
     _uvicorn(build_app(gw, api_key)).run(sockets=[sock])
 
 def cli_serve(argv=None) -> int:

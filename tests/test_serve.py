@@ -15,7 +15,7 @@ from specter_lab.generate import LlamaGenerator
 from specter_lab.inference_log import InferenceLog
 from specter_lab.monitor import monitor
 from specter_lab.policy import load_policy
-from specter_lab.serve import Gateway, LocalTier, background_server, build_app
+from specter_lab.serve import Gateway, LocalTier, background_server, build_app, reindex
 
 TICKET = 'My VPN disconnects every few minutes since this morning.'
 REGEX = '^(NETWORK|ACCOUNT|HARDWARE) - \\\\S'   # as written inside a TOML basic string
@@ -304,6 +304,12 @@ def test_killed_server_leaves_a_consistent_log(policy_file, tmp_path):
     assert con.execute('PRAGMA integrity_check').fetchone()[0] == 'ok'
     con.close()
     assert_log_complete(tmp_path/'log.db', done + late)   # every answered request is fully logged, no torn rows
+    # every answered request's artifacts are on disk; those written after the last index write are indexed at the next start
+    dag = ArtifactDAG(tmp_path/'dag', create=False)
+    reindex(dag)
+    answered = {r.headers['x-request-id'] for r in done + late if r.status_code == 200}
+    assert answered <= {dag.get(i).workflow_id for i in dag.ids()}
+    assert len(dag) == len(list((tmp_path/'dag'/'objects').glob('*/*.json')))
 
 
 def test_sigterm_writes_the_dag_index(policy_file, tmp_path):
@@ -375,3 +381,42 @@ def test_postgres_log(postgres, policy_file, local_tier, tmp_path):
     with pytest.raises(Exception, match=r'\*\*\*') as e:   # a password never shows in the error
         InferenceLog(postgres.replace('lab@', 'lab:hunter2@').replace('/postgres', '/nodb'))
     assert 'hunter2' not in str(e.value)
+
+
+def test_an_internal_error_is_a_500_without_traceback(policy_file, local_tier, tmp_path, capfd):
+    class Broken:   # a tier with a bug: not a TierFailure, an exception nobody expected
+        model = 'broken'
+        async def complete(self, *a, **kw): raise ZeroDivisionError('bug')
+    gw = Gateway(load_policy(policy_file), InferenceLog(tmp_path/'log.db'), None, tiers={'local': local_tier, 'api': Broken()})
+    with background_server(build_app(gw)) as url:
+        r = chat(url, 'helpdesk', headers={'x-specter-flags': 'use_local=off'})
+        assert httpx.get(f"{url}/health").status_code == 200   # the server goes on
+    assert r.status_code == 500 and r.json()['error']['code'] == 'internal_error'
+    err = capfd.readouterr().err
+    assert 'internal error on /v1/chat/completions: ZeroDivisionError' in err and 'Traceback' not in err
+
+
+def test_monitor_cli_recommends_retraining_on_drift(tmp_path):
+    "A log whose local ε fell from 0.9 to 0.5 against a shipped model evaluated at 0.9: the monitor says retrain."
+    from datetime import datetime, timedelta, timezone
+    from specter_lab.inference_log import Inference
+    log, t0 = InferenceLog(tmp_path/'log.db'), datetime(2026, 5, 4, 8, tzinfo=timezone.utc)
+    rows = []
+    for h, eps in enumerate((0.9, 0.5)):
+        for i in range(200):
+            ok = i < eps * 200
+            rows.append(Inference(f"{h}-{i}", 'helpdesk', 'local', 'shipped.gguf', 1, '[]', 'x', ok, '', 50, 5, 0.0, 200.0, 'first tier',
+                                  t0 + timedelta(hours=h, seconds=i)))
+            if not ok: rows.append(Inference(f"{h}-{i}", 'helpdesk', 'api', 'deepseek-v3', 2, '[]', 'y', True, '', 50, 5, 0.008, 800.0,
+                                             'escalated', t0 + timedelta(hours=h, seconds=i + 1)))
+    log.write(rows).result(); log.close()
+    (tmp_path/'report.json').write_text(json.dumps({'epsilon': {'hat': 0.9, 'ci95': [0.85, 0.93], 'passes': 180, 'n': 200}, 'n': 200}))
+    r = run_cli('monitor', '--log', tmp_path/'log.db', '--window', '1h', '--report', tmp_path/'report.json', '--figures', tmp_path/'fig',
+                '--output', tmp_path/'m.json')
+    assert r.returncode == 0, r.stderr
+    assert "retrain recommended: the local tier's ε in the latest window is below the shipped model's evaluated ε (0.900 -> 0.500" in r.stdout
+    m = json.loads((tmp_path/'m.json').read_text())
+    assert [round(w['local_epsilon'], 2) for w in m['windows']] == [0.9, 0.5] and m['drift']['vs_previous']['dropped']
+    assert (tmp_path/'fig'/'monitor.png').stat().st_size > 10_000
+    r = run_cli('monitor', '--log', tmp_path/'log.db', '--window', 'an hour')
+    assert r.returncode == 1 and 'expected a duration like 15m' in r.stderr

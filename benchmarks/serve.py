@@ -1,0 +1,208 @@
+"""`specter-lab serve` under load (issue 14). Run under `flock /tmp/specter-cpu.lock`.
+
+1. Throughput: 16 concurrent clients, helpdesk tickets (a shared system prompt, distinct tickets), local tier
+   only, guards on; requests/s of `specter-lab serve` against `python -m llama_cpp.server` on the same GGUF,
+   each with 1 generation thread and with all cores.
+2. Added latency of the gateway: (a) in that run, a request's time at the client minus the time its attempts
+   spent in the model (from the inference log); (b) one client through the gateway to a fast upstream
+   against the same upstream called directly.
+3. Load: 10,000 requests at concurrency 32 against an upstream failing 10 % of the time (escalating to a
+   backup tier): lost log rows, 5xx answers and tracebacks.
+Writes benchmarks/results/serve.json."""
+import argparse, asyncio, json, os, platform, signal, socket, statistics, subprocess, sys, tempfile, time
+from pathlib import Path
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT/'tests')]
+from specter_lab.inference_log import InferenceLog
+from specter_lab.model import embedded_gguf
+
+SYSTEM = ("You are the helpdesk router of a software company. Read the ticket and answer with the team that "
+          "should handle it — NETWORK, ACCOUNT or HARDWARE — then ' - ' and one short reason.")
+PLACES = ['the office', 'home', 'the airport lounge', 'a hotel', 'the warehouse', 'the branch in Leeds', 'the lab', 'the train']
+THINGS = ['VPN', 'laptop', 'password', 'Wi-Fi', 'printer', 'SSO login', 'docking station', 'email account', 'monitor', 'badge']
+PROBLEMS = ['keeps dropping', 'stopped working', 'is locked', 'is very slow', 'shows an error', 'was reset', 'makes a noise', 'will not connect']
+
+
+def ticket(i: int) -> str:
+    return (f"Ticket {i}: since this morning my {THINGS[i % len(THINGS)]} {PROBLEMS[(i // 10) % len(PROBLEMS)]} "
+            f"when I work from {PLACES[(i // 80) % len(PLACES)]}. What should I do?")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0)); return s.getsockname()[1]
+
+
+def wait_up(url, proc, path='/v1/models', timeout=180):
+    t0 = time.time()
+    while time.time() - t0 < timeout:
+        if proc.poll() is not None: raise SystemExit(f"server exited: {proc.args}")
+        try:
+            if httpx.get(url + path, timeout=2).status_code < 500: return
+        except httpx.HTTPError: pass
+        time.sleep(0.2)
+    raise SystemExit(f"server did not come up: {proc.args}")
+
+
+def start(cmd, url, log, path='/v1/models', env=None):
+    p = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT, env={**os.environ, **(env or {})})
+    wait_up(url, p, path)
+    return p
+
+
+def stop(p):
+    p.send_signal(signal.SIGTERM)
+    try: p.wait(60)
+    except subprocess.TimeoutExpired: p.kill(); p.wait()
+
+
+async def drive(url, model, n, concurrency, max_tokens, start_i=0, headers=None):
+    "Send `n` chat requests with `concurrency` clients; per request (status, seconds, headers)."
+    out, nxt = [], iter(range(start_i, start_i + n))
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(timeout=600, limits=limits) as c:
+        async def client():
+            for i in nxt:
+                body = {'model': model, 'max_tokens': max_tokens, 'temperature': 0,
+                        'messages': [{'role': 'system', 'content': SYSTEM}, {'role': 'user', 'content': ticket(i)}]}
+                t0 = time.perf_counter()
+                r = await c.post(f"{url}/v1/chat/completions", json=body, headers=headers)
+                out.append((r.status_code, time.perf_counter() - t0, dict(r.headers), r.content))
+        t0 = time.perf_counter()
+        await asyncio.gather(*(client() for _ in range(concurrency)))
+        return out, time.perf_counter() - t0
+
+
+def rate(name, res, secs):
+    ok = sum(s == 200 for s, *_ in res)
+    lat = [t for _, t, *_ in res]
+    d = {'name': name, 'requests': len(res), 'ok': ok, 'seconds': round(secs, 2), 'requests_per_s': round(len(res) / secs, 3),
+         'latency_p50_s': round(statistics.median(lat), 3), 'latency_p95_s': round(sorted(lat)[int(0.95 * (len(lat) - 1))], 3)}
+    print(json.dumps(d), flush=True)
+    return d
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--requests', type=int, default=96, help="requests per throughput run (16 clients)")
+    ap.add_argument('--max-tokens', type=int, default=32)
+    ap.add_argument('--load', type=int, default=10_000, help="requests of the load test (concurrency 32)")
+    ap.add_argument('--output', default=str(ROOT/'benchmarks/results/serve.json'))
+    a = ap.parse_args()
+    gguf, threads = str(embedded_gguf()), os.cpu_count()
+    tmp = Path(tempfile.mkdtemp(prefix='serve-bench-'))
+    logf = open(tmp/'servers.log', 'w')
+    res = {'machine': {'cpus': os.cpu_count(), 'platform': platform.platform(), 'python': platform.python_version(),
+                       'load_avg_at_start': list(os.getloadavg())},
+           'model': Path(gguf).name, 'clients': 16, 'max_tokens': a.max_tokens, 'requests_per_run': a.requests, 'runs': []}
+
+    # --- 1. throughput: llama_cpp.server vs specter-lab serve, at 1 thread and at all cores (generation threads;
+    # both keep llama.cpp's default of all cores for prompt batches). On a shared machine fewer threads can win.
+    thread_counts = sorted({1, threads})
+    for t in thread_counts:
+        port = free_port(); url = f"http://127.0.0.1:{port}"
+        p = start([sys.executable, '-m', 'llama_cpp.server', '--model', gguf, '--port', str(port), '--n_ctx', '4096', '--n_threads', str(t)], url, logf)
+        try:
+            asyncio.run(drive(url, 'x', 4, 4, a.max_tokens, 10**6))   # warm
+            out, secs = asyncio.run(drive(url, 'x', a.requests, 16, a.max_tokens))
+            res['runs'].append(rate(f'python -m llama_cpp.server (n_threads {t})', out, secs) | {'n_threads': t})
+        finally: stop(p)
+
+    policy = tmp/'policy.toml'
+    up_port = free_port(); up_url = f"http://127.0.0.1:{up_port}"
+    policy.write_text(f'''
+[tiers.local]
+model = "embedded"
+n_parallel = 16
+n_ctx = 4096
+timeout_s = 300
+[tiers.flaky]
+url = "{up_url}/v1"
+model = "flaky"
+timeout_s = 30
+[tiers.backup]
+url = "{up_url}/v1"
+model = "ok"
+timeout_s = 30
+[routes.helpdesk]
+guards = [{{kind = "regex", pattern = "\\\\S"}}, {{kind = "max_chars", limit = 2000}}]
+rmax = 0
+tiers = ["local"]
+[routes.upstream]
+guards = [{{kind = "regex", pattern = "^(NETWORK|ACCOUNT|HARDWARE) - \\\\S"}}]
+rmax = 0
+tiers = ["flaky", "backup"]
+[routes.direct]
+guards = [{{kind = "regex", pattern = "^(NETWORK|ACCOUNT|HARDWARE) - \\\\S"}}]
+rmax = 0
+tiers = ["backup"]
+''')
+    up = start([sys.executable, '-c', f"import sys; sys.path.insert(0, {str(ROOT/'tests')!r}); import uvicorn, serve_upstream; "
+                f"uvicorn.run(serve_upstream.fake_upstream(), host='127.0.0.1', port={up_port}, log_level='warning', access_log=False)"],
+               up_url, logf, path='/docs')
+    serr, sp = open(tmp/'serve.stderr', 'w'), None
+    try:
+        for t in thread_counts:   # the last server (all cores) stays up for parts 2 and 3
+            if sp is not None: stop(sp)
+            port = free_port(); url = f"http://127.0.0.1:{port}"
+            sp = start([sys.executable, '-m', 'specter_lab', 'serve', '--policy', str(policy), '--port', str(port), '--set', f'eval.n_threads={t}',
+                        '--log', str(tmp/f'log{t}.db'), '--dag', str(tmp/f'dag{t}')], url, serr, path='/health')
+            asyncio.run(drive(url, 'helpdesk', 4, 4, a.max_tokens, 10**6))
+            out, secs = asyncio.run(drive(url, 'helpdesk', a.requests, 16, a.max_tokens))
+            ours = rate(f'specter-lab serve (local tier, n_parallel 16, guards on, n_threads {t})', out, secs) | {'n_threads': t}
+            ours['accepted'] = sum(s == 200 for s, *_ in out)
+            res['runs'].append(ours)
+        log = tmp/f'log{threads}.db'
+        # 2a. added latency from the log: client time minus the attempts' time in the model
+        rows = {}
+        for r in InferenceLog(log, create=False).rows():
+            rows.setdefault(r['request_id'], []).append(r['latency_ms'] / 1000)
+        added = [t - sum(rows[h['x-request-id']]) for s, t, h, _ in out if h.get('x-request-id') in rows]
+        res['gateway_added_latency_ms_under_load'] = {'median': round(1000 * statistics.median(added), 2),
+            'p95': round(1000 * sorted(added)[int(0.95 * (len(added) - 1))], 2), 'n': len(added),
+            'how': 'client-observed seconds minus the logged attempts\' seconds, 16 clients on the local tier'}
+        # 2b. one client, gateway -> fast upstream vs the upstream directly
+        direct, via = [], []
+        async def seq():
+            async with httpx.AsyncClient(timeout=60) as c:
+                for i in range(400):
+                    body = {'max_tokens': 16, 'messages': [{'role': 'user', 'content': ticket(i)}]}
+                    t0 = time.perf_counter(); await c.post(f"{up_url}/v1/chat/completions", json=body | {'model': 'ok'}); t1 = time.perf_counter()
+                    r = await c.post(f"{url}/v1/chat/completions", json=body | {'model': 'direct'}); t2 = time.perf_counter()
+                    assert r.status_code == 200, r.text
+                    direct.append(t1 - t0); via.append(t2 - t1)
+        asyncio.run(seq())
+        res['gateway_added_latency_ms'] = {'median': round(1000 * (statistics.median(via) - statistics.median(direct)), 2),
+            'direct_median_ms': round(1000 * statistics.median(direct), 2), 'via_gateway_median_ms': round(1000 * statistics.median(via), 2),
+            'n': len(via), 'how': 'one client, 400 requests alternating: the fake upstream directly vs through serve (guards, log, DAG)'}
+        print(json.dumps(res['gateway_added_latency_ms']), flush=True)
+
+        # --- 3. load: 10,000 requests at concurrency 32, upstream failing 10 %
+        before = len(InferenceLog(log, create=False).rows())
+        out, secs = asyncio.run(drive(url, 'upstream', a.load, 32, 16, start_i=10**7))
+        load = rate(f'load: {a.load} requests, concurrency 32, upstream failing 10 % -> backup tier', out, secs)
+        logged = InferenceLog(log, create=False).rows()[before:]
+        expect = sum(int(h.get('x-specter-attempts', 0)) for _, _, h, _ in out)
+        load.update(attempts_reported=expect, rows_logged=len(logged), lost_rows=expect - len(logged),
+                    requests_logged=len({r['request_id'] for r in logged}), non_200=sum(s != 200 for s, *_ in out),
+                    escalated=sum(h.get('x-specter-attempts') == '2' for _, _, h, _ in out))
+        res['load'] = load
+    finally:
+        if sp is not None: stop(sp)
+        stop(up); serr.close()
+    err = (tmp/'serve.stderr').read_text()
+    res['load']['tracebacks'] = err.count('Traceback')
+    res['load']['server_stderr_lines'] = len(err.splitlines())
+    rps = lambda name, t: next(r['requests_per_s'] for r in res['runs'] if r['name'].startswith(name) and r['n_threads'] == t)
+    res['speedup_vs_llama_cpp_server'] = {f'n_threads {t}': round(rps('specter-lab', t) / rps('python -m llama_cpp', t), 2) for t in thread_counts}
+    res['speedup_vs_llama_cpp_server']['best_vs_best'] = round(max(rps('specter-lab', t) for t in thread_counts) /
+                                                               max(rps('python -m llama_cpp', t) for t in thread_counts), 2)
+    print(json.dumps({k: res[k] for k in ('speedup_vs_llama_cpp_server', 'load')}, indent=1))
+    Path(a.output).parent.mkdir(parents=True, exist_ok=True)
+    Path(a.output).write_text(json.dumps(res, indent=1) + '\n')
+
+
+if __name__ == '__main__':
+    main()
