@@ -402,7 +402,7 @@ def perplexity(gguf_path, text:str|None=None, n_ctx:int=256) -> dict:
 
 # %% ../nbs/40_gguf.ipynb #f91dc1c8
 def suite_epsilon(gguf_path, suite:str='deal_screening', split:str='test', limit:int=50, max_tokens:int=48) -> dict:
-    "ε of the GGUF on the first `limit` tasks of `split` of `suite`: stage 4's greedy first-attempt evaluation."
+    "ε of the GGUF on the first `limit` tasks of `split` of `suite`: the greedy first-attempt evaluation of `specter_lab.evaluate`."
     from specter_lab.config import Settings
     from specter_lab.evaluate import evaluate
     s = Settings()
