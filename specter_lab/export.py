@@ -117,7 +117,7 @@ def summary_table(s:dict) -> str:
 def cli_export(argv=None) -> int:
     "`specter-lab export`: artifact DAGs / app feedback -> SFT or DPO JSONL."
     from specter_lab.cli import add_settings_args, settings_from_args
-    p = argparse.ArgumentParser(prog='specter-lab export', description="Artifact DAGs and app feedback -> SFT / DPO JSONL (stage 1).")
+    p = argparse.ArgumentParser(prog='specter-lab export', description="Artifact DAGs and app feedback -> SFT / DPO JSONL.")
     p.add_argument('--dag-path', nargs='+', default=[], metavar='PATH', help="artifact DAG folders, or folders of DAGs")
     p.add_argument('--feedback', nargs='+', default=[], metavar='JSONL', help="app feedback: Specter DPO export lines and/or like/dislike events")
     p.add_argument('--output', default='training_data.jsonl', help="output JSONL (default: %(default)s)")

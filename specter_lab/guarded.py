@@ -27,7 +27,7 @@ def split_prompt(messages:list[dict]) -> tuple[str, str]:
     return system, users[-1]
 
 def attempt_messages(messages:list[dict], history:list[TraceAttempt]) -> list[dict]:
-    "The chat of the next attempt: the last user message becomes (Ψ, H), rendered by stage 1's `user_message`."
+    "The chat of the next attempt: the last user message becomes (Ψ, H), rendered by the export's `user_message`."
     if not history: return list(messages)
     system,spec = split_prompt(messages)
     last = max(i for i,m in enumerate(messages) if m['role'] == 'user')
@@ -61,7 +61,7 @@ class TaskRun:
     def first_passed(self) -> bool: return self.attempts[0].outcome.passed
     @property
     def history(self) -> list[TraceAttempt]:
-        "H: the rejected attempts so far, as stage 1 reads them."
+        "H: the rejected attempts so far, as the export reads them."
         return [TraceAttempt(a.artifact_id or '', a.text, a.outcome.feedback) for a in self.attempts if not a.outcome.passed]
 
 @dataclass

@@ -48,7 +48,7 @@ def complexity(text:str) -> str:
 class Tier:
     "A model the router can send a query to."
     model: str                  # a registry name
-    epsilon: float = 1.0        # first-attempt success rate under the guards (measured: stage 4)
+    epsilon: float = 1.0        # first-attempt success rate under the guards (measured by `specter-lab eval`)
     retries: int = 0            # retries after the first attempt before falling back
     enabled: bool = True        # its feature flag
     fallback: str|None = None   # the tier tried when this one is off or still fails; None = the answer stands
