@@ -25,6 +25,10 @@ STAGES = {
     'cost':    ('specter_lab.cost',    'cli_cost',    "stage 5: routed local/API cost, training cost, epsilon in money"),
     'loop':    ('specter_lab.loop',    'cli_loop',    "the loop: eval -> collect -> extract -> train -> convert -> eval -> report"),
     'suites':  ('specter_lab.suites', 'cli_suites',  "task suites: sizes, classes, best constant answer, held-out words"),
+    'cycle':   ('specter_lab.cycle',  'cli_cycle',   "a release cycle: gather new data, train from the shipped version, gate, version"),
+    'versions':('specter_lab.versions','cli_versions',"a lab's versions: lineage, status, epsilon per suite, the shipped one"),
+    'promote': ('specter_lab.versions','cli_promote', "ship a version of a lab (its files verified first)"),
+    'rollback':('specter_lab.versions','cli_rollback',"ship the version shipped before the current one"),
 }
 
 def stage_entry(name:str):
