@@ -244,8 +244,10 @@ def run_cycle(lab, tasks=(), regression=(), log_db=None, dag=None, feedback=None
     from specter_lab.loop import Loop, run_steps
     s = settings or load_settings()
     root = Path(lab)
+    from specter_lab.suite import load_tasks
     for f,what in ((dag, 'serve DAG'), (feedback, 'feedback file')):
         if f and not Path(f).exists(): raise SpecterError(f"{what} not found", f)
+    for src in [*(tasks or [s.data.tasks]), *regression]: load_tasks(src)   # bad suites stop the cycle before anything is written
     labrec = _start_lab(root, base or s.model.base, s, log)
     if base and base != labrec['base']: raise SpecterError(f"this lab improves '{labrec['base']}', not '{base}'", root/'lab.json', field='base')
     t0 = time.time()

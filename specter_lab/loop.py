@@ -171,8 +171,6 @@ def step_extract(loop:Loop) -> dict:
             'extra_pairs': {f: len(rs) for f,rs in extra.items()}, 'kto_data': loop.kto_data, 'kto_rows': kto,
             'reference': s.reference, 'filter': summ['filter'], 'summary': summ}
 
-
-
 # %% ../nbs/60_loop.ipynb #a3c9a311
 def _dev_key(e:dict) -> tuple:
     "How a round ranks on the dev split: ε, then the balanced accuracy of its decisions."
