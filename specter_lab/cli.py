@@ -27,6 +27,10 @@ STAGES = {
     'suites':  ('specter_lab.suites', 'cli_suites',  "task suites: sizes, classes, best constant answer, held-out words"),
     'serve':   ('specter_lab.serve',   'cli_serve',   "production: OpenAI-compatible gateway, local first, guards, escalation, inference log"),
     'monitor': ('specter_lab.monitor', 'cli_monitor', "production: metrics per window from the inference log, targets, drift"),
+    'cycle':   ('specter_lab.cycle',  'cli_cycle',   "a release cycle: gather new data, train from the shipped version, gate, version"),
+    'versions':('specter_lab.versions','cli_versions',"a lab's versions: lineage, status, epsilon per suite, the shipped one"),
+    'promote': ('specter_lab.versions','cli_promote', "ship a version of a lab (its files verified first)"),
+    'rollback':('specter_lab.versions','cli_rollback',"ship the version shipped before the current one"),
 }
 
 def stage_entry(name:str):

@@ -12,8 +12,8 @@ from pathlib import Path
 
 # %% auto #0
 __all__ = ['RANGES', 'SpecterError', 'SettingsError', 'add_secret', 'scrub', 'ModelSettings', 'DataSettings', 'DPOSettings',
-           'GGUFSettings', 'EvalSettings', 'CostSettings', 'Settings', 'check_range', 'find_settings', 'read_ini',
-           'load_settings', 'cache_dir', 'pick_device', 'pick_dtype']
+           'GGUFSettings', 'EvalSettings', 'CostSettings', 'GateSettings', 'Settings', 'check_range', 'find_settings',
+           'read_ini', 'load_settings', 'cache_dir', 'pick_device', 'pick_dtype']
 
 # %% ../nbs/00_config.ipynb #9a898226
 class SpecterError(Exception):
@@ -70,12 +70,13 @@ class DataSettings:
     prompt_template: str = ""     # prompts.json:key for the SFT system message ('' = the task's own)
     collect_tasks: int = 64       # train tasks the loop runs through the guarded loop (0 = all)
     contrast: int = 1             # contrast pairs per train task: the reference against itself with the decision changed (0 = none; chapter recipe)
+    reference: bool = True        # learn from the suites' reference answers (fallback, contrast and on-policy pairs); false = only accepted retries and upstream answers
     seed: int = 0
 
 @dataclass
 class DPOSettings:
     "[dpo]: training (DPO and SFT) with TRL + PEFT LoRA."
-    method: str = "dpo"           # dpo | sft
+    method: str = "dpo"           # dpo | sft | kto
     learning_rate: float = 1e-3
     beta: float = 0.1
     sft_weight: float = 1.0       # weight of the NLL-on-chosen term added to the DPO loss (0 = pure DPO)
@@ -133,6 +134,12 @@ class CostSettings:
     premium_model: str = "claude-3.5-sonnet"
     train_hardware: str = "cpu-2core"  # registry hardware row pricing measured training seconds (a10g = the app brief's GPU)
 
+@dataclass
+class GateSettings:
+    "[gate]: the release gate a cycle's candidate must pass to replace the shipped version."
+    margin: float = 0.02          # a regression suite may lose at most this much paired dev ε (non-inferiority margin)
+    max_p: float = 0.01           # a target suite must improve with McNemar p below this
+
 # %% ../nbs/00_config.ipynb #6239a0cc
 @dataclass
 class Settings:
@@ -143,6 +150,7 @@ class Settings:
     gguf: GGUFSettings = field(default_factory=GGUFSettings)
     eval: EvalSettings = field(default_factory=EvalSettings)
     cost: CostSettings = field(default_factory=CostSettings)
+    gate: GateSettings = field(default_factory=GateSettings)
     path: str|None = None          # the file these settings came from
 
     def override(self, key:str, value):

@@ -13,13 +13,13 @@ from .files import read_jsonl, require
 from .artifact import reason
 
 # %% auto #0
-__all__ = ['FEEDBACK', 'read_feedback', 'check_pair', 'feedback_pairs']
+__all__ = ['FEEDBACK', 'read_feedback', 'check_pair', 'feedback_pairs', 'feedback_kto']
 
 # %% ../nbs/13_feedback.ipynb #1400d613
 FEEDBACK = ('like', 'dislike')
 
-def read_feedback(paths, skipped:Counter|None=None) -> Iterator[tuple[str, str, str]]:
-    "Yield `(prompt, chosen, rejected)` from Specter pair lines and like/dislike event lines of `paths` (JSONL files or inference logs), unchecked."
+def read_feedback(paths, skipped:Counter|None=None, unpaired:list|None=None) -> Iterator[tuple[str, str, str]]:
+    "Yield `(prompt, chosen, rejected)` from Specter pair lines and like/dislike event lines of `paths` (JSONL files or inference logs), unchecked; events without a counterpart go to `unpaired` as (prompt, response, liked)."
     events: dict[str, dict[str, list[str]]] = {}
     from specter_lab.inference_log import is_inference_log, feedback_events   # a served inference log holds likes too
     for path in ([paths] if isinstance(paths, (str, bytes)) or hasattr(paths, '__fspath__') else paths):
@@ -36,7 +36,8 @@ def read_feedback(paths, skipped:Counter|None=None) -> Iterator[tuple[str, str, 
                 skipped[reason(e)] += 1
     for prompt,ev in events.items():
         if not ev['like'] or not ev['dislike']:
-            if skipped is not None: skipped['no counterpart (only likes or only dislikes)'] += 1
+            if unpaired is not None: unpaired += [(prompt, x, fb == 'like') for fb in FEEDBACK for x in ev[fb]]
+            elif skipped is not None: skipped['no counterpart (only likes or only dislikes)'] += 1
             continue
         for c in ev['like']:
             for rj in ev['dislike']: yield prompt, c, rj
@@ -61,3 +62,20 @@ def feedback_pairs(paths, conversational:bool=False, system:str='', dropped:Coun
             yield {'prompt': ([{'role': 'system', 'content': system}] if system else []) + [{'role': 'user', 'content': p}],
                    'chosen': [{'role': 'assistant', 'content': c}], 'rejected': [{'role': 'assistant', 'content': r}]}
         else: yield {'prompt': p, 'chosen': c, 'rejected': r}
+
+# %% ../nbs/13_feedback.ipynb #62408654
+def feedback_kto(paths, conversational:bool=False, system:str='', dropped:Counter|None=None,
+                 skipped:Counter|None=None) -> list[dict]:
+    "KTO records (prompt, completion, label) from the likes and dislikes of `paths` that have no counterpart for their prompt."
+    dropped = Counter() if dropped is None else dropped
+    events,seen,out = [],set(),[]
+    for _ in read_feedback(paths, skipped, unpaired=events): pass
+    for p,x,liked in events:
+        if not p.strip() or not x.strip(): dropped['empty text'] += 1; continue
+        if (p,x,liked) in seen: dropped['duplicate'] += 1; continue
+        seen.add((p,x,liked))
+        if conversational:
+            out.append({'prompt': ([{'role': 'system', 'content': system}] if system else []) + [{'role': 'user', 'content': p}],
+                        'completion': [{'role': 'assistant', 'content': x}], 'label': liked})
+        else: out.append({'prompt': p, 'completion': x, 'label': liked})
+    return out

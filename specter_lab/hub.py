@@ -318,14 +318,16 @@ def _copy_resumable(src:Path, dest:Path, sha256:str|None, name:str|None=None) ->
     return _resumable(Path(dest), Path(src).stat().st_size, sha256, fill, name or Path(dest).name)
 
 # %% ../nbs/42_hub.ipynb #29f776d4
-def local_repo(root, repo_id:str, repo_type:str='model') -> Path:
-    "The folder standing in for `repo_id` under a local hub `root`: <root>/<repo_type>s/<owner>/<name>."
+def local_repo(root, repo_id:str, repo_type:str='model', revision:str|None=None) -> Path:
+    "The folder standing in for `repo_id` (at `revision`) under a local hub `root`: <root>/<repo_type>s/<owner>/<name>[@<revision>]."
     repo_id,repo_type = check_repo(repo_id, repo_type)
-    return Path(root).expanduser()/f'{repo_type}s'/repo_id
+    if revision is not None and (not re.fullmatch(r'[\w.-]+', revision) or revision in ('.', '..')):
+        raise SpecterError(f"'{revision}' is not a revision name (letters, digits, '.', '_', '-')", field='revision')
+    return Path(root).expanduser()/f'{repo_type}s'/(repo_id + (f'@{revision}' if revision and revision != 'main' else ''))
 
 # %% ../nbs/42_hub.ipynb #6ed1b783
 def push_plan(folder, repo_id:str, repo_type:str='model', private:bool=True, message:str|None=None,
-              local_root=None, endpoint:str|None=None) -> dict:
+              local_root=None, endpoint:str|None=None, revision:str|None=None) -> dict:
     "What `push` would send: repository, visibility, target, files (path, bytes), total bytes and commit message."
     repo_id,repo_type = check_repo(repo_id, repo_type)
     folder = Path(folder)
@@ -339,15 +341,16 @@ def push_plan(folder, repo_id:str, repo_type:str='model', private:bool=True, mes
         check_folder(folder); read_manifest(folder/MANIFEST, withheld)
         if (raw := _json(folder/MANIFEST, "manifest")) and isinstance(raw, dict) and raw.get('verified') is False:
             warnings.append(f"{folder/MANIFEST}: these files were not verified against the trained model (verified: false)")
-    target = str(local_repo(local_root, repo_id, repo_type)) if local_root else \
-             f"{(endpoint or os.environ.get('HF_ENDPOINT') or 'https://huggingface.co').rstrip('/')}/{'' if repo_type == 'model' else repo_type + 's/'}{repo_id}"
+    target = str(local_repo(local_root, repo_id, repo_type, revision)) if local_root else \
+             f"{(endpoint or os.environ.get('HF_ENDPOINT') or 'https://huggingface.co').rstrip('/')}/{'' if repo_type == 'model' else repo_type + 's/'}{repo_id}" + \
+             (f"/tree/{revision}" if revision else '')
     entries = [{'path': f, 'bytes': (folder/f).stat().st_size if (folder/f).is_file() else None} for f in files]
-    return {'repo_id': repo_id, 'repo_type': repo_type, 'private': bool(private), 'target': target, 'folder': str(folder),
+    return {'repo_id': repo_id, 'repo_type': repo_type, 'revision': revision, 'private': bool(private), 'target': target, 'folder': str(folder),
             'files': entries, 'total_bytes': sum(e['bytes'] or 0 for e in entries), 'withheld': withheld, 'warnings': warnings,
             'message': message or f"specter-lab: upload {len(entries)} file(s) from {folder.name}"}
 
 def _push_local(plan:dict, root) -> dict:
-    dest = local_repo(root, plan['repo_id'], plan['repo_type'])
+    dest = local_repo(root, plan['repo_id'], plan['repo_type'], plan.get('revision'))
     folder = Path(plan['folder'])
     for e in sorted(plan['files'], key=lambda e: e['path'] == MANIFEST):   # the manifest last: a reader never sees it ahead of its files
         with atomic_path(dest/e['path']) as tmp: shutil.copyfile(folder/e['path'], tmp)
@@ -359,23 +362,24 @@ def _push_hub(plan:dict, endpoint=None, token=None) -> dict:
     api = HfApi(endpoint=endpoint or os.environ.get('HF_ENDPOINT') or None, token=token)
     try:
         url = api.create_repo(plan['repo_id'], repo_type=plan['repo_type'], private=plan['private'], exist_ok=True)
-        info = api.upload_folder(repo_id=plan['repo_id'], repo_type=plan['repo_type'], folder_path=plan['folder'],
+        if rev := plan.get('revision'): api.create_branch(plan['repo_id'], branch=rev, repo_type=plan['repo_type'], exist_ok=True)
+        info = api.upload_folder(repo_id=plan['repo_id'], repo_type=plan['repo_type'], folder_path=plan['folder'], revision=plan.get('revision'),
                                  commit_message=plan['message'], allow_patterns=[e['path'] for e in plan['files']])
     except Exception as e: raise SpecterError(f"Hub upload failed: {_scrubbed(e, token)}", field=plan['repo_id']) from None
     return {**plan, 'url': str(url), 'commit': getattr(info, 'oid', None)}
 
 def push(folder, repo_id:str, repo_type:str='model', private:bool=True, message:str|None=None, local_root=None,
-         dry_run:bool=False, endpoint:str|None=None, token:str|None=None) -> dict:
-    "Upload `folder` (with its manifest, written if missing) to `repo_id` on the Hub or under `local_root`; `dry_run` only plans."
-    plan = push_plan(folder, repo_id, repo_type, private, message, local_root, endpoint)
+         dry_run:bool=False, endpoint:str|None=None, token:str|None=None, revision:str|None=None) -> dict:
+    "Upload `folder` (with its manifest, written if missing) to `repo_id` (branch `revision`) on the Hub or under `local_root`; `dry_run` only plans."
+    plan = push_plan(folder, repo_id, repo_type, private, message, local_root, endpoint, revision)
     if dry_run: return {**plan, 'dry_run': True}
     ensure_manifest(folder)
-    plan = push_plan(folder, repo_id, repo_type, private, message, local_root, endpoint)
+    plan = push_plan(folder, repo_id, repo_type, private, message, local_root, endpoint, revision)
     return _push_local(plan, local_root) if local_root else _push_hub(plan, endpoint, token)
 
 # %% ../nbs/42_hub.ipynb #5408d5ea
-def _local_source(root, repo_id, repo_type):
-    src = local_repo(root, repo_id, repo_type)
+def _local_source(root, repo_id, repo_type, revision=None):
+    src = local_repo(root, repo_id, repo_type, revision)
     if not src.is_dir(): raise SpecterError(f"{repo_type} repository '{repo_id}' not found in the local hub", src)
     def fetch(name, dest, sha256):
         if not (src/name).is_file(): raise FileNotFoundError(name)
@@ -402,7 +406,7 @@ def pull(repo_id:str, out, repo_type:str='model', files=None, local_root=None, r
     "Download `files` (default: all the manifest lists) of `repo_id` into `out`, resuming and verifying sha256."
     repo_id,repo_type = check_repo(repo_id, repo_type)
     out = Path(out); created = not out.exists(); out.mkdir(parents=True, exist_ok=True)
-    fetch = _local_source(local_root, repo_id, repo_type) if local_root else _hub_source(repo_id, repo_type, revision, endpoint, token)
+    fetch = _local_source(local_root, repo_id, repo_type, revision) if local_root else _hub_source(repo_id, repo_type, revision, endpoint, token)
     recs = []
     try:
         try: recs.append(fetch(MANIFEST, out/MANIFEST, None)); man = read_manifest(out/MANIFEST)
@@ -452,6 +456,7 @@ def cli_push(argv=None) -> int:
     p.add_argument('repo_id', help="owner/name")
     p.add_argument('--public', action='store_true', help="create the repository public (default: private)")
     p.add_argument('--message', help="commit message")
+    p.add_argument('--revision', help="push to this branch (created if missing; a local hub: the folder <name>@<revision>)")
     p.add_argument('--dry-run', action='store_true', help="list what would be sent; no network, no writes")
     p.add_argument('--card', action='store_true', help="write README.md first: a model card from the manifest, or a dataset card")
     p.add_argument('--base-model', help="card: the base model's Hub id")
@@ -468,7 +473,7 @@ def cli_push(argv=None) -> int:
         write_model_card(args.folder, args.repo_id, base_model=args.base_model, datasets=args.dataset, before=args.before,
                          after=args.after, license=args.license or manifest_meta(args.folder).get('license') or s.gguf.license)
     r = push(args.folder, args.repo_id, args.repo_type, private=not args.public, message=args.message,
-             local_root=args.local_root, dry_run=args.dry_run)
+             local_root=args.local_root, dry_run=args.dry_run, revision=args.revision)
     if args.json: print(json.dumps(r, indent=2)); return 0
     head = "would push" if args.dry_run else "pushed"
     print(f"{head} {len(r['files'])} file(s), {_size(r['total_bytes'])}, to {r['repo_type']} {r['repo_id']} "
@@ -485,7 +490,7 @@ def cli_pull(argv=None) -> int:
     p.add_argument('repo_id', help="owner/name")
     p.add_argument('--output', '--out', dest='out', metavar='DIR', required=True, help="destination folder")
     p.add_argument('--file', action='append', default=[], help="only this file (repeatable)")
-    p.add_argument('--revision', help="branch, tag or commit (Hub only)")
+    p.add_argument('--revision', help="branch, tag or commit (a local hub: the folder <name>@<revision>)")
     args = _common(p).parse_args(argv)
     check_output(args.out, 'dir')
     _settings(args)

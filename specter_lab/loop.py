@@ -16,22 +16,27 @@ from .model import resolve_model, hf_dir
 from .registry import hub_id
 
 # %% auto #0
-__all__ = ['STEPS', 'STEP_FUNCS', 'Loop', 'forget', 'base_gguf', 'step_eval_before', 'step_collect', 'step_extract',
-           'onpolicy_data', 'step_train', 'step_convert', 'choose_gguf', 'step_eval_after', 'step_cost', 'verdict',
-           'report_markdown', 'markdown_to_html', 'run_manifest', 'training_method', 'step_report', 'run_loop',
-           'readme_block', 'replace_block', 'update_readme', 'cli_loop']
+__all__ = ['STEPS', 'STEP_FUNCS', 'Loop', 'forget', 'as_gguf', 'base_gguf', 'start_model', 'step_eval_before', 'step_collect',
+           'data_predicate', 'step_extract', 'onpolicy_data', 'step_train', 'step_convert', 'choose_gguf',
+           'step_eval_after', 'step_cost', 'verdict', 'report_markdown', 'markdown_to_html', 'run_manifest',
+           'training_method', 'step_report', 'run_steps', 'run_loop', 'readme_block', 'replace_block', 'update_readme',
+           'cli_loop']
 
 # %% ../nbs/60_loop.ipynb #3a0d5bec
 STEPS = ('eval_before', 'collect', 'extract', 'train', 'convert', 'eval_after', 'cost', 'report')
 
 @dataclass
 class Loop:
-    "One run of the loop: its folder, settings, task suite and base model."
+    "One run of the loop: its folder, settings, task suite and base model (and, in a cycle, the version it starts from and more data)."
     out: Path
     settings: Settings
     tasks: str
     base: str
     log: callable = print
+    base_file: str|None = None      # the base as a GGUF already on disk (a lab's v0); None = `base` itself, or converted once
+    start: dict|None = None         # the version the run improves: {'model': GGUF, 'adapter': its LoRA GGUF or None, 'peft': its PEFT adapter}; None = the base
+    extra_pairs: list = field(default_factory=list)   # DPO JSONL files joining the extracted pairs (a cycle: serve DAG, log, app feedback)
+    kto_data: str|None = None       # KTO rows (likes and dislikes without a counterpart): a KTO round after the DPO rounds
 
     def dir(self, step:str) -> Path:
         "The folder of `step` (created)."
@@ -63,6 +68,7 @@ class Loop:
         return str(p)
 
 
+
 # %% ../nbs/60_loop.ipynb #cf490ed7
 def forget(loop:Loop, from_step:str):
     "Make `from_step` and every later step run again."
@@ -71,17 +77,22 @@ def forget(loop:Loop, from_step:str):
         (loop.out/f"{STEPS.index(s)+1}_{s}"/'step.json').unlink(missing_ok=True)
 
 # %% ../nbs/60_loop.ipynb #bb9e9abd
-def base_gguf(loop:Loop) -> str:
-    "The GGUF the 'before' numbers are measured on (converting an HF base once, into the step's folder)."
-    ref = resolve_model(loop.base, loop.settings.model.offline)
+def as_gguf(base:str, out, settings:Settings, log=print) -> str:
+    "`base` as a GGUF: itself when it is one, else converted into `out` (f16 and the first of `[gguf] quants`; the quantized file)."
+    ref = resolve_model(base, settings.model.offline)
     if ref.kind == 'gguf': return ref.path
+    man = Path(out)/'manifest.json'
+    if man.is_file(): return str(Path(out)/json.loads(man.read_text())['files'][-1]['name'])   # converted before
     from specter_lab.gguf import convert
-    g = loop.settings.gguf
-    m = convert(hf_dir(ref), loop.dir('eval_before')/'base-gguf', quants=_quants(loop)[:1], outtype=g.outtype,
-                name=ref.name, license=g.license, verify=False, log=loop.log)
-    return str(loop.dir('eval_before')/'base-gguf'/m['files'][-1]['name'])
+    g = settings.gguf
+    m = convert(hf_dir(ref), out, quants=_quants(settings)[:1], outtype=g.outtype, name=ref.name, license=g.license, verify=False, log=log)
+    return str(Path(out)/m['files'][-1]['name'])
 
-def _quants(loop) -> list[str]: return [q.strip() for q in loop.settings.gguf.quants.split(',') if q.strip()]
+def base_gguf(loop:Loop) -> str:
+    "The base as a GGUF: `loop.base_file`, a GGUF base itself, or an HF base converted into the first step's folder."
+    return loop.base_file or as_gguf(loop.base, loop.dir('eval_before')/'base-gguf', loop.settings, loop.log)
+
+def _quants(s:Settings) -> list[str]: return [q.strip() for q in s.gguf.quants.split(',') if q.strip()]
 
 def _evaluate(loop:Loop, model:str, step:str, name:str='report.json', split:str|None=None, adapter=None) -> dict:
     "Greedy first attempts (no retries: a trial is one generation) of `model` on `split` (default: the test split) -> the step's `name`."
@@ -96,9 +107,15 @@ def _evaluate(loop:Loop, model:str, step:str, name:str='report.json', split:str|
     return {'report': str(d/name), 'model': model, 'adapter': adapter and str(adapter), 'split': split, 'epsilon': e['hat'], 'ci95': e['ci95'],
             'min_recall': lm and lm['min_recall'], 'balanced_accuracy': lm and lm['balanced_accuracy']}
 
+def start_model(loop:Loop) -> tuple[str, str|None]:
+    "(GGUF, LoRA GGUF or None) of the model the run starts from: `loop.start` (a cycle's shipped version), else the base GGUF."
+    return (loop.start['model'], loop.start.get('adapter')) if loop.start else (base_gguf(loop), None)
+
 def step_eval_before(loop:Loop) -> dict:
-    "ε of the base model, as shipped, on the test split."
-    return _evaluate(loop, base_gguf(loop), 'eval_before')
+    "ε of the model the run starts from, as shipped, on the test split."
+    model,adapter = start_model(loop)
+    return _evaluate(loop, model, 'eval_before', adapter=adapter)
+
 
 
 # %% ../nbs/60_loop.ipynb #5999792a
@@ -111,8 +128,8 @@ def step_collect(loop:Loop) -> dict:
     s = loop.settings
     tasks = load_tasks(loop.suite, split='train')
     if s.data.collect_tasks: tasks = tasks[:s.data.collect_tasks]
-    gen = make_generator(base_gguf(loop) if loop.result('eval_before') is None else loop.need('eval_before')['model'], s,
-                         temperature=s.eval.collect_temperature)
+    model,adapter = start_model(loop)
+    gen = make_generator(model, s, adapter=adapter, temperature=s.eval.collect_temperature)
     d = loop.dir('collect')
     shutil.rmtree(d/'dag', ignore_errors=True)
     with ArtifactDAG(d/'dag') as dag:
@@ -125,26 +142,36 @@ def step_collect(loop:Loop) -> dict:
             'rounds': run.rounds}
 
 
+
 # %% ../nbs/60_loop.ipynb #f1b1ee6b
+def data_predicate(s) -> str:
+    "The `[data] predicate`, with the human reference answers left out when `[data] reference` is off."
+    return s.predicate if s.reference else f"({s.predicate}) & ~source(human)"
+
 def step_extract(loop:Loop) -> dict:
-    "DPO pairs: the DAG's under the configured predicate policy, plus contrast pairs for the train tasks (chapter `recipe`)."
+    "DPO pairs: the DAG's under the configured predicate policy, contrast pairs for the train tasks (chapter `recipe`) and the run's extra pairs; its KTO rows counted."
     from specter_lab.export import export
     from specter_lab.files import read_jsonl, write_jsonl
     from specter_lab.recipe import contrast_pairs
     from specter_lab.suite import load_tasks
     s = loop.settings.data
     d = loop.dir('extract')
-    summ = export(d/'traces.jsonl', [loop.need('collect')['dag']], fmt='dpo', filter=s.predicate, prompt_template=s.prompt_template,
+    summ = export(d/'traces.jsonl', [loop.need('collect')['dag']], fmt='dpo', filter=data_predicate(s), prompt_template=s.prompt_template,
                   min_retries=s.min_retries, since=s.since, progress=False)
     traces = [r for _,r in read_jsonl(d/'traces.jsonl')] if summ['written'] else []
-    contrast = contrast_pairs(load_tasks(loop.suite, 'train'), s.contrast, s.seed) if s.contrast else []
-    if not traces and not contrast:
-        raise SpecterError(f"no training pairs: the policy {summ['filter']} selected none from the DAG and [data] contrast is 0", d)
-    write_jsonl(d/'dpo.jsonl', traces + contrast)
-    loop.log(f"  {len(traces)} pairs from the traces under {summ['filter']}, {len(contrast)} contrast pairs")
-    return {'data': str(d/'dpo.jsonl'), 'pairs': len(traces) + len(contrast), 'trace_pairs': len(traces), 'contrast_pairs': len(contrast),
-            'filter': summ['filter'], 'summary': summ}
-
+    contrast = contrast_pairs(load_tasks(loop.suite, 'train'), s.contrast, s.seed) if s.contrast and s.reference else []
+    extra = {str(f): [r for _,r in read_jsonl(f)] for f in loop.extra_pairs}
+    kto = sum(1 for _ in read_jsonl(loop.kto_data)) if loop.kto_data else 0
+    pairs = traces + contrast + [r for rs in extra.values() for r in rs]
+    if not pairs and not kto:
+        raise SpecterError(f"no training data: the policy {summ['filter']} selected no pair from the DAG, "
+                           + ("[data] contrast is 0" if s.reference else "[data] reference is off") + ", and no other source gave any", d)
+    write_jsonl(d/'dpo.jsonl', pairs)
+    loop.log(f"  {len(traces)} pairs from the traces under {summ['filter']}, {len(contrast)} contrast pairs"
+             + ''.join(f", {len(rs)} from {Path(f).name}" for f,rs in extra.items()) + (f"; {kto} KTO rows" if kto else ''))
+    return {'data': str(d/'dpo.jsonl'), 'pairs': len(pairs), 'trace_pairs': len(traces), 'contrast_pairs': len(contrast),
+            'extra_pairs': {f: len(rs) for f,rs in extra.items()}, 'kto_data': loop.kto_data, 'kto_rows': kto,
+            'reference': s.reference, 'filter': summ['filter'], 'summary': summ}
 
 # %% ../nbs/60_loop.ipynb #a3c9a311
 def _dev_key(e:dict) -> tuple:
@@ -170,40 +197,56 @@ def onpolicy_data(loop:Loop, report:dict, out:Path, seed:int) -> dict:
     write_jsonl(out/'pairs.jsonl', fails + contrast)
     return {'data': str(out/'pairs.jsonl'), 'train_epsilon': report['epsilon']['hat'], 'onpolicy_pairs': len(fails), 'contrast_pairs': len(contrast)}
 
-def step_train(loop:Loop) -> dict:
-    "LoRA DPO on the extracted pairs, then on-policy rounds while ε on the dev split improves; the best round's adapter and merged model."
+def _train_round(loop:Loop, r:int, data, adapter, method:str|None=None) -> tuple[dict, dict]:
+    "Round `r`: train on `data` (continuing `adapter`), measured on the dev split as it would ship -> (its row in step.json, train's summary with the dev result)."
     from specter_lab.train import train
     from specter_lab.gguf import convert_adapter
+    rd = loop.dir('train')/f'round{r}'
+    summ = train(data, base=loop.base, output=rd, method=method, settings=loop.settings, progress=True, init_adapter=adapter)
+    # the adapter as a LoRA GGUF on the base file, in llama.cpp (which also evaluates the suite's shared prompt prefix once)
+    lora = convert_adapter(summ['adapter'], rd/'adapter.gguf', outtype=loop.settings.gguf.adapter_type)
+    e = summ['dev'] = _evaluate(loop, base_gguf(loop), 'train', f'round{r}/dev.json', split='dev', adapter=lora)
+    summ['lora'] = str(lora)
+    loop.log(f"  round {r}: {summ['steps']} steps in {summ['train_seconds']} s; dev ε {e['epsilon']:.3f}"
+             + (f", lowest recall {e['min_recall']:.2f}" if e['min_recall'] is not None else ''))
+    return {'round': r, 'method': summ['method'], 'data': str(data), 'init_adapter': adapter and str(adapter), 'pairs': summ['data']['train'],
+            'steps': summ['steps'], 'train_seconds': summ['train_seconds'], 'dev_epsilon': e['epsilon'], 'dev_ci95': e['ci95'],
+            'dev_min_recall': e['min_recall'], 'dev_report': e['report'], 'summary': str(rd/'summary.json'), 'adapter': summ['adapter'],
+            'merged': summ['merged'], 'figure': summ.get('figure'), 'metrics_csv': summ.get('metrics_csv')}, summ
+
+def step_train(loop:Loop) -> dict:
+    "LoRA DPO on the extracted pairs (continuing the start version's adapter), on-policy rounds while ε on the dev split improves, a KTO round on unpaired feedback; the best round's adapter and merged model."
     s = loop.settings
-    d = loop.dir('train')
-    base = base_gguf(loop) if loop.result('eval_before') is None else loop.need('eval_before')['model']
-    data,adapter,rounds,best = loop.need('extract')['data'],None,[],None
-    for r in range(1, max(1, s.dpo.rounds) + 1):
-        rd = d/f'round{r}'
-        loop.log(f"  round {r}: {'the extracted pairs' if r == 1 else 'on-policy pairs'}")
-        summ = train(data, base=loop.base, output=rd, settings=s, progress=True, init_adapter=adapter)
-        # measured as it would ship: the adapter as a LoRA GGUF on the base file, in llama.cpp (which also shares the prompts' prefix)
-        lora = convert_adapter(summ['adapter'], rd/'adapter.gguf', outtype=s.gguf.adapter_type)
-        e = _evaluate(loop, base, 'train', f'round{r}/dev.json', split='dev', adapter=lora)
-        rounds.append({'round': r, 'data': str(data), 'pairs': summ['data']['train'], 'steps': summ['steps'], 'train_seconds': summ['train_seconds'],
-                       'dev_epsilon': e['epsilon'], 'dev_ci95': e['ci95'], 'dev_min_recall': e['min_recall'], 'dev_report': e['report'],
-                       'summary': str(rd/'summary.json'), 'adapter': summ['adapter'], 'merged': summ['merged'],
-                       'figure': summ.get('figure'), 'metrics_csv': summ.get('metrics_csv')})
-        loop.log(f"  round {r}: {summ['steps']} steps in {summ['train_seconds']} s; dev ε {e['epsilon']:.3f}"
-                 + (f", lowest recall {e['min_recall']:.2f}" if e['min_recall'] is not None else ''))
+    ex = loop.need('extract')
+    start = (loop.start or {}).get('peft')
+    data,adapter,rounds,best = ex['data'],start,[],None
+    n_dpo = max(1, s.dpo.rounds) if ex['pairs'] else 0
+    for r in range(1, n_dpo + 1):
+        loop.log(f"  round {r}: {'the extracted pairs' if r == 1 else 'on-policy pairs'}" + (f", continuing {adapter}" if adapter else ''))
+        row,summ = _train_round(loop, r, data, adapter)
+        rounds.append(row)
+        e = summ['dev']
         if best is not None and _dev_key(e) <= _dev_key(best['e']):
             loop.log(f"  round {r} did not improve the dev split: keeping round {best['round']}"); break
         best = {'round': r, 'e': e, 'summ': summ}
-        if r == s.dpo.rounds: break
-        t = _evaluate(loop, base, 'train', f'round{r}/train.json', split='train', adapter=lora)
-        nxt = onpolicy_data(loop, read_json(t['report']), rd, seed=s.data.seed + r)
+        if r == n_dpo: break
+        if not s.data.reference: loop.log("  no on-policy round: its chosen answers are the references ([data] reference is off)"); break
+        t = _evaluate(loop, base_gguf(loop), 'train', f'round{r}/train.json', split='train', adapter=summ['lora'])
+        nxt = onpolicy_data(loop, read_json(t['report']), loop.dir('train')/f'round{r}', seed=s.data.seed + r)
         rounds[-1]['next'] = nxt
         loop.log(f"  {nxt['onpolicy_pairs']} failures on the train split + {nxt['contrast_pairs']} contrast pairs for round {r+1}")
         if not nxt['onpolicy_pairs']: break
         data,adapter = nxt['data'],summ['adapter']
+    if ex.get('kto_rows'):
+        r = len(rounds) + 1
+        loop.log(f"  round {r}: KTO on {ex['kto_rows']} likes and dislikes without a counterpart")
+        row,summ = _train_round(loop, r, ex['kto_data'], best['summ']['adapter'] if best else start, 'kto')
+        rounds.append(row)
+        if best is None or _dev_key(summ['dev']) >= _dev_key(best['e']): best = {'round': r, 'e': summ['dev'], 'summ': summ}
+        else: loop.log(f"  the KTO round lowered the dev split: keeping round {best['round']}")
     b = best['summ']
     return {'merged': b['merged'], 'adapter': b['adapter'], 'best_round': best['round'], 'rounds': rounds,
-            'train_seconds': round(sum(x['train_seconds'] for x in rounds), 1), 'summary': str(d/f"round{best['round']}"/'summary.json'),
+            'train_seconds': round(sum(x['train_seconds'] for x in rounds), 1), 'summary': str(loop.dir('train')/f"round{best['round']}"/'summary.json'),
             'figure': b.get('figure'), 'metrics_csv': b.get('metrics_csv')}
 
 
@@ -214,7 +257,7 @@ def step_convert(loop:Loop) -> dict:
     g = loop.settings.gguf
     d = loop.dir('convert')
     ref = resolve_model(loop.base, loop.settings.model.offline)
-    m = convert(loop.need('train')['adapter'], d, quants=_quants(loop), outtype=g.outtype, name=g.name or f"{ref.name}-specter",
+    m = convert(loop.need('train')['adapter'], d, quants=_quants(loop.settings), outtype=g.outtype, name=g.name or f"{ref.name}-specter",
                 license=g.license, base_model=hub_id(ref.path) or hub_id(ref.name) or ref.name, datasets=[Path(loop.tasks).name], prompts=g.verify_prompts,
                 max_tokens=g.verify_tokens, log=loop.log, base_gguf=base_gguf(loop) if g.adapter else None, adapter_type=g.adapter_type)
     ok = [f['name'] for f in m['files'] if f.get('verification', {}).get('passed', True)]
@@ -222,6 +265,7 @@ def step_convert(loop:Loop) -> dict:
     for f in failed: loop.log(f"  {f['name']}: not shipped ({f['reason']})")
     if not ok: raise SpecterError("no GGUF file passed verification (see manifest.json)", d/'manifest.json')
     return {'manifest': str(d/'manifest.json'), 'files': ok, 'failed': failed}
+
 
 
 # %% ../nbs/60_loop.ipynb #76f8bb76
@@ -258,6 +302,7 @@ def step_eval_after(loop:Loop) -> dict:
     write_json(loop.dir('eval_after')/'compare.json', c)
     loop.log(f"  Δε = {c['delta']:+.3f}, McNemar p = {c['mcnemar_p']:.2g}, Fisher p = {c['fisher_p']:.2g}, Cohen's h = {c['cohens_h']:.2f}")
     return r | {'compare': str(loop.dir('eval_after')/'compare.json'), 'delta': c['delta'], 'mcnemar_p': c['mcnemar_p']}
+
 
 
 # %% ../nbs/60_loop.ipynb #c163db5d
@@ -311,6 +356,7 @@ def _figures(loop:Loop, before:dict, after:dict, figs:Path) -> dict:
     return out
 
 
+
 # %% ../nbs/60_loop.ipynb #2bd0ea2a
 def verdict(after:dict, cmp:dict, float_epsilon:float|None=None, min_delta:float=0.30, max_p:float=0.01, min_margin:float=0.15,
             min_recall:float=0.5, max_loss:float=0.02) -> dict:
@@ -333,6 +379,7 @@ def verdict(after:dict, cmp:dict, float_epsilon:float|None=None, min_delta:float
         if not checks['keeps_float_epsilon']: why.append(f"the shipped file's ε {e:.3f} is more than {max_loss} below the float file's {float_epsilon:.3f}.")
     return {'checks': checks, 'passed': all(checks.values()), 'why': why,
             'targets': {'min_delta': min_delta, 'max_p': max_p, 'min_margin': min_margin, 'min_recall': min_recall, 'max_loss': max_loss}}
+
 
 
 # %% ../nbs/60_loop.ipynb #bd84c975
@@ -384,13 +431,16 @@ def report_markdown(loop:Loop, before:dict, after:dict, cmp:dict, cost:dict, fig
           f"up to {s.eval.rmax} retries with the guards' feedback): {col['first_attempt_passed']} passed on the first attempt, "
           f"{col['passed_after_retries']} after retries, {col['human_references']} fell back to the reference answer; "
           f"{col['artifacts']} artifacts in the DAG. The policy {ext['filter']} gave **{ext['trace_pairs']} DPO pairs**; "
-          f"**{ext['contrast_pairs']} contrast pairs** (the reference against itself with the decision changed) joined them.", ""]
+          f"**{ext['contrast_pairs']} contrast pairs** (the reference against itself with the decision changed) joined them"
+          + ''.join(f", and **{n} pairs** from `{Path(f).name}`" for f,n in (ext.get('extra_pairs') or {}).items())
+          + (f"; **{ext['kto_rows']} KTO rows** (likes and dislikes without a counterpart) trained a KTO round" if ext.get('kto_rows') else '')
+          + ("" if ext.get('reference', True) else " (reference answers off: no fallback, contrast or on-policy pairs)") + ".", ""]
     L += ["## Training", "", f"DPO with LoRA (r = {s.dpo.lora_r}, layers `{s.dpo.lora_layers}`, lr {s.dpo.learning_rate}, β {s.dpo.beta}, "
           f"NLL weight {s.dpo.sft_weight}, {s.dpo.epochs:g} epoch(s) a round), up to {s.dpo.rounds} rounds: after the first, the "
           f"model answers the train split again and its failures become the next round's rejected answers; a round is kept "
           f"only if ε on the dev split improves. Round {tr['best_round']} was kept.", "",
           _row('round', 'pairs', 'steps', 'seconds', 'dev ε', 'dev 95 % CI', 'lowest dev recall'), _row(*['---'] * 7)]
-    L += [_row(r['round'], r['pairs'], r['steps'], f"{r['train_seconds']:.0f}", f"{r['dev_epsilon']:.3f}", f"[{r['dev_ci95'][0]:.3f}, {r['dev_ci95'][1]:.3f}]",
+    L += [_row(f"{r['round']} ({r.get('method', 'dpo').upper()})", r['pairs'], r['steps'], f"{r['train_seconds']:.0f}", f"{r['dev_epsilon']:.3f}", f"[{r['dev_ci95'][0]:.3f}, {r['dev_ci95'][1]:.3f}]",
                _fmt(r['dev_min_recall'])) for r in tr['rounds']] + [""]
     if 'training' in figs: L += [f"![training curves](figures/{figs['training']})", ""]
     if 'failure_modes' in figs: L += [f"![failure modes](figures/{figs['failure_modes']})", ""]
@@ -418,6 +468,7 @@ def report_markdown(loop:Loop, before:dict, after:dict, cmp:dict, cost:dict, fig
 
 def _att(report): return '∞' if report.get('expected_attempts') is None else f"{report['expected_attempts']:.2f}"
 def _fmt(x): return '–' if x is None else (f"{x:.3f}" if isinstance(x, float) else str(x))
+
 
 
 # %% ../nbs/60_loop.ipynb #74770f82
@@ -489,9 +540,27 @@ def step_report(loop:Loop) -> dict:
             'passed': v['passed']}
 
 
+
 # %% ../nbs/60_loop.ipynb #5621c537
 STEP_FUNCS = {'eval_before': step_eval_before, 'collect': step_collect, 'extract': step_extract, 'train': step_train,
               'convert': step_convert, 'eval_after': step_eval_after, 'cost': step_cost, 'report': step_report}
+
+def run_steps(loop:Loop, from_step:str|None=None, until:str|None=None) -> dict:
+    "Run (or resume) the steps of `loop` up to `until`, skipping those already done; the last step's result."
+    if from_step: forget(loop, from_step)
+    last = STEPS.index(until) if until else len(STEPS) - 1
+    t_all,r = time.time(),None
+    for i,name in enumerate(STEPS[:last+1], 1):
+        if (r := loop.result(name)) is not None:
+            loop.log(f"[{i}/{len(STEPS)}] {name}: done ({r.get('seconds', 0):.1f} s), skipped"); continue
+        loop.log(f"[{i}/{len(STEPS)}] {name} ...")
+        t0 = time.time()
+        r = STEP_FUNCS[name](loop)
+        r['seconds'] = round(time.time() - t0, 1)
+        write_json(loop.dir(name)/'step.json', r)
+        loop.log(f"[{i}/{len(STEPS)}] {name}: {r['seconds']:.1f} s")
+    loop.log(f"steps finished in {time.time() - t_all:.0f} s: {loop.out}")
+    return r
 
 def run_loop(out='runs/latest', tasks:str|None=None, base:str|None=None, settings:Settings|None=None,
              from_step:str|None=None, until:str|None=None, log=print) -> dict:
@@ -505,19 +574,8 @@ def run_loop(out='runs/latest', tasks:str|None=None, base:str|None=None, setting
         raise SpecterError("this folder holds a run with other tasks, base or settings: use another --output, or --from STEP",
                            prev)
     write_json(prev, cfg)
-    if from_step: forget(loop, from_step)
-    last = STEPS.index(until) if until else len(STEPS) - 1
-    t_all = time.time()
-    for i,name in enumerate(STEPS[:last+1], 1):
-        if (r := loop.result(name)) is not None:
-            log(f"[{i}/{len(STEPS)}] {name}: done ({r.get('seconds', 0):.1f} s), skipped"); continue
-        log(f"[{i}/{len(STEPS)}] {name} ...")
-        t0 = time.time()
-        r = STEP_FUNCS[name](loop)
-        r['seconds'] = round(time.time() - t0, 1)
-        write_json(loop.dir(name)/'step.json', r)
-        log(f"[{i}/{len(STEPS)}] {name}: {r['seconds']:.1f} s")
-    log(f"loop finished in {time.time() - t_all:.0f} s: {loop.out/'report.md'}")
+    r = run_steps(loop, from_step, until)
+    log(f"loop finished: {loop.out/'report.md'}")
     return read_json(loop.out/'summary.json') if (loop.out/'summary.json').is_file() and until in (None, 'report') else r
 
 # %% ../nbs/60_loop.ipynb #0b636054

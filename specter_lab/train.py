@@ -1,4 +1,4 @@
-"""DPO (and SFT) with TRL and a PEFT LoRA adapter, on a laptop CPU by default and on GPUs unchanged.
+"""DPO (and SFT, and KTO for unpaired likes and dislikes) with TRL and a PEFT LoRA adapter, on a laptop CPU by default and on GPUs unchanged.
 
 Docs: https://specter-lab.github.io/specter_lab/train.html.md"""
 
@@ -17,11 +17,11 @@ from .model import resolve_model, hf_dir, load_model
 
 # %% auto #0
 __all__ = ['COLUMNS', 'METRICS', 'check_record', 'split_by_prompt', 'load_records', 'select_pairs', 'token_lengths',
-           'fit_max_length', 'layer_indices', 'lora_config', 'trainer_args', 'completion_scoring', 'write_metrics',
-           'train', 'cli_train']
+           'fit_max_length', 'layer_indices', 'lora_config', 'trainer_args', 'kto_weights', 'completion_scoring',
+           'write_metrics', 'train', 'cli_train']
 
 # %% ../nbs/30_train.ipynb #0a3be692
-COLUMNS = {'dpo': ('prompt', 'chosen', 'rejected'), 'sft': ('messages',)}
+COLUMNS = {'dpo': ('prompt', 'chosen', 'rejected'), 'sft': ('messages',), 'kto': ('prompt', 'completion', 'label')}
 
 def _text(v) -> str:
     "The text of a string or of a chat-message list."
@@ -36,10 +36,14 @@ def _check_field(v, key, path, line, messages=False):
 
 def check_record(r:dict, method:str='dpo', path=None, line=None) -> str|None:
     "Validate one record; return why it is unusable ('identical', 'empty') or None when it is fine."
-    if method not in COLUMNS: raise SpecterError(f"unknown method '{method}' (dpo or sft)", field='dpo.method')
+    if method not in COLUMNS: raise SpecterError(f"unknown method '{method}' (dpo, sft or kto)", field='dpo.method')
     for k in COLUMNS[method]:
         if k not in r: raise SpecterError("missing field", path, line, k)
+        if k == 'label':
+            if not isinstance(r[k], bool): raise SpecterError(f"expected true (desirable) or false, got {type(r[k]).__name__}", path, line, k)
+            continue
         _check_field(r[k], k, path, line, messages=method == 'sft')
+    if method == 'kto': return 'empty' if not _text(r['completion']).strip() or not _text(r['prompt']).strip() else None
     if method == 'sft':
         if r['messages'][-1]['role'] != 'assistant': raise SpecterError("the last message must be the assistant's", path, line, 'messages')
         return 'empty' if not r['messages'][-1]['content'].strip() else None
@@ -114,6 +118,7 @@ def token_lengths(ds, tok, method:str='dpo') -> list[tuple[int,int]]:
     out = []
     for r in ds:
         if method == 'sft': pairs = [_as_text(tok, r['messages'][:-1], r['messages'][-1:])]
+        elif method == 'kto': pairs = [_as_text(tok, r['prompt'], r['completion'])]
         else: pairs = [_as_text(tok, r['prompt'], r[k]) for k in ('chosen', 'rejected')]
         n = lambda s: len(tok(s, add_special_tokens=False)['input_ids'])
         out.append((n(pairs[0][0]), max(n(full) for _,full in pairs)))
@@ -150,9 +155,11 @@ def lora_config(s:DPOSettings, n_layers:int):
 
 # %% ../nbs/30_train.ipynb #f0af300d
 def trainer_args(s:DPOSettings, out_dir, device:str='cpu', max_length:int|None=None, method:str|None=None):
-    "A TRL `DPOConfig` / `SFTConfig` for settings `s`, checkpointing into `out_dir`."
+    "A TRL `DPOConfig` / `SFTConfig` / `KTOConfig` for settings `s`, checkpointing into `out_dir`."
     import torch
     method = method or s.method
+    if method == 'kto' and s.batch_size < 2:
+        raise SpecterError("KTO needs batch_size >= 2: its KL estimate pairs each answer with another prompt of the batch", field='dpo.batch_size')
     bf16 = pick_dtype(device) == torch.bfloat16
     common = dict(output_dir=str(out_dir), learning_rate=s.learning_rate, num_train_epochs=s.epochs,
                   per_device_train_batch_size=s.batch_size, per_device_eval_batch_size=s.batch_size,
@@ -163,10 +170,20 @@ def trainer_args(s:DPOSettings, out_dir, device:str='cpu', max_length:int|None=N
     if method == 'sft':
         from trl import SFTConfig
         return SFTConfig(**common, completion_only_loss=True)
+    if method == 'kto':
+        from trl import KTOConfig
+        return KTOConfig(**common, beta=s.beta, precompute_ref_log_probs=True)
     from trl import DPOConfig
     if s.sft_weight > 0: loss = dict(loss_type=['sigmoid', 'sft'], loss_weights=[1.0, s.sft_weight])
     else: loss = dict(loss_type=['sigmoid'])
     return DPOConfig(**common, beta=s.beta, precompute_ref_log_probs=True, **loss)
+
+# %% ../nbs/30_train.ipynb #5252a896
+def kto_weights(labels) -> tuple[float, float]:
+    "(desirable_weight, undesirable_weight) that make the two classes of KTO `labels` count equally (1, 1 when one is absent)."
+    n_d = sum(map(bool, labels)); n_u = len(labels) - n_d
+    if not n_d or not n_u: return 1.0, 1.0
+    return (n_u / n_d, 1.0) if n_d < n_u else (1.0, n_d / n_u)
 
 # %% ../nbs/30_train.ipynb #a9bb7390
 @contextmanager
@@ -254,7 +271,7 @@ def write_metrics(log_history:list[dict], out_dir) -> tuple[Path, Path]:
 # %% ../nbs/30_train.ipynb #cff23a6d
 def train(data, base:str|None=None, output='runs/train', method:str|None=None, settings:Settings|None=None,
           tasks=None, progress:bool=True, max_steps:int=-1, init_adapter=None, split:str|None=None) -> dict:
-    "Train a LoRA adapter on `data` (DPO or SFT; continuing `init_adapter` if given), merge it, and report metrics, preference accuracy and ε on `split` of suite `tasks`."
+    "Train a LoRA adapter on `data` (DPO, SFT or KTO; continuing `init_adapter` if given), merge it, and report metrics, preference accuracy and ε on `split` of suite `tasks`."
     import torch, transformers
     from transformers.trainer_utils import get_last_checkpoint
     from transformers.trainer_callback import ProgressCallback
@@ -277,9 +294,11 @@ def train(data, base:str|None=None, output='runs/train', method:str|None=None, s
     ml, cut = fit_max_length(lens + (token_lengths(test_ds, tok, method) if test_ds else []), d.max_length)
     if method == 'sft': train_ds, test_ds = _sft_rows(train_ds), test_ds and _sft_rows(test_ds)
     args = trainer_args(d, out/'checkpoints', device, ml, method)
+    if method == 'kto': args.desirable_weight, args.undesirable_weight = kto_weights(train_ds['label'])
     args.max_steps = max_steps
     if not progress: args.disable_tqdm = True
     if method == 'sft': from trl import SFTTrainer as Trainer
+    elif method == 'kto': from trl import KTOTrainer as Trainer
     else: from trl import DPOTrainer as Trainer
     transformers.set_seed(d.seed)
     last = get_last_checkpoint(str(out/'checkpoints')) if (out/'checkpoints').is_dir() else None
@@ -347,12 +366,12 @@ def _summary_text(r:dict) -> str:
     return '\n'.join(lines)
 
 def cli_train(argv=None) -> int:
-    "`specter-lab train --data FILE|DIR --base MODEL --method dpo|sft --output DIR [--tasks SUITE]`"
+    "`specter-lab train --data FILE|DIR --base MODEL --method dpo|sft|kto --output DIR [--tasks SUITE]`"
     from specter_lab.cli import add_settings_args, settings_from_args
     p = argparse.ArgumentParser(prog='specter-lab train', description="DPO or SFT with TRL + LoRA; writes the adapter, the merged model and metrics.")
     p.add_argument('--data', required=True, help="DPO/SFT JSONL, or a folder with a saved datasets.DatasetDict")
     p.add_argument('--base', help="embedded (default), a local HF folder, a .gguf, or a Hub id (online only)")
-    p.add_argument('--method', choices=['dpo', 'sft'], help="dpo: preference pairs; sft: chat messages (default: [dpo] method)")
+    p.add_argument('--method', choices=list(COLUMNS), help="dpo: preference pairs; sft: chat messages; kto: unpaired likes/dislikes (default: [dpo] method)")
     p.add_argument('--output', required=True, help="output folder (checkpoints, adapter/, merged/, metrics)")
     p.add_argument('--tasks', help="a task suite (bundled name or JSONL): report greedy epsilon of the merged model on its [eval] split")
     p.add_argument('--init-adapter', help="a LoRA adapter folder to continue training (an on-policy round)")
