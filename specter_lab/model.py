@@ -33,8 +33,8 @@ def embedded_gguf() -> Path:
 # %% ../nbs/02_model.ipynb #722456f5
 VOCAB_GGUF = 'tokenizer.gguf'   # the base GGUF's vocabulary, kept in the HF folders made from it
 
-def gguf_fields(path, prefix:str='') -> dict:
-    "The metadata fields of the GGUF at `path` whose key starts with `prefix`: {key: (value, (type, item type))}."
+def gguf_fields(path, prefix:str|tuple='') -> dict:
+    "The metadata fields of the GGUF at `path` whose key starts with `prefix` (or one of them): {key: (value, (type, item type))}."
     import gguf
     r = gguf.GGUFReader(path)
     out = {}
@@ -45,15 +45,16 @@ def gguf_fields(path, prefix:str='') -> dict:
         out[k] = (f.contents(), (t, sub))
     return out
 
-def write_vocab_gguf(src, dst) -> Path:
-    "A vocabulary-only copy of the GGUF `src` (architecture and `tokenizer.*` fields, no tensors) at `dst`."
+def write_vocab_gguf(src, dst, fields:dict|None=None) -> Path:
+    "A vocabulary-only copy of the GGUF `src` (architecture and `tokenizer.*` fields, or `fields` read from it; no tensors) at `dst`."
     import gguf
     from specter_lab.files import atomic_path
-    arch = gguf_fields(src, 'general.architecture').get('general.architecture', ('llama',))[0]
+    fields = fields or gguf_fields(src, ('general.architecture', 'tokenizer.'))
     with atomic_path(dst, suffix='.gguf') as tmp:
-        w = gguf.GGUFWriter(tmp, arch)
+        w = gguf.GGUFWriter(tmp, fields.get('general.architecture', ('llama',))[0])
         w.add_type('vocab')
-        for k,(v,(t,sub)) in gguf_fields(src, 'tokenizer.').items(): w.add_key_value(k, v, t, sub)
+        for k,(v,(t,sub)) in fields.items():
+            if k.startswith('tokenizer.'): w.add_key_value(k, v, t, sub)
         w.write_header_to_file(); w.write_kv_data_to_file(); w.write_ti_data_to_file(); w.close()
     return Path(dst)
 
@@ -129,7 +130,8 @@ def gguf_to_hf(gguf_path, out_dir) -> Path:
     gguf_path,out_dir = Path(gguf_path),Path(out_dir)
     q = AutoModelForCausalLM.from_pretrained(gguf_path.parent, gguf_file=gguf_path.name, dtype=torch.float32)
     cfg = q.config
-    tok = gguf_tokenizer(gguf_path, cfg.vocab_size)
+    fields = gguf_fields(gguf_path, ('general.architecture', 'tokenizer.'))   # read once: a 262k-token vocabulary takes seconds
+    tok = gguf_tokenizer(gguf_path, cfg.vocab_size, fields['general.architecture'][0])
     if hasattr(cfg, 'quantization_config'): del cfg.quantization_config  # the weights are plain float32 now: trainable, saveable
     model = AutoModelForCausalLM.from_config(cfg, dtype=torch.float32)
     model.load_state_dict(q.state_dict())
@@ -137,7 +139,7 @@ def gguf_to_hf(gguf_path, out_dir) -> Path:
     model.generation_config.eos_token_id = tok.eos_token_id   # the end of a turn (see add_family_chat)
     del q
     with atomic_dir(out_dir) as tmp:
-        model.save_pretrained(tmp); tok.save_pretrained(tmp); write_vocab_gguf(gguf_path, tmp/VOCAB_GGUF)
+        model.save_pretrained(tmp); tok.save_pretrained(tmp); write_vocab_gguf(gguf_path, tmp/VOCAB_GGUF, fields)
     return out_dir
 
 def _converted(d:Path) -> bool:
