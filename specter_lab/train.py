@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, asdict
 from pathlib import Path
 from .config import SpecterError, Settings, DPOSettings, load_settings, pick_device, pick_dtype
 from .files import check_output, read_jsonl, write_json, write_jsonl, atomic_dir, atomic_path
-from .model import resolve_model, hf_dir, load_model
+from .model import resolve_model, hf_dir, load_model, save_tokenizer
 
 # %% auto #0
 __all__ = ['COLUMNS', 'METRICS', 'check_record', 'split_by_prompt', 'load_records', 'select_pairs', 'token_lengths',
@@ -328,7 +328,7 @@ def train(data, base:str|None=None, output='runs/train', method:str|None=None, s
     merged_model = trainer.model.merge_and_unload()
     merged_model.generation_config.eos_token_id = merged_model.generation_config.eos_token_id or tok.eos_token_id
     merged = out/'merged'
-    with atomic_dir(merged) as p: merged_model.save_pretrained(p, safe_serialization=True); tok.save_pretrained(p)
+    with atomic_dir(merged) as p: merged_model.save_pretrained(p, safe_serialization=True); save_tokenizer(tok, p)
     csv, png = write_metrics(trainer.state.log_history, out)
     summary |= {'adapter': str(adapter), 'merged': str(merged), 'metrics_csv': str(csv), 'figure': str(png)}
     if tasks:
