@@ -12,7 +12,7 @@ from pathlib import Path
 from .config import Settings, SpecterError, load_settings
 from .files import write_json, write_jsonl, read_jsonl, write_text_atomic, sha256_file
 from .artifact import utc_now
-from .versions import (open_lab, init_lab, read_version, read_json, shipped_version, version_files, next_version,
+from .versions import (open_lab, init_lab, read_version, read_record, shipped_version, version_files, next_version,
                                   add_version, promote, lab_lock, eval_path, version_names)
 
 # %% auto #0
@@ -31,7 +31,7 @@ def freeze_suite(root, src, seed:int=0) -> tuple[str, Path]:
     p,meta = Path(root)/'suites'/f'{name}.jsonl',Path(root)/'suites'/f'{name}.source.json'
     sha = sha256_file(srcp) if srcp.is_file() else None
     if p.is_file() and meta.is_file():
-        m = read_json(meta, 'suite record')
+        m = read_record(meta, 'suite record')
         if sha is not None and m.get('sha256') != sha:
             raise SpecterError(f"suite '{name}' changed since the lab froze it (from {m.get('path')}): give the new one another file name", srcp)
         return name, p

@@ -9,11 +9,11 @@ from __future__ import annotations
 import argparse, contextlib, fcntl, json, os, re, shutil, sys
 from pathlib import Path
 from .config import SpecterError
-from .files import write_json, atomic_dir, file_record, sha256_file
+from .files import read_json, write_json, atomic_dir, file_record, sha256_file
 from .artifact import utc_now
 
 # %% auto #0
-__all__ = ['LAB_SCHEMA', 'VERSION_SCHEMA', 'STATUSES', 'read_json', 'open_lab', 'version_names', 'read_version', 'read_pointer',
+__all__ = ['LAB_SCHEMA', 'VERSION_SCHEMA', 'STATUSES', 'read_record', 'open_lab', 'version_names', 'read_version', 'read_pointer',
            'shipped_version', 'lab_lock', 'version_files', 'verify_version', 'init_lab', 'next_version', 'add_version',
            'version_status', 'promote', 'rollback', 'eval_path', 'version_epsilon', 'version_rows', 'versions_table',
            'plot_versions', 'cli_versions', 'cli_promote', 'cli_rollback']
@@ -23,14 +23,10 @@ LAB_SCHEMA,VERSION_SCHEMA = 'specter-lab/lab-v1','specter-lab/version-v1'
 STATUSES = ('base', 'promoted', 'rejected')
 _NAME = re.compile(r'v(\d+)')
 
-def read_json(path, what:str='file') -> dict:
-    "The JSON object in `path`, or a SpecterError naming the file and line."
-    p = Path(path)
-    if not p.is_file(): raise SpecterError(f"{what} not found", p)
-    try: r = json.loads(p.read_text(encoding='utf-8'))
-    except UnicodeDecodeError as e: raise SpecterError(f"invalid UTF-8 at byte {e.start}", p) from None
-    except json.JSONDecodeError as e: raise SpecterError(f"malformed JSON: {e.msg} (column {e.colno})", p, e.lineno) from None
-    if not isinstance(r, dict): raise SpecterError(f"expected a JSON object, got {type(r).__name__}", p)
+def read_record(path, what:str='file') -> dict:
+    "The JSON object in `path` (read strictly by `files.read_json`), or a SpecterError naming the file and line."
+    r = read_json(path, what)
+    if not isinstance(r, dict): raise SpecterError(f"expected a JSON object, got {type(r).__name__}", path)
     return r
 
 def _need(r:dict, key:str, types, path):
@@ -42,7 +38,7 @@ def open_lab(root) -> dict:
     "The record of the lab at `root` (lab.json), or a SpecterError saying how to make one."
     p = Path(root)/'lab.json'
     if not p.is_file(): raise SpecterError("not a lab folder (no lab.json): `specter-lab cycle --lab DIR` makes one", Path(root))
-    r = read_json(p, 'lab record')
+    r = read_record(p, 'lab record')
     _need(r, 'base', str, p)
     return r
 
@@ -57,7 +53,7 @@ def read_version(root, version:str) -> dict:
     p = Path(root)/'versions'/version/'version.json'
     if not p.is_file():
         raise SpecterError(f"unknown version '{version}' (the lab has {', '.join(version_names(root)) or 'none'})", Path(root), field='version')
-    r = read_json(p, 'version record')
+    r = read_record(p, 'version record')
     if _need(r, 'schema', str, p) != VERSION_SCHEMA: raise SpecterError(f"unknown schema '{r['schema']}' (expected {VERSION_SCHEMA})", p, field='schema')
     if _need(r, 'version', str, p) != version: raise SpecterError(f"the record is of version '{r['version']}', in folder '{version}'", p, field='version')
     _need(r, 'parent', (str, type(None)), p); _need(r, 'created_at', str, p); _need(r, 'ship', dict, p)
@@ -71,7 +67,7 @@ def read_version(root, version:str) -> dict:
 def read_pointer(root) -> dict:
     "The lab's shipped pointer {'version', 'stack', 'history'}, checked against the versions it names."
     p = Path(root)/'shipped.json'
-    r = read_json(p, 'shipped pointer')
+    r = read_record(p, 'shipped pointer')
     v,stack = _need(r, 'version', str, p),_need(r, 'stack', list, p)
     _need(r, 'history', list, p)
     if not stack or stack[-1] != v: raise SpecterError(f"the stack must end with the shipped version '{v}'", p, field='stack')
@@ -215,7 +211,7 @@ def version_epsilon(root, version:str, split:str='test') -> dict:
     "{suite: {hat, ci95, n}} of `version` from its eval reports on `split`."
     out = {}
     for p in sorted((Path(root)/'evals'/version).glob(f'*.{split}.json')):
-        e = read_json(p, 'eval report').get('epsilon') or {}
+        e = read_record(p, 'eval report').get('epsilon') or {}
         if not isinstance(e.get('hat'), (int, float)): raise SpecterError("an eval report without ε", p, field='epsilon.hat')
         out[p.name[:-len(f'.{split}.json')]] = {'hat': e['hat'], 'ci95': e.get('ci95'), 'n': e.get('n')}
     return out
