@@ -98,12 +98,12 @@ def main():
                        'load_avg_at_start': list(os.getloadavg())},
            'model': Path(gguf).name, 'clients': 16, 'max_tokens': a.max_tokens, 'requests_per_run': a.requests, 'runs': []}
 
-    # --- 1. throughput: llama_cpp.server vs specter-lab serve, at 1 thread and at all cores (generation threads;
-    # both keep llama.cpp's default of all cores for prompt batches). On a shared machine fewer threads can win.
+    # --- 1. throughput: llama_cpp.server vs specter-lab serve, both with 1 thread and with all cores (n_threads and
+    # n_threads_batch). On a shared machine fewer threads can win: llama.cpp's threads wait for each other.
     thread_counts = sorted({1, threads})
     for t in thread_counts:
         port = free_port(); url = f"http://127.0.0.1:{port}"
-        p = start([sys.executable, '-m', 'llama_cpp.server', '--model', gguf, '--port', str(port), '--n_ctx', '4096', '--n_threads', str(t)], url, logf)
+        p = start([sys.executable, '-m', 'llama_cpp.server', '--model', gguf, '--port', str(port), '--n_ctx', '4096', '--n_threads', str(t), '--n_threads_batch', str(t)], url, logf)
         try:
             asyncio.run(drive(url, 'x', 4, 4, a.max_tokens, 10**6))   # warm
             out, secs = asyncio.run(drive(url, 'x', a.requests, 16, a.max_tokens))

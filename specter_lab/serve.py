@@ -55,9 +55,15 @@ class LocalTier:
     kind = 'local'
     def __init__(self, tier:Tier, generator=None, wait_ms:float=3.0, n_threads:int=0):
         from specter_lab.generate import LlamaGenerator
+        from specter_lab.model import embedded_gguf, load_llama
         self.tier = tier
-        self.gen = generator or LlamaGenerator(None if tier.model == 'embedded' else tier.model, n_ctx=tier.n_ctx,
-                                               n_threads=tier.n_threads or n_threads, n_parallel=tier.n_parallel)
+        if generator is None:
+            path = embedded_gguf() if tier.model == 'embedded' else tier.model
+            t = tier.n_threads or n_threads or os.cpu_count()
+            # every decode of a batch has many tokens: llama.cpp runs it on n_threads_batch, so that is the one to set
+            llm = load_llama(path, n_ctx=tier.n_ctx, n_threads=t, n_threads_batch=t)
+            generator = LlamaGenerator(path, n_ctx=tier.n_ctx, n_parallel=tier.n_parallel, llm=llm)
+        self.gen = generator
         self.model = Path(self.gen.path).name
         self.wait_s,self.batches = wait_ms/1000,[]
         self._q = queue.SimpleQueue()
