@@ -86,8 +86,8 @@ def test_eval_through_llama_cpp_server(embedded_gguf, cli, tmp_path):
 @pytest.mark.parametrize("args,msg", [
     (["--tasks", "missing.jsonl"], "missing.jsonl: task suite not found"),
     (["--model", "./nope.gguf"], "nope.gguf: model file or folder not found"),
-    (["--trials", "0"], "trials must be >= 1"),
-    (["--rmax", "-1"], "rmax must be >= 0"),
+    (["--trials", "0"], "[eval.trials]: 0 is out of range [1,"),
+    (["--rmax", "-1"], "[eval.rmax]: -1 is out of range [0,"),
     (["--split", "validation"], "split must be one of train, dev, test"),
 ])
 def test_eval_bad_input(cli, tmp_path, args, msg):

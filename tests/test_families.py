@@ -70,7 +70,9 @@ def test_greedy_tokenizer_template_eos(fam, family_models, family_ggufs):
     assert r["passed"] and r["tokenizer_equal"] == 4 and r["chat_template"] and r["eos_matches"], r
 
 
-@pytest.mark.parametrize("fam", ["gemma3", pytest.param("qwen3", marks=SLOW), pytest.param("llama", marks=[SLOW, pytest.mark.xfail(
+@pytest.mark.parametrize("fam", ["gemma3", pytest.param("qwen3", marks=[SLOW, pytest.mark.xfail(
+    strict=True, reason="transformers ignores a qwen3 GGUF's attention.key_length: a head_dim other than hidden/heads comes back wrong")]),
+    pytest.param("llama", marks=[SLOW, pytest.mark.xfail(
     strict=True, reason="transformers ignores a GGUF's rope_freqs: a Llama 3 GGUF comes back without its rotary scaling")])])
 def test_gguf_to_hf_and_back(fam, family_ggufs, tmp_path):
     "A GGUF base: dequantized to a transformers folder that keeps the GGUF's vocabulary, converted back to the same tensors and vocabulary."
