@@ -405,7 +405,7 @@ def report_markdown(loop:Loop, before:dict, after:dict, cmp:dict, cost:dict, fig
     col,ext,tr,cv,ev = (loop.need(k) for k in ('collect', 'extract', 'train', 'convert', 'eval_after'))
     man = read_json(cv['manifest'])
     mark = lambda ok: '✅' if ok else '❌'
-    shipped = ev['name'] + (f" on `{Path(ev['model']).name}`" if ev.get('adapter') else '')
+    shipped = f"`{ev['name']}`" + (f" on `{Path(ev['model']).name}`" if ev.get('adapter') else '')
     L = [f"# specter_lab loop report", "",
          f"Base model **{loop.base}**, task suite **{loop.tasks}** ({after['n']} {s.eval.split} tasks), "
          f"run in `{loop.out}`. Reproduce with `specter-lab loop --tasks {loop.tasks} --base {loop.base} --output {loop.out}`.", "",
@@ -413,7 +413,7 @@ def report_markdown(loop:Loop, before:dict, after:dict, cmp:dict, cost:dict, fig
          _row('model', 'ε̂', '95 % CI', 'E[attempts]', 'n'), _row('---', '---', '---', '---', '---'),
          _row(f"before: `{Path(loop.need('eval_before')['model']).name}`",
               f"{before['epsilon']['hat']:.3f}", _ci(before['epsilon']), _att(before), before['n']),
-         _row(f"after: `{shipped}`", f"{after['epsilon']['hat']:.3f}", _ci(after['epsilon']), _att(after), after['n'])]
+         _row(f"after: {shipped}", f"{after['epsilon']['hat']:.3f}", _ci(after['epsilon']), _att(after), after['n'])]
     if base.get('epsilon') is not None:
         L += [_row(f"best constant answer (always `{base.get('label', '?')}`)", f"{base['epsilon']:.3f}", '', '', after['n'])]
     L += ["", f"**Δε = {cmp['delta']:+.3f}** (95 % CI [{cmp['delta_ci95'][0]:+.3f}, {cmp['delta_ci95'][1]:+.3f}]), "
