@@ -190,6 +190,13 @@ STAGE_CASES = {
     'registry': lambda t, o: ['--extra', t/'models.csv'],
     'loop': lambda t, o: ['--settings', t/'settings.ini', '--out', o/'loop'],
     'cost-prices': lambda t, o: ['--registry', t/'prices.csv', '--out', o/'cost'],
+    'suites': lambda t, o: [t/'suite.jsonl'],
+    'serve': lambda t, o: ['--policy', t/'settings.ini', '--log', o/'log.db'],
+    'monitor': lambda t, o: ['--log', t/'suite.jsonl', '--output', o/'m.json'],
+    'versions': lambda t, o: ['--lab', t/'folder'],
+    'promote': lambda t, o: ['--lab', t/'folder', 'v1'],
+    'rollback': lambda t, o: ['--lab', t/'folder'],
+    'cycle': lambda t, o: ['--lab', o/'lab', '--tasks', t/'suite.jsonl'],
 }
 
 
