@@ -83,7 +83,7 @@ def test_docs_have_a_page_per_notebook_with_every_exported_symbol():
         pytest.skip("docs not built (make docs)")
     import ast
     for nb in sorted((ROOT / "nbs").glob("*.ipynb")):
-        page = docs / f"{nb.stem}.html"
+        page = docs / f"{re.sub(r'^[0-9]+_', '', nb.stem)}.html"   # pages are named as Quarto names them: 00_config -> config.html
         assert page.is_file(), f"no page for {nb.name}"
         cells = json.loads(nb.read_text())["cells"]
         m = re.search(r"#\|\s*default_exp\s+([\w.]+)", "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code"))
