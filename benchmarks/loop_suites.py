@@ -3,23 +3,34 @@
     flock /tmp/specter-cpu.lock .venv/bin/python benchmarks/loop_suites.py [--suites a,b] [--seeds 0,1,2] [--work runs/bench]
 
 Each run is `specter-lab loop --tasks SUITE --output WORK/SUITE-sSEED --set data.seed=S --set dpo.seed=S` with the
-default recipe (settings.ini); a finished run folder is resumed, not rerun. Writes benchmarks/results/loop_suites.json:
+default recipe (settings.ini); a finished run folder is resumed, not rerun. The first step (greedy ε of the untrained
+model on the test split) does not depend on the seed: later seeds reuse the first seed's. Writes benchmarks/results/loop_suites.json:
 per run its summary (ε before/after with intervals, best constant, recall per label, the verdict and its reasons,
 ε of every file on dev and test, rounds, seconds), and per suite the mean, min and max over seeds of the shipped
 file's test ε and of each file type's. `--table` prints the Markdown table the README shows (generated from the
 results file, never typed).
 """
 from __future__ import annotations
-import argparse, json, os, subprocess, sys, time
+import argparse, json, os, shutil, subprocess, sys, time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / 'benchmarks' / 'results' / 'loop_suites.json'
 
 
-def run_one(suite: str, seed: int, work: Path) -> dict:
-    "One loop run (resumed when its folder exists); its summary with the load average."
+def share_eval_before(src: Path, dst: Path) -> bool:
+    "Copy run `src`'s finished first step into run `dst` (which has none), its recorded paths rewritten; whether it did."
+    a, b = src / '1_eval_before', dst / '1_eval_before'
+    if not (a / 'step.json').is_file() or (b / 'step.json').is_file(): return False
+    shutil.copytree(a, b, dirs_exist_ok=True)
+    (b / 'step.json').write_text((a / 'step.json').read_text().replace(str(src.resolve()), str(dst.resolve())))
+    return True
+
+
+def run_one(suite: str, seed: int, work: Path, first_seed: int | None = None) -> dict:
+    "One loop run (resumed when its folder exists; the first step shared with seed `first_seed`'s run); its summary with the load average."
     out = work / f"{suite}-s{seed}"
+    if first_seed is not None and first_seed != seed: share_eval_before(work / f"{suite}-s{first_seed}", out)
     t0 = time.time()
     r = subprocess.run([sys.executable, '-m', 'specter_lab', 'loop', '--tasks', suite, '--output', str(out),
                         '--set', f'data.seed={seed}', '--set', f'dpo.seed={seed}'], cwd=ROOT, capture_output=True, text=True)
@@ -80,8 +91,9 @@ def main(argv=None):
     suites = a.suites.split(',') if a.suites else bundled_names()
     res = json.loads(OUT.read_text()) if OUT.is_file() else {'runs': []}
     for suite in suites:
-        for seed in map(int, a.seeds.split(',')):
-            r = run_one(suite, seed, ROOT / a.work)
+        seeds = list(map(int, a.seeds.split(',')))
+        for seed in seeds:
+            r = run_one(suite, seed, ROOT / a.work, seeds[0])
             res['runs'] = [x for x in res['runs'] if (x['suite'], x['seed']) != (suite, seed)] + [r]
             res['spread'] = spread(res['runs'])
             OUT.write_text(json.dumps(res, indent=1, ensure_ascii=False) + '\n')

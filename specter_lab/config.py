@@ -13,7 +13,7 @@ from pathlib import Path
 # %% auto #0
 __all__ = ['RANGES', 'SpecterError', 'SettingsError', 'add_secret', 'scrub', 'ModelSettings', 'DataSettings', 'DPOSettings',
            'GGUFSettings', 'EvalSettings', 'CostSettings', 'GateSettings', 'Settings', 'check_range', 'find_settings',
-           'read_ini', 'load_settings', 'cache_dir', 'pick_device', 'pick_dtype']
+           'read_ini', 'load_settings', 'cache_dir', 'pick_device', 'pick_dtype', 'cpu_has_bf16', 'train_precision']
 
 # %% ../nbs/00_config.ipynb #9a898226
 class SpecterError(Exception):
@@ -92,6 +92,7 @@ class DPOSettings:
     lora_layers: str = "15-"      # which decoder layers get LoRA: 'all', 'A-B', 'A-' (A to last) or '-N' (last N); backward stops at the lowest
     lora_modules: str = "all-linear"
     save_steps: int = 16          # checkpoint every N steps (resume)
+    precision: str = "auto"       # auto | bf16 | fp32: bf16 autocast (float32 weights) on a GPU that has it or a CPU with native bf16, else fp32
     seed: int = 0
 
 @dataclass
@@ -272,7 +273,20 @@ def pick_device(want:str="auto") -> str:
     return "cpu"
 
 def pick_dtype(device:str):
-    "bf16 on a GPU that supports it, else float32 (CPU training in bf16 is slow and lossy)."
+    "The dtype weights load in: bf16 on a GPU that supports it, else float32 (on a CPU, bf16 compute is autocast: see `train_precision`)."
     import torch
     if device == "cuda" and torch.cuda.is_bf16_supported(): return torch.bfloat16
     return torch.float32
+
+def cpu_has_bf16(cpuinfo='/proc/cpuinfo') -> bool:
+    "Whether this CPU computes bf16 in hardware (AVX512-BF16 or AMX), from `cpuinfo` (False where there is none)."
+    try: return bool(re.search(r'\b(avx512_bf16|amx_bf16)\b', Path(cpuinfo).read_text()))
+    except OSError: return False
+
+def train_precision(device:str, want:str="auto") -> str:
+    "'bf16' or 'fp32': what training computes in. auto = bf16 on a GPU that supports it, or autocast on a CPU with hardware bf16 (about twice as fast there); else fp32."
+    if want not in ("auto", "bf16", "fp32"): raise SettingsError(f"'{want}' is not auto, bf16 or fp32", field='dpo.precision')
+    if want != "auto": return want
+    import torch
+    if device == "cuda": return "bf16" if torch.cuda.is_bf16_supported() else "fp32"
+    return "bf16" if device == "cpu" and cpu_has_bf16() else "fp32"

@@ -7,7 +7,7 @@ Docs: https://specter-lab.github.io/specter_lab/loop.html.md"""
 # %% ../nbs/60_loop.ipynb #d59b1f0a
 from __future__ import annotations
 import argparse, json, shutil, sys, time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from .config import Settings, SpecterError, load_settings
@@ -174,35 +174,29 @@ def step_extract(loop:Loop) -> dict:
             'reference': s.reference, 'filter': summ['filter'], 'summary': summ}
 
 # %% ../nbs/60_loop.ipynb #a3c9a311
-def _dev_key(e:dict) -> tuple:
-    "How a round ranks on the dev split: ε, then the balanced accuracy of its decisions."
-    return (round(e['epsilon'], 4), round(e.get('balanced_accuracy') or 0, 4))
+def _dev_key(e:dict, min_recall:float=0.5) -> tuple:
+    "How a round ranks on the dev split: every label recalled (>= `min_recall`) first, then ε, then the balanced accuracy of its decisions."
+    rec = e.get('min_recall')
+    return (rec is None or rec >= min_recall, round(e['epsilon'], 4), round(e.get('balanced_accuracy') or 0, 4))
 
 def onpolicy_data(loop:Loop, report:dict, out:Path, seed:int) -> dict:
-    "The next round's pairs from the trained model's `report` on the train split: its failures (rejected) against the references, plus contrast pairs."
+    "The next round's pairs (chapter `recipe`, `onpolicy_round`) from the trained model's `report` on the train split, written to `out`/pairs.jsonl."
     from specter_lab.files import write_jsonl
-    from specter_lab.recipe import contrast_pairs, onpolicy_pairs
+    from specter_lab.recipe import onpolicy_round
     from specter_lab.suite import load_tasks
-    import random
-    s = loop.settings
-    tasks = {t.id: t for t in load_tasks(loop.suite, 'train')}
-    failed = [o for o in report['outcomes'] if not o['passed']]
-    fails = onpolicy_pairs([tasks[o['id']] for o in failed], [o['output'] for o in failed])
-    cap = s.dpo.max_pairs or len(tasks) * 2
-    rng = random.Random(seed)
-    rng.shuffle(fails); fails = fails[:cap * 2 // 3]
-    others = [t for i,t in tasks.items() if i not in {o['id'] for o in failed}]
-    rng.shuffle(others)
-    contrast = contrast_pairs(others[:max(0, cap - len(fails))], s.data.contrast or 1, seed) if others else []
-    write_jsonl(out/'pairs.jsonl', fails + contrast)
-    return {'data': str(out/'pairs.jsonl'), 'train_epsilon': report['epsilon']['hat'], 'onpolicy_pairs': len(fails), 'contrast_pairs': len(contrast)}
+    tasks = load_tasks(loop.suite, 'train')
+    nxt = onpolicy_round(tasks, report['outcomes'], loop.settings.dpo.max_pairs or len(tasks) * 2, seed)
+    write_jsonl(out/'pairs.jsonl', nxt.pop('pairs'))
+    return {'data': str(out/'pairs.jsonl'), 'train_epsilon': report['epsilon']['hat']} | nxt
 
 def _train_round(loop:Loop, r:int, data, adapter, method:str|None=None) -> tuple[dict, dict]:
     "Round `r`: train on `data` (continuing `adapter`), measured on the dev split as it would ship -> (its row in step.json, train's summary with the dev result)."
     from specter_lab.train import train
     from specter_lab.gguf import convert_adapter
     rd = loop.dir('train')/f'round{r}'
-    summ = train(data, base=loop.base, output=rd, method=method, settings=loop.settings, progress=True, init_adapter=adapter)
+    # every pair trains: the dev split, not held-out pairs, judges the round
+    s = replace(loop.settings, data=replace(loop.settings.data, test_fraction=0.0))
+    summ = train(data, base=loop.base, output=rd, method=method, settings=s, progress=True, init_adapter=adapter)
     # the adapter as a LoRA GGUF on the base file, in llama.cpp (which also evaluates the suite's shared prompt prefix once)
     lora = convert_adapter(summ['adapter'], rd/'adapter.gguf', outtype=loop.settings.gguf.adapter_type)
     e = summ['dev'] = _evaluate(loop, base_gguf(loop), 'train', f'round{r}/dev.json', split='dev', adapter=lora)
@@ -215,7 +209,7 @@ def _train_round(loop:Loop, r:int, data, adapter, method:str|None=None) -> tuple
             'merged': summ['merged'], 'figure': summ.get('figure'), 'metrics_csv': summ.get('metrics_csv')}, summ
 
 def step_train(loop:Loop) -> dict:
-    "LoRA DPO on the extracted pairs (continuing the start version's adapter), on-policy rounds while ε on the dev split improves, a KTO round on unpaired feedback; the best round's adapter and merged model."
+    "LoRA DPO on the extracted pairs (continuing the start version's adapter), on-policy rounds while the dev split improves, a KTO round on unpaired feedback; the best round's adapter and merged model."
     s = loop.settings
     ex = loop.need('extract')
     start = (loop.start or {}).get('peft')
@@ -234,7 +228,7 @@ def step_train(loop:Loop) -> dict:
         t = _evaluate(loop, base_gguf(loop), 'train', f'round{r}/train.json', split='train', adapter=summ['lora'])
         nxt = onpolicy_data(loop, read_json(t['report']), loop.dir('train')/f'round{r}', seed=s.data.seed + r)
         rounds[-1]['next'] = nxt
-        loop.log(f"  {nxt['onpolicy_pairs']} failures on the train split + {nxt['contrast_pairs']} contrast pairs for round {r+1}")
+        loop.log(f"  {nxt['onpolicy_pairs']} failures on the train split, {nxt['mirror_pairs']} mirror and {nxt['contrast_pairs']} contrast pairs for round {r+1}")
         if not nxt['onpolicy_pairs']: break
         data,adapter = nxt['data'],summ['adapter']
     if ex.get('kto_rows'):

@@ -7,12 +7,13 @@ Docs: https://specter-lab.github.io/specter_lab/recipe.html.md"""
 # %% ../nbs/31_recipe.ipynb #09b59a55
 from __future__ import annotations
 import json, random
-from collections import defaultdict
+from collections import Counter, defaultdict
 from .config import SpecterError
 from .guard import check
 
 # %% auto #0
-__all__ = ['json_leaves', 'set_leaf', 'decision_pool', 'contrast_answer', 'contrast_pairs', 'onpolicy_pairs']
+__all__ = ['json_leaves', 'set_leaf', 'decision_pool', 'relabel', 'rejection_weights', 'contrast_answer', 'decisions',
+           'balance_labels', 'contrast_pairs', 'onpolicy_pairs', 'mirror_pair', 'onpolicy_round']
 
 # %% ../nbs/31_recipe.ipynb #fe4bb91e
 def json_leaves(v, path=()) -> list[tuple[tuple, object]]:
@@ -28,7 +29,7 @@ def set_leaf(v, path:tuple, new):
     c[path[0]] = set_leaf(v[path[0]], path[1:], new)
     return c
 
-# %% ../nbs/31_recipe.ipynb #266ceef2
+# %% ../nbs/31_recipe.ipynb #a794f1f3
 def _label_guard(task):
     return next((g for g in task.guards if g.kind == 'label' and g.given), None)
 
@@ -37,16 +38,30 @@ def _json(s):
     except (ValueError, RecursionError): return None
 
 def decision_pool(tasks) -> dict:
-    "What a decision can be in this suite: {'labels': {pattern: [labels]}, 'leaves': {path: [values]}, 'references': [...]}."
-    labels,leaves,refs = defaultdict(set),defaultdict(set),[]
+    "What a decision can be in this suite: {'labels': {pattern: {label: tasks}}, 'leaves': {path: [values]}, 'references': [...]}."
+    labels,leaves,refs = defaultdict(Counter),defaultdict(set),[]
     for t in tasks:
         if t.reference is None: continue
         refs.append(t.reference)
-        if (g := _label_guard(t)) is not None: labels[g.spec['pattern']].add(g.expected)
+        if (g := _label_guard(t)) is not None: labels[g.spec['pattern']][g.expected] += 1
         v = _json(t.reference)
         if isinstance(v, (dict, list)):
             for p,x in json_leaves(v): leaves[p].add(json.dumps(x))
-    return {'labels': {k: sorted(v) for k,v in labels.items()}, 'leaves': {k: sorted(v) for k,v in leaves.items()}, 'references': refs}
+    return {'labels': {k: dict(sorted(v.items())) for k,v in labels.items()}, 'leaves': {k: sorted(v) for k,v in leaves.items()}, 'references': refs}
+
+def relabel(answer:str, got:str, label:str) -> str:
+    "`answer` with its label `got` (the first occurrence) replaced by `label`."
+    head = answer.lstrip(); i = head.index(got)
+    return head[:i] + label + head[i+len(got):]
+
+def rejection_weights(counts:dict, iters:int=200) -> dict:
+    "Weights for drawing a task's wrong label among the others so that, in expectation, each label is rejected as often as it is chosen (`counts`)."
+    w = {l: 1.0 for l in counts}
+    for _ in range(iters):
+        tot = sum(w.values())
+        exp = {l: sum(n * w[l] / (tot - w[a]) for a,n in counts.items() if a != l) for l in counts}
+        w = {l: min(max(w[l] * counts[l] / exp[l], 1e-6), 1e6) if exp[l] else w[l] for l in counts}
+    return w
 
 def contrast_answer(task, pool:dict, rng:random.Random) -> str|None:
     "The task's reference with its decision changed (same form, failing the task's guards), or None when none can be made."
@@ -54,38 +69,89 @@ def contrast_answer(task, pool:dict, rng:random.Random) -> str|None:
     if ref is None: return None
     cands = []
     if (g := _label_guard(task)) is not None and (got := g.given(ref)) is not None:
-        head = ref.lstrip(); i = head.index(got)
-        cands = [head[:i] + lab + head[i+len(got):] for lab in pool['labels'].get(g.spec['pattern'], []) if lab != got]
+        w = pool.setdefault('weights', {}).get(g.spec['pattern']) or pool['weights'].setdefault(g.spec['pattern'], rejection_weights(pool['labels'].get(g.spec['pattern'], {})))
+        # the wrong labels in a weighted random order (the first is the one used): each label rejected about as often as chosen
+        cands = [relabel(ref, got, lab) for lab in sorted(w, key=lambda l: -rng.random() ** (1 / w[l])) if lab != got]
     elif isinstance(v := _json(ref), (dict, list)):
         spots = [(p, x) for p,x in json_leaves(v) if len(pool['leaves'].get(p, ())) > 1]
         rng.shuffle(spots)
         for p,x in spots[:4]:
             alt = [json.loads(y) for y in pool['leaves'][p] if json.loads(y) != x and type(json.loads(y)) is type(x)]
             cands += [json.dumps(set_leaf(v, p, a), ensure_ascii=False) for a in rng.sample(alt, min(2, len(alt)))]
+        rng.shuffle(cands)
     if not cands: cands = rng.sample(pool['references'], min(8, len(pool['references'])))
-    rng.shuffle(cands)
     return next((c for c in cands if c != ref and not check(task.guards, c).passed), None)
 
-# %% ../nbs/31_recipe.ipynb #3d94ef4f
+
+# %% ../nbs/31_recipe.ipynb #80c96f01
 def _record(task, chosen:str, rejected:str) -> dict:
     return {'prompt': [m for m in task.messages if m['role'] in ('system', 'user')],
             'chosen': [{'role': 'assistant', 'content': chosen}], 'rejected': [{'role': 'assistant', 'content': rejected}]}
 
+def decisions(task, record:dict) -> tuple|None:
+    "(chosen label, rejected label) of a DPO `record` of a label task (None for other tasks, or a side that gives no label)."
+    if (g := _label_guard(task)) is None: return None
+    c,r = (g.given(record[k][0]['content']) for k in ('chosen', 'rejected'))
+    return (c, r) if c is not None and r is not None else None
+
+def balance_labels(items:list[tuple]) -> list[tuple]:
+    "Of `items` ((record, (chosen label, rejected label) or None)), drop label pairs until no label is chosen more often than rejected where a drop can still mend it."
+    net = Counter()
+    for _,d in items:
+        if d: net[d[0]] += 1; net[d[1]] -= 1
+    keep = []
+    for rec,d in reversed(items):
+        if d and net[d[0]] > 0 and net[d[1]] < 0: net[d[0]] -= 1; net[d[1]] += 1; continue
+        keep.append((rec, d))
+    return keep[::-1]
+
 def contrast_pairs(tasks, per_task:int=1, seed:int=0) -> list[dict]:
-    "DPO records (chosen = reference, rejected = the reference with its decision changed), `per_task` per task with a reference."
+    "DPO records (chosen = reference, rejected = the reference with its decision changed), up to `per_task` per task with a reference; label pairs balanced."
     rng = random.Random(seed)
     pool = decision_pool(tasks)
-    out = []
+    items = []
     for t in tasks:
         seen = set()
         for _ in range(per_task):
             c = contrast_answer(t, pool, rng)
             if c is None or c in seen: continue
-            seen.add(c); out.append(_record(t, t.reference, c))
-    return out
+            seen.add(c); rec = _record(t, t.reference, c)
+            items.append((rec, decisions(t, rec)))
+    return [r for r,_ in balance_labels(items)]
 
 def onpolicy_pairs(tasks, answers:list[str]) -> list[dict]:
     "DPO records from a model's `answers` to `tasks`: each answer that fails its task's guards, rejected against the reference."
     if len(answers) != len(tasks): raise SpecterError(f"{len(answers)} answers for {len(tasks)} tasks")
     return [_record(t, t.reference, a) for t,a in zip(tasks, answers)
             if t.reference is not None and a.strip() != t.reference.strip() and not check(t.guards, a).passed]
+
+
+# %% ../nbs/31_recipe.ipynb #e7104ea2
+def mirror_pair(task, answer:str, by_label:dict, rng:random.Random) -> dict|None:
+    "For a label `task` (label A) that `answer` gives label B: a task of label B whose reference is chosen over itself relabelled A (None when the answer gives no other label)."
+    if (g := _label_guard(task)) is None or (got := g.given(answer)) in (None, g.expected) or not by_label.get(got): return None
+    u = rng.choice(by_label[got])
+    wrong = relabel(u.reference, _label_guard(u).given(u.reference), g.expected)
+    return None if check(u.guards, wrong).passed else _record(u, u.reference, wrong)
+
+def onpolicy_round(tasks, outcomes:list[dict], cap:int, seed:int=0) -> dict:
+    "The next round's pairs from a model's `outcomes` ({id, output, passed}) on `tasks`: failures against the references (at most cap/2), a mirror pair per wrong label, contrast pairs of the other tasks up to `cap`."
+    rng = random.Random(seed)
+    by_id = {t.id: t for t in tasks}
+    by_label = defaultdict(list)
+    for t in tasks:
+        if (g := _label_guard(t)) is not None and t.reference is not None and g.given(t.reference) is not None: by_label[g.expected].append(t)
+    failed = [(by_id[o['id']], o['output']) for o in outcomes if not o['passed'] and o['id'] in by_id]
+    rng.shuffle(failed)
+    fails,mirrors = [],[]
+    for t,a in failed:
+        if len(fails) >= cap // 2: break
+        if not (p := onpolicy_pairs([t], [a])): continue
+        fails += p
+        if (m := mirror_pair(t, a, by_label, rng)) is not None: mirrors.append(m)
+    seen = {t.id for t,_ in failed}
+    others = [t for t in tasks if t.id not in seen]
+    rng.shuffle(others)
+    contrast = contrast_pairs(others[:max(0, cap - len(fails) - len(mirrors))], 1, seed) if others else []
+    return {'pairs': fails + mirrors + contrast, 'onpolicy_pairs': len(fails), 'mirror_pairs': len(mirrors), 'contrast_pairs': len(contrast)}
+

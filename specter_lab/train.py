@@ -11,7 +11,7 @@ from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
-from .config import SpecterError, Settings, DPOSettings, load_settings, pick_device, pick_dtype
+from .config import SpecterError, Settings, DPOSettings, load_settings, pick_device, pick_dtype, train_precision
 from .files import check_output, read_jsonl, write_json, write_jsonl, atomic_dir, atomic_path
 from .model import resolve_model, hf_dir, load_model, save_tokenizer
 
@@ -160,7 +160,7 @@ def trainer_args(s:DPOSettings, out_dir, device:str='cpu', max_length:int|None=N
     method = method or s.method
     if method == 'kto' and s.batch_size < 2:
         raise SpecterError("KTO needs batch_size >= 2: its KL estimate pairs each answer with another prompt of the batch", field='dpo.batch_size')
-    bf16 = pick_dtype(device) == torch.bfloat16
+    bf16 = train_precision(device, s.precision) == 'bf16'   # on a CPU: autocast, float32 weights
     common = dict(output_dir=str(out_dir), learning_rate=s.learning_rate, num_train_epochs=s.epochs,
                   per_device_train_batch_size=s.batch_size, per_device_eval_batch_size=s.batch_size,
                   gradient_accumulation_steps=s.grad_accum, max_length=max_length, bf16=bf16, fp16=False,
@@ -314,7 +314,7 @@ def train(data, base:str|None=None, output='runs/train', method:str|None=None, s
         result = trainer.train(resume_from_checkpoint=last)
         train_s, train_cpu = time.time() - t0, time.process_time() - c0
         ev = {k.removeprefix('eval_'): v for k,v in trainer.evaluate(test_ds).items()} if test_ds is not None else {}
-    summary = {'method': method, 'base': str(base or s.model.base), 'device': device, 'dtype': str(pick_dtype(device)).removeprefix('torch.'),
+    summary = {'method': method, 'base': str(base or s.model.base), 'device': device, 'dtype': str(pick_dtype(device)).removeprefix('torch.'), 'precision': train_precision(device, d.precision),
                'data': {'source': str(data), 'train': train_ds.num_rows, 'available': dd['train'].num_rows,
                         'test': test_ds.num_rows if test_ds is not None else 0, 'dropped': dict(dropped), 'max_length': ml, **cut},
                'recipe': asdict(d) | {'method': method}, 'init_adapter': init_adapter and str(init_adapter),
