@@ -6,14 +6,15 @@ Docs: https://specter-lab.github.io/specter_lab/config.html.md"""
 
 # %% ../nbs/00_config.ipynb #ccdb69c1
 from __future__ import annotations
-import dataclasses, math, os, re, typing
+import argparse, dataclasses, math, os, re, typing
 from dataclasses import dataclass, field, fields, asdict
 from pathlib import Path
 
 # %% auto #0
 __all__ = ['RANGES', 'SpecterError', 'SettingsError', 'add_secret', 'scrub', 'ModelSettings', 'DataSettings', 'DPOSettings',
            'GGUFSettings', 'EvalSettings', 'CostSettings', 'GateSettings', 'Settings', 'check_range', 'find_settings',
-           'read_ini', 'load_settings', 'cache_dir', 'pick_device', 'pick_dtype']
+           'read_ini', 'load_settings', 'add_settings_args', 'settings_from_args', 'cache_dir', 'pick_device',
+           'pick_dtype']
 
 # %% ../nbs/00_config.ipynb #9a898226
 class SpecterError(Exception):
@@ -255,6 +256,24 @@ def load_settings(path=None, overrides:dict|None=None) -> Settings:
     for k,v in (overrides or {}).items():
         if v is not None: s.override(k, v)
     return s
+
+# %% ../nbs/00_config.ipynb #899a5f07
+def add_settings_args(p:argparse.ArgumentParser):
+    "Add `--settings FILE` and repeatable `--set section.key=value` to a stage's parser."
+    p.add_argument('--settings', help="settings file (default: $SPECTER_LAB_SETTINGS or the nearest settings.ini)")
+    p.add_argument('--set', action='append', default=[], metavar='SECTION.KEY=VALUE', help="override one setting")
+    return p
+
+def settings_from_args(args, **flags):
+    "Load settings from `args.settings`, then `--set` values, then the stage's own `flags` {'sec.key': value or None}."
+    over = {}
+    for kv in getattr(args, 'set', []) or []:
+        k,eq,v = kv.partition('=')
+        if not eq: raise SpecterError(f"--set expects SECTION.KEY=VALUE, got '{kv}'")
+        over[k.strip()] = v
+    over.update({k:v for k,v in flags.items() if v is not None})
+    return load_settings(getattr(args, 'settings', None), over)
+
 
 # %% ../nbs/00_config.ipynb #986ef1fc
 def cache_dir(settings:Settings|None=None) -> Path:

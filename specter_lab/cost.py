@@ -332,7 +332,7 @@ def _gap_known(c:dict) -> bool: return all(isinstance(v, float) and math.isfinit
 
 def cli_cost(argv=None) -> int:
     "`specter-lab cost`: monthly projection, savings, ε in money, training cost and figures."
-    from specter_lab.cli import add_settings_args, settings_from_args
+    from specter_lab.config import add_settings_args, settings_from_args
     import matplotlib; matplotlib.use('Agg')
     p = argparse.ArgumentParser(prog="specter-lab cost", description="Routed local/API cost, training cost, ε in money.")
     p.add_argument('--volume', type=int, help="queries a month ([cost] volume)")

@@ -332,7 +332,7 @@ def cycle_markdown(summ:dict) -> str:
 # %% ../nbs/63_cycle.ipynb #a3065135
 def cli_cycle(argv=None) -> int:
     "`specter-lab cycle --lab DIR [--tasks SUITE ...] [--regression SUITE ...] [--log DB] [--dag DIR] [--feedback FILE]`: one release cycle."
-    from specter_lab.cli import add_settings_args, settings_from_args
+    from specter_lab.config import add_settings_args, settings_from_args
     p = argparse.ArgumentParser(prog='specter-lab cycle', description="Gather what is new, train from the shipped version, evaluate, and ship the candidate only through the release gate.")
     p.add_argument('--lab', required=True, help="the lab folder (made on first use, v0 = the base as shipped)")
     p.add_argument('--tasks', nargs='+', default=[], metavar='SUITE', help="target suites: must improve (default: [data] tasks)")

@@ -185,7 +185,7 @@ def format_comparison(c:dict) -> str:
 # %% ../nbs/25_evaluate.ipynb #db6e873d
 def cli_eval(argv=None) -> int:
     "`specter-lab eval`: evaluate a model on a task suite, write report.json."
-    from specter_lab.cli import add_settings_args, settings_from_args
+    from specter_lab.config import add_settings_args, settings_from_args
     p = argparse.ArgumentParser(prog='specter-lab eval', description="Guarded generation -> report.json (ε, CI, retries, failure modes).")
     p.add_argument('--model', help="'embedded', a .gguf, a transformers folder, or an http(s) URL of an OpenAI-compatible server")
     p.add_argument('--adapter', help="a LoRA adapter GGUF applied at run time to the GGUF --model (what `specter-lab loop` ships)")
@@ -217,7 +217,7 @@ def cli_eval(argv=None) -> int:
 
 def cli_compare(argv=None) -> int:
     "`specter-lab compare BEFORE.json AFTER.json`: Δε, Fisher, McNemar, Cohen's h."
-    from specter_lab.cli import add_settings_args
+    from specter_lab.config import add_settings_args
     p = argparse.ArgumentParser(prog='specter-lab compare', description="Two eval reports -> Δε, Fisher, McNemar, Cohen's h.")
     p.add_argument('before', help="report.json of the model before (from `specter-lab eval`)")
     p.add_argument('after', help="report.json of the model after, on the same tasks")

@@ -617,7 +617,7 @@ def verify_files(model_dir, files:list[dict], prompts:int=20, max_tokens:int=16,
 # %% ../nbs/40_gguf.ipynb #f6d34442
 def cli_convert(argv=None) -> int:
     "specter-lab convert: HF model (or LoRA adapter) -> verified GGUF files and manifest.json."
-    from specter_lab.cli import add_settings_args, settings_from_args
+    from specter_lab.config import add_settings_args, settings_from_args
     p = argparse.ArgumentParser(prog='specter-lab convert', description=cli_convert.__doc__)
     p.add_argument('model', help="HF model folder, LoRA adapter folder, or 'embedded'")
     p.add_argument('--output', '-o', default='gguf', help="output folder (default: ./gguf)")
