@@ -10,7 +10,7 @@ import argparse, hashlib, importlib.metadata, json, sys, time
 from pathlib import Path
 from .config import Settings, SpecterError, load_settings, scrub
 from .files import check_output, read_json, sha256_file, write_json
-from .artifact import ArtifactDAG, utc_now
+from .artifact import ArtifactDAG, now_iso
 from .suite import load_tasks, resolve_suite
 from .generate import Generator, make_generator
 from .guarded import guarded_run
@@ -142,7 +142,7 @@ def _report(ts, runs, rounds, gen, spec, src, split, trials, rmax, s, dag_out) -
                  'human_reference_stored': x.human_id is not None} for x,g in zip(runs, given)]
     n_first = len(ts)
     return {
-        'schema': REPORT_SCHEMA_ID, 'created_at': utc_now(), 'model': model_record(gen, spec),
+        'schema': REPORT_SCHEMA_ID, 'created_at': now_iso(), 'model': model_record(gen, spec),
         'tasks': {'path': str(src), 'sha256': sha256_file(src)}, 'split': split, 'n': len(ts), 'trials': trials, 'rmax': rmax,
         'epsilon': {k: ep[k] for k in ('hat', 'ci95', 'passes', 'n')},
         'expected_attempts': ep['expected_attempts'], 'expected_retries': ep['expected_retries'],

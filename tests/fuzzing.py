@@ -117,8 +117,8 @@ def _read_report_eval(p):
     return read_report(p)
 
 def _read_report_cost(p):
-    from specter_lab.prices import read_report
-    return read_report(p)
+    from specter_lab.prices import report_for_cost
+    return report_for_cost(p)
 
 def _read_report_card(p):
     from specter_lab.hub import read_eval
