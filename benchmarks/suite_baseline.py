@@ -1,6 +1,6 @@
 """The bundled suites' baselines: the untuned embedded model's epsilon through llama.cpp, and the best constant answer.
 
-The loop must lift epsilon from here; FACTS.md saw 0/200 LIKE/PASS answers from the untuned model. This checks that
+The loop must lift epsilon from here (the untuned model gives almost no well-formed labelled answers). This checks that
 the bundled deal-screening suite starts near 0 on held-out test phrasings and that a constant answer scores 0.5.
 
     python benchmarks/suite_baseline.py [--n 30]      -> benchmarks/results/suite_baseline.json

@@ -21,7 +21,7 @@ from .files import MAX_DEPTH, NotStrictJSON, STRICT_JSON, SURROGATE_ESCAPE, has_
 from fastcore.basics import patch
 
 # %% auto #0
-__all__ = ['MAX_OBJECT', 'Status', 'Source', 'GuardResult', 'Context', 'Artifact', 'new_id', 'utc_now', 'new_artifact',
+__all__ = ['MAX_OBJECT', 'Status', 'Source', 'GuardResult', 'Context', 'Artifact', 'new_id', 'now_iso', 'new_artifact',
            'artifact_to_dict', 'artifact_from_dict', 'ArtifactDAG', 'reason', 'read_object']
 
 # %% ../nbs/10_artifact.ipynb #5f6ec308
@@ -81,7 +81,7 @@ def new_id() -> str:
     "A fresh artifact or workflow id (a UUID4 string, as AtomicGuard uses)."
     return str(uuid.uuid4())
 
-def utc_now() -> str:
+def now_iso() -> str:
     "The current time as an ISO-8601 string with a time zone."
     return datetime.now(timezone.utc).isoformat()
 
@@ -96,7 +96,7 @@ def new_artifact(content:str, *, action_pair_id:str, workflow_id:str, specificat
             history.append({'artifact_id': previous.artifact_id, 'feedback': previous.guard_result.feedback})
     return Artifact(artifact_id=new_id(), workflow_id=workflow_id, content=content,
                     previous_attempt_id=previous.artifact_id if previous else None,
-                    parent_action_pair_id=parent_action_pair_id, action_pair_id=action_pair_id, created_at=utc_now(),
+                    parent_action_pair_id=parent_action_pair_id, action_pair_id=action_pair_id, created_at=now_iso(),
                     attempt_number=previous.attempt_number+1 if previous else 1, status=status, guard_result=guard_result,
                     context=Context(workflow_id, specification, constraints, history), metadata=dict(metadata or {}),
                     source=source)

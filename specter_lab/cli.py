@@ -7,10 +7,11 @@ Docs: https://specter-lab.github.io/specter_lab/cli.html.md"""
 # %% ../nbs/90_cli.ipynb #250ec478
 from __future__ import annotations
 import argparse, importlib, importlib.util, os, sys, traceback
-from .config import SpecterError, load_settings, scrub
+from .config import SpecterError, scrub
+from .config import add_settings_args, settings_from_args   # serve and monitor still import them from here
 
 # %% auto #0
-__all__ = ['STAGES', 'stage_entry', 'add_settings_args', 'settings_from_args', 'main']
+__all__ = ['STAGES', 'stage_entry', 'main']
 
 # %% ../nbs/90_cli.ipynb #b6a065ed
 STAGES = {
@@ -38,23 +39,6 @@ def stage_entry(name:str):
     mod,fn,_ = STAGES[name]
     if importlib.util.find_spec(mod) is None: return None
     return getattr(importlib.import_module(mod), fn, None)
-
-# %% ../nbs/90_cli.ipynb #03347b24
-def add_settings_args(p:argparse.ArgumentParser):
-    "Add `--settings FILE` and repeatable `--set section.key=value` to a stage's parser."
-    p.add_argument('--settings', help="settings file (default: $SPECTER_LAB_SETTINGS or the nearest settings.ini)")
-    p.add_argument('--set', action='append', default=[], metavar='SECTION.KEY=VALUE', help="override one setting")
-    return p
-
-def settings_from_args(args, **flags):
-    "Load settings from `args.settings`, then `--set` values, then the stage's own `flags` {'sec.key': value or None}."
-    over = {}
-    for kv in getattr(args, 'set', []) or []:
-        k,eq,v = kv.partition('=')
-        if not eq: raise SpecterError(f"--set expects SECTION.KEY=VALUE, got '{kv}'")
-        over[k.strip()] = v
-    over.update({k:v for k,v in flags.items() if v is not None})
-    return load_settings(getattr(args, 'settings', None), over)
 
 # %% ../nbs/90_cli.ipynb #73733097
 def _usage() -> str:

@@ -6,14 +6,15 @@ Docs: https://specter-lab.github.io/specter_lab/config.html.md"""
 
 # %% ../nbs/00_config.ipynb #ccdb69c1
 from __future__ import annotations
-import dataclasses, math, os, re, typing
+import argparse, dataclasses, math, os, re, typing
 from dataclasses import dataclass, field, fields, asdict
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['RANGES', 'SpecterError', 'SettingsError', 'add_secret', 'scrub', 'ModelSettings', 'DataSettings', 'DPOSettings',
-           'GGUFSettings', 'EvalSettings', 'CostSettings', 'GateSettings', 'Settings', 'check_range', 'find_settings',
-           'read_ini', 'load_settings', 'cache_dir', 'pick_device', 'pick_dtype', 'cpu_has_bf16', 'train_precision']
+__all__ = ['RANGES', 'SETTING_HELP', 'SpecterError', 'SettingsError', 'add_secret', 'scrub', 'ModelSettings', 'DataSettings',
+           'DPOSettings', 'GGUFSettings', 'EvalSettings', 'CostSettings', 'GateSettings', 'Settings', 'check_range',
+           'find_settings', 'read_ini', 'load_settings', 'add_settings_args', 'add_setting_flag', 'settings_from_args',
+           'cache_dir', 'pick_device', 'pick_dtype', 'cpu_has_bf16', 'train_precision']
 
 # %% ../nbs/00_config.ipynb #9a898226
 class SpecterError(Exception):
@@ -256,6 +257,52 @@ def load_settings(path=None, overrides:dict|None=None) -> Settings:
     for k,v in (overrides or {}).items():
         if v is not None: s.override(k, v)
     return s
+
+# %% ../nbs/00_config.ipynb #899a5f07
+def add_settings_args(p:argparse.ArgumentParser):
+    "Add `--settings FILE` and repeatable `--set section.key=value` to a stage's parser."
+    p.add_argument('--settings', help="settings file (default: $SPECTER_LAB_SETTINGS or the nearest settings.ini)")
+    p.add_argument('--set', action='append', default=[], metavar='SECTION.KEY=VALUE', help="override one setting")
+    return p
+
+SETTING_HELP = {   # the help of a flag that overrides a setting, whichever stage takes it
+    'model.base': "'embedded', a .gguf, a transformers folder, or a Hub id (online only)",
+    'data.tasks': "a task-suite JSONL file or a bundled suite name",
+    'eval.split': "train | dev | test | all",
+    'eval.trials': "first attempts per task, trial k sampled with seed + k; pass@k when > 1",
+    'eval.rmax': "retries with the guards' feedback after a failed attempt",
+    'eval.limit': "evaluate only the first N tasks of the split, 0 = all",
+    'eval.temperature': "sampling temperature of the first attempt, 0 = greedy",
+    'eval.seed': "sampling seed",
+    'eval.max_tokens': "tokens generated per attempt at most",
+    'gguf.quants': "comma-separated llama.cpp types, e.g. q4_k_m,q5_k_m,q8_0, '' = none",
+    'gguf.outtype': "float type of the converted file: f32, f16 or bf16",
+    'gguf.name': "file stem, '' = the folder's name",
+    'gguf.license': "license in the metadata",
+    'gguf.verify_prompts': "verification prompts",
+    'gguf.verify_tokens': "greedy tokens per verification prompt",
+    'gguf.adapter_type': "type of the LoRA GGUF: f32, f16, bf16 or q8_0"}
+
+def add_setting_flag(p:argparse.ArgumentParser, flag:str, key:str, help:str|None=None, **kw):
+    "Add `flag` to `p` as the override of settings key `key` ('section.key'): typed as the key, its help `help` or `SETTING_HELP[key]`."
+    sec,_,k = key.partition('.')
+    t = typing.get_type_hints(type(getattr(Settings(), sec))).get(k) if sec in _sections() else None
+    if t is None: raise KeyError(f"no setting {key}")
+    if t in (int, float): kw.setdefault('type', t)
+    a = p.add_argument(flag, help=f"{help or SETTING_HELP[key]} (default: [{sec}] {k})", **kw)
+    p.set_defaults(_setting_flags={**(p.get_default('_setting_flags') or {}), a.dest: key})
+    return a
+
+def settings_from_args(args, **flags):
+    "Load settings from `args.settings`, then `--set` values, then the flags of `add_setting_flag`, then `flags` {'sec.key': value or None}."
+    over = {}
+    for kv in getattr(args, 'set', []) or []:
+        k,eq,v = kv.partition('=')
+        if not eq: raise SpecterError(f"--set expects SECTION.KEY=VALUE, got '{kv}'")
+        over[k.strip()] = v
+    over.update({k:getattr(args, d) for d,k in (getattr(args, '_setting_flags', None) or {}).items() if getattr(args, d) is not None})
+    over.update({k:v for k,v in flags.items() if v is not None})
+    return load_settings(getattr(args, 'settings', None), over)
 
 # %% ../nbs/00_config.ipynb #986ef1fc
 def cache_dir(settings:Settings|None=None) -> Path:

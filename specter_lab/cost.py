@@ -12,16 +12,16 @@ from pathlib import Path
 import numpy as np, pandas as pd
 from .config import SpecterError, Settings
 from .files import atomic_path, write_json
-from .prices import (call_usd, fixed_usd, local_tasks_per_s, read_registry, read_report, read_train_seconds,
+from .prices import (call_usd, fixed_usd, local_tasks_per_s, read_registry, report_for_cost, read_train_seconds,
                                 registry_row, train_usd)
-from .route import (CATEGORY_TIER, escalate, expected_attempts, p_fail, read_queries, route_log,
+from .route import (CATEGORY_TIER, escalate, capped_attempts, p_fail, read_queries, route_log,
                                route_mix, escalation_tiers, tier_usd)
 
 # %% auto #0
 __all__ = ['COST_PLAN', 'parse_mix', 'Scenario', 'project', 'savings', 'plan_numbers', 'check_plan_claims', 'usd_per_success',
            'epsilon_value', 'break_even_months', 'jsonable', 'scenario_from_settings', 'cycle_cost',
            'cost_quality_curve', 'cpt', 'default_ranges', 'sensitivity', 'plot_projection', 'plot_cost_quality',
-           'plot_tornado', 'plot_epsilon', 'save_figure', 'cli_cost']
+           'plot_tornado', 'plot_cost_by_epsilon', 'save_figure', 'cli_cost']
 
 # %% ../nbs/52_cost.ipynb #00b9944c
 def parse_mix(spec, field:str='cost.mix') -> dict:
@@ -170,7 +170,7 @@ def scenario_from_settings(settings:Settings, report:dict|None=None) -> Scenario
 def cycle_cost(before_report, after_report, train_seconds, settings:Settings, reg:pd.DataFrame|None=None) -> dict:
     "Cost per successful answer before/after a training cycle, the cycle's measured cost, and its payback."
     reg = read_registry(settings.cost.registry) if reg is None else reg
-    b,a = read_report(before_report),read_report(after_report)
+    b,a = report_for_cost(before_report),report_for_cost(after_report)
     secs = read_train_seconds(train_seconds) if isinstance(train_seconds, (dict, str, Path)) else float(train_seconds)
     sb,sa = scenario_from_settings(settings, b),scenario_from_settings(settings, a)
     local = registry_row(reg, settings.cost.local_model, 'cost.local_model', kind='local')
@@ -204,7 +204,7 @@ def cost_quality_curve(eps_local:float, eps_premium:float=1.0, usd_local:float=0
         rows.append(('escalation r=0', sh, eps_local + sh*eps_premium, usd_local + sh*usd_premium))
     for r in range(1, max_retries+1):
         sh = p_fail(eps_local, r)
-        rows.append((f'escalation r<={max_retries}', sh, 1-sh*(1-eps_premium), expected_attempts(eps_local, r)*usd_local + sh*usd_premium))
+        rows.append((f'escalation r<={max_retries}', sh, 1-sh*(1-eps_premium), capped_attempts(eps_local, r)*usd_local + sh*usd_premium))
     df = pd.DataFrame(rows, columns=['router', 'premium_share', 'quality', 'usd_per_query'])
     gap = eps_premium-eps_local
     df['pgr'] = (df['quality']-eps_local)/gap if gap > 0 else np.nan
@@ -301,7 +301,7 @@ def plot_tornado(sens:pd.DataFrame):
     ax.legend(); fig.tight_layout()
     return fig
 
-def plot_epsilon(reg:pd.DataFrame, sc:Scenario, marks:dict|None=None):
+def plot_cost_by_epsilon(reg:pd.DataFrame, sc:Scenario, marks:dict|None=None):
     "Monthly cost of `sc` as the local ε goes from 0 to 1, with named ε values marked."
     import matplotlib.pyplot as plt
     eps = np.linspace(0, 1, 41)
@@ -332,7 +332,7 @@ def _gap_known(c:dict) -> bool: return all(isinstance(v, float) and math.isfinit
 
 def cli_cost(argv=None) -> int:
     "`specter-lab cost`: monthly projection, savings, ε in money, training cost and figures."
-    from specter_lab.cli import add_settings_args, settings_from_args
+    from specter_lab.config import add_settings_args, settings_from_args
     import matplotlib; matplotlib.use('Agg')
     p = argparse.ArgumentParser(prog="specter-lab cost", description="Routed local/API cost, training cost, ε in money.")
     p.add_argument('--volume', type=int, help="queries a month ([cost] volume)")
@@ -358,7 +358,7 @@ def cli_cost(argv=None) -> int:
     st = settings_from_args(a, **{'cost.volume': a.volume, 'cost.mix': a.mix, 'cost.registry': a.registry,
                                   'cost.train_hardware': a.train_hardware, 'eval.rmax': a.retries})
     reg = read_registry(st.cost.registry)
-    reports = [read_report(r) for r in a.report]
+    reports = [report_for_cost(r) for r in a.report]
     cur = reports[-1] if reports else None
     sc = scenario_from_settings(st, cur)
     if a.epsilon is not None:
@@ -414,7 +414,7 @@ def cli_cost(argv=None) -> int:
     print("Sensitivity ($/month at low / high):\n" + _table(sens, ['input', 'low', 'high', 'usd_at_low', 'usd_at_high'], {'usd_at_low': 2, 'usd_at_high': 2}))
     figs = {'projection.png': plot_projection(tables, sv['all_premium_usd']), 'cost_quality.png': plot_cost_quality(curve, sc.eps_local),
             'tornado.png': plot_tornado(sens),
-            'epsilon.png': plot_epsilon(reg, sc, {f"report {i+1}": r['epsilon'] for i,r in enumerate(reports)} or {'now': sc.eps_local})}
+            'epsilon.png': plot_cost_by_epsilon(reg, sc, {f"report {i+1}": r['epsilon'] for i,r in enumerate(reports)} or {'now': sc.eps_local})}
     for name,f in figs.items(): save_figure(f, out/name)
     write_json(out/'cost.json', jsonable(res))
     print(f"\nwrote {out/'cost.json'} and {', '.join(figs)}")

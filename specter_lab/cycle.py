@@ -11,7 +11,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from .config import Settings, SpecterError, load_settings
 from .files import write_json, write_jsonl, read_jsonl, write_text_atomic, sha256_file
-from .artifact import utc_now
+from .artifact import now_iso
 from .versions import (open_lab, init_lab, read_version, read_record, shipped_version, version_files, next_version,
                                   add_version, promote, lab_lock, eval_path, version_names)
 
@@ -37,7 +37,7 @@ def freeze_suite(root, src, seed:int=0) -> tuple[str, Path]:
         return name, p
     tasks = dev_split(load_tasks(srcp), seed=seed)
     write_tasks(p, tasks)
-    write_json(meta, {'path': str(srcp), 'sha256': sha, 'frozen_at': utc_now(), 'frozen_sha256': sha256_file(p)})
+    write_json(meta, {'path': str(srcp), 'sha256': sha, 'frozen_at': now_iso(), 'frozen_sha256': sha256_file(p)})
     return name, p
 
 def target_suite(out, frozen:dict) -> Path:
@@ -147,7 +147,7 @@ def gather(out, marks:dict, log=None, dag=None, feedback=None, settings:Settings
         write_text_atomic(out/'app_feedback.jsonl', chunk.decode('utf-8', errors='replace'))
         events.append(out/'app_feedback.jsonl'); marks[k] = {x: mark[x] for x in ('offset', 'head_sha256')}
         sources.append({'kind': 'feedback', 'path': str(Path(feedback).resolve()), 'sha256': sha256_file(feedback), 'from': None,
-                        'to': utc_now(), 'bytes': [mark['from_offset'], mark['offset']], 'lines': chunk.count(b'\n'), 'watermark': marks[k]})
+                        'to': now_iso(), 'bytes': [mark['from_offset'], mark['offset']], 'lines': chunk.count(b'\n'), 'watermark': marks[k]})
     kto = []
     if events:
         keep('app_feedback_pairs', list(feedback_pairs(events, conversational=True, dropped=dropped)))
@@ -284,7 +284,7 @@ def run_cycle(lab, tasks=(), regression=(), log_db=None, dag=None, feedback=None
         log(f"  gate: {'PASSED' if gate['passed'] else 'REJECTED'} — {gate['reason']}")
         eps = {n: {'role': 'target' if n in tg else 'regression', **{sp: {k: reps[n, sp][1]['epsilon'][k] for k in ('hat', 'ci95', 'n')} for sp in ('dev', 'test')}}
                for n in {**tg, **rg}}
-        record = {'version': v, 'parent': parent, 'created_at': utc_now(), 'base': labrec['base'],
+        record = {'version': v, 'parent': parent, 'created_at': now_iso(), 'base': labrec['base'],
                   'data': {'sources': g['sources'], 'suites': {n: {'role': 'target' if n in tg else 'regression', 'path': str(p.relative_to(root)),
                                                                    'sha256': sha256_file(p)} for n,p in {**tg, **rg}.items()},
                            'objectives': objectives(ex, g), 'rounds': [{k: r.get(k) for k in ('round', 'method', 'pairs', 'steps', 'train_seconds', 'dev_epsilon')}
@@ -332,7 +332,7 @@ def cycle_markdown(summ:dict) -> str:
 # %% ../nbs/63_cycle.ipynb #a3065135
 def cli_cycle(argv=None) -> int:
     "`specter-lab cycle --lab DIR [--tasks SUITE ...] [--regression SUITE ...] [--log DB] [--dag DIR] [--feedback FILE]`: one release cycle."
-    from specter_lab.cli import add_settings_args, settings_from_args
+    from specter_lab.config import add_settings_args, settings_from_args
     p = argparse.ArgumentParser(prog='specter-lab cycle', description="Gather what is new, train from the shipped version, evaluate, and ship the candidate only through the release gate.")
     p.add_argument('--lab', required=True, help="the lab folder (made on first use, v0 = the base as shipped)")
     p.add_argument('--tasks', nargs='+', default=[], metavar='SUITE', help="target suites: must improve (default: [data] tasks)")

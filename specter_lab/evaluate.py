@@ -10,7 +10,7 @@ import argparse, hashlib, importlib.metadata, json, sys, time
 from pathlib import Path
 from .config import Settings, SpecterError, load_settings, scrub
 from .files import check_output, read_json, sha256_file, write_json
-from .artifact import ArtifactDAG, utc_now
+from .artifact import ArtifactDAG, now_iso
 from .suite import load_tasks, resolve_suite
 from .generate import Generator, make_generator
 from .guarded import guarded_run
@@ -142,7 +142,7 @@ def _report(ts, runs, rounds, gen, spec, src, split, trials, rmax, s, dag_out) -
                  'human_reference_stored': x.human_id is not None} for x,g in zip(runs, given)]
     n_first = len(ts)
     return {
-        'schema': REPORT_SCHEMA_ID, 'created_at': utc_now(), 'model': model_record(gen, spec),
+        'schema': REPORT_SCHEMA_ID, 'created_at': now_iso(), 'model': model_record(gen, spec),
         'tasks': {'path': str(src), 'sha256': sha256_file(src)}, 'split': split, 'n': len(ts), 'trials': trials, 'rmax': rmax,
         'epsilon': {k: ep[k] for k in ('hat', 'ci95', 'passes', 'n')},
         'expected_attempts': ep['expected_attempts'], 'expected_retries': ep['expected_retries'],
@@ -185,28 +185,19 @@ def format_comparison(c:dict) -> str:
 # %% ../nbs/25_evaluate.ipynb #db6e873d
 def cli_eval(argv=None) -> int:
     "`specter-lab eval`: evaluate a model on a task suite, write report.json."
-    from specter_lab.cli import add_settings_args, settings_from_args
+    from specter_lab.config import add_setting_flag, add_settings_args, settings_from_args
     p = argparse.ArgumentParser(prog='specter-lab eval', description="Guarded generation -> report.json (ε, CI, retries, failure modes).")
-    p.add_argument('--model', help="'embedded', a .gguf, a transformers folder, or an http(s) URL of an OpenAI-compatible server")
+    add_setting_flag(p, '--model', 'model.base', "'embedded', a .gguf, a transformers folder, or an http(s) URL of an OpenAI-compatible server")
     p.add_argument('--adapter', help="a LoRA adapter GGUF applied at run time to the GGUF --model (what `specter-lab loop` ships)")
-    p.add_argument('--tasks', help="a task-suite JSONL file or a bundled suite name (default: [data] tasks)")
-    p.add_argument('--split', help="train | dev | test | all (default: [eval] split)")
-    p.add_argument('--trials', type=int, help="first attempts per task, trial k sampled with seed + k; pass@k when > 1 (default: [eval] trials)")
-    p.add_argument('--rmax', type=int, help="retries with the guards' feedback after a failed attempt (default: [eval] rmax)")
-    p.add_argument('--limit', type=int, help="evaluate only the first N tasks of the split, 0 = all (default: [eval] limit)")
-    p.add_argument('--temperature', type=float, help="sampling temperature of the first attempt, 0 = greedy (default: [eval] temperature)")
-    p.add_argument('--seed', type=int, help="sampling seed (default: [eval] seed)")
-    p.add_argument('--max-tokens', type=int, help="tokens generated per attempt at most (default: [eval] max_tokens)")
+    for key in ('data.tasks', 'eval.split', 'eval.trials', 'eval.rmax', 'eval.limit', 'eval.temperature', 'eval.seed', 'eval.max_tokens'):
+        add_setting_flag(p, '--' + key.partition('.')[2].replace('_', '-'), key)
     p.add_argument('--dag-out', help="write every attempt to this artifact DAG folder (`specter-lab export` reads it)")
     p.add_argument('--output', required=True, help="report.json to write")
     p.add_argument('--quiet', action='store_true', help="no progress lines on stderr")
-    add_settings_args(p)
-    a = p.parse_args(argv)
+    a = add_settings_args(p).parse_args(argv)
     check_output(a.output)   # before the model loads: a report that cannot be written is found out now
     if a.dag_out: check_output(a.dag_out, 'dir', 'DAG folder')
-    s = settings_from_args(a, **{'model.base': a.model, 'data.tasks': a.tasks, 'eval.split': a.split, 'eval.trials': a.trials,
-                                 'eval.rmax': a.rmax, 'eval.limit': a.limit, 'eval.temperature': a.temperature,
-                                 'eval.seed': a.seed, 'eval.max_tokens': a.max_tokens})
+    s = settings_from_args(a)
     split = None if s.eval.split == 'all' else s.eval.split
     log = None if a.quiet else (lambda r: print(f"attempt {r['attempt']}: {r['n']} tasks, {r['passed']} passed, {r['seconds']:.1f} s", file=sys.stderr))
     r = evaluate(s.model.base, s.data.tasks, split, s, dag_out=a.dag_out, output=a.output, progress=log, adapter=a.adapter)
@@ -217,15 +208,14 @@ def cli_eval(argv=None) -> int:
 
 def cli_compare(argv=None) -> int:
     "`specter-lab compare BEFORE.json AFTER.json`: Δε, Fisher, McNemar, Cohen's h."
-    from specter_lab.cli import add_settings_args
+    from specter_lab.config import add_settings_args
     p = argparse.ArgumentParser(prog='specter-lab compare', description="Two eval reports -> Δε, Fisher, McNemar, Cohen's h.")
     p.add_argument('before', help="report.json of the model before (from `specter-lab eval`)")
     p.add_argument('after', help="report.json of the model after, on the same tasks")
     p.add_argument('--output', help="write the comparison as JSON")
     p.add_argument('--plot', help="write a PNG of both ε with their intervals")
     p.add_argument('--allow-different-tasks', action='store_true', help="compare reports of different task lists (unpaired tests only)")
-    add_settings_args(p)
-    a = p.parse_args(argv)
+    a = add_settings_args(p).parse_args(argv)
     for o in (a.output, a.plot):
         if o: check_output(o)
     b,af = read_report(a.before),read_report(a.after)

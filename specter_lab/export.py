@@ -116,7 +116,7 @@ def summary_table(s:dict) -> str:
 # %% ../nbs/14_export.ipynb #3c5391f8
 def cli_export(argv=None) -> int:
     "`specter-lab export`: artifact DAGs / app feedback -> SFT or DPO JSONL."
-    from specter_lab.cli import add_settings_args, settings_from_args
+    from specter_lab.config import add_settings_args, settings_from_args
     p = argparse.ArgumentParser(prog='specter-lab export', description="Artifact DAGs and app feedback -> SFT / DPO JSONL.")
     p.add_argument('--dag-path', nargs='+', default=[], metavar='PATH', help="artifact DAG folders, or folders of DAGs")
     p.add_argument('--feedback', nargs='+', default=[], metavar='JSONL', help="app feedback: Specter DPO export lines and/or like/dislike events")

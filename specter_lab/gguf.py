@@ -617,30 +617,24 @@ def verify_files(model_dir, files:list[dict], prompts:int=20, max_tokens:int=16,
 # %% ../nbs/40_gguf.ipynb #f6d34442
 def cli_convert(argv=None) -> int:
     "specter-lab convert: HF model (or LoRA adapter) -> verified GGUF files and manifest.json."
-    from specter_lab.cli import add_settings_args, settings_from_args
+    from specter_lab.config import add_setting_flag, add_settings_args, settings_from_args
     p = argparse.ArgumentParser(prog='specter-lab convert', description=cli_convert.__doc__)
     p.add_argument('model', help="HF model folder, LoRA adapter folder, or 'embedded'")
     p.add_argument('--output', '-o', default='gguf', help="output folder (default: ./gguf)")
-    p.add_argument('--quant', help="comma-separated llama.cpp types, e.g. q4_k_m,q5_k_m,q8_0 ('' = none) [gguf.quants]")
-    p.add_argument('--outtype', help="float type of the converted file: f32, f16 or bf16 [gguf.outtype]")
-    p.add_argument('--name', help="file stem (default: the folder's name) [gguf.name]")
-    p.add_argument('--license', help="license in the metadata [gguf.license]")
+    for flag,key in (('--quant', 'gguf.quants'), ('--outtype', 'gguf.outtype'), ('--name', 'gguf.name'), ('--license', 'gguf.license'),
+                     ('--prompts', 'gguf.verify_prompts'), ('--tokens', 'gguf.verify_tokens'), ('--adapter-type', 'gguf.adapter_type')):
+        add_setting_flag(p, flag, key)
     p.add_argument('--base-model', default='', help="base model the model was trained from (Hub id or name)")
     p.add_argument('--dataset', action='append', default=[], help="dataset it was trained on (repeatable)")
-    p.add_argument('--prompts', type=int, help="verification prompts [gguf.verify_prompts]")
-    p.add_argument('--tokens', type=int, help="greedy tokens per prompt [gguf.verify_tokens]")
     p.add_argument('--heldout', help="text file for perplexity (default: Python's module docstrings)")
     p.add_argument('--max-ppl-ratio', type=float, default=1.5, help="a quantized file fails above this perplexity ratio to the float file")
     p.add_argument('--epsilon', type=int, default=0, metavar='N', help="also measure ε on N dev tasks of the [data] tasks suite")
     p.add_argument('--base-gguf', help="with an adapter folder: also write the adapter as a LoRA GGUF for this base GGUF, verified on it [gguf.adapter]")
-    p.add_argument('--adapter-type', help="type of the LoRA GGUF: f32, f16, bf16 or q8_0 [gguf.adapter_type]")
     p.add_argument('--llama-cpp', help="llama.cpp checkout whose convert_hf_to_gguf.py handles other architectures")
     p.add_argument('--no-verify', action='store_true', help="skip verification (files are then not marked verified)")
-    add_settings_args(p)
-    a = p.parse_args(argv)
+    a = add_settings_args(p).parse_args(argv)
     check_output(a.output, 'dir')
-    s = settings_from_args(a, **{'gguf.quants': a.quant, 'gguf.outtype': a.outtype, 'gguf.name': a.name, 'gguf.license': a.license,
-                                 'gguf.verify_prompts': a.prompts, 'gguf.verify_tokens': a.tokens, 'gguf.adapter_type': a.adapter_type}).gguf
+    s = settings_from_args(a).gguf
     if a.model == 'embedded':
         from specter_lab.model import embedded_hf_dir, EMBEDDED_NAME
         model, name, base = embedded_hf_dir(), s.name or EMBEDDED_NAME, a.base_model or f'HuggingFaceTB/{EMBEDDED_NAME}'

@@ -14,11 +14,11 @@ from .config import SpecterError
 from .files import loads_json
 
 # %% auto #0
-__all__ = ['REGEX_TIMEOUT', 'GUARD_KINDS', 'GuardResult', 'Guard', 'parse_guard', 'Outcome', 'parse_guards', 'check']
+__all__ = ['REGEX_TIMEOUT', 'GUARD_KINDS', 'GuardCheck', 'Guard', 'parse_guard', 'Outcome', 'parse_guards', 'check']
 
 # %% ../nbs/20_guard.ipynb #a7cc4ac7
 @dataclass
-class GuardResult:
+class GuardCheck:
     "One guard's verdict on one output."
     name: str
     kind: str
@@ -35,11 +35,11 @@ class Guard:
     expected: str|None = None  # a label guard's expected label
     given: Callable[[str], str|None]|None = None  # a label guard: the label an output gives (None: it gives none)
 
-    def __call__(self, output:str) -> GuardResult:
+    def __call__(self, output:str) -> GuardCheck:
         try: passed,feedback = self.fn(output)
         except SpecterError: raise
         except Exception as e: passed,feedback = False, f"the guard failed on this output ({type(e).__name__}: {str(e)[:200]})"
-        return GuardResult(self.name, self.kind, bool(passed), '' if passed else str(feedback))
+        return GuardCheck(self.name, self.kind, bool(passed), '' if passed else str(feedback))
 
 # %% ../nbs/20_guard.ipynb #0eddfd34
 def _short(s:str, n:int=60) -> str:
@@ -202,7 +202,7 @@ class Outcome:
     "The verdict of all of a task's guards on one output."
     passed: bool
     feedback: str
-    results: list[GuardResult] = field(default_factory=list)
+    results: list[GuardCheck] = field(default_factory=list)
 
     @property
     def failed(self) -> list[str]:

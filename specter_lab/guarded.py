@@ -13,10 +13,10 @@ from .artifact import (ArtifactDAG, Artifact, GuardResult as ArtifactGuardResult
                                   new_artifact, new_id)
 from .guard import Outcome
 from .suite import Task
-from .trace import Trace, Attempt as TraceAttempt, user_message
+from .trace import Trace, Attempt, user_message
 
 # %% auto #0
-__all__ = ['split_prompt', 'attempt_messages', 'Attempt', 'TaskRun', 'GuardedRun', 'guarded_run']
+__all__ = ['split_prompt', 'attempt_messages', 'GuardedAttempt', 'TaskRun', 'GuardedRun', 'guarded_run']
 
 # %% ../nbs/23_guarded.ipynb #ec10c282
 def split_prompt(messages:list[dict]) -> tuple[str, str]:
@@ -26,7 +26,7 @@ def split_prompt(messages:list[dict]) -> tuple[str, str]:
     if not users: raise SpecterError("a task's chat needs a user message", field='messages')
     return system, users[-1]
 
-def attempt_messages(messages:list[dict], history:list[TraceAttempt]) -> list[dict]:
+def attempt_messages(messages:list[dict], history:list[Attempt]) -> list[dict]:
     "The chat of the next attempt: the last user message becomes (Ψ, H), rendered by the export's `user_message`."
     if not history: return list(messages)
     system,spec = split_prompt(messages)
@@ -37,7 +37,7 @@ def attempt_messages(messages:list[dict], history:list[TraceAttempt]) -> list[di
 
 # %% ../nbs/23_guarded.ipynb #d12f9d91
 @dataclass
-class Attempt:
+class GuardedAttempt:
     "One generation of the loop and its guards' verdict."
     text: str
     outcome: Outcome
@@ -51,7 +51,7 @@ class TaskRun:
     "A task's chain of attempts in one trial, and the id of the human reference stored after it (if any)."
     task: Task
     trial: int = 0
-    attempts: list[Attempt] = field(default_factory=list)
+    attempts: list[GuardedAttempt] = field(default_factory=list)
     human_id: str|None = None
     last: Artifact|None = field(default=None, repr=False)
 
@@ -60,9 +60,9 @@ class TaskRun:
     @property
     def first_passed(self) -> bool: return self.attempts[0].outcome.passed
     @property
-    def history(self) -> list[TraceAttempt]:
+    def history(self) -> list[Attempt]:
         "H: the rejected attempts so far, as the export reads them."
-        return [TraceAttempt(a.artifact_id or '', a.text, a.outcome.feedback) for a in self.attempts if not a.outcome.passed]
+        return [Attempt(a.artifact_id or '', a.text, a.outcome.feedback) for a in self.attempts if not a.outcome.passed]
 
 @dataclass
 class GuardedRun:
@@ -96,7 +96,7 @@ def guarded_run(tasks:list[Task], generator, rmax:int=3, dag:ArtifactDAG|None=No
                                   temperature=temperature, seed=seed, max_tokens=max_tokens)
         secs = time.perf_counter() - t0
         for x,g in zip(todo, gens):
-            att = Attempt(g.text, x.task.check(g.text), g.prompt_tokens, g.completion_tokens, g.finish_reason)
+            att = GuardedAttempt(g.text, x.task.check(g.text), g.prompt_tokens, g.completion_tokens, g.finish_reason)
             if dag is not None:
                 att.artifact_id = _store(dag, x, g.text, att.outcome, wf, model=model, finish_reason=g.finish_reason,
                                          prompt_tokens=g.prompt_tokens, completion_tokens=g.completion_tokens).artifact_id

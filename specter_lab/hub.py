@@ -428,7 +428,7 @@ def pull(repo_id:str, out, repo_type:str='model', files=None, local_root=None, r
 
 # %% ../nbs/42_hub.ipynb #208b70ca
 def _common(p):
-    from specter_lab.cli import add_settings_args
+    from specter_lab.config import add_settings_args
     p.add_argument('--type', dest='repo_type', default='model', help="model | dataset (default: model)")
     p.add_argument('--local-root', default=os.environ.get('SPECTER_LAB_HUB') or None,
                    help="a folder standing in for the Hub (default: $SPECTER_LAB_HUB)")
@@ -437,7 +437,7 @@ def _common(p):
     return add_settings_args(p)
 
 def _settings(args):
-    from specter_lab.cli import settings_from_args
+    from specter_lab.config import settings_from_args
     s = settings_from_args(args, **{'model.offline': 'false' if args.online else None})
     if not args.local_root and s.model.offline and not getattr(args, 'dry_run', False):
         raise SpecterError("the lab is offline ([model] offline = true): pass --online to use the Hub, "

@@ -604,7 +604,7 @@ def update_readme(path, summary:dict, command:str) -> bool:
 # %% ../nbs/60_loop.ipynb #814d4594
 def cli_loop(argv=None) -> int:
     "specter-lab loop: eval -> collect -> extract -> train -> convert -> eval -> cost -> report."
-    from specter_lab.cli import add_settings_args, settings_from_args
+    from specter_lab.config import add_settings_args, settings_from_args
     p = argparse.ArgumentParser(prog='specter-lab loop', description=cli_loop.__doc__)
     p.add_argument('--tasks', help="task-suite JSONL or bundled suite name (default: [data] tasks)")
     p.add_argument('--base', help="base model: 'embedded', an HF folder, a .gguf, or a Hub id (default: [model] base)")

@@ -14,7 +14,7 @@ from .epsilon import check_estimate
 from .files import read_csv, read_json
 
 # %% auto #0
-__all__ = ['PRICE_COLUMNS', 'REGISTRY_COLUMNS', 'KINDS', 'bundled_registry', 'read_registry', 'registry_row', 'read_report',
+__all__ = ['PRICE_COLUMNS', 'REGISTRY_COLUMNS', 'KINDS', 'bundled_registry', 'read_registry', 'registry_row', 'report_for_cost',
            'read_train_seconds', 'call_usd', 'local_tasks_per_s', 'local_call_usd', 'fixed_usd', 'train_usd']
 
 # %% ../nbs/50_prices.ipynb #4b7d8c15
@@ -120,8 +120,8 @@ def _model_name(m) -> str:
     if isinstance(m, dict): return str(m.get('spec') or m.get('name') or m.get('path') or '')
     return str(m or '')
 
-def read_report(src) -> dict:
-    "The cost model's view of a stage-4 eval report (a path or a dict): epsilon, ci95, n, model, throughput."
+def report_for_cost(src) -> dict:
+    "The cost model's view of an eval report (a path or a dict): epsilon, ci95, n, model, throughput."
     d,p = _load(src, "eval report")
     eps = _get(d, 'epsilon.hat')
     if eps is None and isinstance(d.get('epsilon'), (int, float)): eps = d['epsilon']
@@ -145,6 +145,12 @@ def read_train_seconds(src) -> float:
     s = _positive(d, 'seconds')
     if s is None: raise SpecterError(f"expected a positive number of seconds, got {d.get('seconds')!r}", p, field='seconds')
     return s
+
+# %% ../nbs/50_prices.ipynb #995691b2
+def __getattr__(name):   # PEP 562: the old name `read_report`, kept only until monitor imports `report_for_cost`
+    if name == 'read_report': return report_for_cost
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 # %% ../nbs/50_prices.ipynb #633ed8c3
 def call_usd(reg:pd.DataFrame, name:str, report:dict|None=None, prompt_tokens:float|None=None,

@@ -29,7 +29,7 @@ def set_leaf(v, path:tuple, new):
     c[path[0]] = set_leaf(v[path[0]], path[1:], new)
     return c
 
-# %% ../nbs/31_recipe.ipynb #a794f1f3
+# %% ../nbs/31_recipe.ipynb #d1fa08ba
 def _label_guard(task):
     return next((g for g in task.guards if g.kind == 'label' and g.given), None)
 
@@ -83,7 +83,7 @@ def contrast_answer(task, pool:dict, rng:random.Random) -> str|None:
     return next((c for c in cands if c != ref and not check(task.guards, c).passed), None)
 
 
-# %% ../nbs/31_recipe.ipynb #80c96f01
+# %% ../nbs/31_recipe.ipynb #bb1820c7
 def _record(task, chosen:str, rejected:str) -> dict:
     return {'prompt': [m for m in task.messages if m['role'] in ('system', 'user')],
             'chosen': [{'role': 'assistant', 'content': chosen}], 'rejected': [{'role': 'assistant', 'content': rejected}]}
@@ -126,7 +126,7 @@ def onpolicy_pairs(tasks, answers:list[str]) -> list[dict]:
             if t.reference is not None and a.strip() != t.reference.strip() and not check(t.guards, a).passed]
 
 
-# %% ../nbs/31_recipe.ipynb #e7104ea2
+# %% ../nbs/31_recipe.ipynb #5f1cbdb0
 def mirror_pair(task, answer:str, by_label:dict, rng:random.Random) -> dict|None:
     "For a label `task` (label A) that `answer` gives label B: a task of label B whose reference is chosen over itself relabelled A (None when the answer gives no other label)."
     if (g := _label_guard(task)) is None or (got := g.given(answer)) in (None, g.expected) or not by_label.get(got): return None

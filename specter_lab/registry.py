@@ -194,7 +194,7 @@ def recommend_model(ram_gb:float, n_ctx:int=2048, quants=DEPLOY_QUANTS, max_ppl_
 # %% ../nbs/41_registry.ipynb #b5e14db4
 def cli_registry(argv=None) -> int:
     "`specter-lab registry [MODEL|FILE.gguf ...]`: parameters, file size and RAM at a context length; --ram GB recommends."
-    from specter_lab.cli import add_settings_args, settings_from_args
+    from specter_lab.config import add_settings_args, settings_from_args
     p = argparse.ArgumentParser(prog='specter-lab registry', description=cli_registry.__doc__)
     p.add_argument('models', nargs='*', help="registry ids or .gguf files (default: every registry model)")
     p.add_argument('--ctx', type=int, help="context length (default: [eval] n_ctx)")

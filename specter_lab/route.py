@@ -15,9 +15,9 @@ from .files import read_jsonl
 from .prices import call_usd, read_registry
 
 # %% auto #0
-__all__ = ['CATEGORIES', 'CATEGORY_TIER', 'FEATURE_FLAGS', 'query_features', 'complexity', 'Tier', 'p_fail', 'expected_attempts',
-           'check_tiers', 'escalate', 'escalation_tiers', 'feature_flag_start', 'feature_flag_tiers', 'query_text',
-           'read_queries', 'tier_usd', 'route_mix', 'route_log']
+__all__ = ['CATEGORIES', 'CATEGORY_TIER', 'FEATURE_FLAGS', 'query_features', 'complexity', 'RouteTier', 'p_fail',
+           'capped_attempts', 'check_tiers', 'escalate', 'escalation_tiers', 'feature_flag_start', 'feature_flag_tiers',
+           'query_text', 'read_queries', 'tier_usd', 'route_mix', 'route_log']
 
 # %% ../nbs/51_route.ipynb #79f82473
 CATEGORIES = ('simple', 'medium', 'high', 'brand')
@@ -45,7 +45,7 @@ def complexity(text:str) -> str:
 
 # %% ../nbs/51_route.ipynb #59005388
 @dataclass
-class Tier:
+class RouteTier:
     "A model the router can send a query to."
     model: str                  # a registry name
     epsilon: float = 1.0        # first-attempt success rate under the guards (measured by `specter-lab eval`)
@@ -59,13 +59,13 @@ def p_fail(epsilon:float, retries:int) -> float:
     "Probability that all 1+`retries` independent attempts fail: (1-ε)^(r+1)."
     return (1-epsilon)**(retries+1)
 
-def expected_attempts(epsilon:float, retries:int) -> float:
+def capped_attempts(epsilon:float, retries:int) -> float:
     "Expected attempts when each succeeds with `epsilon` and at most 1+`retries` are made."
     return sum((1-epsilon)**k for k in range(retries+1))
 
 # %% ../nbs/51_route.ipynb #1066bcb6
 def check_tiers(tiers:dict) -> dict:
-    "Validate `tiers` {name: Tier}: ε in [0, 1], retries >= 0, fallbacks known and acyclic."
+    "Validate `tiers` {name: RouteTier}: ε in [0, 1], retries >= 0, fallbacks known and acyclic."
     for name,t in tiers.items():
         if not 0 <= t.epsilon <= 1: raise SpecterError(f"epsilon {t.epsilon} is not in [0, 1]", field=f"{name}.epsilon")
         if t.retries < 0 or int(t.retries) != t.retries: raise SpecterError(f"retries {t.retries} is not a whole number >= 0", field=f"{name}.retries")
@@ -91,7 +91,7 @@ def escalate(tiers:dict, start:str) -> pd.DataFrame:
         t = tiers[cur]
         out.loc[cur, 'reached'] += mass
         if t.enabled:
-            out.loc[cur, 'attempts'] += mass*(t.attempts if t.attempts is not None else expected_attempts(t.epsilon, t.retries))
+            out.loc[cur, 'attempts'] += mass*(t.attempts if t.attempts is not None else capped_attempts(t.epsilon, t.retries))
             failed = mass*(t.fail_rate if t.fail_rate is not None else p_fail(t.epsilon, t.retries))
             out.loc[cur, 'resolved'] += mass-failed
             mass = failed
@@ -103,9 +103,9 @@ def escalation_tiers(local:str, api:str, premium:str, eps_local:float=1.0, retri
                   eps_api:float=1.0, eps_premium:float=1.0, local_fallback:str='api',
                   fail_rate:float|None=None, attempts:float|None=None) -> dict:
     "The cost plan's tiers: 'local' -> 'api' -> 'premium', with the local model's ε and retries (and measured escalation)."
-    return check_tiers({'local': Tier(local, eps_local, retries, fallback=local_fallback, fail_rate=fail_rate, attempts=attempts),
-                        'api': Tier(api, eps_api, 0, fallback='premium'),
-                        'premium': Tier(premium, eps_premium, 0)})
+    return check_tiers({'local': RouteTier(local, eps_local, retries, fallback=local_fallback, fail_rate=fail_rate, attempts=attempts),
+                        'api': RouteTier(api, eps_api, 0, fallback='premium'),
+                        'premium': RouteTier(premium, eps_premium, 0)})
 
 # %% ../nbs/51_route.ipynb #fe69b5e9
 FEATURE_FLAGS = {'base': True, 'company': False, 'abstraction': False}   # the flag plan's default feature flags
@@ -121,7 +121,7 @@ def feature_flag_tiers(base:str, company:str, abstraction:str, fallback:str, fla
                   epsilon:dict|None=None, retries:int=0) -> dict:
     "The flag plan's tiers behind `flags`: company and abstraction fall back to base, base to the `fallback` provider."
     eps = {'base': 1.0, 'company': 1.0, 'abstraction': 1.0, 'fallback': 1.0} | (epsilon or {})
-    t = lambda name, model, fb: Tier(model, eps[name], retries if name != 'fallback' else 0, bool(flags.get(name, True)), fb)
+    t = lambda name, model, fb: RouteTier(model, eps[name], retries if name != 'fallback' else 0, bool(flags.get(name, True)), fb)
     return check_tiers({'company': t('company', company, 'base'), 'abstraction': t('abstraction', abstraction, 'base'),
                         'base': t('base', base, 'fallback'), 'fallback': t('fallback', fallback, None)})
 

@@ -367,7 +367,7 @@ def _summary_text(r:dict) -> str:
 
 def cli_train(argv=None) -> int:
     "`specter-lab train --data FILE|DIR --base MODEL --method dpo|sft|kto --output DIR [--tasks SUITE]`"
-    from specter_lab.cli import add_settings_args, settings_from_args
+    from specter_lab.config import add_settings_args, settings_from_args
     p = argparse.ArgumentParser(prog='specter-lab train', description="DPO or SFT with TRL + LoRA; writes the adapter, the merged model and metrics.")
     p.add_argument('--data', required=True, help="DPO/SFT JSONL, or a folder with a saved datasets.DatasetDict")
     p.add_argument('--base', help="embedded (default), a local HF folder, a .gguf, or a Hub id (online only)")

@@ -10,7 +10,7 @@ import argparse, contextlib, fcntl, json, os, re, shutil, sys
 from pathlib import Path
 from .config import SpecterError
 from .files import read_json, write_json, atomic_dir, file_record, sha256_file
-from .artifact import utc_now
+from .artifact import now_iso
 
 # %% auto #0
 __all__ = ['LAB_SCHEMA', 'VERSION_SCHEMA', 'STATUSES', 'read_record', 'open_lab', 'version_names', 'read_version', 'read_pointer',
@@ -120,7 +120,7 @@ def init_lab(root, base:str, base_gguf) -> dict:
     if (root/'lab.json').is_file(): raise SpecterError("already a lab", root/'lab.json')
     g = Path(base_gguf).resolve()
     rel = g.relative_to(root.resolve()).as_posix() if g.is_relative_to(root.resolve()) else str(g)
-    now = utc_now()
+    now = now_iso()
     rec = {'schema': VERSION_SCHEMA, 'version': 'v0', 'parent': None, 'created_at': now, 'base': base,
            'reason': 'the base as shipped', 'ship': {'model': rel, 'adapter': None, 'peft': None},
            'files': [{**file_record(g), 'name': g.name, 'path': rel, 'type': 'gguf', 'role': 'base', 'ships': True}]}
@@ -178,7 +178,7 @@ def version_status(record:dict, pointer:dict) -> tuple[str, str]:
 def _move(root, version:str, action:str, stack:list, note:str='') -> dict:
     p = read_pointer(root)
     files = verify_version(root, version)
-    ptr = {'version': version, 'stack': stack, 'history': p['history'] + [{'version': version, 'action': action, 'from': p['version'], 'at': utc_now(),
+    ptr = {'version': version, 'stack': stack, 'history': p['history'] + [{'version': version, 'action': action, 'from': p['version'], 'at': now_iso(),
                                                                              **({'note': note} if note else {})}]}
     write_json(Path(root)/'shipped.json', ptr)
     return {**ptr, 'files': files}

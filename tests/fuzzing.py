@@ -9,7 +9,7 @@ Every reader of user input gets a small valid file (`BASES`) and mutations of it
 Any other exception is a crash; a case over `LIMIT` seconds is a hang; a hostile case that is read is silently accepted.
 """
 from __future__ import annotations
-import json, os, random, signal, shutil, tempfile, time, traceback
+import importlib, json, os, random, signal, shutil, tempfile, time, traceback
 from pathlib import Path
 
 LIMIT = 10.0   # seconds one case may take
@@ -72,13 +72,10 @@ MANIFEST = {'model': 'm', 'files': [{'path': 'm-Q4_K_M.gguf', 'bytes': 10, 'sha2
 
 # ---------------------------------------------------------------- the readers: (name, kind, file name, base text, read)
 
-def _read_suite(p):
-    from specter_lab.suite import load_tasks
-    return load_tasks(p)
-
-def _read_sft(p):
-    from specter_lab.trace import dataset_dict
-    return dataset_dict(p)
+def _reader(module:str, name:str):
+    "A reader calling `specter_lab.<module>.<name>(path)`, imported at the first call (importing this file stays cheap)."
+    def read(p): return getattr(importlib.import_module(f'specter_lab.{module}'), name)(p)
+    return read
 
 def _read_dpo_data(p):
     from specter_lab.train import load_records
@@ -88,10 +85,6 @@ def _read_feedback(p):
     from specter_lab.feedback import feedback_pairs
     return list(feedback_pairs([p]))
 
-def _read_queries(p):
-    from specter_lab.route import read_queries
-    return read_queries(p)
-
 def _read_dag(p):
     from specter_lab.artifact import ArtifactDAG
     return list(ArtifactDAG(p.parent, create=False))
@@ -100,43 +93,11 @@ def _read_export(p):
     from specter_lab.export import export
     return export(p.parent.parent/'out'/'sft.jsonl', [p.parent], 'sft', 'all_successes | refinement')
 
-def _read_settings(p):
-    from specter_lab.config import load_settings
-    return load_settings(p)
-
-def _read_prices(p):
-    from specter_lab.prices import read_registry
-    return read_registry(p)
-
-def _read_models(p):
-    from specter_lab.registry import load_models
-    return load_models(p)
-
-def _read_report_eval(p):
-    from specter_lab.evaluate import read_report
-    return read_report(p)
-
-def _read_report_cost(p):
-    from specter_lab.prices import read_report
-    return read_report(p)
-
-def _read_report_card(p):
-    from specter_lab.hub import read_eval
-    return read_eval(p)
-
-def _read_manifest(p):
-    from specter_lab.hub import read_manifest
-    return read_manifest(p)
-
 def _read_guards(p):
     from specter_lab.files import read_json
     from specter_lab.guard import parse_guards
     gs = parse_guards(read_json(p), p)
     return [g('LIKE - x' * 30) for g in gs]
-
-def _read_policy(p):
-    from specter_lab.files import read_toml
-    return read_toml(p)
 
 def _read_templates(p):
     from specter_lab.trace import load_templates
@@ -151,24 +112,24 @@ def readers() -> list[tuple]:
     BASE_DAG = Path(tempfile.mkdtemp(prefix='fuzz-base-'))/'dag'; _dag(BASE_DAG)
     idx = (BASE_DAG/'index.json').read_bytes()
     obj = next((BASE_DAG/'objects').rglob('*.json')).read_bytes()
-    return [('suite', 'jsonl', 'tasks.jsonl', _suite_text().encode(), _read_suite),
-            ('sft_jsonl', 'jsonl', 'sft.jsonl', jl(SFT, SFT), _read_sft),
+    return [('suite', 'jsonl', 'tasks.jsonl', _suite_text().encode(), _reader('suite', 'load_tasks')),
+            ('sft_jsonl', 'jsonl', 'sft.jsonl', jl(SFT, SFT), _reader('trace', 'dataset_dict')),
             ('dpo_jsonl', 'jsonl', 'dpo.jsonl', jl(DPO, {**DPO, 'prompt': [{'role': 'user', 'content': 'Evaluate: Z'}]}), _read_dpo_data),
             ('feedback', 'jsonl', 'feedback.jsonl', jl({'prompt': 'p', 'chosen': 'a', 'rejected': 'b'},
                                                        {'prompt': 'q', 'response': 'x', 'feedback': 'like'}, {'prompt': 'q', 'response': 'y', 'feedback': 'dislike'}), _read_feedback),
-            ('queries', 'jsonl', 'queries.jsonl', jl({'text': 'hello', 'category': 'simple'}, {'text': 'a contract', 'category': 'high'}), _read_queries),
+            ('queries', 'jsonl', 'queries.jsonl', jl({'text': 'hello', 'category': 'simple'}, {'text': 'a contract', 'category': 'high'}), _reader('route', 'read_queries')),
             ('dag_index', 'json', 'index.json', idx, _read_dag),
             ('dag_object', 'json', 'object.json', obj, _read_dag),
             ('export_index', 'json', 'index.json', idx, _read_export),
-            ('settings', 'ini', 'settings.ini', SETTINGS.encode(), _read_settings),
-            ('prices', 'csv', 'prices.csv', PRICES.encode(), _read_prices),
-            ('models', 'csv', 'models.csv', MODELS.encode(), _read_models),
-            ('report_eval', 'json', 'report.json', j(_report()), _read_report_eval),
-            ('report_cost', 'json', 'report.json', j(_report()), _read_report_cost),
-            ('report_card', 'json', 'report.json', j(_report()), _read_report_card),
-            ('manifest', 'json', 'manifest.json', j(MANIFEST), _read_manifest),
+            ('settings', 'ini', 'settings.ini', SETTINGS.encode(), _reader('config', 'load_settings')),
+            ('prices', 'csv', 'prices.csv', PRICES.encode(), _reader('prices', 'read_registry')),
+            ('models', 'csv', 'models.csv', MODELS.encode(), _reader('registry', 'load_models')),
+            ('report_eval', 'json', 'report.json', j(_report()), _reader('evaluate', 'read_report')),
+            ('report_cost', 'json', 'report.json', j(_report()), _reader('prices', 'report_for_cost')),
+            ('report_card', 'json', 'report.json', j(_report()), _reader('hub', 'read_eval')),
+            ('manifest', 'json', 'manifest.json', j(MANIFEST), _reader('hub', 'read_manifest')),
             ('guards', 'json', 'guards.json', j(GUARDS), _read_guards),
-            ('policy', 'toml', 'policy.toml', POLICY.encode(), _read_policy),
+            ('policy', 'toml', 'policy.toml', POLICY.encode(), _reader('files', 'read_toml')),
             ('templates', 'json', 'prompts.json', j(TEMPLATES), _read_templates)]
 
 

@@ -5,7 +5,7 @@ import pytest
 from specter_lab.config import Settings, SpecterError
 from specter_lab.cost import cli_cost, cycle_cost, plan_numbers
 from specter_lab.prices import REGISTRY_COLUMNS, read_registry
-from specter_lab.route import expected_attempts, p_fail
+from specter_lab.route import capped_attempts, p_fail
 
 BEFORE = {'model': 'embedded.gguf', 'n': 200, 'epsilon': {'hat': 0.0, 'ci95': [0.0, 0.019]},
           'timings': {'tasks_per_s': 2.2, 'tokens_per_s': 40.0, 'prompt_tokens': 20000, 'completion_tokens': 3200, 'seconds': 91.0}}
@@ -30,7 +30,7 @@ def test_cli_end_to_end(cli, reports):
     assert '80 % of queries stay local' in r.stdout
     res = json.loads((out/'cost.json').read_text())
     hour = 0.05/3600
-    want = (6000*0.008 + 6000*4*hour/2.2) - (6000*p_fail(0.855, 3)*0.008 + 6000*expected_attempts(0.855, 3)*hour/3.5)
+    want = (6000*0.008 + 6000*4*hour/2.2) - (6000*p_fail(0.855, 3)*0.008 + 6000*capped_attempts(0.855, 3)*hour/3.5)
     assert res['cycle']['monthly_saving_usd'] == pytest.approx(want)
     assert res['cycle']['cycle_usd']['train'] == pytest.approx(921*hour)
     assert res['savings']['all_premium_usd'] == pytest.approx(150.0)
