@@ -1,4 +1,4 @@
-"""The per-object costs behind stage 1's export, on the 100,000-artifact DAG of extract_million.py (warm page cache).
+"""The per-object costs behind the training-data export, on the 100,000-artifact DAG of extract_million.py (warm page cache).
 
     flock /tmp/specter-cpu.lock .venv/bin/python benchmarks/extract_micro.py
 

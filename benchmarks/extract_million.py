@@ -1,4 +1,4 @@
-"""Stage 1 at scale: extraction + DPO export of a 1,000,000-artifact DAG (time, peak RSS), and the time ratio
+"""The training-data export at scale: extraction + DPO export of a 1,000,000-artifact DAG (time, peak RSS), and the time ratio
 against AtomicGuard 2.39.1's own `export_training` on a 100,000-artifact DAG.
 
     flock /tmp/specter-cpu.lock .venv/bin/python benchmarks/extract_million.py

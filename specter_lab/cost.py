@@ -18,10 +18,11 @@ from .route import (CATEGORY_TIER, escalate, capped_attempts, p_fail, read_queri
                                route_mix, escalation_tiers, tier_usd)
 
 # %% auto #0
-__all__ = ['COST_PLAN', 'parse_mix', 'Scenario', 'project', 'savings', 'plan_numbers', 'check_plan_claims', 'usd_per_success',
-           'epsilon_value', 'break_even_months', 'jsonable', 'scenario_from_settings', 'cycle_cost',
+__all__ = ['COST_PLAN', 'COST_FIGURES', 'parse_mix', 'Scenario', 'project', 'savings', 'plan_numbers', 'check_plan_claims',
+           'usd_per_success', 'epsilon_value', 'break_even_months', 'jsonable', 'scenario_from_settings', 'cycle_cost',
            'cost_quality_curve', 'cpt', 'default_ranges', 'sensitivity', 'plot_projection', 'plot_cost_quality',
-           'plot_tornado', 'plot_cost_by_epsilon', 'save_figure', 'cli_cost']
+           'plot_tornado', 'plot_cost_by_epsilon', 'save_figure', 'cost_parser', 'cost_scenario', 'monthly_projection',
+           'before_after', 'training_cost', 'quality_and_sensitivity', 'cost_figures', 'cli_cost']
 
 # %% ../nbs/52_cost.ipynb #00b9944c
 def parse_mix(spec, field:str='cost.mix') -> dict:
@@ -324,21 +325,16 @@ def save_figure(fig, path) -> Path:
     plt.close(fig)
     return path
 
-# %% ../nbs/52_cost.ipynb #5e3dd01c
-def _table(df:pd.DataFrame, cols, digits:dict) -> str:
-    return df[cols].round(digits).to_string(float_format=lambda x: f"{x:,.6g}")
-
-def _gap_known(c:dict) -> bool: return all(isinstance(v, float) and math.isfinite(v) for v in c.values())
-
-def cli_cost(argv=None) -> int:
-    "`specter-lab cost`: monthly projection, savings, ε in money, training cost and figures."
-    from specter_lab.config import add_settings_args, settings_from_args
-    import matplotlib; matplotlib.use('Agg')
+# %% ../nbs/52_cost.ipynb #efe3904b
+def cost_parser() -> argparse.ArgumentParser:
+    "The flags of `specter-lab cost`."
+    from specter_lab.config import add_settings_args
     p = argparse.ArgumentParser(prog="specter-lab cost", description="Routed local/API cost, training cost, ε in money.")
     p.add_argument('--volume', type=int, help="queries a month ([cost] volume)")
     p.add_argument('--mix', help="shares by category or tier, e.g. simple=0.6,medium=0.2,high=0.15,brand=0.05 ([cost] mix)")
     p.add_argument('--registry', help="a price/model CSV that extends the bundled registry ([cost] registry)")
-    p.add_argument('--report', action='append', default=[], help="stage-4 report.json (once: current model; twice: before, after)")
+    p.add_argument('--report', action='append', default=[],
+                   help="an evaluation report.json of `specter-lab eval` (once: current model; twice: before, after)")
     p.add_argument('--epsilon', type=float, help="the local model's ε when there is no report (default 1: never escalates)")
     p.add_argument('--retries', type=int, help="local retries before escalating ([eval] rmax)")
     p.add_argument('--queries', help="a query log (JSONL) to route instead of the mix")
@@ -351,71 +347,120 @@ def cli_cost(argv=None) -> int:
     p.add_argument('--seed001', dest='check_plan', action='store_true', help=argparse.SUPPRESS)   # the flag's old name
     p.add_argument('--output', '--out', dest='out', metavar='DIR', default='runs/cost', help="folder for cost.json and the figures (default runs/cost)")
     add_settings_args(p)
-    a = p.parse_args(argv)
-    from specter_lab.files import check_output
-    check_output(a.out, 'dir')
-    if len(a.report) > 2: raise SpecterError("give at most two reports (before, after)", field='--report')
-    st = settings_from_args(a, **{'cost.volume': a.volume, 'cost.mix': a.mix, 'cost.registry': a.registry,
-                                  'cost.train_hardware': a.train_hardware, 'eval.rmax': a.retries})
-    reg = read_registry(st.cost.registry)
-    reports = [report_for_cost(r) for r in a.report]
+    return p
+
+# %% ../nbs/52_cost.ipynb #9ee78584
+def cost_scenario(settings:Settings, reg:pd.DataFrame, reports=(), epsilon:float|None=None, queries=None) -> tuple[Scenario, list, dict]:
+    "The scenario of `settings` with ε from the last of `reports` (or `epsilon`), mixed as the routed `queries` log when given."
+    reports = [report_for_cost(r) for r in reports]
     cur = reports[-1] if reports else None
-    sc = scenario_from_settings(st, cur)
-    if a.epsilon is not None:
+    sc = scenario_from_settings(settings, cur)
+    if epsilon is not None:
         if cur: raise SpecterError("give --epsilon or --report, not both", field='--epsilon')
-        sc = replace(sc, eps_local=a.epsilon)
-    sc.tiers()
-    out,res = Path(a.out),{'settings': st.cost.__dict__ | {'retries': st.eval.rmax}}
-    if a.queries:
-        per,_ = route_log(read_queries(a.queries), sc.tiers(), tier_usd(reg, sc.tiers(), {'tasks_per_s': sc.tasks_per_s}))
+        sc = replace(sc, eps_local=epsilon)
+    tiers,res = sc.tiers(),{}
+    if queries:
+        per,_ = route_log(read_queries(queries), tiers, tier_usd(reg, tiers, {'tasks_per_s': sc.tasks_per_s}))
         sc = replace(sc, mix=per['start'].value_counts(normalize=True).to_dict())
         res['queries'] = per['category'].value_counts().to_dict()
+    return sc, reports, res
+
+# %% ../nbs/52_cost.ipynb #cb9f87e2
+def _table(df:pd.DataFrame, cols, digits:dict) -> str:
+    return df[cols].round(digits).to_string(float_format=lambda x: f"{x:,.6g}")
+
+def monthly_projection(reg:pd.DataFrame, sc:Scenario, after:bool=False) -> tuple[dict, dict]:
+    "Print the monthly projection of `sc` and its savings; (the scenario, projection and savings as JSON, the tables to plot)."
     proj = project(reg, sc)
     sv = savings(reg, sc)
     print(f"Monthly projection: {sc.volume:,.0f} queries, local '{sc.local}' ε={sc.eps_local:.3f} with {sc.retries} retries")
     print(_table(proj, ['model', 'started', 'calls', 'resolved', 'usd'], {'started': 1, 'calls': 1, 'resolved': 1, 'usd': 4}))
     print(f"\nall premium ({sc.premium}): ${sv['all_premium_usd']:,.2f}/month; routed: ${sv['monthly_usd']:,.2f}; "
           f"saving ${sv['savings_usd']:,.2f} ({sv['savings_pct']:.1f} %)")
-    res |= {'scenario': {k: v for k,v in asdict(sc).items()}, 'projection': proj.reset_index(names='tier').to_dict('records'), 'savings': sv}
-    tables = {f"{'after ' if len(reports) == 2 else ''}ε={sc.eps_local:.2f}": proj, 'all premium': project(reg, replace(sc, mix={'premium': 1.0}))}
+    res = {'scenario': {k: v for k,v in asdict(sc).items()}, 'projection': proj.reset_index(names='tier').to_dict('records'), 'savings': sv}
+    tables = {f"{'after ' if after else ''}ε={sc.eps_local:.2f}": proj, 'all premium': project(reg, replace(sc, mix={'premium': 1.0}))}
+    return res, tables
+
+# %% ../nbs/52_cost.ipynb #9b28fc61
+def before_after(reg:pd.DataFrame, sc:Scenario, reports:list, settings:Settings, train_seconds:float|None=None) -> tuple[dict, dict]:
+    "Print what the change from `reports[0]` to `reports[1]` is worth (the cycle's cost and payback with `train_seconds`)."
+    if train_seconds is not None:
+        cc = cycle_cost(reports[0], reports[1], train_seconds, settings, reg)
+        be = 'never' if cc['break_even_months'] is None else f"{cc['break_even_months']:.4g} months"
+        print(f"\nTraining cycle: ε {cc['epsilon']['before']:.3f} -> {cc['epsilon']['after']:.3f}; "
+              f"${cc['monthly_usd']['before']:,.2f} -> ${cc['monthly_usd']['after']:,.2f}/month "
+              f"(saves ${cc['monthly_saving_usd']:,.2f}); cycle ${cc['cycle_usd']['total']:,.4f}; break-even {be}")
+        res = {'cycle': cc}
+    else:
+        ev = epsilon_value(reg, sc, reports[0]['epsilon'], reports[1]['epsilon'])
+        print(f"\nε {ev['eps_before']:.3f} -> {ev['eps_after']:.3f}: ${ev['monthly_before_usd']:,.2f} -> "
+              f"${ev['monthly_after_usd']:,.2f}/month (saves ${ev['monthly_saving_usd']:,.2f})")
+        res = {'epsilon_value': ev}
+    b = reports[0]
+    return res, {f"before ε={b['epsilon']:.2f}": project(reg, replace(sc, eps_local=b['epsilon'], tasks_per_s=local_tasks_per_s(b)))}
+
+# %% ../nbs/52_cost.ipynb #bf5f2e59
+def training_cost(reg:pd.DataFrame, hardware:str, seconds:float|None=None, gpu_hours:float|None=None,
+                  monthly_saving_usd:float|None=None) -> dict:
+    "Print the price of a training run on registry `hardware` (measured `seconds`, else `gpu_hours`) and its payback."
+    usd = train_usd(reg, hardware, seconds=seconds, gpu_hours=gpu_hours if seconds is None else None)
+    print(f"\nTraining run on {hardware}: ${usd:,.4f}" +
+          (f"; pays back in {break_even_months(usd, monthly_saving_usd):.4g} months" if monthly_saving_usd else ""))
+    return {'usd': float(usd), 'hardware': hardware, 'seconds': seconds, 'gpu_hours': gpu_hours}
+
+# %% ../nbs/52_cost.ipynb #806a9fb5
+def _gap_known(c:dict) -> bool: return all(isinstance(v, float) and math.isfinite(v) for v in c.values())
+
+def quality_and_sensitivity(reg:pd.DataFrame, sc:Scenario, report:dict|None=None) -> tuple[dict, pd.DataFrame, pd.DataFrame]:
+    "Print CPT(50 %) and the sensitivity of `sc`; (CPT and sensitivity as JSON, the curve, the sensitivity table)."
+    curve = cost_quality_curve(sc.eps_local, sc.eps_premium, call_usd(reg, sc.local, {'tasks_per_s': sc.tasks_per_s}),
+                               call_usd(reg, sc.premium, None, sc.prompt_tokens, sc.completion_tokens), max(sc.retries, 1))
+    c50 = {r: cpt(curve, r) for r in ('random', 'escalation r=0')}
+    sens = sensitivity(reg, sc, default_ranges(reg, sc, report))
+    print(f"\nCPT(50%) (premium-call share recovering half the quality gap): random {c50['random']:.1%}, "
+          f"guard escalation {c50['escalation r=0']:.1%}" if _gap_known(c50) else "\nCPT(50%): no quality gap to close")
+    print("Sensitivity ($/month at low / high):\n" + _table(sens, ['input', 'low', 'high', 'usd_at_low', 'usd_at_high'], {'usd_at_low': 2, 'usd_at_high': 2}))
+    return {'cpt50': c50, 'sensitivity': sens.to_dict('records')}, curve, sens
+
+# %% ../nbs/52_cost.ipynb #9d62e880
+COST_FIGURES = ('projection.png', 'cost_quality.png', 'tornado.png', 'epsilon.png')
+
+def cost_figures(out, reg:pd.DataFrame, sc:Scenario, reports:list, tables:dict, curve:pd.DataFrame, sens:pd.DataFrame) -> list[Path]:
+    "Write the figures of `specter-lab cost` (`COST_FIGURES`) to the folder `out`."
+    import matplotlib; matplotlib.use('Agg')
+    figs = {'projection.png': plot_projection(tables, project(reg, replace(sc, mix={'premium': 1.0})).loc['total', 'usd']),
+            'cost_quality.png': plot_cost_quality(curve, sc.eps_local), 'tornado.png': plot_tornado(sens),
+            'epsilon.png': plot_cost_by_epsilon(reg, sc, {f"report {i+1}": r['epsilon'] for i,r in enumerate(reports)} or {'now': sc.eps_local})}
+    return [save_figure(f, Path(out)/name) for name,f in figs.items()]
+
+# %% ../nbs/52_cost.ipynb #0aa3de0f
+def cli_cost(argv=None) -> int:
+    "`specter-lab cost`: monthly projection, savings, ε in money, training cost and figures."
+    from specter_lab.config import settings_from_args
+    from specter_lab.files import check_output
+    a = cost_parser().parse_args(argv)
+    check_output(a.out, 'dir')
+    if len(a.report) > 2: raise SpecterError("give at most two reports (before, after)", field='--report')
+    st = settings_from_args(a, **{'cost.volume': a.volume, 'cost.mix': a.mix, 'cost.registry': a.registry,
+                                  'cost.train_hardware': a.train_hardware, 'eval.rmax': a.retries})
+    reg = read_registry(st.cost.registry)
+    sc,reports,logged = cost_scenario(st, reg, a.report, a.epsilon, a.queries)
+    res = {'settings': st.cost.__dict__ | {'retries': st.eval.rmax}} | logged
+    monthly,tables = monthly_projection(reg, sc, after=len(reports) == 2)
+    res |= monthly
+    secs = read_train_seconds(a.train_summary) if a.train_summary else a.train_seconds
     if len(reports) == 2:
-        secs = (read_train_seconds(a.train_summary) if a.train_summary else a.train_seconds)
-        if secs is not None:
-            cc = cycle_cost(reports[0], reports[1], secs, st, reg)
-            res['cycle'] = cc
-            be = 'never' if cc['break_even_months'] is None else f"{cc['break_even_months']:.4g} months"
-            print(f"\nTraining cycle: ε {cc['epsilon']['before']:.3f} -> {cc['epsilon']['after']:.3f}; "
-                  f"${cc['monthly_usd']['before']:,.2f} -> ${cc['monthly_usd']['after']:,.2f}/month "
-                  f"(saves ${cc['monthly_saving_usd']:,.2f}); cycle ${cc['cycle_usd']['total']:,.4f}; break-even {be}")
-        else:
-            ev = epsilon_value(reg, sc, reports[0]['epsilon'], reports[1]['epsilon'])
-            res['epsilon_value'] = ev
-            print(f"\nε {ev['eps_before']:.3f} -> {ev['eps_after']:.3f}: ${ev['monthly_before_usd']:,.2f} -> "
-                  f"${ev['monthly_after_usd']:,.2f}/month (saves ${ev['monthly_saving_usd']:,.2f})")
-        tables = {f"before ε={reports[0]['epsilon']:.2f}": project(reg, replace(sc, eps_local=reports[0]['epsilon'], tasks_per_s=local_tasks_per_s(reports[0]))), **tables}
+        change,before = before_after(reg, sc, reports, st, secs)
+        res |= change; tables = before | tables
     if (a.train_summary or a.train_seconds or a.gpu_hours) and 'cycle' not in res:
-        secs = read_train_seconds(a.train_summary) if a.train_summary else a.train_seconds
-        usd = train_usd(reg, st.cost.train_hardware, seconds=secs, gpu_hours=a.gpu_hours if secs is None else None)
-        res['training'] = {'usd': float(usd), 'hardware': st.cost.train_hardware, 'seconds': secs, 'gpu_hours': a.gpu_hours}
-        saving = res.get('epsilon_value', {}).get('monthly_saving_usd')
-        print(f"\nTraining run on {st.cost.train_hardware}: ${usd:,.4f}" +
-              (f"; pays back in {break_even_months(usd, saving):.4g} months" if saving else ""))
+        res['training'] = training_cost(reg, st.cost.train_hardware, secs, a.gpu_hours, res.get('epsilon_value', {}).get('monthly_saving_usd'))
     if a.check_plan:
         chk = check_plan_claims(reg)
         res['plan_claims'] = chk.to_dict('records')
         print("\nThe cost plan's claims from its own inputs:\n" + chk.to_string(index=False))
-    curve = cost_quality_curve(sc.eps_local, sc.eps_premium, call_usd(reg, sc.local, {'tasks_per_s': sc.tasks_per_s}),
-                               call_usd(reg, sc.premium, None, sc.prompt_tokens, sc.completion_tokens), max(sc.retries, 1))
-    res['cpt50'] = {r: cpt(curve, r) for r in ('random', 'escalation r=0')}
-    sens = sensitivity(reg, sc, default_ranges(reg, sc, cur))
-    res['sensitivity'] = sens.to_dict('records')
-    print(f"\nCPT(50%) (premium-call share recovering half the quality gap): random {res['cpt50']['random']:.1%}, "
-          f"guard escalation {res['cpt50']['escalation r=0']:.1%}" if _gap_known(res['cpt50']) else "\nCPT(50%): no quality gap to close")
-    print("Sensitivity ($/month at low / high):\n" + _table(sens, ['input', 'low', 'high', 'usd_at_low', 'usd_at_high'], {'usd_at_low': 2, 'usd_at_high': 2}))
-    figs = {'projection.png': plot_projection(tables, sv['all_premium_usd']), 'cost_quality.png': plot_cost_quality(curve, sc.eps_local),
-            'tornado.png': plot_tornado(sens),
-            'epsilon.png': plot_cost_by_epsilon(reg, sc, {f"report {i+1}": r['epsilon'] for i,r in enumerate(reports)} or {'now': sc.eps_local})}
-    for name,f in figs.items(): save_figure(f, out/name)
-    write_json(out/'cost.json', jsonable(res))
-    print(f"\nwrote {out/'cost.json'} and {', '.join(figs)}")
+    quality,curve,sens = quality_and_sensitivity(reg, sc, reports[-1] if reports else None)
+    res |= quality
+    cost_figures(a.out, reg, sc, reports, tables, curve, sens)
+    write_json(Path(a.out)/'cost.json', jsonable(res))
+    print(f"\nwrote {Path(a.out)/'cost.json'} and {', '.join(COST_FIGURES)}")
     return 0

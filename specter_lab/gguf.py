@@ -6,7 +6,7 @@ Docs: https://specter-lab.github.io/specter_lab/gguf.html.md"""
 
 # %% ../nbs/40_gguf.ipynb #89089fd5
 from __future__ import annotations
-import argparse, json, math, os, re, subprocess, sys, time
+import argparse, contextlib, json, math, os, re, subprocess, sys, time
 from pathlib import Path
 import numpy as np
 from .config import SpecterError
@@ -19,7 +19,8 @@ __all__ = ['ARCHS', 'OUTTYPES', 'VERIFY_PROMPTS', 'ADAPTER_TYPES', 'merge_adapte
            'bpe_pre', 'add_tokenizer', 'add_base_vocab', 'add_hparams', 'add_general', 'hf_chat_template',
            'check_metadata', 'convert_hf', 'llama_cpp_script', 'run_llama_cpp_script', 'convert_with_llama_cpp',
            'quant_types', 'quant_type', 'quantize', 'prompt_ids', 'hf_reference', 'compare_greedy', 'convert_adapter',
-           'heldout_text', 'perplexity', 'convert', 'round_weights', 'verify_files', 'cli_convert']
+           'heldout_text', 'perplexity', 'hf_source', 'float_file', 'quantized_files', 'adapter_file', 'write_manifest',
+           'convert', 'round_weights', 'verify_files', 'cli_convert']
 
 # %% ../nbs/40_gguf.ipynb #0bb2ef71
 def merge_adapter(adapter_dir, out_dir, base=None, dtype='float32') -> Path:
@@ -500,6 +501,64 @@ def perplexity(gguf_path, text:str|None=None, n_ctx:int=256, adapter=None) -> di
     del llm
     return dict(perplexity=math.exp(nll / n), tokens=n)
 
+# %% ../nbs/40_gguf.ipynb #3f084d57
+@contextlib.contextmanager
+def hf_source(model_dir, out_dir, log=print):
+    "The HF folder to convert: `model_dir`, or the LoRA adapter in it merged into its base (in a temporary folder of `out_dir`, removed on exit)."
+    import shutil, tempfile
+    model_dir = Path(model_dir)
+    if not (model_dir/'adapter_config.json').is_file():
+        yield model_dir; return
+    merged = Path(tempfile.mkdtemp(dir=out_dir, prefix='.merged-'))
+    try:
+        log(f"merging adapter {model_dir}")
+        yield merge_adapter(model_dir, merged/'model')
+    finally: shutil.rmtree(merged, ignore_errors=True)
+
+# %% ../nbs/40_gguf.ipynb #80504ee4
+def _timed(fn, log, what) -> tuple:
+    "Run `fn`, log `what(result)` with the seconds it took; (result, seconds)."
+    t0 = time.time()
+    p = fn()
+    s = round(time.time()-t0, 2)
+    log(f"{what(p)} in {s} s")
+    return p, s
+
+def float_file(src, out_dir, name:str, outtype:str='f16', license:str='', base_model:str='', datasets=(), llama_cpp=None, log=print) -> dict:
+    "The float GGUF of the HF folder `src` written to `out_dir` as `<name>-<outtype>.gguf`: its manifest entry."
+    p,s = _timed(lambda: convert_hf(src, Path(out_dir)/f'{name}-{outtype}.gguf', outtype, name, license, base_model, datasets, llama_cpp=llama_cpp),
+                 log, lambda p: f"converted {p.name}")
+    return dict(path=p, type=outtype, role='float', seconds=s)
+
+def quantized_files(float_path, out_dir, name:str, quants=('Q4_K_M',), log=print) -> list[dict]:
+    "The float GGUF at `float_path` quantized to each of `quants` (canonical names) in `out_dir` as `<name>-<type>.gguf`: their manifest entries."
+    out = []
+    for q in quants:
+        p,s = _timed(lambda: quantize(float_path, Path(out_dir)/f'{name}-{q}.gguf', q), log, lambda p: f"quantized {p.name}")
+        out.append(dict(path=p, type=q, role='quantized', seconds=s))
+    return out
+
+# %% ../nbs/40_gguf.ipynb #d349d33a
+def adapter_file(adapter_dir, out_dir, name:str, base_gguf, adapter_type:str='f16', llama_cpp=None, log=print) -> dict:
+    "The LoRA adapter in `adapter_dir` as `<name>-lora-<adapter_type>.gguf` in `out_dir` for the GGUF `base_gguf`: its manifest entry."
+    base_gguf = Path(base_gguf)
+    p,s = _timed(lambda: convert_adapter(adapter_dir, Path(out_dir)/f'{name}-lora-{adapter_type}.gguf', outtype=adapter_type, llama_cpp=llama_cpp),
+                 log, lambda p: f"wrote the LoRA adapter {p.name} for {base_gguf.name}")
+    return dict(path=p, type=f'lora-{adapter_type}', role='adapter', base={'path': str(base_gguf.resolve()), **file_record(base_gguf)}, seconds=s)
+
+# %% ../nbs/40_gguf.ipynb #b67acece
+def write_manifest(out_dir, files:list[dict], about:dict, verified:bool=True) -> dict:
+    "Rename failed `files` to `*.rejected` and write `out_dir/manifest.json`: `about` (name, source, ...), verified, passed, created, files."
+    entries = []
+    for f in files:
+        f = dict(f); p = Path(f.pop('path'))
+        if f.get('verification', {}).get('passed') is False: p = p.rename(p.with_name(p.name + '.rejected'))
+        entries.append({**file_record(p), **f})
+    manifest = dict(about, verified=verified, passed=all(e.get('verification', {}).get('passed', True) for e in entries),
+                    created=time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()), files=entries)
+    write_json(Path(out_dir)/'manifest.json', manifest)
+    return manifest
+
 # %% ../nbs/40_gguf.ipynb #1c3f586d
 def _float_type(name:str) -> str:
     t = name.strip().lower()
@@ -510,7 +569,6 @@ def convert(model_dir, out_dir, quants=('Q4_K_M',), outtype:str='f16', name:str=
             verify:bool=True, prompts:int=20, max_tokens:int=16, heldout:str|None=None, max_ppl_ratio:float=1.5,
             epsilon_limit:int=0, llama_cpp=None, log=print, base_gguf=None, adapter_type:str='f16') -> dict:
     "Convert `model_dir` (an HF folder or a LoRA adapter) to verified GGUF files in `out_dir` (an adapter also as a LoRA GGUF for `base_gguf`); return the manifest."
-    import shutil, tempfile
     model_dir, out_dir = Path(model_dir), Path(out_dir)
     outtype = _float_type(outtype)
     quants = [quant_type(q)[0] for q in quants if q.strip()]
@@ -518,43 +576,17 @@ def convert(model_dir, out_dir, quants=('Q4_K_M',), outtype:str='f16', name:str=
     if not model_dir.is_dir(): raise SpecterError("model folder not found", model_dir)
     if base_gguf is not None and not Path(base_gguf).is_file(): raise SpecterError("base GGUF for the adapter not found", base_gguf)
     out_dir.mkdir(parents=True, exist_ok=True)
-    merged = None
-    if (model_dir/'adapter_config.json').is_file():
-        merged = Path(tempfile.mkdtemp(dir=out_dir, prefix='.merged-'))
-        log(f"merging adapter {model_dir}"); src = merge_adapter(model_dir, merged/'model')
-    else: src = model_dir
-    try:
+    name = name or model_dir.name
+    with hf_source(model_dir, out_dir, log) as src:
         cfg = hf_config(src)
-        name = name or model_dir.name
-        t0 = time.time()
-        fp = convert_hf(src, out_dir/f'{name}-{outtype}.gguf', outtype, name, license, base_model, datasets, llama_cpp=llama_cpp)
-        files = [dict(path=fp, type=outtype, role='float', seconds=round(time.time()-t0, 2))]
-        log(f"converted {fp.name} in {files[0]['seconds']} s")
-        for q in quants:
-            t0 = time.time()
-            qp = quantize(fp, out_dir/f'{name}-{q}.gguf', q)
-            files.append(dict(path=qp, type=q, role='quantized', seconds=round(time.time()-t0, 2)))
-            log(f"quantized {qp.name} in {files[-1]['seconds']} s")
-        if merged and base_gguf:
-            t0 = time.time()
-            lp = convert_adapter(model_dir, out_dir/f'{name}-lora-{adapter_type}.gguf', outtype=adapter_type, llama_cpp=llama_cpp)
-            files.append(dict(path=lp, type=f'lora-{adapter_type}', role='adapter', base={'path': str(Path(base_gguf).resolve()), **file_record(base_gguf)}, seconds=round(time.time()-t0, 2)))
-            log(f"wrote the LoRA adapter {lp.name} for {Path(base_gguf).name} in {files[-1]['seconds']} s")
+        files = [float_file(src, out_dir, name, outtype, license, base_model, datasets, llama_cpp, log)]
+        files += quantized_files(files[0]['path'], out_dir, name, quants, log)
+        if src != model_dir and base_gguf: files.append(adapter_file(model_dir, out_dir, name, base_gguf, adapter_type, llama_cpp, log))
         if verify: verify_files(src, files, prompts, max_tokens, heldout, max_ppl_ratio, epsilon_limit, log)
-    finally:
-        if merged: shutil.rmtree(merged, ignore_errors=True)
-    entries = []
-    for f in files:
-        p = f.pop('path')
-        if f.get('verification', {}).get('passed') is False:
-            p = p.rename(p.with_name(p.name + '.rejected'))
-        entries.append({**file_record(p), **f})
-    manifest = dict(name=name, source=str(model_dir), base_model=base_model, license=license,
-                    datasets=list(datasets), architecture=cfg.get('architectures', [''])[0], outtype=outtype,
-                    verified=verify, passed=all(e.get('verification', {}).get('passed', True) for e in entries),
-                    created=time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()), files=entries)
-    write_json(out_dir/'manifest.json', manifest)
-    return manifest
+    about = dict(name=name, source=str(model_dir), base_model=base_model, license=license, datasets=list(datasets),
+                 architecture=cfg.get('architectures', [''])[0], outtype=outtype)
+    return write_manifest(out_dir, files, about, verify)
+
 
 # %% ../nbs/40_gguf.ipynb #fda5a3ea
 def round_weights(model, outtype:str):

@@ -148,7 +148,7 @@ def _num(v):
     return None
 
 def read_eval(path) -> dict:
-    "ε̂, its 95 % CI, n, the constant-answer baseline and the suite of a stage-4 report.json."
+    "ε̂, its 95 % CI, n, the constant-answer baseline and the suite of an evaluation report.json (`specter-lab eval`)."
     r = _json(path, "eval report")
     eps = r.get('epsilon') if isinstance(r, dict) else None
     hat = _num(eps.get('hat')) if isinstance(eps, dict) else _num(eps)

@@ -1,4 +1,4 @@
-"""Stage 5: `specter-lab cost` end to end, `cycle_cost` as the loop calls it, and bad input naming its place."""
+"""`specter-lab cost` end to end, `cycle_cost` as the loop calls it, and bad input naming its place."""
 import json, math
 from pathlib import Path
 import pytest
@@ -68,10 +68,10 @@ def test_cycle_cost_for_the_loop(tmp_path):
     tokens_only = {**AFTER, 'timings': {k: v for k,v in AFTER['timings'].items() if k != 'tasks_per_s'}}
     cc2 = cycle_cost(BEFORE, tokens_only, 921.0, Settings())
     assert cc2['assumptions']['tasks_per_s']['after'] == pytest.approx(60.0*200/23200)  # 116 tokens a task at 60 tokens/s
-    # stage 4's own shape: model record, rmax and the measured guarded retries
-    stage4 = {**AFTER, 'model': {'spec': 'tuned.gguf', 'kind': 'llama.cpp'}, 'rmax': 3,
+    # the evaluation report's own shape: model record, rmax and the measured guarded retries
+    eval_report = {**AFTER, 'model': {'spec': 'tuned.gguf', 'kind': 'llama.cpp'}, 'rmax': 3,
               'retries': {'mean_attempts': 1.2, 'passed_within_rmax': 0.97, 'human_fallbacks': 0}}
-    cc3 = cycle_cost(BEFORE, stage4, 921.0, Settings())
+    cc3 = cycle_cost(BEFORE, eval_report, 921.0, Settings())
     assert cc3['escalation_measured'] == {'before': False, 'after': True}
     assert cc3['escalation_rate']['after'] == pytest.approx(0.03)
     same = cycle_cost(BEFORE, BEFORE, {'seconds': 10}, Settings())

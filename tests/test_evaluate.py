@@ -1,5 +1,5 @@
-"""Stage 4 end to end: `specter-lab eval` / `compare` on the embedded GGUF, through llama-cpp-python's server,
-the DAG it writes read back by stage 1, reproducibility, and bad input."""
+"""Evaluation end to end: `specter-lab eval` / `compare` on the embedded GGUF, through llama-cpp-python's server,
+the DAG it writes read back by the training-data export, reproducibility, and bad input."""
 import json, socket, subprocess, sys, time, urllib.request
 from pathlib import Path
 import pytest
@@ -35,7 +35,7 @@ def test_eval_cli_writes_report_and_dag(eval_run, cli):
     dag = ArtifactDAG(d / "dag", create=False)
     n_att = sum(o["attempts"] for o in rep["outcomes"]) + sum(o["human_reference_stored"] for o in rep["outcomes"])
     assert len(dag) == n_att
-    # stage 1 turns it into DPO pairs whose prompt is the task's own prompt
+    # the DPO export turns it into pairs whose prompt is the task's own prompt
     out = d / "dpo.jsonl"
     cli("export", "--dag-path", d / "dag", "--format", "dpo", "--filter", "refinement", "--output", out, check=True)
     from specter_lab.suite import load_tasks

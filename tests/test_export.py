@@ -1,4 +1,4 @@
-"""Stage 1 from the shell: `specter-lab export` end to end, every bad-input case of the issue, atomic output."""
+"""The training-data export from the shell: `specter-lab export` end to end, every bad-input case of the issue, atomic output."""
 import json, shutil
 from collections import Counter
 from pathlib import Path
