@@ -71,6 +71,7 @@ class DataSettings:
     prompt_template: str = ""     # prompts.json:key for the SFT system message ('' = the task's own)
     collect_tasks: int = 64       # train tasks the loop runs through the guarded loop (0 = all)
     contrast: int = 1             # contrast pairs per train task: the reference against itself with the decision changed (0 = none; chapter recipe)
+    mirror: bool = False          # on-policy rounds: a mirror pair for each wrong label (chapter recipe; measured to lower dev ε, so off)
     reference: bool = True        # learn from the suites' reference answers (fallback, contrast and on-policy pairs); false = only accepted retries and upstream answers
     seed: int = 0
 
@@ -86,7 +87,7 @@ class DPOSettings:
     grad_accum: int = 1
     max_length: int = 0           # 0 = fitted to the data
     max_pairs: int = 128          # per round; 0 = all (round-robin over distinct prompts)
-    rounds: int = 2               # training rounds: the first on the traces' and contrast pairs, then on-policy rounds while the dev split improves
+    rounds: int = 3               # training rounds: the first on the traces' and contrast pairs, then on-policy rounds while the dev split improves
     lora_r: int = 16
     lora_alpha: int = 32
     lora_dropout: float = 0.0

@@ -185,7 +185,7 @@ def onpolicy_data(loop:Loop, report:dict, out:Path, seed:int) -> dict:
     from specter_lab.recipe import onpolicy_round
     from specter_lab.suite import load_tasks
     tasks = load_tasks(loop.suite, 'train')
-    nxt = onpolicy_round(tasks, report['outcomes'], loop.settings.dpo.max_pairs or len(tasks) * 2, seed)
+    nxt = onpolicy_round(tasks, report['outcomes'], loop.settings.dpo.max_pairs or len(tasks) * 2, seed, loop.settings.data.mirror)
     write_jsonl(out/'pairs.jsonl', nxt.pop('pairs'))
     return {'data': str(out/'pairs.jsonl'), 'train_epsilon': report['epsilon']['hat']} | nxt
 

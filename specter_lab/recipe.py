@@ -134,8 +134,8 @@ def mirror_pair(task, answer:str, by_label:dict, rng:random.Random) -> dict|None
     wrong = relabel(u.reference, _label_guard(u).given(u.reference), g.expected)
     return None if check(u.guards, wrong).passed else _record(u, u.reference, wrong)
 
-def onpolicy_round(tasks, outcomes:list[dict], cap:int, seed:int=0) -> dict:
-    "The next round's pairs from a model's `outcomes` ({id, output, passed}) on `tasks`: failures against the references (at most cap/2), a mirror pair per wrong label, contrast pairs of the other tasks up to `cap`."
+def onpolicy_round(tasks, outcomes:list[dict], cap:int, seed:int=0, mirror:bool=False) -> dict:
+    "The next round's pairs from a model's `outcomes` ({id, output, passed}) on `tasks`: failures against the references (at most 2/3 of `cap`; with `mirror`, 1/2 and a mirror pair per wrong label), contrast pairs of the other tasks up to `cap`."
     rng = random.Random(seed)
     by_id = {t.id: t for t in tasks}
     by_label = defaultdict(list)
@@ -145,10 +145,10 @@ def onpolicy_round(tasks, outcomes:list[dict], cap:int, seed:int=0) -> dict:
     rng.shuffle(failed)
     fails,mirrors = [],[]
     for t,a in failed:
-        if len(fails) >= cap // 2: break
+        if len(fails) >= (cap // 2 if mirror else cap * 2 // 3): break
         if not (p := onpolicy_pairs([t], [a])): continue
         fails += p
-        if (m := mirror_pair(t, a, by_label, rng)) is not None: mirrors.append(m)
+        if mirror and (m := mirror_pair(t, a, by_label, rng)) is not None: mirrors.append(m)
     seen = {t.id for t,_ in failed}
     others = [t for t in tasks if t.id not in seen]
     rng.shuffle(others)
