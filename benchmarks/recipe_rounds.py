@@ -26,7 +26,7 @@ def rounds(run: Path, suite: str, seed: int, mirror: bool) -> dict:
         if r.returncode: return {'error': (r.stderr or r.stdout).strip().splitlines()[-1:]}
     t = json.loads(step.read_text())
     cfg = json.loads((run / 'loop.json').read_text())['settings']
-    return {'run': str(run), 'mirror': mirror, 'precision': cfg['dpo'].get('precision', 'fp32'), 'best_round': t['best_round'],
+    return {'run': str(run.resolve().relative_to(ROOT)) if run.resolve().is_relative_to(ROOT) else str(run), 'mirror': mirror, 'precision': cfg['dpo'].get('precision', 'fp32'), 'best_round': t['best_round'],
             'rounds': [{k: x.get(k) for k in KEEP} | {k: x.get('next', {}).get(k) for k in ('onpolicy_pairs', 'mirror_pairs', 'contrast_pairs')}
                        for x in t['rounds']]}
 
