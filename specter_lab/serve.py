@@ -120,6 +120,15 @@ def _cells(self:LocalTier) -> int:
         for b,n in refs: most[b] = max(most.get(b, 0), n)
     return sum(most.values())
 
+def _lcp(a:list, b:list) -> int:
+    "Length of the common prefix of `a` and `b`: a binary search on slice equality, which runs in C."
+    lo,hi = 0,min(len(a), len(b))
+    while lo < hi:
+        mid = (lo + hi + 1)//2
+        if a[:mid] == b[:mid]: lo = mid
+        else: hi = mid - 1
+    return lo
+
 def _cut(refs:list, k:int) -> list:
     "The first `k` cells of a sequence's `[(block, cells)]`."
     out = []
@@ -138,11 +147,10 @@ def _drop(self:LocalTier, s:int, keep:int=0):
 @patch
 def _source(self:LocalTier, pr:list) -> tuple[int,int]:
     "The sequence whose cached prompt shares the longest prefix with `pr`, and that length (leaving one token of `pr` to evaluate)."
-    from specter_lab.generate import common_prefix
     src,k = None,0
     cached = {s: st.prompt[:min(st.pos, len(st.prompt))] for s,st in self._active.items()} | self._kept
     for s,done in cached.items():
-        if (m := common_prefix([done[:len(pr)-1], pr])) > k: src,k = s,m
+        if (m := _lcp(done[:len(pr)-1], pr)) > k: src,k = s,m
     return src,k
 
 @patch
