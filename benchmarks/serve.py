@@ -2,12 +2,15 @@
 
 1. Throughput: 16 concurrent clients, helpdesk tickets (a shared system prompt, distinct tickets), local tier
    only, guards on; requests/s of `specter-lab serve` against `python -m llama_cpp.server` on the same GGUF,
-   each with 1 generation thread and with all cores.
+   each with 1 generation thread and with all cores (the server also with --flash_attn true, the local tier's setting).
 2. Added latency of the gateway: (a) in that run, a request's time at the client minus the time its attempts
    spent in the model (from the inference log); (b) one client through the gateway to a fast upstream
    against the same upstream called directly.
 3. Load: 10,000 requests at concurrency 32 against an upstream failing 10 % of the time (escalating to a
    backup tier): lost log rows, 5xx answers and tracebacks.
+0. The kernel bound, in-process, before any server: the cost of one generated token when llama_decode holds one
+   sequence against sixteen, and LlamaGenerator.generate alone on the same prompts: what batching can gain on this
+   CPU and this GGUF, and the rate a gateway on this model cannot beat.
 Writes benchmarks/results/serve.json."""
 import argparse, asyncio, json, os, platform, signal, socket, statistics, subprocess, sys, tempfile, time
 from pathlib import Path
@@ -84,6 +87,36 @@ def rate(name, res, secs):
     return d
 
 
+def kernel(gguf, t, n=32, max_tokens=32, steps=12):
+    "Per-token cost of a decode step with 1 and 16 sequences (after the helpdesk prompt), and generate() alone on `n` tickets."
+    from specter_lab.generate import LlamaGenerator
+    from specter_lab.model import load_llama
+    g = LlamaGenerator(gguf, n_ctx=4096, n_parallel=16, llm=load_llama(gguf, n_ctx=4096, n_threads=t, n_threads_batch=t))
+    chats = [[{'role': 'system', 'content': SYSTEM}, {'role': 'user', 'content': ticket(i)}] for i in range(n)]
+    g.generate(chats[:2], max_tokens=4)   # warm
+    lc, per_token = g.lc, {}
+    for B in (1, 16):
+        ps = [g.prompt_tokens(c) for c in chats[:B]]
+        g._set_prefix([])
+        for s, p in enumerate(ps, 1):
+            lc.llama_memory_seq_rm(g.mem, s, -1, -1)
+            for i in range(0, len(p), g.n_batch): g._decode([(x, i + j, s, False) for j, x in enumerate(p[i:i + g.n_batch])])
+        ts = []
+        for k in range(steps):
+            t0 = time.perf_counter(); g._decode([(1000 + k, len(p) + k, s, True) for s, p in enumerate(ps, 1)]); ts.append(time.perf_counter() - t0)
+        for s in range(1, B + 1): lc.llama_memory_seq_rm(g.mem, s, -1, -1)
+        per_token[B] = statistics.median(ts[2:]) / B
+    t0 = time.perf_counter()
+    for i in range(0, n, 16): g.generate(chats[i:i + 16], max_tokens=max_tokens)
+    secs = time.perf_counter() - t0
+    d = {'n_threads': t, 'decode_ms_per_token_1_sequence': round(1000 * per_token[1], 2),
+         'decode_ms_per_token_16_sequences': round(1000 * per_token[16], 2),
+         'batching_gain_per_token': round(per_token[1] / per_token[16], 2),
+         'generator_alone_requests_per_s': round(n / secs, 3), 'generator_requests': n}
+    print(json.dumps(d), flush=True)
+    return d
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--requests', type=int, default=96, help="requests per throughput run (16 clients)")
@@ -98,16 +131,22 @@ def main():
                        'load_avg_at_start': list(os.getloadavg())},
            'model': Path(gguf).name, 'clients': 16, 'max_tokens': a.max_tokens, 'requests_per_run': a.requests, 'runs': []}
 
+    # --- 0. the kernel bound
+    res['kernel'] = [kernel(gguf, t, max_tokens=a.max_tokens) for t in sorted({1, threads})]
+
     # --- 1. throughput: llama_cpp.server vs specter-lab serve, both with 1 thread and with all cores (n_threads and
     # n_threads_batch). On a shared machine fewer threads can win: llama.cpp's threads wait for each other.
     thread_counts = sorted({1, threads})
-    for t in thread_counts:
+    # Its defaults otherwise (flash_attn off, logits_all on); the local tier runs flash attention, so the server is also
+    # run with --flash_attn true: the same llama.cpp settings as ours.
+    for t, fa in [(t, fa) for fa in (False, True) for t in thread_counts]:
         port = free_port(); url = f"http://127.0.0.1:{port}"
-        p = start([sys.executable, '-m', 'llama_cpp.server', '--model', gguf, '--port', str(port), '--n_ctx', '4096', '--n_threads', str(t), '--n_threads_batch', str(t)], url, logf)
+        p = start([sys.executable, '-m', 'llama_cpp.server', '--model', gguf, '--port', str(port), '--n_ctx', '4096', '--n_threads', str(t),
+                   '--n_threads_batch', str(t)] + (['--flash_attn', 'true'] if fa else []), url, logf)
         try:
             asyncio.run(drive(url, 'x', 4, 4, a.max_tokens, 10**6))   # warm
             out, secs = asyncio.run(drive(url, 'x', a.requests, 16, a.max_tokens))
-            res['runs'].append(rate(f'python -m llama_cpp.server (n_threads {t})', out, secs) | {'n_threads': t})
+            res['runs'].append(rate(f'python -m llama_cpp.server (n_threads {t}{", flash_attn" if fa else ""})', out, secs) | {'n_threads': t, 'flash_attn': fa})
         finally: stop(p)
 
     policy = tmp/'policy.toml'
@@ -195,11 +234,19 @@ tiers = ["backup"]
     err = (tmp/'serve.stderr').read_text()
     res['load']['tracebacks'] = err.count('Traceback')
     res['load']['server_stderr_lines'] = len(err.splitlines())
-    rps = lambda name, t: next(r['requests_per_s'] for r in res['runs'] if r['name'].startswith(name) and r['n_threads'] == t)
+    rps = lambda name, t: next(r['requests_per_s'] for r in res['runs'] if r['name'].startswith(name) and r['n_threads'] == t and not r.get('flash_attn'))
     res['speedup_vs_llama_cpp_server'] = {f'n_threads {t}': round(rps('specter-lab', t) / rps('python -m llama_cpp', t), 2) for t in thread_counts}
-    res['speedup_vs_llama_cpp_server']['best_vs_best'] = round(max(rps('specter-lab', t) for t in thread_counts) /
-                                                               max(rps('python -m llama_cpp', t) for t in thread_counts), 2)
-    print(json.dumps({k: res[k] for k in ('speedup_vs_llama_cpp_server', 'load')}, indent=1))
+    base = [r for r in res['runs'] if r['name'].startswith('python -m llama_cpp')]
+    best = max(base, key=lambda r: r['requests_per_s'])
+    res['speedup_vs_llama_cpp_server']['best_vs_best'] = round(max(rps('specter-lab', t) for t in thread_counts) / best['requests_per_s'], 2)
+    res['speedup_vs_llama_cpp_server']['best_llama_cpp_server'] = best['name']
+    for t in thread_counts:
+        res['speedup_vs_llama_cpp_server'][f'n_threads {t}, server with flash_attn'] = round(rps('specter-lab', t) / next(
+            r['requests_per_s'] for r in base if r['flash_attn'] and r['n_threads'] == t), 2)
+    res['gateway_over_generator_alone'] = {f'n_threads {k["n_threads"]}': round(rps('specter-lab', k['n_threads']) / k['generator_alone_requests_per_s'], 2)
+                                           for k in res['kernel']}
+    print(json.dumps({k: res[k] for k in ('speedup_vs_llama_cpp_server', 'gateway_over_generator_alone', 'load')}, indent=1))
+    res['machine']['load_avg_at_end'] = list(os.getloadavg())
     Path(a.output).parent.mkdir(parents=True, exist_ok=True)
     Path(a.output).write_text(json.dumps(res, indent=1) + '\n')
 

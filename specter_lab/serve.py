@@ -6,7 +6,8 @@ Docs: https://specter-lab.github.io/specter_lab/serve.html.md"""
 
 # %% ../nbs/72_serve.ipynb #65b0c0ba
 from __future__ import annotations
-import argparse, asyncio, hmac, ipaddress, json, os, queue, socket, sys, threading, time, uuid
+import argparse, asyncio, hmac, ipaddress, json, os, queue, socket, sys, threading, time, uuid, zlib
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -51,9 +52,9 @@ class _Job:
 
 # %% ../nbs/72_serve.ipynb #c850f4cd
 class LocalTier:
-    "A GGUF run in-process by llama.cpp; concurrent requests are decoded together in batches by one worker thread."
+    "A GGUF run in-process by llama.cpp; one worker thread decodes every running request in each batch, admitting new ones between steps."
     kind = 'local'
-    def __init__(self, tier:Tier, generator=None, wait_ms:float=3.0, n_threads:int=0):
+    def __init__(self, tier:Tier, generator=None, n_threads:int=0):
         from specter_lab.generate import LlamaGenerator
         from specter_lab.model import embedded_gguf, load_llama
         self.tier = tier
@@ -63,10 +64,13 @@ class LocalTier:
             # every decode of a batch has many tokens: llama.cpp runs it on n_threads_batch, so that is the one to set
             llm = load_llama(path, n_ctx=tier.n_ctx, n_threads=t, n_threads_batch=t)
             generator = LlamaGenerator(path, n_ctx=tier.n_ctx, n_parallel=tier.n_parallel, llm=llm)
-        self.gen = generator
-        self.model = Path(self.gen.path).name
-        self.wait_s,self.batches = wait_ms/1000,[]
-        self._q = queue.SimpleQueue()
+        self.gen = g = generator
+        self.model = Path(g.path).name
+        g.lc.llama_memory_clear(g.mem, True); g.prefix = []   # this tier owns the context now: sequences 1..n_parallel
+        self._q,self._waiting = queue.SimpleQueue(),deque()
+        self._active,self._kept,self._refs = {},{},{}       # running sequences, finished prompts kept as cache, cells each references
+        self._free,self._block = list(range(g.n_parallel, 0, -1)),0
+        self.stats = dict(steps=0, tokens=0, requests=0, most_active=0)
         self._thread = threading.Thread(target=self._work, name=f'tier-{tier.name}', daemon=True); self._thread.start()
 
     async def complete(self, messages, max_tokens:int, temperature:float=0.0, seed:int=0) -> Generation:
@@ -77,54 +81,164 @@ class LocalTier:
         except asyncio.TimeoutError: raise TierFailure(f"timeout after {self.tier.timeout_s:g} s") from None
 
     def close(self):
-        "Stop the worker after the batch it is decoding."
+        "Stop the worker once the requests it has taken are answered."
         self._q.put(None); self._thread.join()
+
 
 # %% ../nbs/72_serve.ipynb #b7d2e2a5
 from fastcore.basics import patch
 
-@patch
-def _take(self:LocalTier, first) -> tuple[list, bool]:
-    "The jobs waiting now (after `wait_s` when the last batch had company), and whether to stop afterwards."
-    jobs,stop = [first],False
-    end = time.monotonic() + (self.wait_s if self.batches and self.batches[-1] > 1 else 0)
-    while len(jobs) < 8*self.gen.n_parallel:
-        t = end - time.monotonic()
-        try: j = self._q.get(timeout=t) if t > 0 else self._q.get_nowait()
-        except queue.Empty: break
-        if j is None: stop = True; break
-        jobs.append(j)
-    return [j for j in jobs if not j.fut.done()], stop
+@dataclass
+class _Seq:
+    "A request running on a sequence of the llama.cpp context."
+    job: _Job
+    prompt: list
+    pending: list       # prompt tokens still to evaluate, then the last sampled token
+    pos: int            # tokens of this sequence in the cache
+    smp: object         # its sampler
+    out: list = field(default_factory=list)
 
 @patch
-def _run(self:LocalTier, jobs:list[_Job]):
-    "Decode `jobs` (one generation setting) in one batch; each job gets its answer or its own failure."
-    ok = []
-    for j in jobs:
-        try: n = len(self.gen.prompt_tokens(j.messages))
+def _take(self:LocalTier, block:bool) -> bool:
+    "Move the queued requests to `_waiting` (rendered and tokenized; a prompt too long for the context fails alone); True on close."
+    while True:
+        try: j = self._q.get() if block else self._q.get_nowait()
+        except queue.Empty: return False
+        if j is None: return True
+        block = False
+        try: pr = self.gen.prompt_tokens(j.messages)
         except Exception as e: j.done(exc=TierFailure(f"cannot render the chat: {type(e).__name__}")); continue
-        if n + j.max_tokens > self.gen.n_cells:
-            j.done(exc=TierFailure(f"prompt of {n} tokens + max_tokens {j.max_tokens} exceeds the context ({self.gen.n_cells})"))
-        else: ok.append(j)
-    if not ok: return
-    j0 = ok[0]
-    try: gens = self.gen.generate([j.messages for j in ok], temperature=j0.temperature, seed=j0.seed, max_tokens=j0.max_tokens)
-    except Exception as e:
-        for j in ok: j.done(exc=TierFailure(f"local model error: {type(e).__name__}: {str(e)[:120]}"))
-        return
-    self.batches.append(len(ok))
-    for j,g in zip(ok, gens): j.done(g)
+        if len(pr) + j.max_tokens > self.gen.n_cells:
+            j.done(exc=TierFailure(f"prompt of {len(pr)} tokens + max_tokens {j.max_tokens} exceeds the context ({self.gen.n_cells})"))
+        else: self._waiting.append((j, pr))
+
+@patch
+def _cells(self:LocalTier) -> int:
+    "KV cells held or reserved: a cell shared by several sequences (a common prompt prefix) counts once."
+    most = {}
+    for refs in self._refs.values():
+        for b,n in refs: most[b] = max(most.get(b, 0), n)
+    return sum(most.values())
+
+def _lcp(a:list, b:list) -> int:
+    "Length of the common prefix of `a` and `b`: a binary search on slice equality, which runs in C."
+    lo,hi = 0,min(len(a), len(b))
+    while lo < hi:
+        mid = (lo + hi + 1)//2
+        if a[:mid] == b[:mid]: lo = mid
+        else: hi = mid - 1
+    return lo
+
+def _cut(refs:list, k:int) -> list:
+    "The first `k` cells of a sequence's `[(block, cells)]`."
+    out = []
+    for b,n in refs:
+        if k <= 0: break
+        out.append((b, min(n, k))); k -= n
+    return out
+
+@patch
+def _drop(self:LocalTier, s:int, keep:int=0):
+    "Remove sequence `s` from the cache from position `keep` on."
+    self.gen.lc.llama_memory_seq_rm(self.gen.mem, s, keep, -1)
+    if keep: self._refs[s] = _cut(self._refs[s], keep)
+    else: self._refs.pop(s, None); self._kept.pop(s, None)
+
+@patch
+def _source(self:LocalTier, pr:list) -> tuple[int,int]:
+    "The sequence whose cached prompt shares the longest prefix with `pr`, and that length (leaving one token of `pr` to evaluate)."
+    src,k = None,0
+    cached = {s: st.prompt[:min(st.pos, len(st.prompt))] for s,st in self._active.items()} | self._kept
+    for s,done in cached.items():
+        if (m := _lcp(done[:len(pr)-1], pr)) > k: src,k = s,m
+    return src,k
+
+@patch
+def _admit(self:LocalTier):
+    "Start waiting requests on free sequences while the cache has room for their prompt and `max_tokens`."
+    lc,g = self.gen.lc,self.gen
+    while self._waiting and self._free:
+        j,pr = self._waiting[0]
+        if j.fut.done(): self._waiting.popleft(); continue   # timed out while waiting
+        src,k = self._source(pr)
+        need = len(pr) - k + j.max_tokens
+        if self._cells() + need > g.n_cells:
+            idle = [s for s in self._kept if s != src] or list(self._kept)
+            if not idle: break                               # wait for running requests to finish
+            self._drop(idle[0]); continue                    # forget the oldest finished prompt and try again
+        self._waiting.popleft()
+        s = src if src in self._kept else next((f for f in reversed(self._free) if f not in self._kept), None)
+        if s is None: s = next(iter(self._kept)); self._drop(s)   # every free sequence holds a prompt: reuse the oldest
+        self._free.remove(s)
+        if s == src: self._drop(s, k); del self._kept[s]
+        else:
+            if s in self._kept: self._drop(s)
+            if k: lc.llama_memory_seq_cp(g.mem, src, s, 0, k)
+        self._block += 1
+        self._refs[s] = _cut(self._refs.get(src, []), k) + [(self._block, need)]
+        smp = g._sampler(j.temperature, (zlib.crc32(repr(pr).encode()) ^ j.seed) & 0xffffffff)   # as the evaluator seeds it
+        self._active[s] = _Seq(j, pr, pr[k:], k, smp)
+        self.stats['requests'] += 1
+    self.stats['most_active'] = max(self.stats['most_active'], len(self._active))
+
+@patch
+def _step(self:LocalTier):
+    "One llama.cpp batch: the next token of every generating sequence, then prompt chunks while `n_batch` has room."
+    lc,g = self.gen.lc,self.gen
+    for s,st in list(self._active.items()):
+        if st.job.fut.done(): self._end(s)                   # its request timed out: free the sequence
+    items,ready,room = [],[],g.n_batch
+    for s,st in sorted(self._active.items(), key=lambda x: len(x[1].pending)):
+        if not room: break
+        k = min(room, len(st.pending))
+        feed,st.pending = st.pending[:k],st.pending[k:]
+        items += [(t, st.pos+i, s, i == k-1 and not st.pending) for i,t in enumerate(feed)]
+        st.pos += k; room -= k
+        if not st.pending: ready.append((s, len(items)-1))
+    if not items: return
+    g._decode(items)
+    self.stats['steps'] += 1; self.stats['tokens'] += len(items)
+    for s,idx in ready:
+        st = self._active[s]
+        t = lc.llama_sampler_sample(st.smp, g.ctx.ctx, idx)
+        eog = lc.llama_vocab_is_eog(g.llm._model.vocab, t)
+        if not eog: st.out.append(t)
+        if eog or len(st.out) >= st.job.max_tokens:
+            text = g.llm.detokenize(st.out, prev_tokens=st.prompt).decode('utf-8', errors='ignore')
+            st.job.done(Generation(text, len(st.prompt), len(st.out), 'stop' if eog else 'length'))
+            self._end(s, keep=True)
+        else: st.pending = [t]
+
+@patch
+def _end(self:LocalTier, s:int, keep:bool=False):
+    "Finish sequence `s`: free its sampler and slot; with `keep` its prompt stays cached for later requests."
+    st = self._active.pop(s)
+    self.gen.lc.llama_sampler_free(st.smp)
+    self._free.append(s)
+    if keep: self._drop(s, len(st.prompt)); self._kept[s] = st.prompt
+    else: self._drop(s)
+
+@patch
+def _fail(self:LocalTier, why:str):
+    "Fail every running and waiting request with `why`; the cache starts afresh."
+    for s in list(self._active): self._active[s].job.done(exc=TierFailure(why)); self._end(s)
+    while self._waiting: self._waiting.popleft()[0].done(exc=TierFailure(why))
+    for s in list(self._kept): self._drop(s)
+    self.gen.lc.llama_memory_clear(self.gen.mem, True)
 
 @patch
 def _work(self:LocalTier):
+    "The worker: take new requests (blocking only when idle), admit what fits, decode one step; on close, finish what was taken."
+    stop = False
     while True:
-        first = self._q.get()
-        if first is None: return
-        jobs,stop = self._take(first)
-        groups = {}
-        for j in jobs: groups.setdefault((j.max_tokens, j.temperature, j.seed), []).append(j)
-        for g in groups.values(): self._run(g)
-        if stop: return
+        stop = self._take(block=not (self._active or self._waiting or stop)) or stop
+        try:
+            self._admit()
+            if self._active: self._step()
+            elif self._waiting: self._fail("no room in the local model's context")   # cannot happen: the cache is empty
+        except Exception as e: self._fail(f"local model error: {type(e).__name__}: {str(e)[:120]}")
+        if stop and not self._active and not self._waiting: return
+
 
 # %% ../nbs/72_serve.ipynb #bf1eacfc
 MAX_UPSTREAM_BYTES = 4 << 20

@@ -180,6 +180,28 @@ def test_local_then_real_upstream(policy_file, local_tier, tmp_path):
     assert pairs[0]['prompt'][-1] == {'role': 'user', 'content': TICKET}
 
 
+def test_local_tier_batches_continuously(local_tier):
+    "A request arriving while another generates joins the running batch and leaves when done; a prompt too long fails alone."
+    import asyncio
+    from specter_lab.serve import TierFailure
+    msg = lambda s: [{'role': 'system', 'content': 'Route the ticket.'}, {'role': 'user', 'content': s}]
+    async def go():
+        done = []
+        async def one(name, messages, mt):
+            try: g = await local_tier.complete(messages, mt)
+            except TierFailure as e: done.append((name, str(e))); return
+            done.append((name, g.completion_tokens, g.finish_reason))
+        long = asyncio.create_task(one('long', msg(TICKET), 32))
+        while not any(st.out for st in list(local_tier._active.values())): await asyncio.sleep(0.005)   # it is generating
+        await asyncio.gather(one('short', msg(TICKET + ' Thanks.'), 2), one('huge', msg('word ' * 3000), 8), long)
+        return done
+    done = asyncio.run(go())
+    assert [d[0] for d in done] == ['huge', 'short', 'long'], done
+    assert 'exceeds the context' in done[0][1]
+    assert done[1][1:] == (2, 'length') and done[2][1] > 2
+    assert local_tier.stats['most_active'] >= 2
+
+
 # ---------------------------------------------------------------- faults
 def test_faults_escalate_and_fail_with_502(policy_file, local_tier, tmp_path):
     with gateway(policy_file, local_tier, tmp_path) as (url, log, dag):
