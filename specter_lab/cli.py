@@ -8,7 +8,7 @@ Docs: https://specter-lab.github.io/specter_lab/cli.html.md"""
 from __future__ import annotations
 import argparse, importlib, importlib.util, os, sys, traceback
 from .config import SpecterError, scrub
-from .config import add_settings_args, settings_from_args   # serve and monitor still import them from here
+
 
 # %% auto #0
 __all__ = ['STAGES', 'stage_entry', 'main']

@@ -18,9 +18,9 @@ from .registry import hub_id
 # %% auto #0
 __all__ = ['STEPS', 'STEP_FUNCS', 'Loop', 'forget', 'as_gguf', 'base_gguf', 'start_model', 'step_eval_before', 'step_collect',
            'data_predicate', 'step_extract', 'onpolicy_data', 'step_train', 'step_convert', 'choose_gguf',
-           'step_eval_after', 'step_cost', 'verdict', 'report_markdown', 'markdown_to_html', 'run_manifest',
-           'training_method', 'step_report', 'run_steps', 'run_loop', 'readme_block', 'replace_block', 'update_readme',
-           'cli_loop']
+           'step_eval_after', 'step_cost', 'verdict', 'report_epsilon', 'report_data', 'report_training',
+           'report_files', 'report_cost', 'report_markdown', 'markdown_to_html', 'run_manifest', 'training_method',
+           'step_report', 'run_steps', 'run_loop', 'readme_block', 'replace_block', 'update_readme', 'cli_loop']
 
 # %% ../nbs/60_loop.ipynb #3a0d5bec
 STEPS = ('eval_before', 'collect', 'extract', 'train', 'convert', 'eval_after', 'cost', 'report')
@@ -376,10 +376,14 @@ def verdict(after:dict, cmp:dict, float_epsilon:float|None=None, min_delta:float
 
 
 
-# %% ../nbs/60_loop.ipynb #bd84c975
+# %% ../nbs/60_loop.ipynb #f513c666
 def _row(*cells) -> str: return '| ' + ' | '.join(str(c) for c in cells) + ' |'
 
 def _ci(e:dict) -> str: return f"[{e['ci95'][0]:.3f}, {e['ci95'][1]:.3f}]"
+
+def _att(report): return '∞' if report.get('expected_attempts') is None else f"{report['expected_attempts']:.2f}"
+def _fmt(x): return '–' if x is None else (f"{x:.3f}" if isinstance(x, float) else str(x))
+def _mark(ok) -> str: return '✅' if ok else '❌'
 
 def _label_table(before:dict, after:dict) -> list[str]:
     "Recall per label before and after, with intervals, and the balanced accuracy."
@@ -392,22 +396,12 @@ def _label_table(before:dict, after:dict) -> list[str]:
     L.append(_row('balanced accuracy', '', f"{lb['balanced_accuracy']:.3f}" if lb else '–', f"{la['balanced_accuracy']:.3f}", ''))
     return L + ['']
 
-def report_markdown(loop:Loop, before:dict, after:dict, cmp:dict, cost:dict, figs:dict, v:dict) -> str:
-    "The loop's report as Markdown."
-    s = loop.settings
-    base = (after.get('baseline') or {})
-    col,ext,tr,cv,ev = (loop.need(k) for k in ('collect', 'extract', 'train', 'convert', 'eval_after'))
-    man = read_json(cv['manifest'])
-    mark = lambda ok: '✅' if ok else '❌'
-    shipped = f"`{ev['name']}`" + (f" on `{Path(ev['model']).name}`" if ev.get('adapter') else '')
-    L = [f"# specter_lab loop report", "",
-         f"Base model **{loop.base}**, task suite **{loop.tasks}** ({after['n']} {s.eval.split} tasks), "
-         f"run in `{loop.out}`. Reproduce with `specter-lab loop --tasks {loop.tasks} --base {loop.base} --output {loop.out}`.", "",
-         "## ε before and after", "",
-         _row('model', 'ε̂', '95 % CI', 'E[attempts]', 'n'), _row('---', '---', '---', '---', '---'),
-         _row(f"before: `{Path(loop.need('eval_before')['model']).name}`",
-              f"{before['epsilon']['hat']:.3f}", _ci(before['epsilon']), _att(before), before['n']),
-         _row(f"after: {shipped}", f"{after['epsilon']['hat']:.3f}", _ci(after['epsilon']), _att(after), after['n'])]
+def report_epsilon(before:dict, after:dict, cmp:dict, v:dict, figs:dict, names:tuple[str,str]) -> list[str]:
+    "The report's first section: ε before and after (`names`: the two models), the paired test, recall per label, the verdict."
+    base = after.get('baseline') or {}
+    L = ["## ε before and after", "", _row('model', 'ε̂', '95 % CI', 'E[attempts]', 'n'), _row(*['---'] * 5),
+         _row(f"before: {names[0]}", f"{before['epsilon']['hat']:.3f}", _ci(before['epsilon']), _att(before), before['n']),
+         _row(f"after: {names[1]}", f"{after['epsilon']['hat']:.3f}", _ci(after['epsilon']), _att(after), after['n'])]
     if base.get('epsilon') is not None:
         L += [_row(f"best constant answer (always `{base.get('label', '?')}`)", f"{base['epsilon']:.3f}", '', '', after['n'])]
     L += ["", f"**Δε = {cmp['delta']:+.3f}** (95 % CI [{cmp['delta_ci95'][0]:+.3f}, {cmp['delta_ci95'][1]:+.3f}]), "
@@ -416,12 +410,15 @@ def report_markdown(loop:Loop, before:dict, after:dict, cmp:dict, cost:dict, fig
     if after.get('labels'): L += ["### Decisions per label", ""] + _label_table(before, after) + \
         ([f"![confusion matrix](figures/{figs['confusion']})", ""] if 'confusion' in figs else [])
     t = v['targets']
-    L += ["Targets: " + '; '.join(f"{k} {mark(ok)}" for k,ok in v['checks'].items()) +
+    L += ["Targets: " + '; '.join(f"{k} {_mark(ok)}" for k,ok in v['checks'].items()) +
           f" (Δε ≥ {t['min_delta']}, p < {t['max_p']}, ε after ≥ best constant + {t['min_margin']}, every label's recall ≥ {t['min_recall']}, "
           f"shipped file within {t['max_loss']} of the float file).", ""]
     L += (["**Targets met.**"] if v['passed'] else ["**Targets missed:** " + ' '.join(v['why'])]) + [""]
-    L += [f"![ε before and after](figures/{figs['epsilon']})", ""]
-    L += ["## Data", "", f"The guarded loop ran {col['tasks']} train tasks (sampling at T = {s.eval.collect_temperature}, "
+    return L + ([f"![ε before and after](figures/{figs['epsilon']})", ""] if 'epsilon' in figs else [])
+
+def report_data(col:dict, ext:dict, s:Settings) -> list[str]:
+    "The report's data section, from the collect and extract steps' results."
+    return ["## Data", "", f"The guarded loop ran {col['tasks']} train tasks (sampling at T = {s.eval.collect_temperature}, "
           f"up to {s.eval.rmax} retries with the guards' feedback): {col['first_attempt_passed']} passed on the first attempt, "
           f"{col['passed_after_retries']} after retries, {col['human_references']} fell back to the reference answer; "
           f"{col['artifacts']} artifacts in the DAG. The policy {ext['filter']} gave **{ext['trace_pairs']} DPO pairs**; "
@@ -429,40 +426,60 @@ def report_markdown(loop:Loop, before:dict, after:dict, cmp:dict, cost:dict, fig
           + ''.join(f", and **{n} pairs** from `{Path(f).name}`" for f,n in (ext.get('extra_pairs') or {}).items())
           + (f"; **{ext['kto_rows']} KTO rows** (likes and dislikes without a counterpart) trained a KTO round" if ext.get('kto_rows') else '')
           + ("" if ext.get('reference', True) else " (reference answers off: no fallback, contrast or on-policy pairs)") + ".", ""]
-    L += ["## Training", "", f"DPO with LoRA (r = {s.dpo.lora_r}, layers `{s.dpo.lora_layers}`, lr {s.dpo.learning_rate}, β {s.dpo.beta}, "
-          f"NLL weight {s.dpo.sft_weight}, {s.dpo.epochs:g} epoch(s) a round), up to {s.dpo.rounds} rounds: after the first, the "
-          f"model answers the train split again and its failures become the next round's rejected answers; a round is kept "
-          f"only if ε on the dev split improves. Round {tr['best_round']} was kept.", "",
-          _row('round', 'pairs', 'steps', 'seconds', 'dev ε', 'dev 95 % CI', 'lowest dev recall'), _row(*['---'] * 7)]
-    L += [_row(f"{r['round']} ({r.get('method', 'dpo').upper()})", r['pairs'], r['steps'], f"{r['train_seconds']:.0f}", f"{r['dev_epsilon']:.3f}", f"[{r['dev_ci95'][0]:.3f}, {r['dev_ci95'][1]:.3f}]",
-               _fmt(r['dev_min_recall'])) for r in tr['rounds']] + [""]
-    if 'training' in figs: L += [f"![training curves](figures/{figs['training']})", ""]
-    if 'failure_modes' in figs: L += [f"![failure modes](figures/{figs['failure_modes']})", ""]
+
+def report_training(tr:dict, s:Settings, figs:dict) -> list[str]:
+    "The report's training section: the recipe, each round on the dev split, the round kept, the curves."
+    d = s.dpo
+    L = ["## Training", "", f"DPO with LoRA (r = {d.lora_r}, layers `{d.lora_layers}`, lr {d.learning_rate}, β {d.beta}, "
+         f"NLL weight {d.sft_weight}, {d.epochs:g} epoch(s) a round), up to {d.rounds} rounds: after the first, the model answers "
+         f"the train split again and its failures become the next round's rejected answers. Rounds rank on the dev split: every "
+         f"label recalled at least half the time first, then ε; training stops at the first round that ranks no higher. "
+         f"Round {tr['best_round']} was kept.", "",
+         _row('round', 'pairs', 'steps', 'seconds', 'dev ε', 'dev 95 % CI', 'lowest dev recall'), _row(*['---'] * 7)]
+    L += [_row(f"{r['round']} ({r.get('method', 'dpo').upper()})", r['pairs'], r['steps'], f"{r['train_seconds']:.0f}", f"{r['dev_epsilon']:.3f}",
+               f"[{r['dev_ci95'][0]:.3f}, {r['dev_ci95'][1]:.3f}]", _fmt(r['dev_min_recall'])) for r in tr['rounds']] + [""]
+    return L + [f"![{k.replace('_', ' ')}](figures/{figs[k]})\n" for k in ('training', 'failure_modes') if k in figs]
+
+def report_files(man:dict, ev:dict, s:Settings, figs:dict) -> list[str]:
+    "The report's GGUF section: every file with its verification, dev and test ε and checksum; which one shipped and why."
     eps = {f['name']: f for f in ev['files']}
-    L += ["## GGUF files", "", _row('file', 'type', 'MB', 'verified', 'dev ε̂', 'test ε̂', 'test 95 % CI', 'sha256'), _row(*['---'] * 8)]
+    L = ["## GGUF files", "", _row('file', 'type', 'MB', 'verified', 'dev ε̂', 'test ε̂', 'test 95 % CI', 'sha256'), _row(*['---'] * 8)]
     for f in man['files']:
         ver, e = f.get('verification', {}), eps.get(f['name'])
         L.append(_row(f"**{f['name']}** (shipped)" if f['name'] == ev['name'] else f['name'], f['type'], f"{f['bytes']/1e6:.1f}",
-                      mark(ver.get('passed', True)) + (f" {ver['reason']}" if ver.get('reason') else ''),
+                      _mark(ver.get('passed', True)) + (f" {ver['reason']}" if ver.get('reason') else ''),
                       f"{e['dev']['epsilon']:.3f}" if e else '', f"{e['test']['epsilon']:.3f}" if e else '',
                       _ci(e['test']) if e else '', f"`{f['sha256'][:16]}…`"))
-    L += ["", f"Shipped: the smallest download whose ε on the dev split is at most {s.gguf.max_epsilon_loss} below the float file's "
-          "(an adapter counts with its base file). The test split was read only for this report.", "",
-          f"![file sizes](figures/{figs['sizes']})", ""]
+    return L + ["", f"Shipped: the smallest download whose ε on the dev split is at most {s.gguf.max_epsilon_loss} below the float file's "
+                "(an adapter counts with its base file). The test split was read only for this report.", ""] + \
+               ([f"![file sizes](figures/{figs['sizes']})", ""] if 'sizes' in figs else [])
+
+def report_cost(cost:dict) -> list[str]:
+    "The report's cost section: $ per successful answer and the monthly bill before and after, what the cycle cost."
     ups = cost['usd_per_success']
-    L += ["## Cost", "", _row('', 'before', 'after'), _row('---', '---', '---'),
-          _row('$ per successful answer (local)', _money(ups['before']), _money(ups['after'])),
-          _row('monthly bill, configured mix ($)', f"{cost['monthly_usd']['before']:.2f}", f"{cost['monthly_usd']['after']:.2f}"),
-          "", f"This cycle cost ${cost['cycle_usd']['total']:.4f} ({cost['assumptions']['train_hardware']} for "
-          f"{cost['assumptions']['train_seconds']:.0f} s of training, plus evaluation); break-even "
-          f"{_fmt(cost.get('break_even_months'))} months.", ""]
+    return ["## Cost", "", _row('', 'before', 'after'), _row('---', '---', '---'),
+            _row('$ per successful answer (local)', _money(ups['before']), _money(ups['after'])),
+            _row('monthly bill, configured mix ($)', f"{cost['monthly_usd']['before']:.2f}", f"{cost['monthly_usd']['after']:.2f}"),
+            "", f"This cycle cost ${cost['cycle_usd']['total']:.4f} ({cost['assumptions']['train_hardware']} for "
+            f"{cost['assumptions']['train_seconds']:.0f} s of training, plus evaluation); break-even "
+            f"{_fmt(cost.get('break_even_months'))} months.", ""]
+
+def report_markdown(loop:Loop, before:dict, after:dict, cmp:dict, cost:dict, figs:dict, v:dict) -> str:
+    "The loop's report as Markdown: a header, then ε, data, training, files, cost and the seconds of each step."
+    s = loop.settings
+    ev = loop.need('eval_after')
+    shipped = f"`{ev['name']}`" + (f" on `{Path(ev['model']).name}`" if ev.get('adapter') else '')
+    L = ["# specter_lab loop report", "",
+         f"Base model **{loop.base}**, task suite **{loop.tasks}** ({after['n']} {s.eval.split} tasks), "
+         f"run in `{loop.out}`. Reproduce with `specter-lab loop --tasks {loop.tasks} --base {loop.base} --output {loop.out}`.", ""]
+    L += report_epsilon(before, after, cmp, v, figs, (f"`{Path(loop.need('eval_before')['model']).name}`", shipped))
+    L += report_data(loop.need('collect'), loop.need('extract'), s)
+    L += report_training(loop.need('train'), s, figs)
+    L += report_files(read_json(loop.need('convert')['manifest']), ev, s, figs)
+    L += report_cost(cost)
     L += ["## Steps", "", _row('step', 'seconds'), _row('---', '---')]
     L += [_row(k, f"{loop.result(k)['seconds']:.1f}") for k in STEPS if loop.result(k) and 'seconds' in loop.result(k)]
     return '\n'.join(L) + '\n'
-
-def _att(report): return '∞' if report.get('expected_attempts') is None else f"{report['expected_attempts']:.2f}"
-def _fmt(x): return '–' if x is None else (f"{x:.3f}" if isinstance(x, float) else str(x))
-
 
 
 # %% ../nbs/60_loop.ipynb #74770f82

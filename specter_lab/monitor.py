@@ -124,8 +124,8 @@ def monitor(log, since:datetime|None=None, window:timedelta=timedelta(hours=1), 
     windows = [{'start': datetime.fromtimestamp(k*w, timezone.utc), **metrics(v, fb)} for k,v in sorted(groups.items())]
     shipped = None
     if report is not None:
-        from specter_lab.prices import read_report
-        shipped = read_report(report)
+        from specter_lab.prices import report_for_cost
+        shipped = report_for_cost(report)
     overall = metrics(reqs, fb)
     return {'log': repr(lg), 'since': since, 'until': until, 'window_s': w, 'windows': windows, 'overall': overall,
             'targets': {'latest_window': check_targets(windows[-1]) if windows else None, 'overall': check_targets(overall)},
@@ -194,7 +194,7 @@ def plot_monitor(m:dict, path=None):
 # %% ../nbs/73_monitor.ipynb #2b694877
 def cli_monitor(argv=None) -> int:
     "`specter-lab monitor`: metrics per window from the inference log, seed 001's targets, drift."
-    from specter_lab.cli import add_settings_args, settings_from_args
+    from specter_lab.config import add_settings_args, settings_from_args
     p = argparse.ArgumentParser(prog='specter-lab monitor', description="Production metrics per window from an inference log, seed 001's targets, drift.")
     p.add_argument('--log', default='inferences.db', help="inference log: a SQLite file or a postgresql:// URL (default: %(default)s)")
     p.add_argument('--since', help="start: a duration back from now (24h, 7d) or an ISO date/time (default: the whole log)")

@@ -13,7 +13,7 @@ from .config import SpecterError
 from .guard import Guard, parse_guard, parse_guards
 
 # %% auto #0
-__all__ = ['read_toml', 'line_of', 'Tier', 'Route', 'Policy', 'load_policy', 'request_flags', 'route_tiers',
+__all__ = ['read_toml_lines', 'line_of', 'Tier', 'Route', 'Policy', 'load_policy', 'request_flags', 'route_tiers',
            'response_format_guard']
 
 # %% ../nbs/70_policy.ipynb #b4338a32
@@ -24,7 +24,7 @@ _PART = re.compile(r'"([^"]*)"|\'([^\']*)\'|([A-Za-z0-9_-]+)')
 def _parts(key:str) -> tuple:
     return tuple(a or b or c for a,b,c in _PART.findall(key))
 
-def read_toml(path) -> tuple[dict, dict]:
+def read_toml_lines(path) -> tuple[dict, dict]:
     "TOML file `path` as (data, {dotted key: line}); a missing or malformed file raises a `SpecterError` naming the line."
     path = Path(path)
     if not path.is_file(): raise SpecterError("file not found", path)
@@ -182,7 +182,7 @@ def _route(c:_Checker, name:str, d:dict, tiers:dict, flags:dict) -> Route:
 def load_policy(path, env=None, registry=None) -> Policy:
     "Read and validate the policy TOML at `path` (`env`: where API key variables must be set, default `os.environ`)."
     path = Path(path)
-    data,lines = read_toml(path)
+    data,lines = read_toml_lines(path)
     c = _Checker(path, lines)
     env = os.environ if env is None else env
     reg = {}

@@ -146,12 +146,6 @@ def read_train_seconds(src) -> float:
     if s is None: raise SpecterError(f"expected a positive number of seconds, got {d.get('seconds')!r}", p, field='seconds')
     return s
 
-# %% ../nbs/50_prices.ipynb #995691b2
-def __getattr__(name):   # PEP 562: the old name `read_report`, kept only until monitor imports `report_for_cost`
-    if name == 'read_report': return report_for_cost
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
 # %% ../nbs/50_prices.ipynb #633ed8c3
 def call_usd(reg:pd.DataFrame, name:str, report:dict|None=None, prompt_tokens:float|None=None,
              completion_tokens:float|None=None, field:str='model') -> float:

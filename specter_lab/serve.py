@@ -24,8 +24,8 @@ from fastapi import FastAPI, Request   # at module level: the handlers' annotati
 
 # %% auto #0
 __all__ = ['MAX_UPSTREAM_BYTES', 'TierFailure', 'LocalTier', 'ApiTier', 'parse_completion', 'Answer', 'make_tier', 'Gateway',
-           'new_request_id', 'HTTPError', 'read_json', 'chat_request', 'completion_body', 'sse_events', 'build_app',
-           'is_loopback', 'listen', 'background_server', 'reindex', 'serve', 'cli_serve']
+           'new_request_id', 'HTTPError', 'read_request_json', 'chat_request', 'completion_body', 'sse_events',
+           'build_app', 'is_loopback', 'listen', 'background_server', 'reindex', 'serve', 'cli_serve']
 
 # %% ../nbs/72_serve.ipynb #915fb8c6
 class TierFailure(Exception):
@@ -459,7 +459,7 @@ class HTTPError(Exception):
         return JSONResponse({'error': {'message': self.message, 'type': self.type, 'param': self.param, 'code': self.code}},
                             status_code=self.status, headers=self.headers)
 
-async def read_json(request, limit:int) -> dict:
+async def read_request_json(request, limit:int) -> dict:
     "The request's JSON object body, read up to `limit` bytes (413 beyond it, 400 when it is not a JSON object)."
     cl = request.headers.get('content-length')
     if cl is not None and cl.isdigit() and int(cl) > limit:
@@ -589,7 +589,7 @@ def build_app(gw:Gateway, api_key:str|None=None):
 
     @app.post('/v1/chat/completions')
     async def chat(request: Request):
-        req = chat_request(await read_json(request, pol.max_body_bytes), pol)
+        req = chat_request(await read_request_json(request, pol.max_body_bytes), pol)
         try: flags = request_flags(pol, request.headers.get('x-specter-flags'))
         except SpecterError as e: raise HTTPError(400, e.msg, param='x-specter-flags') from None
         a = await gw.complete(req['route'], req['messages'], req['max_tokens'], req['temperature'], req['seed'], req['guards'], flags)
@@ -601,7 +601,7 @@ def build_app(gw:Gateway, api_key:str|None=None):
 
     @app.post('/v1/feedback')
     async def feedback(request: Request):
-        d = await read_json(request, pol.max_body_bytes)
+        d = await read_request_json(request, pol.max_body_bytes)
         rid,rating,comment = d.get('id'),d.get('rating'),d.get('comment', '')
         if not isinstance(rid, str) or not rid: raise HTTPError(400, "'id' must be a response id", param='id')
         if rating not in ('like', 'dislike'): raise HTTPError(400, "'rating' must be 'like' or 'dislike'", param='rating')
@@ -682,7 +682,7 @@ def serve(policy_path, host:str='127.0.0.1', port:int=8000, log='inferences.db',
 
 def cli_serve(argv=None) -> int:
     "`specter-lab serve`: the OpenAI-compatible gateway."
-    from specter_lab.cli import add_settings_args, settings_from_args
+    from specter_lab.config import add_settings_args, settings_from_args
     p = argparse.ArgumentParser(prog='specter-lab serve', description="OpenAI-compatible gateway: local first, guards, escalation, an inference log.")
     p.add_argument('--policy', required=True, help="the policy TOML (tiers, routes, flags)")
     p.add_argument('--host', default='127.0.0.1', help="address to listen on (default: %(default)s; others need $SPECTER_SERVE_KEY or the policy's api_key_env)")

@@ -16,12 +16,12 @@ from .files import check_output, read_jsonl, write_json, write_jsonl, atomic_dir
 from .model import resolve_model, hf_dir, load_model, save_tokenizer
 
 # %% auto #0
-__all__ = ['COLUMNS', 'METRICS', 'check_record', 'split_by_prompt', 'load_records', 'select_pairs', 'token_lengths',
+__all__ = ['RECORD_COLUMNS', 'METRICS', 'check_record', 'split_by_prompt', 'load_records', 'select_pairs', 'token_lengths',
            'fit_max_length', 'layer_indices', 'lora_config', 'trainer_args', 'kto_weights', 'completion_scoring',
            'write_metrics', 'train', 'cli_train']
 
 # %% ../nbs/30_train.ipynb #0a3be692
-COLUMNS = {'dpo': ('prompt', 'chosen', 'rejected'), 'sft': ('messages',), 'kto': ('prompt', 'completion', 'label')}
+RECORD_COLUMNS = {'dpo': ('prompt', 'chosen', 'rejected'), 'sft': ('messages',), 'kto': ('prompt', 'completion', 'label')}
 
 def _text(v) -> str:
     "The text of a string or of a chat-message list."
@@ -36,8 +36,8 @@ def _check_field(v, key, path, line, messages=False):
 
 def check_record(r:dict, method:str='dpo', path=None, line=None) -> str|None:
     "Validate one record; return why it is unusable ('identical', 'empty') or None when it is fine."
-    if method not in COLUMNS: raise SpecterError(f"unknown method '{method}' (dpo, sft or kto)", field='dpo.method')
-    for k in COLUMNS[method]:
+    if method not in RECORD_COLUMNS: raise SpecterError(f"unknown method '{method}' (dpo, sft or kto)", field='dpo.method')
+    for k in RECORD_COLUMNS[method]:
         if k not in r: raise SpecterError("missing field", path, line, k)
         if k == 'label':
             if not isinstance(r[k], bool): raise SpecterError(f"expected true (desirable) or false, got {type(r[k]).__name__}", path, line, k)
@@ -79,7 +79,7 @@ def load_records(src, method:str='dpo', test_fraction:float=0.1):
     "Read DPO or SFT records from JSONL or a DatasetDict folder -> (DatasetDict train/test, Counter of dropped records)."
     import datasets
     src = Path(src)
-    splits, dropped, cols = {}, Counter(), COLUMNS.get(method)
+    splits, dropped, cols = {}, Counter(), RECORD_COLUMNS.get(method)
     for split,where,line,r in _sources(src):
         why = check_record(r, method, where, line)
         if why: dropped[why] += 1; continue
@@ -371,7 +371,7 @@ def cli_train(argv=None) -> int:
     p = argparse.ArgumentParser(prog='specter-lab train', description="DPO or SFT with TRL + LoRA; writes the adapter, the merged model and metrics.")
     p.add_argument('--data', required=True, help="DPO/SFT JSONL, or a folder with a saved datasets.DatasetDict")
     p.add_argument('--base', help="embedded (default), a local HF folder, a .gguf, or a Hub id (online only)")
-    p.add_argument('--method', choices=list(COLUMNS), help="dpo: preference pairs; sft: chat messages; kto: unpaired likes/dislikes (default: [dpo] method)")
+    p.add_argument('--method', choices=list(RECORD_COLUMNS), help="dpo: preference pairs; sft: chat messages; kto: unpaired likes/dislikes (default: [dpo] method)")
     p.add_argument('--output', required=True, help="output folder (checkpoints, adapter/, merged/, metrics)")
     p.add_argument('--tasks', help="a task suite (bundled name or JSONL): report greedy epsilon of the merged model on its [eval] split")
     p.add_argument('--init-adapter', help="a LoRA adapter folder to continue training (an on-policy round)")

@@ -4,11 +4,7 @@ from pathlib import Path
 import specter_lab
 
 # Names still defined twice, each with who renames it; the test fails once an entry is no longer needed, so the list only shrinks.
-PENDING = {
-    'COLUMNS': "train.COLUMNS (a dataset's columns per training method) vs inference_log.COLUMNS (the log's columns): train and serving work",
-    'read_json': "serve.read_json (an HTTP request's body, async) vs files.read_json (a JSON file): the serving work",
-    'read_toml': "policy.read_toml returns (data, lines): the serving work (build it on files.read_toml, under its own name)",
-}
+PENDING = {}
 
 
 def top_level_definitions(path:Path) -> set[str]:
