@@ -376,7 +376,7 @@ def verdict(after:dict, cmp:dict, float_epsilon:float|None=None, min_delta:float
 
 
 
-# %% ../nbs/60_loop.ipynb #f513c666
+# %% ../nbs/60_loop.ipynb #c0300684
 def _row(*cells) -> str: return '| ' + ' | '.join(str(c) for c in cells) + ' |'
 
 def _ci(e:dict) -> str: return f"[{e['ci95'][0]:.3f}, {e['ci95'][1]:.3f}]"

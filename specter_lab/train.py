@@ -18,7 +18,7 @@ from .model import resolve_model, hf_dir, load_model, save_tokenizer
 # %% auto #0
 __all__ = ['RECORD_COLUMNS', 'METRICS', 'check_record', 'split_by_prompt', 'load_records', 'select_pairs', 'token_lengths',
            'fit_max_length', 'layer_indices', 'lora_config', 'trainer_args', 'kto_weights', 'completion_scoring',
-           'write_metrics', 'train', 'cli_train']
+           'write_metrics', 'training_data', 'model_for_training', 'save_trained', 'train', 'cli_train']
 
 # %% ../nbs/30_train.ipynb #0a3be692
 RECORD_COLUMNS = {'dpo': ('prompt', 'chosen', 'rejected'), 'sft': ('messages',), 'kto': ('prompt', 'completion', 'label')}
@@ -268,28 +268,45 @@ def write_metrics(log_history:list[dict], out_dir) -> tuple[Path, Path]:
     plt.close(fig)
     return csv, png
 
-# %% ../nbs/30_train.ipynb #cff23a6d
+# %% ../nbs/30_train.ipynb #8fa10f34
+def training_data(data, s:Settings, method:str):
+    "What `train` learns from: (the train rows, at most `[dpo] max_pairs`, round-robin over prompts; the held-out rows or None; counts of rows dropped)."
+    dd, dropped = load_records(data, method, s.data.test_fraction)
+    return select_pairs(dd['train'], s.dpo.max_pairs, s.dpo.seed), dd.get('test'), dd['train'].num_rows, dropped
+
+def model_for_training(base, s:Settings, device:str, init_adapter=None):
+    "(model, tokenizer, LoRA config): `base` on the CPU in the training dtype (the Trainer places it); continuing `init_adapter` trainable when given (then no new LoRA config)."
+    model, tok = load_model(base or s.model.base, device='cpu', dtype=pick_dtype(device), offline=s.model.offline)
+    _drop_gguf_marker(model)
+    if not init_adapter: return model, tok, lora_config(s.dpo, model.config.num_hidden_layers)
+    # continue that adapter: the reference stays the base (the adapter disabled)
+    from peft import PeftModel
+    if not (Path(init_adapter)/'adapter_config.json').is_file(): raise SpecterError("not a LoRA adapter folder (no adapter_config.json)", init_adapter)
+    return PeftModel.from_pretrained(model, str(init_adapter), is_trainable=True), tok, None
+
+def save_trained(trainer, tok, out:Path) -> tuple[dict, object]:
+    "Write the adapter, the merged model (with the tokenizer) and the training curves into `out`: ({adapter, merged, metrics_csv, figure}, the merged model)."
+    adapter, merged = out/'adapter', out/'merged'
+    with atomic_dir(adapter) as p: trainer.model.save_pretrained(p)
+    merged_model = trainer.model.merge_and_unload()
+    merged_model.generation_config.eos_token_id = merged_model.generation_config.eos_token_id or tok.eos_token_id
+    with atomic_dir(merged) as p: merged_model.save_pretrained(p, safe_serialization=True); save_tokenizer(tok, p)
+    csv, png = write_metrics(trainer.state.log_history, out)
+    return {'adapter': str(adapter), 'merged': str(merged), 'metrics_csv': str(csv), 'figure': str(png)}, merged_model
+
 def train(data, base:str|None=None, output='runs/train', method:str|None=None, settings:Settings|None=None,
           tasks=None, progress:bool=True, max_steps:int=-1, init_adapter=None, split:str|None=None) -> dict:
     "Train a LoRA adapter on `data` (DPO, SFT or KTO; continuing `init_adapter` if given), merge it, and report metrics, preference accuracy and ε on `split` of suite `tasks`."
-    import torch, transformers
+    import transformers
     from transformers.trainer_utils import get_last_checkpoint
     from transformers.trainer_callback import ProgressCallback
     s = settings or load_settings()
     d = s.dpo; method = method or d.method
     out = Path(output); out.mkdir(parents=True, exist_ok=True)
     t_start = time.time()
-    dd, dropped = load_records(data, method, s.data.test_fraction)
-    train_ds, test_ds = select_pairs(dd['train'], d.max_pairs, d.seed), dd.get('test')
+    train_ds, test_ds, available, dropped = training_data(data, s, method)
     device = pick_device(s.model.device)
-    # loaded on the CPU in the training dtype; the Trainer places it (on each process's own GPU under accelerate launch)
-    model, tok = load_model(base or s.model.base, device='cpu', dtype=pick_dtype(device), offline=s.model.offline)
-    _drop_gguf_marker(model)
-    peft_config = lora_config(d, model.config.num_hidden_layers)
-    if init_adapter:   # continue training that adapter: the reference stays the base (the adapter disabled)
-        from peft import PeftModel
-        if not (Path(init_adapter)/'adapter_config.json').is_file(): raise SpecterError("not a LoRA adapter folder (no adapter_config.json)", init_adapter)
-        model,peft_config = PeftModel.from_pretrained(model, str(init_adapter), is_trainable=True),None
+    model, tok, peft_config = model_for_training(base, s, device, init_adapter)
     lens = token_lengths(train_ds, tok, method)
     ml, cut = fit_max_length(lens + (token_lengths(test_ds, tok, method) if test_ds else []), d.max_length)
     if method == 'sft': train_ds, test_ds = _sft_rows(train_ds), test_ds and _sft_rows(test_ds)
@@ -306,8 +323,7 @@ def train(data, base:str|None=None, output='runs/train', method:str|None=None, s
     # (the held-out pairs are prepared by `evaluate`, after training, and not counted)
     t0, c0 = time.time(), time.process_time()
     with completion_scoring(device):
-        trainer = Trainer(model=model, args=args, train_dataset=train_ds, processing_class=tok,
-                          peft_config=peft_config)
+        trainer = Trainer(model=model, args=args, train_dataset=train_ds, processing_class=tok, peft_config=peft_config)
         setup_s = time.time() - t0
         trainer.remove_callback(ProgressCallback)
         if progress: trainer.add_callback(_progress_callback())
@@ -315,7 +331,7 @@ def train(data, base:str|None=None, output='runs/train', method:str|None=None, s
         train_s, train_cpu = time.time() - t0, time.process_time() - c0
         ev = {k.removeprefix('eval_'): v for k,v in trainer.evaluate(test_ds).items()} if test_ds is not None else {}
     summary = {'method': method, 'base': str(base or s.model.base), 'device': device, 'dtype': str(pick_dtype(device)).removeprefix('torch.'), 'precision': train_precision(device, d.precision),
-               'data': {'source': str(data), 'train': train_ds.num_rows, 'available': dd['train'].num_rows,
+               'data': {'source': str(data), 'train': train_ds.num_rows, 'available': available,
                         'test': test_ds.num_rows if test_ds is not None else 0, 'dropped': dict(dropped), 'max_length': ml, **cut},
                'recipe': asdict(d) | {'method': method}, 'init_adapter': init_adapter and str(init_adapter),
                'resumed_from': last and Path(last).name, 'steps': trainer.state.global_step,
@@ -323,14 +339,8 @@ def train(data, base:str|None=None, output='runs/train', method:str|None=None, s
                'final_loss': result.training_loss,
                'preference_accuracy': ev.get('rewards/accuracies'), 'eval': ev}
     if not trainer.accelerator.is_main_process: return summary
-    adapter = out/'adapter'
-    with atomic_dir(adapter) as p: trainer.model.save_pretrained(p)
-    merged_model = trainer.model.merge_and_unload()
-    merged_model.generation_config.eos_token_id = merged_model.generation_config.eos_token_id or tok.eos_token_id
-    merged = out/'merged'
-    with atomic_dir(merged) as p: merged_model.save_pretrained(p, safe_serialization=True); save_tokenizer(tok, p)
-    csv, png = write_metrics(trainer.state.log_history, out)
-    summary |= {'adapter': str(adapter), 'merged': str(merged), 'metrics_csv': str(csv), 'figure': str(png)}
+    paths, merged_model = save_trained(trainer, tok, out)
+    summary |= paths
     if tasks:
         from specter_lab.evaluate import evaluate
         from specter_lab.generate import HFGenerator
@@ -341,6 +351,7 @@ def train(data, base:str|None=None, output='runs/train', method:str|None=None, s
     summary['total_seconds'] = round(time.time() - t_start, 1)
     write_json(out/'summary.json', summary)
     return summary
+
 
 # %% ../nbs/30_train.ipynb #6cc100f4
 def _summary_text(r:dict) -> str:
