@@ -268,7 +268,7 @@ def write_metrics(log_history:list[dict], out_dir) -> tuple[Path, Path]:
     plt.close(fig)
     return csv, png
 
-# %% ../nbs/30_train.ipynb #8fa10f34
+# %% ../nbs/30_train.ipynb #6732585d
 def training_data(data, s:Settings, method:str):
     "What `train` learns from: (the train rows, at most `[dpo] max_pairs`, round-robin over prompts; the held-out rows or None; counts of rows dropped)."
     dd, dropped = load_records(data, method, s.data.test_fraction)
