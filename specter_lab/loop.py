@@ -16,9 +16,9 @@ from .model import resolve_model, hf_dir
 from .registry import hub_id
 
 # %% auto #0
-__all__ = ['STEPS', 'STEP_FUNCS', 'Loop', 'forget', 'as_gguf', 'base_gguf', 'start_model', 'step_eval_before', 'step_collect',
-           'data_predicate', 'step_extract', 'onpolicy_data', 'step_train', 'step_convert', 'choose_gguf',
-           'step_eval_after', 'step_cost', 'verdict', 'report_epsilon', 'report_data', 'report_training',
+__all__ = ['STEPS', 'MIN_RECALL', 'STEP_FUNCS', 'Loop', 'forget', 'as_gguf', 'base_gguf', 'start_model', 'step_eval_before',
+           'step_collect', 'data_predicate', 'step_extract', 'onpolicy_data', 'step_train', 'step_convert',
+           'choose_gguf', 'step_eval_after', 'step_cost', 'verdict', 'report_epsilon', 'report_data', 'report_training',
            'report_files', 'report_cost', 'report_markdown', 'markdown_to_html', 'run_manifest', 'training_method',
            'step_report', 'run_steps', 'run_loop', 'readme_block', 'replace_block', 'update_readme', 'cli_loop']
 
@@ -174,7 +174,9 @@ def step_extract(loop:Loop) -> dict:
             'reference': s.reference, 'filter': summ['filter'], 'summary': summ}
 
 # %% ../nbs/60_loop.ipynb #a3c9a311
-def _dev_key(e:dict, min_recall:float=0.5) -> tuple:
+MIN_RECALL = 0.5   # every label's recall must reach this: in the verdict, and first when rounds are ranked
+
+def _dev_key(e:dict, min_recall:float=MIN_RECALL) -> tuple:
     "How a round ranks on the dev split: every label recalled (>= `min_recall`) first, then ε, then the balanced accuracy of its decisions."
     rec = e.get('min_recall')
     return (rec is None or rec >= min_recall, round(e['epsilon'], 4), round(e.get('balanced_accuracy') or 0, 4))
@@ -353,7 +355,7 @@ def _figures(loop:Loop, before:dict, after:dict, figs:Path) -> dict:
 
 # %% ../nbs/60_loop.ipynb #2bd0ea2a
 def verdict(after:dict, cmp:dict, float_epsilon:float|None=None, min_delta:float=0.30, max_p:float=0.01, min_margin:float=0.15,
-            min_recall:float=0.5, max_loss:float=0.02) -> dict:
+            min_recall:float=MIN_RECALL, max_loss:float=0.02) -> dict:
     "The loop's targets, checked: Δε ≥ `min_delta`, McNemar p < `max_p`, ε after ≥ best constant + `min_margin`, every label's recall ≥ `min_recall`, the shipped file within `max_loss` of the float file; with the failures in words."
     b,lm,e = after.get('baseline') or {},after.get('labels'),after['epsilon']['hat']
     checks,why = {'delta': cmp['delta'] >= min_delta, 'significant': cmp['mcnemar_p'] < max_p},[]

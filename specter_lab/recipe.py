@@ -38,7 +38,7 @@ def _json(s):
     except (ValueError, RecursionError): return None
 
 def decision_pool(tasks) -> dict:
-    "What a decision can be in this suite: {'labels': {pattern: {label: tasks}}, 'leaves': {path: [values]}, 'references': [...]}."
+    "What a decision can be in this suite: {'labels': {pattern: {label: tasks}}, 'weights': {pattern: `rejection_weights`}, 'leaves': {path: [values]}, 'references': [...]}."
     labels,leaves,refs = defaultdict(Counter),defaultdict(set),[]
     for t in tasks:
         if t.reference is None: continue
@@ -47,7 +47,8 @@ def decision_pool(tasks) -> dict:
         v = _json(t.reference)
         if isinstance(v, (dict, list)):
             for p,x in json_leaves(v): leaves[p].add(json.dumps(x))
-    return {'labels': {k: dict(sorted(v.items())) for k,v in labels.items()}, 'leaves': {k: sorted(v) for k,v in leaves.items()}, 'references': refs}
+    return {'labels': {k: dict(sorted(v.items())) for k,v in labels.items()}, 'leaves': {k: sorted(v) for k,v in leaves.items()}, 'references': refs,
+            'weights': {k: rejection_weights(v) for k,v in labels.items()}}
 
 def relabel(answer:str, got:str, label:str) -> str:
     "`answer` with its label `got` (the first occurrence) replaced by `label`."
@@ -69,7 +70,7 @@ def contrast_answer(task, pool:dict, rng:random.Random) -> str|None:
     if ref is None: return None
     cands = []
     if (g := _label_guard(task)) is not None and (got := g.given(ref)) is not None:
-        w = pool.setdefault('weights', {}).get(g.spec['pattern']) or pool['weights'].setdefault(g.spec['pattern'], rejection_weights(pool['labels'].get(g.spec['pattern'], {})))
+        w = pool['weights'].get(g.spec['pattern'], {})
         # the wrong labels in a weighted random order (the first is the one used): each label rejected about as often as chosen
         cands = [relabel(ref, got, lab) for lab in sorted(w, key=lambda l: -rng.random() ** (1 / w[l])) if lab != got]
     elif isinstance(v := _json(ref), (dict, list)):
