@@ -18,7 +18,8 @@ from .model import resolve_model, hf_dir, load_model, save_tokenizer
 # %% auto #0
 __all__ = ['RECORD_COLUMNS', 'METRICS', 'check_record', 'split_by_prompt', 'load_records', 'select_pairs', 'token_lengths',
            'fit_max_length', 'layer_indices', 'lora_config', 'trainer_args', 'kto_weights', 'completion_scoring',
-           'write_metrics', 'training_data', 'model_for_training', 'save_trained', 'train', 'cli_train']
+           'write_metrics', 'training_data', 'shared_datasets', 'model_for_training', 'save_trained', 'train',
+           'cli_train']
 
 # %% ../nbs/30_train.ipynb #0a3be692
 RECORD_COLUMNS = {'dpo': ('prompt', 'chosen', 'rejected'), 'sft': ('messages',), 'kto': ('prompt', 'completion', 'label')}
@@ -274,6 +275,23 @@ def training_data(data, s:Settings, method:str):
     dd, dropped = load_records(data, method, s.data.test_fraction)
     return select_pairs(dd['train'], s.dpo.max_pairs, s.dpo.seed), dd.get('test'), dd['train'].num_rows, dropped
 
+def shared_datasets(out:Path, *dss):
+    """`dss` as every process of an `accelerate launch` must see them: saved once (by the main process) under `out/data`
+    and read back, so the cache files the trainer writes next to them (tokens, reference log-probs) are one set that
+    every process finds. An in-memory dataset caches into a temporary folder of its own process, where the other
+    processes look in vain (TRL's precomputed reference log-probs then fail). One process: `dss` unchanged."""
+    if int(os.environ.get('WORLD_SIZE', '1')) < 2: return dss
+    import datasets
+    from accelerate import PartialState
+    st = PartialState()
+    dirs = [out/'data'/str(i) for i in range(len(dss))]
+    with st.main_process_first():
+        if st.is_main_process:
+            for d,p in zip(dss, dirs):
+                if d is not None:
+                    with atomic_dir(p) as t: d.flatten_indices().save_to_disk(str(t))
+        return tuple(None if d is None else datasets.load_from_disk(str(p)) for d,p in zip(dss, dirs))
+
 def model_for_training(base, s:Settings, device:str, init_adapter=None):
     "(model, tokenizer, LoRA config): `base` on the CPU in the training dtype (the Trainer places it); continuing `init_adapter` trainable when given (then no new LoRA config)."
     model, tok = load_model(base or s.model.base, device='cpu', dtype=pick_dtype(device), offline=s.model.offline)
@@ -310,6 +328,7 @@ def train(data, base:str|None=None, output='runs/train', method:str|None=None, s
     lens = token_lengths(train_ds, tok, method)
     ml, cut = fit_max_length(lens + (token_lengths(test_ds, tok, method) if test_ds else []), d.max_length)
     if method == 'sft': train_ds, test_ds = _sft_rows(train_ds), test_ds and _sft_rows(test_ds)
+    train_ds, test_ds = shared_datasets(out, train_ds, test_ds)   # several processes (accelerate launch): one copy on disk
     args = trainer_args(d, out/'checkpoints', device, ml, method)
     if method == 'kto': args.desirable_weight, args.undesirable_weight = kto_weights(train_ds['label'])
     args.max_steps = max_steps
@@ -335,6 +354,7 @@ def train(data, base:str|None=None, output='runs/train', method:str|None=None, s
                         'test': test_ds.num_rows if test_ds is not None else 0, 'dropped': dict(dropped), 'max_length': ml, **cut},
                'recipe': asdict(d) | {'method': method}, 'init_adapter': init_adapter and str(init_adapter),
                'resumed_from': last and Path(last).name, 'steps': trainer.state.global_step,
+               'processes': trainer.args.world_size, 'backend': trainer.accelerator.state.backend,
                'train_seconds': round(train_s, 1), 'setup_seconds': round(setup_s, 1), 'train_cpu_seconds': round(train_cpu, 1), 'pairs_per_second': round(_pairs_done(trainer, train_ds.num_rows, d.epochs, last) / train_s, 3),
                'final_loss': result.training_loss,
                'preference_accuracy': ev.get('rewards/accuracies'), 'eval': ev}
@@ -361,7 +381,8 @@ def _summary_text(r:dict) -> str:
              f" (longest {d['longest']}); truncated {d['too_long']}, prompt too long {d['dropped_long']}; "
              f"dropped {sum(d['dropped'].values())}" + (f" ({', '.join(f'{v} {k}' for k,v in d['dropped'].items())})" if d['dropped'] else ''),
              f"  recipe     LoRA r={rec['lora_r']} on layers {rec['lora_layers']} ({rec['lora_modules']}), lr {rec['learning_rate']}, "
-             f"beta {rec['beta']}, sft_weight {rec['sft_weight']}, epochs {rec['epochs']}, batch {rec['batch_size']}x{rec['grad_accum']}",
+             f"beta {rec['beta']}, sft_weight {rec['sft_weight']}, epochs {rec['epochs']}, batch {rec['batch_size']}x{rec['grad_accum']}"
+             + (f"x{r['processes']} processes ({r['backend']})" if r.get('processes', 1) > 1 else ''),
              f"  training   {r['steps']} steps in {r['train_seconds']} s ({r['pairs_per_second']} pairs/s"
              + (f"; {r['setup_seconds']} s of it tokenising and reference log-probs" if r.get('setup_seconds') is not None else '') + ")"
              + (f", resumed from {r['resumed_from']}" if r['resumed_from'] else '') + f"; final loss {r['final_loss']:.4f}"]
@@ -398,5 +419,5 @@ def cli_train(argv=None) -> int:
                                  'dpo.learning_rate': a.lr, 'dpo.max_pairs': a.max_pairs})
     r = train(a.data, s.model.base, a.output, s.dpo.method, s, tasks=a.tasks, progress=not a.quiet, max_steps=a.max_steps,
               init_adapter=a.init_adapter)
-    print(_summary_text(r))
+    if int(os.environ.get('RANK', '0')) == 0: print(_summary_text(r))   # under accelerate launch: the main process reports
     return 0
