@@ -14,7 +14,9 @@ Each model trains in a fresh process (its peak RSS is that process's maximum res
 log-probs, optimizer, activations). Per model: seconds of each step (timed by a Trainer callback), the setup (the
 Trainer tokenises the pairs and computes their reference log-probs: the loop pays it per pair), peak RSS, the load
 average. The merged model is not written (that is the convert step, not a training step).
-Writes benchmarks/results/step_costs.json.
+Writes benchmarks/results/step_costs.json, with the measured loop runs it is compared with (the embedded model's, from
+benchmarks/results/loop_suites.json, and any given with --loop-run), and the same file as specter_lab/data/step_costs.json,
+which `specter-lab registry` reads for the loop time on a 2-core CPU (`loop_times`).
 """
 from __future__ import annotations
 import argparse, json, os, platform, resource, shutil, subprocess, sys, tempfile, time
@@ -22,6 +24,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / 'benchmarks' / 'results' / 'step_costs.json'
+DATA = ROOT / 'specter_lab' / 'data' / 'step_costs.json'
+LOOP_SUITES = ROOT / 'benchmarks' / 'results' / 'loop_suites.json'
 
 # The real configurations (architecture values only: a step's cost does not depend on token ids or dropout).
 # Read from the public config.json of each model on the Hugging Face Hub (URL in `config_json`), as copied into the
@@ -55,7 +59,7 @@ MODELS = {
         config=dict(model_type='gemma3_text', hidden_size=640, intermediate_size=2048, num_hidden_layers=18, num_attention_heads=4,
                     num_key_value_heads=1, head_dim=256, vocab_size=262144, max_position_embeddings=32768, rms_norm_eps=1e-6,
                     sliding_window=512, query_pre_attn_scalar=256, tie_word_embeddings=True)),
-    'gemma-3-1b': dict(
+    'gemma-3-1b-it': dict(
         family='gemma3', config_json='https://huggingface.co/google/gemma-3-1b-it/raw/main/config.json',
         seen_in=['a public Gemma 3 1B geometry table found by code search (26 layers, d_model 1152, 4/1 heads, head_dim 256, d_mlp 6912)'],
         config=dict(model_type='gemma3_text', hidden_size=1152, intermediate_size=6912, num_hidden_layers=26, num_attention_heads=4,
@@ -152,34 +156,62 @@ def one(name: str, data: str, work: Path, steps: int, pairs: int) -> dict:
     return row
 
 
+def loop_run(summary: dict, model: str, peak_rss_bytes: int | None = None) -> dict:
+    "The parts of a loop's summary.json that the registry's estimate is calibrated on."
+    rounds = summary.get('rounds', [])
+    return {'model': model, 'suite': summary['tasks'], 'seconds': summary['seconds'], 'total_seconds': round(sum(summary['seconds'].values()), 1),
+            'train_seconds': summary['train_seconds'], 'steps': sum(r['steps'] for r in rounds), 'pairs': sum(r['pairs'] for r in rounds),
+            'epsilon_after': summary['epsilon_after'].get('hat') if isinstance(summary.get('epsilon_after'), dict) else summary.get('epsilon_after'),
+            'peak_rss_bytes': peak_rss_bytes}
+
+
+def measured_loops(extra: list[str]) -> list[dict]:
+    "The embedded model's loop runs on the bundled suites (loop_suites.json), plus runs given as MODEL=SUMMARY.json[:PEAK_RSS_BYTES]."
+    runs = [loop_run(r, CALIBRATION) for r in json.loads(LOOP_SUITES.read_text())['runs'] if r.get('base') == 'embedded'] if LOOP_SUITES.is_file() else []
+    for e in extra:
+        model, _, rest = e.partition('=')
+        path, _, peak = rest.partition(':')
+        runs.append(loop_run(json.loads(Path(path).read_text()), model, int(peak) if peak else None))
+    return runs
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument('--models', default=','.join([CALIBRATION, 'gemma-3-270m', 'Qwen2.5-0.5B-Instruct', 'Qwen3-0.6B', 'Llama-3.2-1B-Instruct', 'gemma-3-1b']))
+    p.add_argument('--models', default=','.join([CALIBRATION, 'gemma-3-270m', 'Qwen2.5-0.5B-Instruct', 'Qwen3-0.6B', 'Llama-3.2-1B-Instruct', 'gemma-3-1b-it']))
     p.add_argument('--pairs', type=int, default=24, help="training pairs: the setup computes their reference log-probs")
     p.add_argument('--steps', type=int, default=3)
     p.add_argument('--keep', action='store_true', help="keep the results of models not rerun")
+    p.add_argument('--loop-run', action='append', default=[], help="MODEL=runs/.../summary.json[:PEAK_RSS_BYTES]: a measured loop run to record")
+    p.add_argument('--loops-only', action='store_true', help="only refresh the measured loop runs (no training)")
     a = p.parse_args(argv)
     from specter_lab.config import cpu_has_bf16
     from specter_lab.files import write_jsonl
     from specter_lab.recipe import contrast_pairs
     from specter_lab.suite import load_tasks
-    old = json.loads(OUT.read_text()) if OUT.is_file() and a.keep else {}
+    old = json.loads(OUT.read_text()) if OUT.is_file() and (a.keep or a.loops_only) else {}
     rows = {r['model']: r for r in old.get('models', [])}
     with tempfile.TemporaryDirectory(dir=os.environ.get('SPECTER_BENCH_TMP')) as t:
         work = Path(t); data = str(work / 'pairs.jsonl')
         write_jsonl(data, contrast_pairs(load_tasks('ticket_routing', 'train'))[:a.pairs])
-        for name in a.models.split(','):
+        for name in ([] if a.loops_only else a.models.split(',')):
             print(f"{name} ...", flush=True)
             try: rows[name] = one(name, data, work, a.steps, a.pairs)
             except Exception as e: rows[name] = {'model': name, 'error': str(e)[-2000:]}
             print(json.dumps({k: v for k, v in rows[name].items() if k not in ('config', 'seen_in')}), flush=True)
-            res = {'machine': {'cpus': os.cpu_count(), 'cpu_has_bf16': cpu_has_bf16(), 'platform': platform.platform(), 'python': platform.python_version()},
-                   'data': 'contrast pairs of ticket_routing/train', 'pairs': a.pairs, 'steps': a.steps,
-                   'settings': 'settings.ini [dpo] defaults; dpo.max_pairs = pairs, data.test_fraction = 0',
-                   'models': list(rows.values())}
-            OUT.write_text(json.dumps(res, indent=1) + '\n')
+            write(rows, a, old)
+        write(rows, a, old)
     print(f"wrote {OUT}")
     return 0
+
+
+def write(rows: dict, a, old: dict):
+    from specter_lab.config import cpu_has_bf16
+    keep = [r for r in old.get('loop_runs', []) if r['model'] != CALIBRATION and not any(e.startswith(r['model'] + '=') for e in a.loop_run)]
+    res = {'machine': {'cpus': os.cpu_count(), 'cpu_has_bf16': cpu_has_bf16(), 'platform': platform.platform(), 'python': platform.python_version()},
+           'data': 'contrast pairs of ticket_routing/train', 'pairs': a.pairs, 'steps': a.steps,
+           'settings': 'settings.ini [dpo] defaults; dpo.max_pairs = pairs, data.test_fraction = 0',
+           'models': list(rows.values()), 'loop_runs': measured_loops(a.loop_run) + keep}
+    for f in (OUT, DATA): f.write_text(json.dumps(res, indent=1) + '\n')
 
 
 if __name__ == '__main__':

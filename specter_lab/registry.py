@@ -13,9 +13,9 @@ from .config import SpecterError
 from .files import read_csv, read_json
 
 # %% auto #0
-__all__ = ['MODEL_COLUMNS', 'FIXED_OVERHEAD', 'DEPLOY_QUANTS', 'data_path', 'load_models', 'load_quants', 'hub_id', 'gguf_spec',
-           'kv_cache_bytes', 'compute_bytes', 'ram_needed', 'hardware_table', 'recommend_quant', 'recommend_model',
-           'cli_registry']
+__all__ = ['MODEL_COLUMNS', 'FIXED_OVERHEAD', 'DEPLOY_QUANTS', 'CALIBRATION_MODEL', 'data_path', 'load_models', 'load_quants',
+           'hub_id', 'gguf_spec', 'kv_cache_bytes', 'compute_bytes', 'ram_needed', 'hardware_table', 'recommend_quant',
+           'recommend_model', 'load_step_costs', 'loop_times', 'cli_registry']
 
 # %% ../nbs/41_registry.ipynb #f052eb08
 MODEL_COLUMNS = ['id', 'hf_repo', 'arch', 'params', 'n_layers', 'n_embd', 'n_heads', 'n_kv_heads', 'head_dim',
@@ -191,9 +191,39 @@ def recommend_model(ram_gb:float, n_ctx:int=2048, quants=DEPLOY_QUANTS, max_ppl_
     if not rows: return pd.DataFrame(columns=['model', 'quant', 'params_b', 'file_gb', 'kv_gb', 'ram_gb', 'ppl_delta'])
     return pd.DataFrame(rows).sort_values(['params_b', 'ppl_delta'], ascending=[False, True]).reset_index(drop=True)
 
+# %% ../nbs/41_registry.ipynb #6ea05e87
+CALIBRATION_MODEL = 'SmolLM2-135M-Instruct'   # the embedded model: its whole loop is measured on the bundled suites
+
+def load_step_costs(path=None) -> dict:
+    "Step costs and measured loop runs: `benchmarks/step_costs.py`'s results (bundled as `data/step_costs.json`)."
+    c = read_json(Path(path) if path else data_path('step_costs.json'), "step costs file")
+    if not isinstance(c, dict) or not isinstance(c.get('models'), list): raise SpecterError("expected {models: [...], loop_runs: [...]}", path, field='models')
+    return c
+
+def loop_times(costs:dict|None=None) -> pd.DataFrame:
+    """Per model with a measured DPO step: its step seconds, the peak RSS of training, and the loop's time on this
+    2-core CPU, measured (mean of its recorded loop runs) or estimated from the embedded model's runs (see above)."""
+    c = load_step_costs() if costs is None else costs
+    runs = pd.DataFrame(c.get('loop_runs') or [], columns=['model', 'steps', 'pairs', 'total_seconds', 'train_seconds'])
+    steps = {m['model']: m for m in c['models'] if 'error' not in m}
+    cal = runs[runs.model == CALIBRATION_MODEL]
+    if cal.empty or CALIBRATION_MODEL not in steps:
+        raise SpecterError(f"no measured loop runs or step cost of {CALIBRATION_MODEL} to estimate from", field='loop_runs')
+    n_steps, n_pairs = cal.steps.mean(), cal.pairs.mean()
+    other_per_param = (cal.total_seconds - cal.train_seconds).mean() / steps[CALIBRATION_MODEL]['params']
+    rows = []
+    for name, m in sorted(steps.items(), key=lambda kv: kv[1]['params']):
+        est = n_steps * m['seconds_per_step'] + n_pairs * m['setup_seconds_per_pair'] + other_per_param * m['params']
+        mine = runs[runs.model == name]
+        rows.append(dict(model=name, params_b=round(m['params']/1e9, 3), step_s=m['seconds_per_step'], train_peak_gb=m['peak_rss_gb'],
+                         loop_min=round((mine.total_seconds.mean() if len(mine) else est) / 60, 1),
+                         loop_time=f"measured ({len(mine)} runs)" if len(mine) else 'estimated', estimate_min=round(est / 60, 1)))
+    return pd.DataFrame(rows)
+
+
 # %% ../nbs/41_registry.ipynb #b5e14db4
 def cli_registry(argv=None) -> int:
-    "`specter-lab registry [MODEL|FILE.gguf ...]`: parameters, file size and RAM at a context length; --ram GB recommends."
+    "`specter-lab registry [MODEL|FILE.gguf ...]`: parameters, file size and RAM at a context length, and the loop's time on a 2-core CPU; --ram GB recommends."
     from specter_lab.config import add_settings_args, settings_from_args
     p = argparse.ArgumentParser(prog='specter-lab registry', description=cli_registry.__doc__)
     p.add_argument('models', nargs='*', help="registry ids or .gguf files (default: every registry model)")
@@ -202,7 +232,13 @@ def cli_registry(argv=None) -> int:
     p.add_argument('--quants', default=','.join(DEPLOY_QUANTS), help="candidate types, comma-separated")
     p.add_argument('--extra', action='append', default=[], help="your own models CSV/JSON (repeatable)")
     p.add_argument('--json', action='store_true', help="print JSON records")
+    p.add_argument('--loop', action='store_true', help="only the loop's time on a 2-core CPU (measured or estimated) and the training step's cost")
     args = add_settings_args(p).parse_args(argv)
+    if args.loop:
+        lt = loop_times()
+        if args.models: lt = lt[lt.model.isin(args.models)]
+        print(lt.to_json(orient='records') if args.json else _LOOP_HEAD + "\n" + lt.to_string(index=False))
+        return 0
     n_ctx = settings_from_args(args, **{'eval.n_ctx': args.ctx}).eval.n_ctx
     reg, quants = load_models(*args.extra), [q.strip().upper() for q in args.quants.split(',') if q.strip()]
     unknown = [q for q in quants if q not in load_quants().index]
@@ -211,5 +247,13 @@ def cli_registry(argv=None) -> int:
     elif args.models: df = pd.DataFrame([recommend_quant(m, args.ram, n_ctx, quants, reg) for m in args.models])
     else: df = recommend_model(args.ram, n_ctx, quants, registry=reg)
     if args.json: print(df.to_json(orient='records'))
-    else: print(f"n_ctx = {n_ctx}" + (f", RAM budget {args.ram} GB" if args.ram else '') + "\n" + df.to_string(index=False))
+    else:
+        print(f"n_ctx = {n_ctx}" + (f", RAM budget {args.ram} GB" if args.ram else '') + "\n" + df.to_string(index=False))
+        try: lt = loop_times()
+        except SpecterError: lt = pd.DataFrame(columns=['model'])
+        lt = lt[lt.model.isin(df.model)]
+        if len(lt): print("\n" + _LOOP_HEAD + "\n" + lt.to_string(index=False))
     return 0
+
+_LOOP_HEAD = ("loop on a 2-core CPU (default recipe): step_s = seconds a LoRA DPO step, train_peak_gb = peak RAM of training, "
+              "loop_min = minutes of a whole loop, measured or estimated (specter_lab/data/step_costs.json)")

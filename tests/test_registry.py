@@ -28,3 +28,19 @@ def test_bad_input(tmp_path):
     bad = tmp_path / "bad.csv"
     bad.write_text("id,arch,params\nx,llama,1\n")
     with pytest.raises(SpecterError, match=r"bad.csv \[n_layers\]: missing column"): cli_registry(["--extra", str(bad)])
+
+
+def test_loop_times_measured_or_estimated():
+    "The loop's time per model: measured where it ran, else the embedded model's runs scaled by step cost, pairs and parameters."
+    from specter_lab.registry import CALIBRATION_MODEL, loop_times
+    row = lambda m, p, s, su: {"model": m, "params": p, "seconds_per_step": s, "setup_seconds_per_pair": su, "peak_rss_gb": 1.0}
+    run = lambda m, tot, tr: {"model": m, "steps": 40, "pairs": 300, "total_seconds": tot, "train_seconds": tr}
+    costs = {"models": [row(CALIBRATION_MODEL, 100, 5.0, 0.5), row("big", 1000, 50.0, 2.0), row("mid", 500, 20.0, 1.0), {"model": "x", "error": "oom"}],
+             "loop_runs": [run(CALIBRATION_MODEL, 1000, 300), run(CALIBRATION_MODEL, 1200, 300), run("mid", 6000, 3000)]}
+    t = loop_times(costs).set_index("model")
+    assert list(t.index) == [CALIBRATION_MODEL, "mid", "big"]                       # by size; the failed row is left out
+    assert t.loc[CALIBRATION_MODEL, "loop_min"] == round(1100 / 60, 1) and t.loc[CALIBRATION_MODEL, "loop_time"] == "measured (2 runs)"
+    assert t.loc[CALIBRATION_MODEL, "estimate_min"] == round((40 * 5 + 300 * 0.5 + 800) / 60, 1)
+    assert t.loc["big", "loop_time"] == "estimated" and t.loc["big", "loop_min"] == round((40 * 50 + 300 * 2 + 8000) / 60, 1)
+    assert t.loc["mid", "loop_min"] == 100.0 and t.loc["mid", "loop_time"] == "measured (1 runs)"
+    with pytest.raises(SpecterError, match="no measured loop runs"): loop_times({"models": costs["models"], "loop_runs": []})
