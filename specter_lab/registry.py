@@ -191,7 +191,7 @@ def recommend_model(ram_gb:float, n_ctx:int=2048, quants=DEPLOY_QUANTS, max_ppl_
     if not rows: return pd.DataFrame(columns=['model', 'quant', 'params_b', 'file_gb', 'kv_gb', 'ram_gb', 'ppl_delta'])
     return pd.DataFrame(rows).sort_values(['params_b', 'ppl_delta'], ascending=[False, True]).reset_index(drop=True)
 
-# %% ../nbs/41_registry.ipynb #6ea05e87
+# %% ../nbs/41_registry.ipynb #d1c3a2f4
 CALIBRATION_MODEL = 'SmolLM2-135M-Instruct'   # the embedded model: its whole loop is measured on the bundled suites
 
 def load_step_costs(path=None) -> dict:
