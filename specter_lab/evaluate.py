@@ -7,6 +7,7 @@ Docs: https://specter-lab.github.io/specter_lab/evaluate.html.md"""
 # %% ../nbs/25_evaluate.ipynb #eb2427db
 from __future__ import annotations
 import argparse, hashlib, importlib.metadata, json, sys, time
+from dataclasses import replace
 from pathlib import Path
 from .config import Settings, SpecterError, load_settings, scrub
 from .files import check_output, read_json, sha256_file, write_json
@@ -103,15 +104,16 @@ def evaluate(model=None, tasks=None, split:str|None='test', settings:Settings|No
     if limit: ts = ts[:limit]
     spec = model if model is not None else s.model.base
     gen = generator or make_generator(spec, s, adapter=adapter)
+    budget = gen.fit_max_tokens([t.reference for t in load_tasks(src) if t.split == 'train'] or [t.reference for t in ts])   # the train split's answers set it
     dag = ArtifactDAG(dag_out) if dag_out else None
     runs,rounds = [],[]
     try:
         for k in range(trials):
-            r = guarded_run(ts, gen, rmax=rmax, dag=dag, trial=k, seed=e.seed + k, model=str(spec), progress=progress)
+            r = guarded_run(ts, gen, rmax=rmax, dag=dag, trial=k, seed=e.seed + k, max_tokens=budget, model=str(spec), progress=progress)
             runs += r.runs; rounds += r.rounds
     finally:
         if dag is not None: dag.close()
-    report = _report(ts, runs, rounds, gen, spec, src, split, trials, rmax, s, dag_out)
+    report = _report(ts, runs, rounds, gen, spec, src, split, trials, rmax, replace(s, eval=replace(e, max_tokens=budget)), dag_out)
     if output is not None: write_json(output, report)
     return report
 
