@@ -21,23 +21,13 @@ PREVIOUS = '38726ba'
 KEEP = ('round', 'pairs', 'steps', 'train_seconds', 'dev_epsilon', 'dev_ci95')
 
 
-def what_is_wrong(reference: str, output: str) -> str:
-    "Why a JSON answer fails: 'not JSON', 'other keys', or the path of the first leaf whose value differs."
-    from specter_lab.recipe import json_leaves
-    try: got = json.loads(output)
-    except ValueError: return 'not JSON'
-    ref = dict(json_leaves(json.loads(reference)))
-    have = dict(json_leaves(got)) if isinstance(got, (dict, list)) else {}
-    if set(have) != set(ref): return 'other keys'
-    return next(('.'.join(map(str, p)) for p,x in ref.items() if have[p] != x), 'same values')
-
-
 def failures(report_path: str, suite: str) -> dict:
-    "Counts of `what_is_wrong` over the failed first attempts of a dev report."
+    "Counts of evaluate's `wrong_leaf` over the failed first attempts of a dev report."
+    from specter_lab.evaluate import wrong_leaf
     from specter_lab.suite import load_tasks
     refs = {t.id: t.reference for t in load_tasks(suite, 'dev')}
     rep = json.loads(Path(report_path).read_text())
-    return dict(Counter(what_is_wrong(refs[o['id']], o['output']) for o in rep['outcomes'] if not o['passed']).most_common())
+    return dict(Counter(wrong_leaf(refs[o['id']], o['output']) or 'other guards' for o in rep['outcomes'] if not o['passed']).most_common())
 
 
 def current(suite: str, seed: int, run: Path, sets: list[str], reuse: Path|None = None) -> dict:

@@ -398,6 +398,13 @@ def _label_table(before:dict, after:dict) -> list[str]:
     L.append(_row('balanced accuracy', '', f"{lb['balanced_accuracy']:.3f}" if lb else '–', f"{la['balanced_accuracy']:.3f}", ''))
     return L + ['']
 
+def _leaf_table(before:dict, after:dict) -> list[str]:
+    "JSON suites: failed first attempts by what they got wrong (evaluate's `wrong_leaf`), before and after."
+    lb,la = before.get('leaves') or {},after.get('leaves')
+    if la is None: return []
+    whats = list(dict.fromkeys([*la, *lb]))
+    return [_row('what the failure got wrong', 'before', 'after'), _row(*['---'] * 3)] + [_row(f"`{w}`", lb.get(w, 0) if before.get('leaves') is not None else '–', la.get(w, 0)) for w in whats] + ['']
+
 def report_epsilon(before:dict, after:dict, cmp:dict, v:dict, figs:dict, names:tuple[str,str]) -> list[str]:
     "The report's first section: ε before and after (`names`: the two models), the paired test, recall per label, the verdict."
     base = after.get('baseline') or {}
@@ -411,6 +418,7 @@ def report_epsilon(before:dict, after:dict, cmp:dict, v:dict, figs:dict, names:t
           f"Fisher exact p = {cmp['fisher_p']:.3g}, Cohen's h = {cmp['cohens_h']:.2f}.", ""]
     if after.get('labels'): L += ["### Decisions per label", ""] + _label_table(before, after) + \
         ([f"![confusion matrix](figures/{figs['confusion']})", ""] if 'confusion' in figs else [])
+    if after.get('leaves') is not None: L += ["### What the failures got wrong", "", f"Of {after['n']} {after['split']} tasks, first attempts:", ""] + _leaf_table(before, after)
     t = v['targets']
     L += ["Targets: " + '; '.join(f"{k} {_mark(ok)}" for k,ok in v['checks'].items()) +
           f" (Δε ≥ {t['min_delta']}, p < {t['max_p']}, ε after ≥ best constant + {t['min_margin']}, every label's recall ≥ {t['min_recall']}, "
