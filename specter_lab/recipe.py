@@ -13,8 +13,8 @@ from .guard import check
 
 # %% auto #0
 __all__ = ['json_leaves', 'set_leaf', 'decision_pool', 'relabel', 'rejection_weights', 'input_spans', 'dumps_like', 'decided',
-           'leaf_mistakes', 'contrast_answer', 'decisions', 'balance_labels', 'contrast_pairs', 'onpolicy_pairs',
-           'mirror_pair', 'onpolicy_round']
+           'leaf_mistakes', 'changed', 'contrast_answer', 'decisions', 'balance_labels', 'contrast_pairs',
+           'onpolicy_pairs', 'mirror_pair', 'onpolicy_round']
 
 # %% ../nbs/31_recipe.ipynb #fe4bb91e
 def json_leaves(v, path=()) -> list[tuple[tuple, object]]:
@@ -83,25 +83,31 @@ def dumps_like(ref:str, v) -> str:
 def _request(task) -> str: return ' '.join(str(m['content']) for m in task.messages if m['role'] == 'user')
 
 def decided(x, request:str) -> bool:
-    "Whether the leaf value `x` is decided or normalised rather than copied: it does not stand in the `request` as written."
-    return (str(x).lower() if not isinstance(x, bool) else json.dumps(x)) not in request.replace(',', '').lower() if isinstance(x, (int, float)) \
-        else not (isinstance(x, str) and x.lower() in request.lower())
+    "Whether the leaf value `x` is decided or normalised rather than copied: it does not stand in the `request` as written (numbers without thousands separators)."
+    if isinstance(x, str): return x.lower() not in request.lower()
+    if isinstance(x, (int, float)) and not isinstance(x, bool): return str(x) not in request.replace(',', '')
+    return True
 
-def leaf_mistakes(task, pool:dict) -> dict:
-    "The ways to get one leaf of the JSON reference of `task` wrong: {(kind, path): [wrong JSON values]}. Kinds: 'other' (the value another reference has there), 'copied' (words or numbers of the request as they stand, instead of the value decided or normalised from them), 'swapped' (two leaves' values exchanged)."
+def leaf_mistakes(task, pool:dict, most_swaps:int=64) -> dict:
+    "The ways to get one leaf of the JSON reference of `task` wrong: {(kind, path): [changes]}, a change being ((path, wrong value), ...) for `set_leaf`. Kinds: 'other' (the value another reference has there), 'copied' (words or numbers of the request as they stand, instead of the value decided or normalised from them), 'swapped' (two leaves' values exchanged; at most `most_swaps` a leaf)."
     v = _json(task.reference)
     if not isinstance(v, (dict, list)): return {}
-    text = _request(task)
+    text = _request(task)[:4000]
     spans = input_spans(text)
     nums = list(dict.fromkeys(float(x) if '.' in x else int(x) for x in _NUMBER.findall(text.replace(',', ''))))
-    leaves,out = json_leaves(v),defaultdict(list)
+    leaves,out = json_leaves(v),{}
     for i,(p,x) in enumerate(leaves):
         same_type = lambda y: type(y) is type(x) and y != x
-        out[('other', p)] = [set_leaf(v, p, y) for y in map(json.loads, pool['leaves'].get(p, ())) if same_type(y)]
-        if isinstance(x, str): out[('copied', p)] = [set_leaf(v, p, s) for s in spans if s.lower() != x.lower()]
-        elif isinstance(x, (int, float)) and not isinstance(x, bool): out[('copied', p)] = [set_leaf(v, p, n) for n in nums if type(n) is type(x) and n != x]
-        out[('swapped', p)] = [set_leaf(set_leaf(v, p, y), q, x) for q,y in leaves[i+1:] if same_type(y)]
+        out[('other', p)] = [((p, y),) for y in map(json.loads, pool['leaves'].get(p, ())) if same_type(y)]
+        out[('copied', p)] = [((p, s),) for s in spans if s.lower() != x.lower()] if isinstance(x, str) else \
+                             [((p, n),) for n in nums if type(n) is type(x) and n != x] if isinstance(x, (int, float)) and not isinstance(x, bool) else []
+        out[('swapped', p)] = [((p, y), (q, x)) for q,y in leaves[i+1:] if same_type(y)][:most_swaps]
     return {k: c for k,c in out.items() if c}
+
+def changed(v, change) -> object:
+    "The JSON value `v` with a `leaf_mistakes` change made."
+    for p,x in change: v = set_leaf(v, p, x)
+    return v
 
 
 # %% ../nbs/31_recipe.ipynb #9f0693cb
@@ -121,7 +127,7 @@ def contrast_answer(task, pool:dict, rng:random.Random) -> str|None:
         keys = list(ways); rng.shuffle(keys)
         hard = [k for k in keys if decided(at[k[1]], req)]
         if hard and rng.random() < 0.5: keys = hard + [k for k in keys if k not in hard]
-        cands = [dumps_like(ref, rng.choice(ways[k])) for k in keys]
+        cands = [dumps_like(ref, changed(v, rng.choice(ways[k]))) for k in keys]
     if not cands: cands = rng.sample(pool['references'], min(8, len(pool['references'])))
     return next((c for c in cands if c != ref and not check(task.guards, c).passed), None)
 
