@@ -119,7 +119,7 @@ class EvalSettings:
     rmax: int = 3                 # retries after the first attempt in the guarded loop
     temperature: float = 0.0      # 0 = greedy (epsilon); the collection step samples
     collect_temperature: float = 0.8
-    max_tokens: int = 48
+    max_tokens: int = 0           # tokens an answer may take; 0 = fitted to the suite (1.25 x its longest train reference + 8)
     n_ctx: int = 2048             # KV cells, shared by the sequences decoded together
     n_threads: int = 0            # 0 = all cores
     n_parallel: int = 16          # sequences decoded in one llama.cpp batch (benchmarks/eval_throughput.py)
@@ -178,7 +178,7 @@ RANGES = {  # declared once, checked wherever a value arrives (settings.ini, --s
     'DPOSettings.batch_size': '[1,)', 'DPOSettings.grad_accum': '[1,)', 'DPOSettings.lora_r': '[1,)', 'DPOSettings.lora_alpha': '[1,)',
     'DPOSettings.lora_dropout': '[0,1)', 'DPOSettings.save_steps': '[1,)',
     'GGUFSettings.max_epsilon_loss': '[0,1]', 'GGUFSettings.verify_tokens': '[1,)',
-    'EvalSettings.trials': '[1,)', 'EvalSettings.max_tokens': '[1,)', 'EvalSettings.n_ctx': '[16,)', 'EvalSettings.n_parallel': '[1,)',
+    'EvalSettings.trials': '[1,)', 'EvalSettings.max_tokens': '[0,)', 'EvalSettings.n_ctx': '[16,)', 'EvalSettings.n_parallel': '[1,)',
     'EvalSettings.temperature': '[0,100]', 'EvalSettings.collect_temperature': '[0,100]'}
 _DEFAULT_RANGE = {int: '[0,)', float: '[0,)'}
 _INT_MAX = 2**31 - 1   # every count fits a C int (llama.cpp and torch take them as such)
@@ -275,7 +275,7 @@ SETTING_HELP = {   # the help of a flag that overrides a setting, whichever stag
     'eval.limit': "evaluate only the first N tasks of the split, 0 = all",
     'eval.temperature': "sampling temperature of the first attempt, 0 = greedy",
     'eval.seed': "sampling seed",
-    'eval.max_tokens': "tokens generated per attempt at most",
+    'eval.max_tokens': "tokens generated per attempt at most (0 = fitted to the suite's reference answers)",
     'gguf.quants': "comma-separated llama.cpp types, e.g. q4_k_m,q5_k_m,q8_0, '' = none",
     'gguf.outtype': "float type of the converted file: f32, f16 or bf16",
     'gguf.name': "file stem, '' = the folder's name",

@@ -7,6 +7,8 @@ Docs: https://specter-lab.github.io/specter_lab/evaluate.html.md"""
 # %% ../nbs/25_evaluate.ipynb #eb2427db
 from __future__ import annotations
 import argparse, hashlib, importlib.metadata, json, sys, time
+from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 from .config import Settings, SpecterError, load_settings, scrub
 from .files import check_output, read_json, sha256_file, write_json
@@ -17,8 +19,8 @@ from .guarded import guarded_run
 from . import epsilon as eps
 
 # %% auto #0
-__all__ = ['REPORT_SCHEMA_ID', 'REPORT_SCHEMA', 'validate_report', 'model_record', 'evaluate', 'given_label', 'read_report',
-           'compare_reports', 'format_comparison', 'cli_eval', 'cli_compare']
+__all__ = ['REPORT_SCHEMA_ID', 'REPORT_SCHEMA', 'validate_report', 'model_record', 'evaluate', 'given_label', 'wrong_leaf',
+           'leaf_failures', 'read_report', 'compare_reports', 'format_comparison', 'cli_eval', 'cli_compare']
 
 # %% ../nbs/25_evaluate.ipynb #32f37c2a
 REPORT_SCHEMA_ID = 'https://specter-lab.github.io/specter_lab/schemas/eval-report-v1.json'
@@ -52,6 +54,7 @@ REPORT_SCHEMA = {
         'pass_at_k': {'type': ['object', 'null'], 'description': 'unbiased pass@k for k = 1..trials (null when trials = 1)'},
         'baseline': {'type': ['object', 'null'], 'description': 'label suites: the best constant answer (majority label) and its ε'},
         'labels': {'type': ['object', 'null'], 'description': 'label suites: recall per label (Wilson CI), confusion matrix, balanced accuracy, on first attempts'},
+        'leaves': {'type': ['object', 'null'], 'description': "JSON suites: failed first attempts by what they got wrong ('not JSON', 'other keys', a leaf's path, 'other guards')"},
         'outcomes': {'type': 'array', 'items': {'type': 'object',
             'required': ['id', 'trial', 'passed', 'output', 'feedback', 'failed_guards', 'attempts', 'passed_after_retries'],
             'properties': {'id': _STR, 'trial': {'type': 'integer'}, 'passed': {'type': 'boolean', 'description': 'first attempt'},
@@ -103,15 +106,16 @@ def evaluate(model=None, tasks=None, split:str|None='test', settings:Settings|No
     if limit: ts = ts[:limit]
     spec = model if model is not None else s.model.base
     gen = generator or make_generator(spec, s, adapter=adapter)
+    budget = gen.fit_max_tokens([t.reference for t in load_tasks(src) if t.split == 'train'] or [t.reference for t in ts])   # the train split's answers set it
     dag = ArtifactDAG(dag_out) if dag_out else None
     runs,rounds = [],[]
     try:
         for k in range(trials):
-            r = guarded_run(ts, gen, rmax=rmax, dag=dag, trial=k, seed=e.seed + k, model=str(spec), progress=progress)
+            r = guarded_run(ts, gen, rmax=rmax, dag=dag, trial=k, seed=e.seed + k, max_tokens=budget, model=str(spec), progress=progress)
             runs += r.runs; rounds += r.rounds
     finally:
         if dag is not None: dag.close()
-    report = _report(ts, runs, rounds, gen, spec, src, split, trials, rmax, s, dag_out)
+    report = _report(ts, runs, rounds, gen, spec, src, split, trials, rmax, replace(s, eval=replace(e, max_tokens=budget)), dag_out)
     if output is not None: write_json(output, report)
     return report
 
@@ -126,6 +130,27 @@ def given_label(task, output:str) -> str|None:
     "The label `output` gives by `task`'s first label guard (None when it gives none, or the task has no label guard)."
     g = next((g for g in task.guards if g.kind == 'label' and g.given), None)
     return g.given(output) if g else None
+
+def _json_value(s:str|None):
+    try: v = json.loads(s or '')
+    except (ValueError, RecursionError): return None
+    return v if isinstance(v, (dict, list)) else None
+
+def wrong_leaf(reference:str|None, output:str) -> str|None:
+    "What a JSON answer got wrong against a JSON `reference`: 'not JSON', the first leaf of the reference (dotted path, in its order) that the answer misses or gives another value, else 'other keys' (extra ones); None when the reference is no JSON object or array, or nothing differs."
+    from specter_lab.recipe import json_leaves
+    if (ref := _json_value(reference)) is None: return None
+    try: got = json.loads(output)
+    except (ValueError, RecursionError): return 'not JSON'
+    want,have = dict(json_leaves(ref)),(dict(json_leaves(got)) if isinstance(got, (dict, list)) else {})
+    miss = next(('.'.join(map(str, p)) for p,x in want.items() if p not in have or have[p] != x or type(have[p]) is not type(x)), None)
+    return miss or ('other keys' if set(have) != set(want) else None)
+
+def leaf_failures(runs) -> dict|None:
+    "JSON suites: how many failed first attempts got each thing wrong (`wrong_leaf`), most frequent first; None when no task has a JSON reference."
+    if not any(_json_value(x.task.reference) is not None for x in runs): return None
+    whats = [wrong_leaf(x.task.reference, x.attempts[0].text) for x in runs if not x.attempts[0].outcome.passed]
+    return dict(Counter(w or 'other guards' for w in whats).most_common())
 
 def _report(ts, runs, rounds, gen, spec, src, split, trials, rmax, s, dag_out) -> dict:
     firsts = [x.attempts[0] for x in runs]
@@ -150,7 +175,8 @@ def _report(ts, runs, rounds, gen, spec, src, split, trials, rmax, s, dag_out) -
                     'human_fallbacks': sum(x.human_id is not None for x in runs)},
         'failure_modes': json.loads(fm.to_json(orient='records')),
         'pass_at_k': {str(k): eps.pass_at_k(list(by_task.values()), k) for k in range(1, trials + 1)} if trials > 1 else None,
-        'baseline': base, 'labels': eps.label_metrics([x.task.label for x in runs], given), 'outcomes': outcomes, 'outcomes_sha256': _canonical_sha(outcomes),
+        'baseline': base, 'labels': eps.label_metrics([x.task.label for x in runs], given), 'leaves': leaf_failures(runs),
+        'outcomes': outcomes, 'outcomes_sha256': _canonical_sha(outcomes),
         'timings': {**_timing([r for r in rounds if r['attempt'] == 1]), 'all_attempts': _timing(rounds)},
         'settings': {'eval': {**s.eval.__dict__}, 'model': {**s.model.__dict__, 'base': scrub(s.model.base)}, 'settings_file': s.path},
         'dag': str(dag_out) if dag_out else None}

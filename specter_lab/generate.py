@@ -6,7 +6,7 @@ Docs: https://specter-lab.github.io/specter_lab/generate.html.md"""
 
 # %% ../nbs/22_generate.ipynb #0d3cec05
 from __future__ import annotations
-import ctypes, os, zlib
+import ctypes, math, os, zlib
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -15,7 +15,8 @@ from .config import Settings, SpecterError, add_secret, scrub
 from .model import ModelRef, embedded_gguf, llama_chat_template, load_llama, load_model, resolve_model
 
 # %% auto #0
-__all__ = ['Generation', 'Generator', 'common_prefix', 'LlamaGenerator', 'HFGenerator', 'EndpointGenerator', 'make_generator']
+__all__ = ['UNFITTED_MAX_TOKENS', 'Generation', 'Generator', 'common_prefix', 'LlamaGenerator', 'HFGenerator',
+           'EndpointGenerator', 'make_generator']
 
 # %% ../nbs/22_generate.ipynb #acaa34de
 @dataclass
@@ -26,15 +27,28 @@ class Generation:
     completion_tokens: int
     finish_reason: str = 'stop'
 
+UNFITTED_MAX_TOKENS = 128   # an answer's budget when no reference says how long answers are
+
 class Generator:
-    "Base of the generators: `generate(batch)` with defaults for `temperature`, `seed`, `max_tokens`."
+    "Base of the generators: `generate(batch)` with defaults for `temperature`, `seed`, `max_tokens` (0 = fitted to a suite's references)."
     kind = 'generator'
-    def __init__(self, temperature:float=0.0, seed:int=0, max_tokens:int=48):
+    def __init__(self, temperature:float=0.0, seed:int=0, max_tokens:int=0):
         self.temperature,self.seed,self.max_tokens = temperature,seed,max_tokens
+
+    def count_tokens(self, text:str) -> int:
+        "Tokens `text` takes as an answer: its UTF-8 bytes here (an upper bound for byte-level tokenizers); the model generators count exactly."
+        return len(text.encode())
+
+    def fit_max_tokens(self, references) -> int:
+        "The answer budget: `max_tokens` when set, else 1.25 x the longest of `references` in tokens + 8 (`UNFITTED_MAX_TOKENS` without any)."
+        if self.max_tokens: return self.max_tokens
+        refs = [r for r in references if r]
+        return math.ceil(1.25 * max(map(self.count_tokens, refs))) + 8 if refs else UNFITTED_MAX_TOKENS
 
     def _knobs(self, temperature, seed, max_tokens):
         t,s,m = (self.temperature if temperature is None else temperature, self.seed if seed is None else seed,
                  self.max_tokens if max_tokens is None else max_tokens)
+        m = m or UNFITTED_MAX_TOKENS
         if t < 0: raise SpecterError(f"temperature must be >= 0, got {t}", field='eval.temperature')
         if m < 1: raise SpecterError(f"max_tokens must be >= 1, got {m}", field='eval.max_tokens')
         return t,s,m
@@ -87,6 +101,8 @@ class LlamaGenerator(Generator):
         "The chat rendered with the GGUF's template and tokenized, as `create_chat_completion` does it."
         r = self.formatter(messages=messages)
         return self.llm.tokenize(r.prompt.encode('utf-8'), add_bos=not r.added_special, special=True)
+
+    def count_tokens(self, text:str) -> int: return len(self.llm.tokenize(text.encode('utf-8'), add_bos=False, special=False))
 
 # %% ../nbs/22_generate.ipynb #548de1dc
 from fastcore.basics import patch
@@ -214,6 +230,8 @@ class HFGenerator(Generator):
     def prompt_tokens(self, messages) -> list[int]:
         "The chat rendered with the tokenizer's chat template."
         return list(self.tok.apply_chat_template(messages, tokenize=True, add_generation_prompt=True, return_dict=True)['input_ids'])
+
+    def count_tokens(self, text:str) -> int: return len(self.tok(text, add_special_tokens=False)['input_ids'])
 
     def generate(self, batch, temperature=None, seed=None, max_tokens=None) -> list[Generation]:
         import torch

@@ -133,7 +133,7 @@ def step_collect(loop:Loop) -> dict:
     d = loop.dir('collect')
     shutil.rmtree(d/'dag', ignore_errors=True)
     with ArtifactDAG(d/'dag') as dag:
-        run = guarded_run(tasks, gen, rmax=s.eval.rmax, dag=dag, model=loop.base,
+        run = guarded_run(tasks, gen, rmax=s.eval.rmax, dag=dag, model=loop.base, max_tokens=gen.fit_max_tokens([t.reference for t in tasks]),
                           progress=lambda r: loop.log(f"  attempt {r['attempt']}: {r['passed']}/{r['n']} passed in {r['seconds']:.1f} s"))
         n = len(dag)
     first = sum(r.first_passed for r in run.runs)
@@ -398,6 +398,13 @@ def _label_table(before:dict, after:dict) -> list[str]:
     L.append(_row('balanced accuracy', '', f"{lb['balanced_accuracy']:.3f}" if lb else '–', f"{la['balanced_accuracy']:.3f}", ''))
     return L + ['']
 
+def _leaf_table(before:dict, after:dict) -> list[str]:
+    "JSON suites: failed first attempts by what they got wrong (evaluate's `wrong_leaf`), before and after."
+    lb,la = before.get('leaves') or {},after.get('leaves')
+    if la is None: return []
+    whats = list(dict.fromkeys([*la, *lb]))
+    return [_row('what the failure got wrong', 'before', 'after'), _row(*['---'] * 3)] + [_row(f"`{w}`", lb.get(w, 0) if before.get('leaves') is not None else '–', la.get(w, 0)) for w in whats] + ['']
+
 def report_epsilon(before:dict, after:dict, cmp:dict, v:dict, figs:dict, names:tuple[str,str]) -> list[str]:
     "The report's first section: ε before and after (`names`: the two models), the paired test, recall per label, the verdict."
     base = after.get('baseline') or {}
@@ -411,6 +418,7 @@ def report_epsilon(before:dict, after:dict, cmp:dict, v:dict, figs:dict, names:t
           f"Fisher exact p = {cmp['fisher_p']:.3g}, Cohen's h = {cmp['cohens_h']:.2f}.", ""]
     if after.get('labels'): L += ["### Decisions per label", ""] + _label_table(before, after) + \
         ([f"![confusion matrix](figures/{figs['confusion']})", ""] if 'confusion' in figs else [])
+    if after.get('leaves') is not None: L += ["### What the failures got wrong", "", f"Of {after['n']} {after['split']} tasks, first attempts:", ""] + _leaf_table(before, after)
     t = v['targets']
     L += ["Targets: " + '; '.join(f"{k} {_mark(ok)}" for k,ok in v['checks'].items()) +
           f" (Δε ≥ {t['min_delta']}, p < {t['max_p']}, ε after ≥ best constant + {t['min_margin']}, every label's recall ≥ {t['min_recall']}, "

@@ -6,14 +6,15 @@ Docs: https://specter-lab.github.io/specter_lab/recipe.html.md"""
 
 # %% ../nbs/31_recipe.ipynb #09b59a55
 from __future__ import annotations
-import json, random
+import json, random, re
 from collections import Counter, defaultdict
 from .config import SpecterError
 from .guard import check
 
 # %% auto #0
-__all__ = ['json_leaves', 'set_leaf', 'decision_pool', 'relabel', 'rejection_weights', 'contrast_answer', 'decisions',
-           'balance_labels', 'contrast_pairs', 'onpolicy_pairs', 'mirror_pair', 'onpolicy_round']
+__all__ = ['json_leaves', 'set_leaf', 'decision_pool', 'relabel', 'rejection_weights', 'input_spans', 'dumps_like', 'decided',
+           'leaf_mistakes', 'changed', 'contrast_answer', 'decisions', 'balance_labels', 'contrast_pairs',
+           'onpolicy_pairs', 'mirror_pair', 'onpolicy_round']
 
 # %% ../nbs/31_recipe.ipynb #fe4bb91e
 def json_leaves(v, path=()) -> list[tuple[tuple, object]]:
@@ -64,6 +65,52 @@ def rejection_weights(counts:dict, iters:int=200) -> dict:
         w = {l: min(max(w[l] * counts[l] / exp[l], 1e-6), 1e6) if exp[l] else w[l] for l in counts}
     return w
 
+
+# %% ../nbs/31_recipe.ipynb #e12e126c
+_WORD = re.compile(r"[\w$€£%@.,:/'+-]+")
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+
+def input_spans(text:str, max_words:int=3) -> list[str]:
+    "Runs of 1 to `max_words` words of `text` (trailing punctuation stripped): what a model copies when it should decide."
+    w = [m.group().rstrip('.,:;') for m in _WORD.finditer(text)]
+    return list(dict.fromkeys(s for n in range(1, max_words + 1) for i in range(len(w) - n + 1) if (s := ' '.join(w[i:i+n]))))
+
+def dumps_like(ref:str, v) -> str:
+    "`v` as JSON in the layout of the reference text `ref` (compact or spaced), so that only values differ."
+    compact = json.dumps(_json(ref), ensure_ascii=False, separators=(',', ':'))
+    return json.dumps(v, ensure_ascii=False, separators=(',', ':') if ref.strip() == compact else None)
+
+def _request(task) -> str: return ' '.join(str(m['content']) for m in task.messages if m['role'] == 'user')
+
+def decided(x, request:str) -> bool:
+    "Whether the leaf value `x` is decided or normalised rather than copied: it does not stand in the `request` as written (numbers without thousands separators)."
+    if isinstance(x, str): return x.lower() not in request.lower()
+    if isinstance(x, (int, float)) and not isinstance(x, bool): return str(x) not in request.replace(',', '')
+    return True
+
+def leaf_mistakes(task, pool:dict, most_swaps:int=64) -> dict:
+    "The ways to get one leaf of the JSON reference of `task` wrong: {(kind, path): [changes]}, a change being ((path, wrong value), ...) for `set_leaf`. Kinds: 'other' (the value another reference has there), 'copied' (words or numbers of the request as they stand, instead of the value decided or normalised from them), 'swapped' (two leaves' values exchanged; at most `most_swaps` a leaf)."
+    v = _json(task.reference)
+    if not isinstance(v, (dict, list)): return {}
+    text = _request(task)[:4000]
+    spans = input_spans(text)
+    nums = list(dict.fromkeys(float(x) if '.' in x else int(x) for x in _NUMBER.findall(text.replace(',', ''))))
+    leaves,out = json_leaves(v),{}
+    for i,(p,x) in enumerate(leaves):
+        same_type = lambda y: type(y) is type(x) and y != x
+        out[('other', p)] = [((p, y),) for y in map(json.loads, pool['leaves'].get(p, ())) if same_type(y)]
+        out[('copied', p)] = [((p, s),) for s in spans if s.lower() != x.lower()] if isinstance(x, str) else \
+                             [((p, n),) for n in nums if type(n) is type(x) and n != x] if isinstance(x, (int, float)) and not isinstance(x, bool) else []
+        out[('swapped', p)] = [((p, y), (q, x)) for q,y in leaves[i+1:] if same_type(y)][:most_swaps]
+    return {k: c for k,c in out.items() if c}
+
+def changed(v, change) -> object:
+    "The JSON value `v` with a `leaf_mistakes` change made."
+    for p,x in change: v = set_leaf(v, p, x)
+    return v
+
+
+# %% ../nbs/31_recipe.ipynb #9f0693cb
 def contrast_answer(task, pool:dict, rng:random.Random) -> str|None:
     "The task's reference with its decision changed (same form, failing the task's guards), or None when none can be made."
     ref = task.reference
@@ -73,13 +120,14 @@ def contrast_answer(task, pool:dict, rng:random.Random) -> str|None:
         w = pool['weights'].get(g.spec['pattern'], {})
         # the wrong labels in a weighted random order (the first is the one used): each label rejected about as often as chosen
         cands = [relabel(ref, got, lab) for lab in sorted(w, key=lambda l: -rng.random() ** (1 / w[l])) if lab != got]
-    elif isinstance(v := _json(ref), (dict, list)):
-        spots = [(p, x) for p,x in json_leaves(v) if len(pool['leaves'].get(p, ())) > 1]
-        rng.shuffle(spots)
-        for p,x in spots[:4]:
-            alt = [json.loads(y) for y in pool['leaves'][p] if json.loads(y) != x and type(json.loads(y)) is type(x)]
-            cands += [json.dumps(set_leaf(v, p, a), ensure_ascii=False) for a in rng.sample(alt, min(2, len(alt)))]
-        rng.shuffle(cands)
+    elif ways := leaf_mistakes(task, pool):
+        # half the draws go to the leaves the model must decide or normalise (not copy): that is where the task is
+        req = _request(task); v = _json(ref)
+        at = dict(json_leaves(v))
+        keys = list(ways); rng.shuffle(keys)
+        hard = [k for k in keys if decided(at[k[1]], req)]
+        if hard and rng.random() < 0.5: keys = hard + [k for k in keys if k not in hard]
+        cands = [dumps_like(ref, changed(v, rng.choice(ways[k]))) for k in keys]
     if not cands: cands = rng.sample(pool['references'], min(8, len(pool['references'])))
     return next((c for c in cands if c != ref and not check(task.guards, c).passed), None)
 
