@@ -30,6 +30,7 @@ def cycle(lab: Path, version: str, args: list[str]) -> dict:
         return {**json.loads(summ.read_text()), 'resumed': True}
     t0 = time.time()
     r = subprocess.run([sys.executable, '-m', 'specter_lab', 'cycle', '--lab', str(lab), *args], cwd=ROOT, capture_output=True, text=True)
+    (lab.parent / f'{version}.log').write_text(r.stdout + r.stderr)   # what the cycle printed, for a failed one too
     if r.returncode != 0:
         return {'version': version, 'error': (r.stderr or r.stdout).strip().splitlines()[-1:], 'seconds': round(time.time() - t0, 1)}
     return {**json.loads(summ.read_text()), 'wall_seconds': round(time.time() - t0, 1), 'load_average': os.getloadavg()}
@@ -49,14 +50,16 @@ def main(argv=None) -> int:
     p.add_argument('--work', default=str(ROOT / 'runs' / 'bench' / 'cycles'))
     a = p.parse_args(argv)
     lab = Path(a.work) / 'lab'
-    runs = [cycle(lab, 'v1', ['--tasks', a.first])]
-    print(json.dumps({k: runs[-1].get(k) for k in ('version', 'promoted', 'reason', 'cycle_seconds', 'error')}), flush=True)
-    runs.append(cycle(lab, 'v2', ['--tasks', a.second, '--regression', a.first]))
-    print(json.dumps({k: runs[-1].get(k) for k in ('version', 'promoted', 'reason', 'cycle_seconds', 'error')}), flush=True)
-    shipped_before = json.loads((lab / 'shipped.json').read_text())['version']
-    runs.append(cycle(lab, 'v3', ['--tasks', a.second, '--regression', a.first, '--set', 'dpo.learning_rate=1e-9']))
-    print(json.dumps({k: runs[-1].get(k) for k in ('version', 'promoted', 'reason', 'cycle_seconds', 'error')}), flush=True)
-    shipped_after = json.loads((lab / 'shipped.json').read_text())['version']
+    runs,shipped = [],{}
+    for v,args in (('v1', ['--tasks', a.first]), ('v2', ['--tasks', a.second, '--regression', a.first]),
+                   ('v3', ['--tasks', a.second, '--regression', a.first, '--set', 'dpo.learning_rate=1e-9'])):
+        if runs and 'error' in runs[-1]:   # a later cycle would start from another version than planned: stop
+            runs.append({'version': v, 'error': [f"not run: {runs[-1]['version']} failed"]}); continue
+        shipped[v] = json.loads((lab / 'shipped.json').read_text())['version'] if (lab / 'shipped.json').is_file() else None
+        runs.append(cycle(lab, v, args))
+        print(json.dumps({k: runs[-1].get(k) for k in ('version', 'promoted', 'reason', 'cycle_seconds', 'error')}), flush=True)
+    shipped_before = shipped.get('v3')
+    shipped_after = json.loads((lab / 'shipped.json').read_text())['version'] if (lab / 'shipped.json').is_file() else None
     vs = subprocess.run([sys.executable, '-m', 'specter_lab', 'versions', '--lab', str(lab), '--json'], cwd=ROOT, capture_output=True, text=True)
     versions = json.loads(vs.stdout) if vs.returncode == 0 else {'error': vs.stderr.strip()}
     c2 = runs[1]
@@ -67,10 +70,11 @@ def main(argv=None) -> int:
         checks = {'cycle2_test_delta': d2, 'cycle2_improves_target': d2['delta'] >= 0.30 and d2['mcnemar_p'] < 0.01,
                   'cycle2_non_inferior_on_first': bool(reg and reg['passed']), 'cycle2_promoted': c2['promoted']}
     checks['useless_rejected'] = 'error' not in runs[2] and not runs[2]['promoted']
-    checks['pointer_unchanged_by_useless'] = shipped_before == shipped_after
+    checks['pointer_unchanged_by_useless'] = 'error' not in runs[2] and shipped_before == shipped_after
     checks['each_cycle_within_12_min'] = all('error' not in r and r['cycle_seconds'] <= 720 for r in runs)
+    checks['cycle_minutes'] = [round(r['cycle_seconds'] / 60, 1) if 'cycle_seconds' in r else None for r in runs]
     res = {'command': f"benchmarks/cycles.py --first {a.first} --second {a.second}", 'machine': {'cpus': os.cpu_count()},
-           'cycles': runs, 'versions': versions, 'checks': checks, 'passed': all(v for k,v in checks.items() if isinstance(v, bool))}
+           'load_average_at_end': os.getloadavg(), 'cycles': runs, 'versions': versions, 'checks': checks, 'passed': all(v for k,v in checks.items() if isinstance(v, bool))}
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps(res, indent=2, ensure_ascii=False, default=str) + '\n')
     print(json.dumps(checks, indent=2, default=str))
