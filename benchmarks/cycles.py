@@ -43,6 +43,16 @@ def test_delta(lab: Path, parent: str, version: str, suite: str) -> dict:
     return {k: c[k] for k in ('delta', 'delta_ci95', 'mcnemar_p', 'paired', 'n_paired')} | {'before': c['before']['hat'], 'after': c['after']['hat']}
 
 
+def answers(lab: Path, version: str) -> dict:
+    "Per suite, from `version`'s test reports: the best constant answer's ε and how often each label was given (a collapse onto one label shows here)."
+    out = {}
+    for f in sorted((lab / 'evals' / version).glob('*.test.json')):
+        r = json.loads(f.read_text())
+        out[f.name.removesuffix('.test.json')] = {'epsilon': r['epsilon']['hat'], 'n': r['n'], 'best_constant': (r.get('baseline') or {}).get('epsilon'),
+                                                  'labels_given': (r.get('labels') or {}).get('given'), 'min_recall': (r.get('labels') or {}).get('min_recall')}
+    return out
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('--first', default='deal_screening', help="suite of cycle 1 (the regression suite of cycles 2 and 3)")
@@ -50,6 +60,8 @@ def main(argv=None) -> int:
     p.add_argument('--work', default=str(ROOT / 'runs' / 'bench' / 'cycles'))
     a = p.parse_args(argv)
     lab = Path(a.work) / 'lab'
+    # a resumed cycle keeps the wall seconds and load average its run recorded here
+    prev = {c['version']: c for c in json.loads(OUT.read_text()).get('cycles', [])} if OUT.is_file() else {}
     runs,shipped = [],{}
     for v,args in (('v1', ['--tasks', a.first]), ('v2', ['--tasks', a.second, '--regression', a.first]),
                    ('v3', ['--tasks', a.second, '--regression', a.first, '--set', 'dpo.learning_rate=1e-9'])):
@@ -57,9 +69,12 @@ def main(argv=None) -> int:
             runs.append({'version': v, 'error': [f"not run: {runs[-1]['version']} failed"]}); continue
         shipped[v] = json.loads((lab / 'shipped.json').read_text())['version'] if (lab / 'shipped.json').is_file() else None
         runs.append(cycle(lab, v, args))
+        if runs[-1].get('resumed'): runs[-1] |= {k: prev[v][k] for k in ('wall_seconds', 'load_average') if k in prev.get(v, {})}
         print(json.dumps({k: runs[-1].get(k) for k in ('version', 'promoted', 'reason', 'cycle_seconds', 'error')}), flush=True)
     shipped_before = shipped.get('v3')
     shipped_after = json.loads((lab / 'shipped.json').read_text())['version'] if (lab / 'shipped.json').is_file() else None
+    for r in runs:
+        if 'error' not in r: r['answers'] = answers(lab, r['version'])
     vs = subprocess.run([sys.executable, '-m', 'specter_lab', 'versions', '--lab', str(lab), '--json'], cwd=ROOT, capture_output=True, text=True)
     versions = json.loads(vs.stdout) if vs.returncode == 0 else {'error': vs.stderr.strip()}
     c2 = runs[1]
