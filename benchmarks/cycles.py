@@ -30,6 +30,7 @@ def cycle(lab: Path, version: str, args: list[str]) -> dict:
         return {**json.loads(summ.read_text()), 'resumed': True}
     t0 = time.time()
     r = subprocess.run([sys.executable, '-m', 'specter_lab', 'cycle', '--lab', str(lab), *args], cwd=ROOT, capture_output=True, text=True)
+    (lab.parent / f'{version}.log').write_text(r.stdout + r.stderr)   # what the cycle printed, for a failed one too
     if r.returncode != 0:
         return {'version': version, 'error': (r.stderr or r.stdout).strip().splitlines()[-1:], 'seconds': round(time.time() - t0, 1)}
     return {**json.loads(summ.read_text()), 'wall_seconds': round(time.time() - t0, 1), 'load_average': os.getloadavg()}
@@ -42,6 +43,16 @@ def test_delta(lab: Path, parent: str, version: str, suite: str) -> dict:
     return {k: c[k] for k in ('delta', 'delta_ci95', 'mcnemar_p', 'paired', 'n_paired')} | {'before': c['before']['hat'], 'after': c['after']['hat']}
 
 
+def answers(lab: Path, version: str) -> dict:
+    "Per suite, from `version`'s test reports: the best constant answer's ε and how often each label was given (a collapse onto one label shows here)."
+    out = {}
+    for f in sorted((lab / 'evals' / version).glob('*.test.json')):
+        r = json.loads(f.read_text())
+        out[f.name.removesuffix('.test.json')] = {'epsilon': r['epsilon']['hat'], 'n': r['n'], 'best_constant': (r.get('baseline') or {}).get('epsilon'),
+                                                  'labels_given': (r.get('labels') or {}).get('given'), 'min_recall': (r.get('labels') or {}).get('min_recall')}
+    return out
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('--first', default='deal_screening', help="suite of cycle 1 (the regression suite of cycles 2 and 3)")
@@ -49,14 +60,21 @@ def main(argv=None) -> int:
     p.add_argument('--work', default=str(ROOT / 'runs' / 'bench' / 'cycles'))
     a = p.parse_args(argv)
     lab = Path(a.work) / 'lab'
-    runs = [cycle(lab, 'v1', ['--tasks', a.first])]
-    print(json.dumps({k: runs[-1].get(k) for k in ('version', 'promoted', 'reason', 'cycle_seconds', 'error')}), flush=True)
-    runs.append(cycle(lab, 'v2', ['--tasks', a.second, '--regression', a.first]))
-    print(json.dumps({k: runs[-1].get(k) for k in ('version', 'promoted', 'reason', 'cycle_seconds', 'error')}), flush=True)
-    shipped_before = json.loads((lab / 'shipped.json').read_text())['version']
-    runs.append(cycle(lab, 'v3', ['--tasks', a.second, '--regression', a.first, '--set', 'dpo.learning_rate=1e-9']))
-    print(json.dumps({k: runs[-1].get(k) for k in ('version', 'promoted', 'reason', 'cycle_seconds', 'error')}), flush=True)
-    shipped_after = json.loads((lab / 'shipped.json').read_text())['version']
+    # a resumed cycle keeps the wall seconds and load average its run recorded here
+    prev = {c['version']: c for c in json.loads(OUT.read_text()).get('cycles', [])} if OUT.is_file() else {}
+    runs,shipped = [],{}
+    for v,args in (('v1', ['--tasks', a.first]), ('v2', ['--tasks', a.second, '--regression', a.first]),
+                   ('v3', ['--tasks', a.second, '--regression', a.first, '--set', 'dpo.learning_rate=1e-9'])):
+        if runs and 'error' in runs[-1]:   # a later cycle would start from another version than planned: stop
+            runs.append({'version': v, 'error': [f"not run: {runs[-1]['version']} failed"]}); continue
+        shipped[v] = json.loads((lab / 'shipped.json').read_text())['version'] if (lab / 'shipped.json').is_file() else None
+        runs.append(cycle(lab, v, args))
+        if runs[-1].get('resumed'): runs[-1] |= {k: prev[v][k] for k in ('wall_seconds', 'load_average') if k in prev.get(v, {})}
+        print(json.dumps({k: runs[-1].get(k) for k in ('version', 'promoted', 'reason', 'cycle_seconds', 'error')}), flush=True)
+    shipped_before = shipped.get('v3')
+    shipped_after = json.loads((lab / 'shipped.json').read_text())['version'] if (lab / 'shipped.json').is_file() else None
+    for r in runs:
+        if 'error' not in r: r['answers'] = answers(lab, r['version'])
     vs = subprocess.run([sys.executable, '-m', 'specter_lab', 'versions', '--lab', str(lab), '--json'], cwd=ROOT, capture_output=True, text=True)
     versions = json.loads(vs.stdout) if vs.returncode == 0 else {'error': vs.stderr.strip()}
     c2 = runs[1]
@@ -67,10 +85,11 @@ def main(argv=None) -> int:
         checks = {'cycle2_test_delta': d2, 'cycle2_improves_target': d2['delta'] >= 0.30 and d2['mcnemar_p'] < 0.01,
                   'cycle2_non_inferior_on_first': bool(reg and reg['passed']), 'cycle2_promoted': c2['promoted']}
     checks['useless_rejected'] = 'error' not in runs[2] and not runs[2]['promoted']
-    checks['pointer_unchanged_by_useless'] = shipped_before == shipped_after
+    checks['pointer_unchanged_by_useless'] = 'error' not in runs[2] and shipped_before == shipped_after
     checks['each_cycle_within_12_min'] = all('error' not in r and r['cycle_seconds'] <= 720 for r in runs)
+    checks['cycle_minutes'] = [round(r['cycle_seconds'] / 60, 1) if 'cycle_seconds' in r else None for r in runs]
     res = {'command': f"benchmarks/cycles.py --first {a.first} --second {a.second}", 'machine': {'cpus': os.cpu_count()},
-           'cycles': runs, 'versions': versions, 'checks': checks, 'passed': all(v for k,v in checks.items() if isinstance(v, bool))}
+           'load_average_at_end': os.getloadavg(), 'cycles': runs, 'versions': versions, 'checks': checks, 'passed': all(v for k,v in checks.items() if isinstance(v, bool))}
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps(res, indent=2, ensure_ascii=False, default=str) + '\n')
     print(json.dumps(checks, indent=2, default=str))

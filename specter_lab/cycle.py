@@ -16,8 +16,9 @@ from .versions import (open_lab, init_lab, read_version, read_record, shipped_ve
                                   add_version, promote, lab_lock, eval_path, version_names)
 
 # %% auto #0
-__all__ = ['suite_name', 'freeze_suite', 'target_suite', 'log_pairs', 'new_lines', 'gather', 'measure', 'release_gate',
-           'version_card', 'objectives', 'run_cycle', 'cycle_markdown', 'cli_cycle']
+__all__ = ['COLLECT_RMAX', 'suite_name', 'freeze_suite', 'target_suite', 'log_pairs', 'new_lines', 'gather', 'measure',
+           'release_gate', 'version_card', 'objectives', 'collect_settings', 'step_ship', 'run_cycle', 'cycle_markdown',
+           'cli_cycle']
 
 # %% ../nbs/63_cycle.ipynb #9014c185
 def suite_name(src) -> str:
@@ -229,6 +230,45 @@ def objectives(ex:dict, g:dict) -> list[dict]:
                                       'rows': g['kto']['rows']})
     return [r for r in rows if r['rows']]
 
+COLLECT_RMAX = 1   # retries a cycle collects with while the suites' references give the chosen answers ([data] reference on)
+
+def collect_settings(s:Settings) -> Settings:
+    "The settings a cycle collects with: at most `COLLECT_RMAX` retries when the references are the chosen answers, else `[eval] rmax`."
+    return dataclasses.replace(s, eval=dataclasses.replace(s.eval, rmax=min(s.eval.rmax, COLLECT_RMAX))) if s.data.reference else s
+
+def _step(loop, name:str, fn, log=print) -> dict:
+    "Run step `name` of `loop` with `fn` unless it finished before; timed, recorded in its `step.json`."
+    if (r := loop.result(name)) is not None:
+        log(f"  {name}: done ({r.get('seconds', 0):.1f} s), skipped"); return r
+    log(f"  {name} ...")
+    t0 = time.time()
+    r = fn(loop)
+    r['seconds'] = round(time.time() - t0, 1)
+    write_json(loop.dir(name)/'step.json', r)
+    log(f"  {name}: {r['seconds']:.1f} s")
+    return r
+
+def step_ship(loop) -> dict:
+    "The candidate's file: the kept round's LoRA GGUF for v0's file (the one llama.cpp measured on the dev split), named for the version, with a manifest."
+    from specter_lab.files import file_record
+    from specter_lab.gguf import write_manifest
+    from specter_lab.loop import base_gguf
+    from specter_lab.model import resolve_model
+    from specter_lab.registry import hub_id
+    tr,g = loop.need('train'),loop.settings.gguf
+    best = next(r for r in tr['rounds'] if r['round'] == tr['best_round'])
+    d = loop.dir('convert')
+    name = f"{g.name}-lora-{g.adapter_type}.gguf"
+    shutil.copyfile(Path(best['summary']).parent/'adapter.gguf', d/name)
+    base = Path(base_gguf(loop))
+    ref = resolve_model(loop.base, loop.settings.model.offline)
+    f = dict(path=d/name, type=f"lora-{g.adapter_type}", role='adapter', base={'path': str(base.resolve()), **file_record(base)},
+             round=best['round'], dev_report=best['dev_report'])
+    write_manifest(d, [f], dict(name=g.name, source=best['adapter'], base_model=hub_id(ref.path) or hub_id(ref.name) or ref.name,
+                                license=g.license, datasets=[Path(loop.tasks).name], outtype=g.adapter_type), verified=False)
+    return {'manifest': str(d/'manifest.json'), 'name': name, 'model': str(base), 'adapter': str(d/name), 'round': best['round'],
+            'dev_report': best['dev_report']}
+
 def _marks(root, version:str) -> dict:
     return ((read_version(root, version).get('data') or {}).get('watermarks')) or {}
 
@@ -241,7 +281,7 @@ def _start_lab(root, base, s:Settings, log) -> dict:
 def run_cycle(lab, tasks=(), regression=(), log_db=None, dag=None, feedback=None, settings:Settings|None=None, base:str|None=None,
               push:str|None=None, local_root=None, log=print) -> dict:
     "One cycle on `lab`: gather, train from the shipped version, evaluate, gate, write the version (promoted or rejected); its summary."
-    from specter_lab.loop import Loop, run_steps
+    from specter_lab.loop import Loop, STEP_FUNCS
     s = settings or load_settings()
     root = Path(lab)
     from specter_lab.suite import load_tasks
@@ -271,15 +311,20 @@ def run_cycle(lab, tasks=(), regression=(), log_db=None, dag=None, feedback=None
         v0 = version_files(root, 'v0')
         loop = Loop(out, s2, str(target_suite(out, tg)), labrec['base'], log, base_file=v0['model'], start=pf if parent != 'v0' else None,
                     extra_pairs=[d['file'] for d in g['dpo'].values()], kto_data=g['kto']['file'])
-        run_steps(loop)
-        ex,tr,ev = loop.need('extract'),loop.need('train'),loop.need('eval_after')
-        cand = {'model': ev['model'], 'adapter': ev['adapter']}
-        conv = Path(loop.need('convert')['manifest']).parent
-        known = [loop.need('eval_before')['report']] + [r['report'] for f in ev['files'] for r in (f['dev'], f['test'])]
-        reps = {}
-        for name,path in {**tg, **rg}.items():
-            for split in ('dev', 'test'):
-                reps[name, split] = (measure(root, parent, pf, name, path, split, s2, known, log), measure(root, v, cand, name, path, split, s2, known, log))
+        t1 = time.time()
+        # the shipped version on every suite first (reused from evals/ when an earlier cycle measured it)
+        reps = {(n, sp): measure(root, parent, pf, n, p, sp, s2, (), log) for n,p in {**tg, **rg}.items() for sp in ('dev', 'test')}
+        secs = {'measure_shipped': round(time.time() - t1, 1)}
+        for name,fn,lp in (('collect', STEP_FUNCS['collect'], dataclasses.replace(loop, settings=collect_settings(s2))),
+                           ('extract', STEP_FUNCS['extract'], loop), ('train', STEP_FUNCS['train'], loop), ('convert', step_ship, loop)):
+            secs[name] = _step(lp, name, fn, log)['seconds']
+        ex,tr,ship_step = loop.need('extract'),loop.need('train'),loop.need('convert')
+        cand = {'model': ship_step['model'], 'adapter': ship_step['adapter']}
+        conv = Path(ship_step['manifest']).parent
+        t1 = time.time()
+        for n,p in {**tg, **rg}.items():
+            for sp in ('dev', 'test'): reps[n, sp] = (reps[n, sp], measure(root, v, cand, n, p, sp, s2, [ship_step['dev_report']], log))
+        secs['measure_candidate'] = round(time.time() - t1, 1)
         gate = release_gate({n: reps[n, 'dev'] for n in tg}, {n: reps[n, 'dev'] for n in rg}, s.gate.margin, s.gate.max_p)
         log(f"  gate: {'PASSED' if gate['passed'] else 'REJECTED'} — {gate['reason']}")
         eps = {n: {'role': 'target' if n in tg else 'regression', **{sp: {k: reps[n, sp][1]['epsilon'][k] for k in ('hat', 'ci95', 'n')} for sp in ('dev', 'test')}}
@@ -292,11 +337,11 @@ def run_cycle(lab, tasks=(), regression=(), log_db=None, dag=None, feedback=None
                            'watermarks': {**_marks(root, parent), **g['watermarks']}},
                   'recipe': {k: s2.to_dict()[k] for k in ('data', 'dpo', 'gguf', 'eval')}, 'train_seconds': tr['train_seconds'],
                   'cycle_seconds': round(time.time() - t0, 1), 'epsilon': eps, 'gate': gate, 'cycle': f"cycles/{v}",
-                  'shipped_file': ev['name'], 'reason': gate['reason']}
-        shipf = conv/ev['name']
-        ship = {'model': read_version(root, 'v0')['ship']['model'], 'adapter': f"versions/{v}/model/{ev['name']}"} if ev['adapter'] else None
+                  'shipped_file': ship_step['name'], 'collect_rmax': collect_settings(s2).eval.rmax, 'reason': gate['reason']}
+        shipf = conv/ship_step['name']
+        ship = {'model': read_version(root, 'v0')['ship']['model'], 'adapter': f"versions/{v}/model/{ship_step['name']}"}
         first = sorted(tg)[0]
-        card = version_card({ev['name']: {'bytes': shipf.stat().st_size, 'sha256': sha256_file(shipf)}}, push or f"specter-lab/{s2.gguf.name}", record,
+        card = version_card({ship_step['name']: {'bytes': shipf.stat().st_size, 'sha256': sha256_file(shipf)}}, push or f"specter-lab/{s2.gguf.name}", record,
                             before=eval_path(root, parent, first, 'test'), after=eval_path(root, v, first, 'test'), folder=conv)
         add_version(root, record, [shipf], tr['adapter'], card, ship)
         if gate['passed']: promote(root, v, 'gate', note=gate['reason'], expect=parent)
@@ -307,7 +352,7 @@ def run_cycle(lab, tasks=(), regression=(), log_db=None, dag=None, feedback=None
             log(f"  pushed {v} to {r['url']}")
     summ = {'version': v, 'parent': parent, 'promoted': gate['passed'], 'shipped': shipped_version(root), 'reason': gate['reason'],
             'gate': gate, 'epsilon': eps, 'objectives': record['data']['objectives'], 'train_seconds': tr['train_seconds'],
-            'cycle_seconds': round(time.time() - t0, 1), 'seconds': {k: loop.result(k)['seconds'] for k in ('eval_before', 'collect', 'extract', 'train', 'convert', 'eval_after', 'cost', 'report')}}
+            'cycle_seconds': round(time.time() - t0, 1), 'seconds': secs}
     write_json(out/'summary.json', summ)
     write_text_atomic(out/'cycle.md', cycle_markdown(summ))
     return summ
