@@ -18,6 +18,12 @@ ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / 'benchmarks' / 'results' / 'no_reference.json'
 
 
+def _collect(step: Path) -> dict:
+    "Tasks collected, first attempts passed, passed after retries, and seconds per attempt round, from the collect step."
+    c = json.loads(step.read_text())
+    return {k: c[k] for k in ('tasks', 'first_attempt_passed', 'passed_after_retries', 'seconds')} | {'round_seconds': [round(r['seconds'], 1) for r in c['rounds']]}
+
+
 def run_one(suite: str, work: Path) -> dict:
     "One cycle without references (resumed when its lab has v1): what moved, or why nothing could."
     from specter_lab.evaluate import compare_reports, read_report
@@ -30,14 +36,15 @@ def run_one(suite: str, work: Path) -> dict:
         work.mkdir(parents=True, exist_ok=True)
         (work / f'{suite}.log').write_text(r.stdout + r.stderr)
         if r.returncode != 0:
+            col = lab / 'cycles' / 'v1' / '2_collect' / 'step.json'   # what the retries gave, when collecting finished
             return {'suite': suite, 'error': (r.stderr or r.stdout).strip().splitlines()[-1:], 'seconds': round(time.time() - t0, 1),
-                    'load_average': os.getloadavg()}
+                    'load_average': os.getloadavg()} | ({'collect': _collect(col)} if col.is_file() else {})
     s = json.loads(summ.read_text())
     ex = json.loads((lab / 'cycles' / 'v1' / '3_extract' / 'step.json').read_text())
-    col = json.loads((lab / 'cycles' / 'v1' / '2_collect' / 'step.json').read_text())
+    col = _collect(lab / 'cycles' / 'v1' / '2_collect' / 'step.json')
     c = compare_reports(read_report(lab / 'evals' / 'v0' / f'{suite}.test.json'), read_report(lab / 'evals' / 'v1' / f'{suite}.test.json'))
     return {'suite': suite, 'before': c['before'], 'after': c['after'], 'compare': {k: c[k] for k in ('delta', 'delta_ci95', 'mcnemar_p', 'paired')},
-            'pairs': ex['pairs'], 'trace_pairs': ex['trace_pairs'], 'collect': {k: col[k] for k in ('tasks', 'first_attempt_passed', 'passed_after_retries')},
+            'pairs': ex['pairs'], 'trace_pairs': ex['trace_pairs'], 'collect': col,
             'promoted': s['promoted'], 'reason': s['reason'], 'cycle_seconds': s['cycle_seconds'], 'seconds': s['seconds'],
             'load_average': os.getloadavg()}
 
