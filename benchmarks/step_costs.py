@@ -14,17 +14,17 @@ Each model trains in a fresh process (its peak RSS is that process's maximum res
 log-probs, optimizer, activations). Per model: seconds of each step (timed by a Trainer callback), the setup (the
 Trainer tokenises the pairs and computes their reference log-probs: the loop pays it per pair), peak RSS, the load
 average. The merged model is not written (that is the convert step, not a training step).
-Writes benchmarks/results/step_costs.json, with the measured loop runs it is compared with (the embedded model's, from
-benchmarks/results/loop_suites.json, and any given with --loop-run), and the same file as specter_lab/data/step_costs.json,
-which `specter-lab registry` reads for the loop time on a 2-core CPU (`loop_times`).
+Writes its results, with the measured loop runs they are compared with (the embedded model's, from
+benchmarks/results/loop_suites.json, and any given with --loop-run), to specter_lab/data/step_costs.json: the one
+results file of this benchmark lives with the package data, because `specter-lab registry` reads it for the loop time
+on a 2-core CPU (`loop_times`) wherever the package is installed.
 """
 from __future__ import annotations
 import argparse, json, os, platform, resource, shutil, subprocess, sys, tempfile, time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-OUT = ROOT / 'benchmarks' / 'results' / 'step_costs.json'
-DATA = ROOT / 'specter_lab' / 'data' / 'step_costs.json'
+OUT = ROOT / 'specter_lab' / 'data' / 'step_costs.json'
 LOOP_SUITES = ROOT / 'benchmarks' / 'results' / 'loop_suites.json'
 
 # The real configurations (architecture values only: a step's cost does not depend on token ids or dropout).
@@ -211,7 +211,7 @@ def write(rows: dict, a, old: dict):
            'data': 'contrast pairs of ticket_routing/train', 'pairs': a.pairs, 'steps': a.steps,
            'settings': 'settings.ini [dpo] defaults; dpo.max_pairs = pairs, data.test_fraction = 0',
            'models': list(rows.values()), 'loop_runs': measured_loops(a.loop_run) + keep}
-    for f in (OUT, DATA): f.write_text(json.dumps(res, indent=1) + '\n')
+    OUT.write_text(json.dumps(res, indent=1) + '\n')
 
 
 if __name__ == '__main__':

@@ -236,18 +236,6 @@ def collect_settings(s:Settings) -> Settings:
     "The settings a cycle collects with: at most `COLLECT_RMAX` retries when the references are the chosen answers, else `[eval] rmax`."
     return dataclasses.replace(s, eval=dataclasses.replace(s.eval, rmax=min(s.eval.rmax, COLLECT_RMAX))) if s.data.reference else s
 
-def _step(loop, name:str, fn, log=print) -> dict:
-    "Run step `name` of `loop` with `fn` unless it finished before; timed, recorded in its `step.json`."
-    if (r := loop.result(name)) is not None:
-        log(f"  {name}: done ({r.get('seconds', 0):.1f} s), skipped"); return r
-    log(f"  {name} ...")
-    t0 = time.time()
-    r = fn(loop)
-    r['seconds'] = round(time.time() - t0, 1)
-    write_json(loop.dir(name)/'step.json', r)
-    log(f"  {name}: {r['seconds']:.1f} s")
-    return r
-
 def step_ship(loop) -> dict:
     "The candidate's file: the kept round's LoRA GGUF for v0's file (the one llama.cpp measured on the dev split), named for the version, with a manifest."
     from specter_lab.files import file_record
@@ -281,7 +269,7 @@ def _start_lab(root, base, s:Settings, log) -> dict:
 def run_cycle(lab, tasks=(), regression=(), log_db=None, dag=None, feedback=None, settings:Settings|None=None, base:str|None=None,
               push:str|None=None, local_root=None, log=print) -> dict:
     "One cycle on `lab`: gather, train from the shipped version, evaluate, gate, write the version (promoted or rejected); its summary."
-    from specter_lab.loop import Loop, STEP_FUNCS
+    from specter_lab.loop import Loop, STEP_FUNCS, run_step
     s = settings or load_settings()
     root = Path(lab)
     from specter_lab.suite import load_tasks
@@ -317,7 +305,7 @@ def run_cycle(lab, tasks=(), regression=(), log_db=None, dag=None, feedback=None
         secs = {'measure_shipped': round(time.time() - t1, 1)}
         for name,fn,lp in (('collect', STEP_FUNCS['collect'], dataclasses.replace(loop, settings=collect_settings(s2))),
                            ('extract', STEP_FUNCS['extract'], loop), ('train', STEP_FUNCS['train'], loop), ('convert', step_ship, loop)):
-            secs[name] = _step(lp, name, fn, log)['seconds']
+            secs[name] = run_step(lp, name, fn, f"  {name}")['seconds']
         ex,tr,ship_step = loop.need('extract'),loop.need('train'),loop.need('convert')
         cand = {'model': ship_step['model'], 'adapter': ship_step['adapter']}
         conv = Path(ship_step['manifest']).parent

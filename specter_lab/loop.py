@@ -20,7 +20,8 @@ __all__ = ['STEPS', 'MIN_RECALL', 'STEP_FUNCS', 'Loop', 'forget', 'as_gguf', 'ba
            'step_collect', 'data_predicate', 'step_extract', 'onpolicy_data', 'step_train', 'step_convert',
            'choose_gguf', 'step_eval_after', 'step_cost', 'verdict', 'report_epsilon', 'report_data', 'report_training',
            'report_files', 'report_cost', 'report_markdown', 'markdown_to_html', 'run_manifest', 'training_method',
-           'step_report', 'run_steps', 'run_loop', 'readme_block', 'replace_block', 'update_readme', 'cli_loop']
+           'step_report', 'run_step', 'run_steps', 'run_loop', 'readme_block', 'replace_block', 'update_readme',
+           'cli_loop']
 
 # %% ../nbs/60_loop.ipynb #3a0d5bec
 STEPS = ('eval_before', 'collect', 'extract', 'train', 'convert', 'eval_after', 'cost', 'report')
@@ -566,20 +567,25 @@ def step_report(loop:Loop) -> dict:
 STEP_FUNCS = {'eval_before': step_eval_before, 'collect': step_collect, 'extract': step_extract, 'train': step_train,
               'convert': step_convert, 'eval_after': step_eval_after, 'cost': step_cost, 'report': step_report}
 
+def run_step(loop:Loop, name:str, fn=None, tag:str='') -> dict:
+    "Step `name` of `loop` (`fn`, default its function in `STEP_FUNCS`) unless it finished before: timed, its result recorded in its `step.json`; `tag` names it in the log."
+    tag = tag or name
+    if (r := loop.result(name)) is not None:
+        loop.log(f"{tag}: done ({r.get('seconds', 0):.1f} s), skipped"); return r
+    loop.log(f"{tag} ...")
+    t0 = time.time()
+    r = (fn or STEP_FUNCS[name])(loop)
+    r['seconds'] = round(time.time() - t0, 1)
+    write_json(loop.dir(name)/'step.json', r)
+    loop.log(f"{tag}: {r['seconds']:.1f} s")
+    return r
+
 def run_steps(loop:Loop, from_step:str|None=None, until:str|None=None) -> dict:
     "Run (or resume) the steps of `loop` up to `until`, skipping those already done; the last step's result."
     if from_step: forget(loop, from_step)
     last = STEPS.index(until) if until else len(STEPS) - 1
     t_all,r = time.time(),None
-    for i,name in enumerate(STEPS[:last+1], 1):
-        if (r := loop.result(name)) is not None:
-            loop.log(f"[{i}/{len(STEPS)}] {name}: done ({r.get('seconds', 0):.1f} s), skipped"); continue
-        loop.log(f"[{i}/{len(STEPS)}] {name} ...")
-        t0 = time.time()
-        r = STEP_FUNCS[name](loop)
-        r['seconds'] = round(time.time() - t0, 1)
-        write_json(loop.dir(name)/'step.json', r)
-        loop.log(f"[{i}/{len(STEPS)}] {name}: {r['seconds']:.1f} s")
+    for i,name in enumerate(STEPS[:last+1], 1): r = run_step(loop, name, tag=f"[{i}/{len(STEPS)}] {name}")
     loop.log(f"steps finished in {time.time() - t_all:.0f} s: {loop.out}")
     return r
 
