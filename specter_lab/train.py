@@ -290,7 +290,9 @@ def shared_datasets(out:Path, *dss):
             for d,p in zip(dss, dirs):
                 if d is not None:
                     with atomic_dir(p) as t: d.flatten_indices().save_to_disk(str(t))
-        return tuple(None if d is None else datasets.load_from_disk(str(p)) for d,p in zip(dss, dirs))
+        loaded = tuple(None if d is None else datasets.load_from_disk(str(p)) for d,p in zip(dss, dirs))
+    st.wait_for_everyone()   # the main process goes on (the trainer writes caches there) only when every process has opened them
+    return loaded
 
 def model_for_training(base, s:Settings, device:str, init_adapter=None):
     "(model, tokenizer, LoRA config): `base` on the CPU in the training dtype (the Trainer places it); continuing `init_adapter` trainable when given (then no new LoRA config)."
