@@ -13,8 +13,8 @@ from .guard import check
 
 # %% auto #0
 __all__ = ['json_leaves', 'set_leaf', 'decision_pool', 'relabel', 'rejection_weights', 'input_spans', 'dumps_like', 'decided',
-           'leaf_mistakes', 'changed', 'contrast_answer', 'decisions', 'balance_labels', 'contrast_pairs',
-           'onpolicy_pairs', 'mirror_pair', 'onpolicy_round']
+           'leaf_mistakes', 'changed', 'contrast_answer', 'decisions', 'balance_labels', 'contrast_items',
+           'contrast_pairs', 'onpolicy_pairs', 'mirror_pair', 'mending', 'onpolicy_round']
 
 # %% ../nbs/31_recipe.ipynb #fe4bb91e
 def json_leaves(v, path=()) -> list[tuple[tuple, object]]:
@@ -154,10 +154,10 @@ def balance_labels(items:list[tuple]) -> list[tuple]:
         keep.append((rec, d))
     return keep[::-1]
 
-def contrast_pairs(tasks, per_task:int=1, seed:int=0) -> list[dict]:
-    "DPO records (chosen = reference, rejected = the reference with its decision changed), up to `per_task` per task with a reference; label pairs balanced."
+def contrast_items(tasks, per_task:int=1, seed:int=0, pool:dict|None=None) -> list[tuple]:
+    "(DPO record, `decisions`) for up to `per_task` contrast answers per task with a reference (chosen = reference, rejected = its decision changed), drawn from `pool` (default: the tasks' own `decision_pool`)."
     rng = random.Random(seed)
-    pool = decision_pool(tasks)
+    pool = pool or decision_pool(tasks)
     items = []
     for t in tasks:
         seen = set()
@@ -166,7 +166,11 @@ def contrast_pairs(tasks, per_task:int=1, seed:int=0) -> list[dict]:
             if c is None or c in seen: continue
             seen.add(c); rec = _record(t, t.reference, c)
             items.append((rec, decisions(t, rec)))
-    return [r for r,_ in balance_labels(items)]
+    return items
+
+def contrast_pairs(tasks, per_task:int=1, seed:int=0) -> list[dict]:
+    "DPO records (chosen = reference, rejected = the reference with its decision changed), up to `per_task` per task with a reference; label pairs balanced."
+    return [r for r,_ in balance_labels(contrast_items(tasks, per_task, seed))]
 
 def onpolicy_pairs(tasks, answers:list[str]) -> list[dict]:
     "DPO records from a model's `answers` to `tasks`: each answer that fails its task's guards, rejected against the reference."
@@ -183,6 +187,17 @@ def mirror_pair(task, answer:str, by_label:dict, rng:random.Random) -> dict|None
     wrong = relabel(u.reference, _label_guard(u).given(u.reference), g.expected)
     return None if check(u.guards, wrong).passed else _record(u, u.reference, wrong)
 
+def mending(items:list[tuple], candidates:list[tuple], room:int) -> list[tuple]:
+    "Up to `room` of `candidates` ((record, `decisions`)) each of which, added to `items`, brings both its labels closer to being chosen as often as rejected."
+    net = Counter()
+    for _,d in items:
+        if d: net[d[0]] += 1; net[d[1]] -= 1
+    out = []
+    for rec,d in candidates:
+        if len(out) >= room: break
+        if d and net[d[0]] < 0 and net[d[1]] > 0: net[d[0]] += 1; net[d[1]] -= 1; out.append((rec, d))
+    return out
+
 def onpolicy_round(tasks, outcomes:list[dict], cap:int, seed:int=0, mirror:bool=False) -> dict:
     "The next round's pairs from a model's `outcomes` ({id, output, passed}) on `tasks`: failures against the references (at most 2/3 of `cap`; with `mirror`, 1/2 and a mirror pair per wrong label), contrast pairs of the other tasks up to `cap`."
     rng = random.Random(seed)
@@ -196,11 +211,19 @@ def onpolicy_round(tasks, outcomes:list[dict], cap:int, seed:int=0, mirror:bool=
     for t,a in failed:
         if len(fails) >= (cap // 2 if mirror else cap * 2 // 3): break
         if not (p := onpolicy_pairs([t], [a])): continue
-        fails += p
-        if mirror and (m := mirror_pair(t, a, by_label, rng)) is not None: mirrors.append(m)
+        fails.append((p[0], decisions(t, p[0])))
+        if mirror and (m := mirror_pair(t, a, by_label, rng)) is not None: mirrors.append((m, (_label_guard(t).given(a), t.label)))
     seen = {t.id for t,_ in failed}
     others = [t for t in tasks if t.id not in seen]
     rng.shuffle(others)
-    contrast = contrast_pairs(others[:max(0, cap - len(fails) - len(mirrors))], 1, seed) if others else []
+    # contrast pairs of the other tasks, their wrong decisions drawn from every task's (the others alone may hold one label)
+    cands = contrast_items(others, 1, seed, decision_pool(tasks))
+    mend = mending(fails + mirrors, cands, cap - len(fails) - len(mirrors))
+    rest = [it for it in balance_labels([it for it in cands if not any(it is m for m in mend)])]
+    fill = rest[:max(0, cap - len(fails) - len(mirrors) - len(mend))]
+    # the whole round balanced: what still leans on one label loses pairs from the end (the fill first, then failures)
+    kept = {id(r) for r,_ in balance_labels(fails + mirrors + mend + fill)}
+    pick = lambda items: [r for r,_ in items if id(r) in kept]
+    fails,mirrors,contrast = pick(fails),pick(mirrors),pick(mend + fill)
     return {'pairs': fails + mirrors + contrast, 'onpolicy_pairs': len(fails), 'mirror_pairs': len(mirrors), 'contrast_pairs': len(contrast)}
 
