@@ -142,6 +142,7 @@ class GateSettings:
     "[gate]: the release gate a cycle's candidate must pass to replace the shipped version."
     margin: float = 0.02          # a regression suite may lose at most this much paired dev ε (non-inferiority margin)
     max_p: float = 0.01           # a target suite must improve with McNemar p below this
+    min_recall: float = 0.5       # every label of a target label suite recalled at least this often (no collapse onto fewer labels)
 
 # %% ../nbs/00_config.ipynb #6239a0cc
 @dataclass

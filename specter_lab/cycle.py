@@ -182,8 +182,13 @@ def measure(root, version:str, files:dict, suite:str, path:Path, split:str, s:Se
     return rep
 
 # %% ../nbs/63_cycle.ipynb #35437fc0
-def release_gate(targets:dict, regressions:dict, margin:float=0.02, max_p:float=0.01) -> dict:
-    "Pass when the candidate is better on every target ({suite: (shipped report, candidate report)}: Δε > 0, McNemar p < `max_p`) and non-inferior on every regression suite (paired Δε ≥ −`margin`)."
+def _low_label(rep:dict) -> tuple[str, float]|None:
+    "(label, recall) of the least recalled label of a label suite's report (None for other suites)."
+    lab = rep.get('labels') or {}
+    return min(((k, r['hat']) for k,r in lab.get('recall', {}).items()), key=lambda x: x[1], default=None)
+
+def release_gate(targets:dict, regressions:dict, margin:float=0.02, max_p:float=0.01, min_recall:float=0.5) -> dict:
+    "Pass when the candidate is better on every target ({suite: (shipped report, candidate report)}: Δε > 0, McNemar p < `max_p`) and non-inferior on every regression suite (paired Δε ≥ −`margin`); on label suites every label recalled (≥ `min_recall`) on a target, and no label the shipped version recalled lost on a regression suite."
     from specter_lab.evaluate import compare_reports
     if not targets: raise SpecterError("the gate needs at least one target suite", field='--tasks')
     checks = []
@@ -196,6 +201,11 @@ def release_gate(targets:dict, regressions:dict, margin:float=0.02, max_p:float=
                     f"{pr['gained']} gained, {pr['lost']} lost, McNemar p = {p:.2g})")
             if role == 'target': why = f"{'better' if ok else 'not better'} on {name}: {what}" + ('' if ok else f"; needs Δε > 0 and p < {max_p}")
             else: why = f"{'non-inferior' if ok else 'worse'} on {name}: {what}" + ('' if ok else f"; may lose at most {margin}")
+            la,lb = _low_label(a),_low_label(b)
+            if la and la[1] < min_recall and (role == 'target' or (lb and lb[1] >= min_recall)):
+                why = (f"{'not better' if role == 'target' else 'worse'} on {name}: {what}; but label {la[0]} is recalled {la[1]:.2f}, "
+                       f"below {min_recall} ({'every label must be' if role == 'target' else 'the shipped version recalled every label'})") if ok else why + f"; label {la[0]} recalled {la[1]:.2f}"
+                ok = False
             checks.append({'suite': name, 'role': role, 'passed': ok, 'before': c['before']['hat'], 'after': c['after']['hat'],
                            'delta': d, 'delta_ci95': c['delta_ci95'], 'mcnemar_p': p, 'paired': pr, 'n': c['n_paired'], 'why': why})
     passed = all(c['passed'] for c in checks)
@@ -313,7 +323,7 @@ def run_cycle(lab, tasks=(), regression=(), log_db=None, dag=None, feedback=None
         for n,p in {**tg, **rg}.items():
             for sp in ('dev', 'test'): reps[n, sp] = (reps[n, sp], measure(root, v, cand, n, p, sp, s2, [ship_step['dev_report']], log))
         secs['measure_candidate'] = round(time.time() - t1, 1)
-        gate = release_gate({n: reps[n, 'dev'] for n in tg}, {n: reps[n, 'dev'] for n in rg}, s.gate.margin, s.gate.max_p)
+        gate = release_gate({n: reps[n, 'dev'] for n in tg}, {n: reps[n, 'dev'] for n in rg}, s.gate.margin, s.gate.max_p, s.gate.min_recall)
         log(f"  gate: {'PASSED' if gate['passed'] else 'REJECTED'} — {gate['reason']}")
         eps = {n: {'role': 'target' if n in tg else 'regression', **{sp: {k: reps[n, sp][1]['epsilon'][k] for k in ('hat', 'ci95', 'n')} for sp in ('dev', 'test')}}
                for n in {**tg, **rg}}
