@@ -93,8 +93,8 @@ def _canonical_sha(obj) -> str:
 
 # %% ../nbs/25_evaluate.ipynb #50f45fc1
 def evaluate(model=None, tasks=None, split:str|None='test', settings:Settings|None=None, trials:int|None=None, rmax:int|None=None,
-             limit:int|None=None, dag_out=None, output=None, generator:Generator|None=None, progress=None, adapter=None) -> dict:
-    "Evaluate `model` (spec, or a ready `generator`; a GGUF with a LoRA `adapter` GGUF) on suite `tasks`: the report dict, written to `output` if given."
+             limit:int|None=None, dag_out=None, output=None, generator:Generator|None=None, progress=None, adapter=None, spread:bool=False) -> dict:
+    "Evaluate `model` (spec, or a ready `generator`; a GGUF with a LoRA `adapter` GGUF) on suite `tasks` (its first `limit` tasks, or with `spread` `limit` tasks evenly spread over the split): the report dict, written to `output` if given."
     s = settings or Settings()
     e = s.eval
     trials,rmax,limit = (e.trials if trials is None else trials),(e.rmax if rmax is None else rmax),(e.limit if limit is None else limit)
@@ -103,7 +103,7 @@ def evaluate(model=None, tasks=None, split:str|None='test', settings:Settings|No
     if limit < 0: raise SpecterError(f"limit must be >= 0, got {limit}", field='eval.limit')
     src = resolve_suite(tasks or s.data.tasks)
     ts = load_tasks(src, split)
-    if limit: ts = ts[:limit]
+    if limit: ts = [ts[i * len(ts) // limit] for i in range(limit)] if spread and limit < len(ts) else ts[:limit]
     spec = model if model is not None else s.model.base
     gen = generator or make_generator(spec, s, adapter=adapter)
     budget = gen.fit_max_tokens([t.reference for t in load_tasks(src) if t.split == 'train'] or [t.reference for t in ts])   # the train split's answers set it

@@ -95,12 +95,12 @@ def base_gguf(loop:Loop) -> str:
 
 def _quants(s:Settings) -> list[str]: return [q.strip() for q in s.gguf.quants.split(',') if q.strip()]
 
-def _evaluate(loop:Loop, model:str, step:str, name:str='report.json', split:str|None=None, adapter=None) -> dict:
-    "Greedy first attempts (no retries: a trial is one generation) of `model` on `split` (default: the test split) -> the step's `name`."
+def _evaluate(loop:Loop, model:str, step:str, name:str='report.json', split:str|None=None, adapter=None, limit:int|None=None) -> dict:
+    "Greedy first attempts (no retries: a trial is one generation) of `model` on `split` (default: the test split; `limit` of its tasks, evenly spread) -> the step's `name`."
     from specter_lab.evaluate import evaluate
     d = loop.dir(step)
     split = split or loop.settings.eval.split
-    rep = evaluate(model, loop.suite, split=split, settings=loop.settings, rmax=0, output=d/name, adapter=adapter)
+    rep = evaluate(model, loop.suite, split=split, settings=loop.settings, rmax=0, output=d/name, adapter=adapter, limit=limit, spread=True)
     e,b,lm = rep['epsilon'],rep.get('baseline'),rep.get('labels')
     loop.log(f"  ε = {e['hat']:.3f} [{e['ci95'][0]:.3f}, {e['ci95'][1]:.3f}] on {rep['n']} {split} tasks, "
              f"{rep['timings']['tasks_per_s']:.1f} tasks/s" + (f" (best constant answer: {b['epsilon']:.3f})" if b else '')
@@ -228,7 +228,8 @@ def step_train(loop:Loop) -> dict:
         best = {'round': r, 'e': e, 'summ': summ}
         if r == n_dpo: break
         if not s.data.reference: loop.log("  no on-policy round: its chosen answers are the references ([data] reference is off)"); break
-        t = _evaluate(loop, base_gguf(loop), 'train', f'round{r}/train.json', split='train', adapter=summ['lora'])
+        # the next round holds at most max_pairs pairs: the failures among twice as many train tasks, spread over the split, are enough
+        t = _evaluate(loop, base_gguf(loop), 'train', f'round{r}/train.json', split='train', adapter=summ['lora'], limit=2 * s.dpo.max_pairs)
         nxt = onpolicy_data(loop, read_json(t['report']), loop.dir('train')/f'round{r}', seed=s.data.seed + r)
         rounds[-1]['next'] = nxt
         loop.log(f"  {nxt['onpolicy_pairs']} failures on the train split, {nxt['mirror_pairs']} mirror and {nxt['contrast_pairs']} contrast pairs for round {r+1}")
