@@ -1,6 +1,6 @@
 """Two release cycles on the embedded model, and a useless candidate the gate must reject (issue 15's targets).
 
-    flock /tmp/specter-cpu.lock .venv/bin/python benchmarks/cycles.py [--first deal_screening] [--second tool_calls] [--work runs/bench/cycles]
+    flock /tmp/specter-cpu.lock .venv/bin/python benchmarks/cycles.py [--first deal_screening] [--second incident_triage] [--work runs/bench/cycles]
 
 1. `specter-lab cycle --lab WORK/lab --tasks FIRST`: a new lab (v0 = the embedded base as shipped), one cycle on FIRST.
 2. `specter-lab cycle --lab WORK/lab --tasks SECOND --regression FIRST`: trained from the shipped version; the gate
@@ -13,7 +13,8 @@ exists is not rerun). Writes benchmarks/results/cycles.json: per cycle its summa
 reason, the gate's checks, test ε per suite with intervals, data per objective, seconds per step), the final
 `specter-lab versions --json`, and the targets checked: cycle 2's Δε ≥ +0.30 with p < 0.01 on SECOND (test split,
 against the version it started from) and non-inferior on FIRST; the useless candidate rejected with the pointer
-unchanged; each cycle ≤ 12 minutes.
+unchanged; each cycle ≤ 12 minutes; and every promoted version recalls every label of each label suite (test split, ≥ 0.5):
+the gate must not promote a collapse onto one label.
 """
 from __future__ import annotations
 import argparse, json, os, subprocess, sys, time
@@ -56,7 +57,7 @@ def answers(lab: Path, version: str) -> dict:
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('--first', default='deal_screening', help="suite of cycle 1 (the regression suite of cycles 2 and 3)")
-    p.add_argument('--second', default='tool_calls', help="target suite of cycles 2 and 3")
+    p.add_argument('--second', default='incident_triage', help="target suite of cycles 2 and 3")
     p.add_argument('--work', default=str(ROOT / 'runs' / 'bench' / 'cycles'))
     a = p.parse_args(argv)
     lab = Path(a.work) / 'lab'
@@ -86,6 +87,8 @@ def main(argv=None) -> int:
                   'cycle2_non_inferior_on_first': bool(reg and reg['passed']), 'cycle2_promoted': c2['promoted']}
     checks['useless_rejected'] = 'error' not in runs[2] and not runs[2]['promoted']
     checks['pointer_unchanged_by_useless'] = 'error' not in runs[2] and shipped_before == shipped_after
+    checks['promoted_recall_every_label'] = all(a['min_recall'] is None or a['min_recall'] >= 0.5 for r in runs if r.get('promoted')
+                                                for a in r['answers'].values())
     checks['each_cycle_within_12_min'] = all('error' not in r and r['cycle_seconds'] <= 720 for r in runs)
     checks['cycle_minutes'] = [round(r['cycle_seconds'] / 60, 1) if 'cycle_seconds' in r else None for r in runs]
     res = {'command': f"benchmarks/cycles.py --first {a.first} --second {a.second}", 'machine': {'cpus': os.cpu_count()},
