@@ -433,7 +433,7 @@ def hf_reference(model, tok, prompts=VERIFY_PROMPTS, max_tokens:int=16) -> list[
             out.append(dict(prompt=p, text=tok.decode(p), seq=s, logits=logits))
     return out
 
-def compare_greedy(gguf_path, ref:list[dict], tok, tie_margin:float=0.01, adapter=None) -> dict:
+def compare_greedy(gguf_path, ref:list[dict], tok, tie_margin:float=0.1, adapter=None) -> dict:
     "Greedy tokens, tokenization, EOS and chat template of the GGUF (llama.cpp, with a LoRA `adapter` GGUF) against `hf_reference` output."
     from specter_lab.model import load_llama
     n_ctx = max(len(r['seq']) for r in ref) + 8
