@@ -16,14 +16,21 @@ from .model import resolve_model, hf_dir
 from .registry import hub_id
 
 # %% auto #0
-__all__ = ['STEPS', 'MIN_RECALL', 'STEP_FUNCS', 'Loop', 'forget', 'as_gguf', 'base_gguf', 'start_model', 'step_eval_before',
-           'step_collect', 'data_predicate', 'step_extract', 'onpolicy_data', 'step_train', 'step_convert',
-           'choose_gguf', 'step_eval_after', 'step_cost', 'verdict', 'report_epsilon', 'report_data', 'report_training',
-           'report_files', 'report_cost', 'report_markdown', 'markdown_to_html', 'run_manifest', 'training_method',
-           'step_report', 'run_step', 'run_steps', 'run_loop', 'readme_block', 'replace_block', 'update_readme',
-           'cli_loop']
+__all__ = ['STEPS', 'MIN_RECALL', 'STEP_FUNCS', 'relocate', 'Loop', 'forget', 'as_gguf', 'base_gguf', 'start_model',
+           'step_eval_before', 'step_collect', 'data_predicate', 'step_extract', 'onpolicy_data', 'step_train',
+           'step_convert', 'choose_gguf', 'step_eval_after', 'step_cost', 'verdict', 'report_epsilon', 'report_data',
+           'report_training', 'report_files', 'report_cost', 'report_markdown', 'markdown_to_html', 'run_manifest',
+           'training_method', 'step_report', 'run_step', 'run_steps', 'run_loop', 'readme_block', 'replace_block',
+           'update_readme', 'cli_loop']
 
 # %% ../nbs/60_loop.ipynb #3a0d5bec
+def relocate(v, old:str, new:str):
+    "`v` (a step's recorded result) with every path under the folder `old` moved under `new`: a run folder can be moved or copied and resumed."
+    if isinstance(v, dict): return {k: relocate(x, old, new) for k,x in v.items()}
+    if isinstance(v, list): return [relocate(x, old, new) for x in v]
+    if isinstance(v, str) and (v == old or v.startswith(old + '/')): return new + v[len(old):]
+    return v
+
 STEPS = ('eval_before', 'collect', 'extract', 'train', 'convert', 'eval_after', 'cost', 'report')
 
 @dataclass
@@ -45,9 +52,12 @@ class Loop:
         return d
 
     def result(self, step:str) -> dict|None:
-        "What `step` recorded in its `step.json`, or None when it has not finished."
+        "What `step` recorded in its `step.json` (its paths moved with the run folder), or None when it has not finished."
         p = self.out/f"{STEPS.index(step)+1}_{step}"/'step.json'
-        return read_json(p) if p.is_file() else None
+        if not p.is_file(): return None
+        r = read_json(p)
+        old,new = r.pop('folder', None),str(self.out.resolve())
+        return relocate(r, old, new) if old and old != new else r
 
     def need(self, step:str) -> dict:
         "The result of an earlier `step`, which must have finished."
@@ -569,7 +579,7 @@ STEP_FUNCS = {'eval_before': step_eval_before, 'collect': step_collect, 'extract
               'convert': step_convert, 'eval_after': step_eval_after, 'cost': step_cost, 'report': step_report}
 
 def run_step(loop:Loop, name:str, fn=None, tag:str='') -> dict:
-    "Step `name` of `loop` (`fn`, default its function in `STEP_FUNCS`) unless it finished before: timed, its result recorded in its `step.json`; `tag` names it in the log."
+    "Step `name` of `loop` (`fn`, default its function in `STEP_FUNCS`) unless it finished before: timed, its result recorded in its `step.json` with the run folder it ran in; `tag` names it in the log."
     tag = tag or name
     if (r := loop.result(name)) is not None:
         loop.log(f"{tag}: done ({r.get('seconds', 0):.1f} s), skipped"); return r
@@ -577,7 +587,7 @@ def run_step(loop:Loop, name:str, fn=None, tag:str='') -> dict:
     t0 = time.time()
     r = (fn or STEP_FUNCS[name])(loop)
     r['seconds'] = round(time.time() - t0, 1)
-    write_json(loop.dir(name)/'step.json', r)
+    write_json(loop.dir(name)/'step.json', r | {'folder': str(loop.out.resolve())})
     loop.log(f"{tag}: {r['seconds']:.1f} s")
     return r
 
