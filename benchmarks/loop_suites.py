@@ -38,7 +38,7 @@ def run_one(suite: str, seed: int, work: Path, first_seed: int | None = None) ->
         return {'suite': suite, 'seed': seed, 'error': (r.stderr or r.stdout).strip().splitlines()[-1:], 'seconds': round(time.time() - t0, 1)}
     s = json.loads((out / 'summary.json').read_text())
     return {'suite': suite, 'seed': seed, 'run': str(out.relative_to(ROOT)) if out.is_relative_to(ROOT) else str(out),
-            'load_average': os.getloadavg(), **s}
+            'load_average': os.getloadavg(), 'commit': subprocess.run(['git', 'rev-parse', 'HEAD'], cwd=ROOT, capture_output=True, text=True).stdout.strip() or None, **s}
 
 
 def spread(runs: list[dict]) -> dict:
