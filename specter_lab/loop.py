@@ -243,7 +243,8 @@ def step_train(loop:Loop) -> dict:
         nxt = onpolicy_data(loop, read_json(t['report']), loop.dir('train')/f'round{r}', seed=s.data.seed + r)
         rounds[-1]['next'] = nxt
         loop.log(f"  {nxt['onpolicy_pairs']} failures on the train split, {nxt['mirror_pairs']} mirror and {nxt['contrast_pairs']} contrast pairs for round {r+1}")
-        if not nxt['onpolicy_pairs']: break
+        # no failure left on train is not the end: the dev split (phrasings of its own) judges, and contrast pairs still teach the decision
+        if not (nxt['onpolicy_pairs'] + nxt['mirror_pairs'] + nxt['contrast_pairs']): break
         data,adapter = nxt['data'],summ['adapter']
     if ex.get('kto_rows'):
         r = len(rounds) + 1
