@@ -1,6 +1,6 @@
 """Two release cycles on the embedded model, and a useless candidate the gate must reject (issue 15's targets).
 
-    flock /tmp/specter-cpu.lock .venv/bin/python benchmarks/cycles.py [--first deal_screening] [--second incident_triage] [--work runs/bench/cycles]
+    flock /tmp/specter-cpu.lock .venv/bin/python benchmarks/cycles.py [--first deal_screening] [--second ticket_routing] [--work runs/bench/cycles]
 
 1. `specter-lab cycle --lab WORK/lab --tasks FIRST`: a new lab (v0 = the embedded base as shipped), one cycle on FIRST.
 2. `specter-lab cycle --lab WORK/lab --tasks SECOND --regression FIRST`: trained from the shipped version; the gate
@@ -57,7 +57,7 @@ def answers(lab: Path, version: str) -> dict:
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('--first', default='deal_screening', help="suite of cycle 1 (the regression suite of cycles 2 and 3)")
-    p.add_argument('--second', default='incident_triage', help="target suite of cycles 2 and 3")
+    p.add_argument('--second', default='ticket_routing', help="target suite of cycles 2 and 3")
     p.add_argument('--work', default=str(ROOT / 'runs' / 'bench' / 'cycles'))
     a = p.parse_args(argv)
     lab = Path(a.work) / 'lab'
