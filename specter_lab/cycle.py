@@ -6,7 +6,7 @@ Docs: https://specter-lab.github.io/specter_lab/cycle.html.md"""
 
 # %% ../nbs/63_cycle.ipynb #622cb8e2
 from __future__ import annotations
-import argparse, dataclasses, hashlib, json, os, shutil, sys, time
+import argparse, dataclasses, hashlib, json, os, random, shutil, sys, time
 from collections import Counter, defaultdict
 from pathlib import Path
 from .config import Settings, SpecterError, load_settings
@@ -16,7 +16,7 @@ from .versions import (open_lab, init_lab, read_version, read_record, shipped_ve
                                   add_version, promote, lab_lock, eval_path, version_names)
 
 # %% auto #0
-__all__ = ['COLLECT_RMAX', 'suite_name', 'freeze_suite', 'target_suite', 'log_pairs', 'new_lines', 'gather', 'measure',
+__all__ = ['COLLECT_RMAX', 'suite_name', 'freeze_suite', 'training_suite', 'log_pairs', 'new_lines', 'gather', 'measure',
            'release_gate', 'version_card', 'objectives', 'collect_settings', 'step_ship', 'run_cycle', 'cycle_markdown',
            'cli_cycle']
 
@@ -41,12 +41,16 @@ def freeze_suite(root, src, seed:int=0) -> tuple[str, Path]:
     write_json(meta, {'path': str(srcp), 'sha256': sha, 'frozen_at': now_iso(), 'frozen_sha256': sha256_file(p)})
     return name, p
 
-def target_suite(out, frozen:dict) -> Path:
-    "The suite the loop's steps run on: the one frozen target suite, or all of them in one file (ids prefixed `name:`)."
+def training_suite(out, targets:dict, regression:dict|None=None, replay:float=0.0, seed:int=0) -> Path:
+    "The suite the loop's steps run on: the frozen target suites and, for rehearsal, `replay` train tasks of the regression suites per target train task (a seeded sample) with all their dev tasks; one file (ids prefixed `name:`) unless it is one target alone."
     from specter_lab.suite import load_tasks, write_tasks
-    if len(frozen) == 1: return next(iter(frozen.values()))
-    tasks = [dataclasses.replace(t, id=f"{n}:{t.id}") for n,p in frozen.items() for t in load_tasks(p)]
-    write_tasks(Path(out)/'targets.jsonl', tasks)
+    tasks = {n: load_tasks(p) for n,p in targets.items()}
+    n_train,rng = sum(t.split == 'train' for ts in tasks.values() for t in ts),random.Random(seed)
+    for n,p in (regression or {}).items():
+        ts = load_tasks(p); tr = [t for t in ts if t.split == 'train']
+        if (k := min(len(tr), round(replay * n_train / len(regression)))): tasks[n] = rng.sample(tr, k) + [t for t in ts if t.split == 'dev']
+    if len(tasks) == 1: return next(iter(targets.values()))
+    write_tasks(Path(out)/'targets.jsonl', [dataclasses.replace(t, id=f"{n}:{t.id}") for n,ts in tasks.items() for t in ts])
     return Path(out)/'targets.jsonl'
 
 # %% ../nbs/63_cycle.ipynb #77494eb4
@@ -307,7 +311,7 @@ def run_cycle(lab, tasks=(), regression=(), log_db=None, dag=None, feedback=None
         s2 = dataclasses.replace(s, gguf=dataclasses.replace(s.gguf, name=s.gguf.name or f"{Path(str(labrec['base'])).name}-specter-{v}"))
         pf = version_files(root, parent)
         v0 = version_files(root, 'v0')
-        loop = Loop(out, s2, str(target_suite(out, tg)), labrec['base'], log, base_file=v0['model'], start=pf if parent != 'v0' else None,
+        loop = Loop(out, s2, str(training_suite(out, tg, rg, s.data.replay, s.data.seed)), labrec['base'], log, base_file=v0['model'], start=pf if parent != 'v0' else None,
                     extra_pairs=[d['file'] for d in g['dpo'].values()], kto_data=g['kto']['file'])
         t1 = time.time()
         # the shipped version on every suite first (reused from evals/ when an earlier cycle measured it)
