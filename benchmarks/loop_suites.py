@@ -44,7 +44,7 @@ def run_one(suite: str, seed: int, work: Path, first_seed: int | None = None, ba
         proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, text=True)
         _, status, ru = os.wait4(proc.pid, 0)   # this child's rusage: ru_maxrss is the largest process of its tree (KiB)
         proc.returncode = os.waitstatus_to_exitcode(status)
-    meas = {'base': base or 'embedded', 'wall_minutes': round((time.time() - t0) / 60, 1), 'peak_rss_gb': round(ru.ru_maxrss * 1024 / 1e9, 2),
+    meas = {'base': base or 'embedded', 'wall_minutes': round((time.time() - t0) / 60, 1), 'peak_rss_bytes': ru.ru_maxrss * 1024, 'peak_rss_gb': round(ru.ru_maxrss * 1024 / 1e9, 2),
             'load_average_start': load0, 'load_average': os.getloadavg()}
     if proc.returncode != 0:
         tail = (work / f"{suite}-s{seed}.log").read_text().strip().splitlines()[-1:]
