@@ -67,20 +67,25 @@ def spread(runs: list[dict]) -> dict:
                       'min_recall': agg([r['labels']['after']['min_recall'] for r in rs]) if rs[0]['labels']['after'] else None,
                       'by_type': {t: agg([f['test_epsilon'] for r in rs for f in r['files'] if f['type'] == t]) for t in types},
                       'minutes': agg([sum(r['seconds'].values()) / 60 for r in rs]),
+                      **({'peak_rss_gb': agg([r['peak_rss_gb'] for r in rs])} if all('peak_rss_gb' in r for r in rs) else {}),
+                      **({'load_average': agg([r['load_average'][0] for r in rs])} if all(r.get('load_average') for r in rs) else {}),
                       'shipped_files': sorted({r['gguf'] for r in rs})}
     return out
 
 
 def table(res: dict) -> str:
-    "The README's Markdown table of the spread."
+    "The README's Markdown table of the spread (with peak RSS and load average columns when every suite's runs recorded them)."
     f3 = lambda x: '–' if x is None else f"{x:.3f}"
-    rows = ["| suite | runs | ε before | ε after (shipped): mean [min, max] | best constant | lowest recall (min) | targets met | minutes (max) |",
-            "|---|---|---|---|---|---|---|---|"]
+    done = [a for a in res['spread'].values() if a['runs']]
+    mem = bool(done) and all('peak_rss_gb' in a and 'load_average' in a for a in done)
+    rows = ["| suite | runs | ε before | ε after (shipped): mean [min, max] | best constant | lowest recall (min) | targets met | minutes (max) |"
+            + (" peak RSS GB (max) | load average (max) |" if mem else ''), "|---|---|---|---|---|---|---|---|" + ('---|---|' if mem else '')]
     for suite, a in res['spread'].items():
         if not a['runs']: continue
         sh, rec = a['shipped'], a['min_recall']
         rows.append(f"| `{suite}` | {a['runs']} | {a['before']['mean']:.3f} | {sh['mean']:.3f} [{sh['min']:.3f}, {sh['max']:.3f}] | "
-                    f"{f3(a['best_constant'])} | {f3(rec and rec['min'])} | {a['targets_met']}/{a['runs']} | {a['minutes']['max']:.1f} |")
+                    f"{f3(a['best_constant'])} | {f3(rec and rec['min'])} | {a['targets_met']}/{a['runs']} | {a['minutes']['max']:.1f} |"
+                    + (f" {a['peak_rss_gb']['max']:.2f} | {a['load_average']['max']:.2f} |" if mem else ''))
     return '\n'.join(rows)
 
 
@@ -92,13 +97,14 @@ def main(argv=None):
     p.add_argument('--base', help="base model of every run (default: [model] base, the embedded model)")
     p.add_argument('--results', default=str(OUT), help="results file (default: benchmarks/results/loop_suites.json)")
     p.add_argument('--table', action='store_true', help="print the README table of the committed results and exit")
-    p.add_argument('--readme', help="write the table into this README (between <!-- loop-suites --> markers) and exit")
+    p.add_argument('--readme', help="write the table into this README (between <!-- BLOCK --> markers) and exit")
+    p.add_argument('--block', default='loop-suites', help="the README block the table goes into (default: loop-suites)")
     a = p.parse_args(argv)
     if a.table or a.readme:
         t = table(json.loads(Path(a.results).read_text()))
         if a.readme:
             from specter_lab.loop import replace_block
-            if not replace_block(a.readme, 'loop-suites', t): sys.exit(f"{a.readme}: no <!-- loop-suites --> markers")
+            if not replace_block(a.readme, a.block, t): sys.exit(f"{a.readme}: no <!-- {a.block} --> markers")
         else: print(t)
         return 0
     from specter_lab.suite import bundled_names
