@@ -262,7 +262,7 @@ def write_model_card(folder, repo_id:str|None=None, **kw) -> Path:
     kw = {**manifest_meta(folder), **{k:v for k,v in kw.items() if v}}
     return write_text_atomic(folder/'README.md', str(model_card(check_folder(folder), repo_id, folder=folder, **kw)))
 
-# %% ../nbs/42_hub.ipynb #af5bd7fb
+# %% ../nbs/42_hub.ipynb #76fcfc47
 def card_license(folder, base_model:str|None=None, default:str='apache-2.0') -> str:
     "The license of `folder`'s model card: its manifest's, else the base's where its terms bind derivatives (`base_license`), else `default`."
     from specter_lab.registry import base_license

@@ -214,7 +214,7 @@ def resolve_model(spec:str="embedded", offline:bool=True) -> ModelRef:
                                    "([model] offline = true); set offline = false to use a Hub id", field='model.base')
     return ModelRef('hf', spec, spec.split('/')[-1])
 
-# %% ../nbs/02_model.ipynb #7b7182c9
+# %% ../nbs/02_model.ipynb #02a48ee1
 def base_help() -> str:
     "The help of a `--base` flag: 'embedded', the bases packaged on PyPI (`ON_DEMAND`), files and folders, and the registry's Hub ids."
     import csv, importlib.resources

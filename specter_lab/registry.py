@@ -114,7 +114,7 @@ def _gguf_spec(path:Path, size:int, mtime_ns:int) -> dict:
                 quant=quant, file_bytes=path.stat().st_size, weight_bytes=weight_bytes,
                 bpw=round(weight_bytes*8/params, 3))
 
-# %% ../nbs/41_registry.ipynb #8fe2e205
+# %% ../nbs/41_registry.ipynb #864c36ac
 PERMISSIVE_LICENSES = ('apache-2.0', 'mit', 'bsd-2-clause', 'bsd-3-clause', 'cc-by-4.0', 'cc0-1.0', 'unlicense')
 
 def base_license(bases, default:str='apache-2.0', registry:pd.DataFrame|None=None) -> str:
