@@ -250,7 +250,7 @@ def collect_settings(s:Settings) -> Settings:
 def step_ship(loop) -> dict:
     "The candidate's file: the kept round's LoRA GGUF for v0's file (the one llama.cpp measured on the dev split), named for the version, with a manifest."
     from specter_lab.files import file_record
-    from specter_lab.gguf import write_manifest
+    from specter_lab.gguf import set_general, write_manifest
     from specter_lab.loop import base_gguf, model_license
     from specter_lab.model import resolve_model
     from specter_lab.registry import hub_id
@@ -263,8 +263,10 @@ def step_ship(loop) -> dict:
     ref = resolve_model(loop.base, loop.settings.model.offline)
     f = dict(path=d/name, type=f"lora-{g.adapter_type}", role='adapter', base={'path': str(base.resolve()), **file_record(base)},
              round=best['round'], dev_report=best['dev_report'])
-    write_manifest(d, [f], dict(name=g.name, source=best['adapter'], base_model=hub_id(ref.path) or hub_id(ref.name) or ref.name,
-                                license=model_license(loop.base, loop.settings), datasets=[Path(loop.tasks).name], outtype=g.adapter_type), verified=False)
+    about = dict(name=g.name, source=best['adapter'], base_model=hub_id(ref.path) or hub_id(ref.name) or ref.name,
+                 license=model_license(loop.base, loop.settings), datasets=[Path(loop.tasks).name], outtype=g.adapter_type)
+    set_general(d/name, f"{g.name}-lora", about['license'], about['base_model'], about['datasets'], ['lora'])
+    write_manifest(d, [f], about, verified=False)
     return {'manifest': str(d/'manifest.json'), 'name': name, 'model': str(base), 'adapter': str(d/name), 'round': best['round'],
             'dev_report': best['dev_report']}
 
