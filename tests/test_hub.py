@@ -81,6 +81,7 @@ def test_card_license_follows_the_base(cli, tmp_path, gguf_folder):
     lic = lambda repo: next(l for l in (hub / f"models/{repo}/README.md").read_text().splitlines() if l.startswith("license:"))
     cli("push", gguf_folder, "me/gemma-agent", "--local-root", hub, "--card", "--base-model", "google/gemma-3-270m", check=True)
     assert lic("me/gemma-agent") == "license: gemma"
+    assert "Gemma is provided under and subject to the Gemma Terms of Use" in (hub / "models/me/gemma-agent/README.md").read_text()
     cli("push", gguf_folder, "me/smol-agent", "--local-root", hub, "--card", "--base-model", "HuggingFaceTB/SmolLM2-135M-Instruct", check=True)
     assert lic("me/smol-agent") == "license: apache-2.0"
     cli("push", gguf_folder, "me/own-agent", "--local-root", hub, "--card", "--base-model", "google/gemma-3-270m", "--license", "other", check=True)
