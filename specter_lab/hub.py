@@ -13,9 +13,10 @@ from .epsilon import check_estimate
 from .files import atomic_path, check_output, file_record, read_json, sha256_file, write_json, write_text_atomic
 
 # %% auto #0
-__all__ = ['REPO_TYPES', 'MANIFEST', 'WRITTEN_BY', 'check_repo', 'hf_token', 'safe_name', 'read_manifest', 'manifest_meta',
-           'folder_files', 'check_folder', 'manifest_for', 'own_manifest', 'ensure_manifest', 'read_eval', 'model_card',
-           'write_model_card', 'dataset_card', 'local_repo', 'push_plan', 'push', 'pull', 'cli_push', 'cli_pull']
+__all__ = ['REPO_TYPES', 'MANIFEST', 'WRITTEN_BY', 'LICENSE_NOTICES', 'check_repo', 'hf_token', 'safe_name', 'read_manifest',
+           'manifest_meta', 'folder_files', 'check_folder', 'manifest_for', 'own_manifest', 'ensure_manifest',
+           'read_eval', 'model_card', 'write_model_card', 'card_license', 'dataset_card', 'local_repo', 'push_plan',
+           'push', 'pull', 'cli_push', 'cli_pull']
 
 # %% ../nbs/42_hub.ipynb #123b70fe
 REPO_TYPES = ('model', 'dataset')
@@ -207,6 +208,14 @@ def _run_it(repo_id, file, quant, base=None) -> list[str]:
             "```", "", "Or with specter_lab, which verifies every file's sha256:", "```sh",
             f"specter-lab pull {repo_id} --online --output ./model --file {file}", "```", ""]
 
+LICENSE_NOTICES = {   # the text a base's terms require a derivative to carry when it is redistributed
+    'gemma': "This model is a Model Derivative of Gemma. Gemma is provided under and subject to the Gemma Terms of Use "
+             "found at ai.google.dev/gemma/terms; its use is restricted by the Gemma Prohibited Use Policy "
+             "(ai.google.dev/gemma/prohibited_use_policy), and these restrictions apply to every recipient.",
+    'llama3.2': "Built with Llama. Llama 3.2 is licensed under the Llama 3.2 Community License, Copyright © Meta Platforms, Inc. "
+                "All Rights Reserved.",
+}
+
 def model_card(files:dict, repo_id:str|None=None, base_model:str|None=None, datasets=(), before=None, after=None,
                license:str='apache-2.0', name:str|None=None, folder=None, shipped:str|None=None, method:str|None=None,
                file_epsilon:dict|None=None, tags=(), adapter_base:str|None=None):
@@ -248,6 +257,7 @@ def model_card(files:dict, repo_id:str|None=None, base_model:str|None=None, data
     if datasets: lines += ["## Training data", *[f"- [{ds}](https://huggingface.co/datasets/{ds})" if _HUB_ID.match(ds) else f"- `{ds}`"
                                                  for ds in datasets], ""]
     if shipped: lines += _run_it(repo_id, shipped, m.group(1).upper() if m else None, adapter_base)
+    if license in LICENSE_NOTICES: lines += ["## License", "", LICENSE_NOTICES[license], ""]
     eps = file_epsilon or {}
     lines += ["## Files", "", f"| file | bytes |{' ε̂ |' if eps else ''} sha256 |", f"|---|---|{'---|' if eps else ''}---|",
               *[f"| {f}{' (use this one)' if f == shipped and len(ggufs) > 1 else ''} | {e['bytes'] if e.get('bytes') is not None else '–'} |"
@@ -260,6 +270,14 @@ def write_model_card(folder, repo_id:str|None=None, **kw) -> Path:
     folder = Path(folder)
     kw = {**manifest_meta(folder), **{k:v for k,v in kw.items() if v}}
     return write_text_atomic(folder/'README.md', str(model_card(check_folder(folder), repo_id, folder=folder, **kw)))
+
+# %% ../nbs/42_hub.ipynb #76fcfc47
+def card_license(folder, base_model:str|None=None, default:str='apache-2.0') -> str:
+    "The license of `folder`'s model card: its manifest's, else the base's where its terms bind derivatives (`base_license`), else `default`."
+    from specter_lab.registry import base_license
+    meta = manifest_meta(folder)
+    return base_license([b for b in (base_model, meta.get('base_model')) if b], meta.get('license') or default)
+
 
 # %% ../nbs/42_hub.ipynb #4f5a3209
 def _jsonl_kind(path) -> tuple[str,int]:
@@ -463,7 +481,7 @@ def cli_push(argv=None) -> int:
     p.add_argument('--dataset', action='append', default=[], help="card: a training dataset's Hub id (repeatable)")
     p.add_argument('--before', help="card: report.json of the base model")
     p.add_argument('--after', help="card: report.json of this model")
-    p.add_argument('--license', help="card: license (default: [gguf] license)")
+    p.add_argument('--license', help="card: license (default: the manifest's, or the base's where its terms bind derivatives (Gemma, Llama), else [gguf] license)")
     args = _common(p).parse_args(argv)
     s = _settings(args)
     if args.card and not args.dry_run and args.repo_type == 'dataset':
@@ -471,7 +489,7 @@ def cli_push(argv=None) -> int:
     elif args.card and not args.dry_run:
         ensure_manifest(args.folder)
         write_model_card(args.folder, args.repo_id, base_model=args.base_model, datasets=args.dataset, before=args.before,
-                         after=args.after, license=args.license or manifest_meta(args.folder).get('license') or s.gguf.license)
+                         after=args.after, license=args.license or card_license(args.folder, args.base_model, s.gguf.license))
     r = push(args.folder, args.repo_id, args.repo_type, private=not args.public, message=args.message,
              local_root=args.local_root, dry_run=args.dry_run, revision=args.revision)
     if args.json: print(json.dumps(r, indent=2)); return 0

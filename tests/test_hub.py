@@ -75,6 +75,19 @@ def test_push_pull_local_end_to_end(cli, tmp_path, gguf_folder, dataset_folder):
     assert (tmp_path / "data/dpo.jsonl").read_text() == (dataset_folder / "dpo.jsonl").read_text()
 
 
+def test_card_license_follows_the_base(cli, tmp_path, gguf_folder):
+    "A model made from Gemma is published under `gemma` (its terms bind derivatives), a SmolLM2 one under [gguf] license; --license overrides."
+    hub = tmp_path / "hub"
+    lic = lambda repo: next(l for l in (hub / f"models/{repo}/README.md").read_text().splitlines() if l.startswith("license:"))
+    cli("push", gguf_folder, "me/gemma-agent", "--local-root", hub, "--card", "--base-model", "google/gemma-3-270m", check=True)
+    assert lic("me/gemma-agent") == "license: gemma"
+    assert "Gemma is provided under and subject to the Gemma Terms of Use" in (hub / "models/me/gemma-agent/README.md").read_text()
+    cli("push", gguf_folder, "me/smol-agent", "--local-root", hub, "--card", "--base-model", "HuggingFaceTB/SmolLM2-135M-Instruct", check=True)
+    assert lic("me/smol-agent") == "license: apache-2.0"
+    cli("push", gguf_folder, "me/own-agent", "--local-root", hub, "--card", "--base-model", "google/gemma-3-270m", "--license", "other", check=True)
+    assert lic("me/own-agent") == "license: other"
+
+
 def test_dry_run_sends_and_writes_nothing(cli, tmp_path, dataset_folder):
     r = cli("push", dataset_folder, "me/prefs", "--type", "dataset", "--public", "--dry-run", "--json", check=True)
     plan = json.loads(r.stdout)
