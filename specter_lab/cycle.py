@@ -208,8 +208,9 @@ def release_gate(targets:dict, regressions:dict, margin:float=0.02, max_p:float=
             else: why = f"{'non-inferior' if ok else 'worse'} on {name}: {what}" + ('' if ok else f"; may lose at most {margin}")
             la,lb = _low_label(a),_low_label(b)
             if la and la[1] < min_recall and (role == 'target' or (lb and lb[1] >= min_recall)):
-                why = (f"{'not better' if role == 'target' else 'worse'} on {name}: {what}; but label {la[0]} is recalled {la[1]:.2f}, "
-                       f"below {min_recall} ({'every label must be' if role == 'target' else 'the shipped version recalled every label'})") if ok else why + f"; label {la[0]} recalled {la[1]:.2f}"
+                rule = 'every label must be' if role == 'target' else 'the shipped version recalled every label'
+                why = (f"{'not better' if role == 'target' else 'worse'} on {name}: {what}; but " if ok else why + '; ') + \
+                      f"label {la[0]} is recalled {la[1]:.2f}, below {min_recall} ({rule})"
                 ok = False
             checks.append({'suite': name, 'role': role, 'passed': ok, 'before': c['before']['hat'], 'after': c['after']['hat'],
                            'delta': d, 'delta_ci95': c['delta_ci95'], 'mcnemar_p': p, 'paired': pr, 'n': c['n_paired'], 'why': why})

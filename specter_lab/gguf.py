@@ -16,11 +16,12 @@ from .model import VOCAB_GGUF, save_tokenizer
 # %% auto #0
 __all__ = ['ARCHS', 'OUTTYPES', 'VERIFY_PROMPTS', 'ADAPTER_TYPES', 'merge_adapter', 'NotCovered', 'hf_config', 'gguf_arch',
            'permute_qk', 'safetensors_files', 'rope_params', 'llama3_rope_factors', 'tensor_plan', 'read_tensor',
-           'bpe_pre', 'add_tokenizer', 'add_base_vocab', 'add_hparams', 'add_general', 'hf_chat_template',
-           'check_metadata', 'convert_hf', 'llama_cpp_script', 'run_llama_cpp_script', 'convert_with_llama_cpp',
-           'quant_types', 'quant_type', 'quantize', 'prompt_ids', 'hf_reference', 'compare_greedy', 'convert_adapter',
-           'set_general', 'heldout_text', 'perplexity', 'hf_source', 'float_file', 'quantized_files', 'adapter_file',
-           'write_manifest', 'convert', 'round_weights', 'verify_files', 'cli_convert']
+           'bpe_pre', 'add_tokenizer', 'add_base_vocab', 'add_hparams', 'add_provenance', 'add_general',
+           'hf_chat_template', 'check_metadata', 'convert_hf', 'llama_cpp_script', 'run_llama_cpp_script',
+           'convert_with_llama_cpp', 'quant_types', 'quant_type', 'quantize', 'prompt_ids', 'hf_reference',
+           'compare_greedy', 'convert_adapter', 'set_general', 'heldout_text', 'perplexity', 'hf_source', 'float_file',
+           'quantized_files', 'adapter_file', 'write_manifest', 'convert', 'round_weights', 'verify_files',
+           'cli_convert']
 
 # %% ../nbs/40_gguf.ipynb #0bb2ef71
 def merge_adapter(adapter_dir, out_dir, base=None, dtype='float32') -> Path:
@@ -272,11 +273,8 @@ def add_hparams(w, cfg:dict, path=None, arch:str='llama'):
     else: raise NotCovered(f"rotary scaling '{kind}' is not converted here", path, field='rope_scaling')
 
 # %% ../nbs/40_gguf.ipynb #b1eae02c
-def add_general(w, name:str, n_params:int, license:str='', base_model:str='', datasets=(), tags=()):
-    "Write `general.*` metadata: name, size label, license, base model, training datasets, tags."
-    import gguf
-    w.add_type('model'); w.add_name(name)
-    w.add_size_label(gguf.size_label(n_params, 0, 0, 0))
+def add_provenance(w, license:str='', base_model:str='', datasets=(), tags=()):
+    "Write the provenance part of `general.*`: license, base model (with its Hub URL for a Hub id), training datasets, tags."
     if license: w.add_license(license)
     if base_model:
         w.add_base_model_count(1); w.add_base_model_name(0, base_model)
@@ -286,6 +284,13 @@ def add_general(w, name:str, n_params:int, license:str='', base_model:str='', da
         w.add_dataset_count(len(datasets))
         for i,d in enumerate(datasets): w.add_dataset_name(i, d)
     w.add_tags(['gguf', 'llama.cpp', 'specter-lab', *tags])
+
+def add_general(w, name:str, n_params:int, license:str='', base_model:str='', datasets=(), tags=()):
+    "Write `general.*` metadata: name, size label, and the provenance (`add_provenance`)."
+    import gguf
+    w.add_type('model'); w.add_name(name)
+    w.add_size_label(gguf.size_label(n_params, 0, 0, 0))
+    add_provenance(w, license, base_model, datasets, tags)
 
 # %% ../nbs/40_gguf.ipynb #1c555778
 def hf_chat_template(model_dir) -> str|None:
@@ -488,16 +493,7 @@ def set_general(path, name:str, license:str='', base_model:str='', datasets=(), 
     arch = r.fields['general.architecture'].contents()
     with atomic_path(path) as tmp:
         w = gguf.GGUFWriter(tmp, arch=arch, endianess=r.endianess)
-        w.add_name(name)
-        if license: w.add_license(license)
-        if base_model:
-            w.add_base_model_count(1); w.add_base_model_name(0, base_model)
-            if re.fullmatch(r'[\w.-]+/[\w.-]+', base_model): w.add_base_model_repo_url(0, f'https://huggingface.co/{base_model}')
-        datasets = [d for d in datasets if d]
-        if datasets:
-            w.add_dataset_count(len(datasets))
-            for i,d in enumerate(datasets): w.add_dataset_name(i, d)
-        w.add_tags(['gguf', 'llama.cpp', 'specter-lab', *tags])
+        w.add_name(name); add_provenance(w, license, base_model, datasets, tags)
         drop = [k for k in r.fields if k.startswith(_PROVENANCE) or k == 'general.base_model.count']
         logging.getLogger('gguf-new-metadata').setLevel(logging.WARNING)
         with contextlib.redirect_stderr(io.StringIO()): copy_with_new_metadata(r, w, {}, drop)   # its progress bar
