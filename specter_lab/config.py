@@ -88,7 +88,7 @@ class DPOSettings:
     grad_accum: int = 1
     max_length: int = 0           # 0 = fitted to the data
     max_pairs: int = 128          # per round; 0 = all (round-robin over distinct prompts)
-    rounds: int = 3               # training rounds: the first on the traces' and contrast pairs, then on-policy rounds while the dev split improves
+    rounds: int = 3               # training rounds: the first on the traces' and contrast pairs, then on-policy rounds while the dev split improves or a label stays below recall 0.5
     lora_r: int = 16
     lora_alpha: int = 32
     lora_dropout: float = 0.0

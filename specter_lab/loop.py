@@ -17,11 +17,11 @@ from .registry import hub_id, base_license
 
 # %% auto #0
 __all__ = ['STEPS', 'MIN_RECALL', 'STEP_FUNCS', 'relocate', 'Loop', 'forget', 'model_license', 'as_gguf', 'base_gguf',
-           'start_model', 'step_eval_before', 'step_collect', 'data_predicate', 'step_extract', 'onpolicy_data',
-           'step_train', 'step_convert', 'choose_gguf', 'step_eval_after', 'step_cost', 'verdict', 'report_epsilon',
-           'report_data', 'report_training', 'report_files', 'report_cost', 'report_markdown', 'markdown_to_html',
-           'run_manifest', 'training_method', 'step_report', 'run_step', 'run_steps', 'run_loop', 'readme_block',
-           'replace_block', 'update_readme', 'cli_loop']
+           'start_model', 'step_eval_before', 'step_collect', 'data_predicate', 'step_extract', 'round_verdict',
+           'onpolicy_data', 'step_train', 'step_convert', 'choose_gguf', 'step_eval_after', 'step_cost', 'verdict',
+           'report_epsilon', 'report_data', 'report_training', 'report_files', 'report_cost', 'report_markdown',
+           'markdown_to_html', 'run_manifest', 'training_method', 'step_report', 'run_step', 'run_steps', 'run_loop',
+           'readme_block', 'replace_block', 'update_readme', 'cli_loop']
 
 # %% ../nbs/60_loop.ipynb #3a0d5bec
 def relocate(v, old:str, new:str):
@@ -197,6 +197,11 @@ def _dev_key(e:dict, min_recall:float=MIN_RECALL) -> tuple:
     rec = e.get('min_recall')
     return (rec is None or rec >= min_recall, round(e['epsilon'], 4), round(e.get('balanced_accuracy') or 0, 4))
 
+def round_verdict(e:dict, best:dict|None, min_recall:float=MIN_RECALL) -> str:
+    "A trained round's dev result `e` against the `best` so far: 'best' (it ranks higher), 'stop' (a plateau), or 'go on': no better, but every round so far leaves a label below `min_recall` -- a collapse, which the next on-policy round (from this one) can mend."
+    if best is None or _dev_key(e, min_recall) > _dev_key(best, min_recall): return 'best'
+    return 'stop' if _dev_key(best, min_recall)[0] else 'go on'
+
 def onpolicy_data(loop:Loop, report:dict, out:Path, seed:int) -> dict:
     "The next round's pairs (chapter `recipe`, `onpolicy_round`) from the trained model's `report` on the train split, written to `out`/pairs.jsonl."
     from specter_lab.files import write_jsonl
@@ -227,7 +232,7 @@ def _train_round(loop:Loop, r:int, data, adapter, method:str|None=None) -> tuple
             'merged': summ['merged'], 'figure': summ.get('figure'), 'metrics_csv': summ.get('metrics_csv')}, summ
 
 def step_train(loop:Loop) -> dict:
-    "LoRA DPO on the extracted pairs (continuing the start version's adapter), on-policy rounds while the dev split improves, a KTO round on unpaired feedback; the best round's adapter and merged model."
+    "LoRA DPO on the extracted pairs (continuing the start version's adapter), on-policy rounds while the dev split improves (or while a label stays below `MIN_RECALL`), a KTO round on unpaired feedback; the best round's adapter and merged model."
     s = loop.settings
     ex = loop.need('extract')
     start = (loop.start or {}).get('peft')
@@ -238,9 +243,10 @@ def step_train(loop:Loop) -> dict:
         row,summ = _train_round(loop, r, data, adapter)
         rounds.append(row)
         e = summ['dev']
-        if best is not None and _dev_key(e) <= _dev_key(best['e']):
-            loop.log(f"  round {r} did not improve the dev split: keeping round {best['round']}"); break
-        best = {'round': r, 'e': e, 'summ': summ}
+        v = round_verdict(e, best and best['e'])
+        if v == 'best': best = {'round': r, 'e': e, 'summ': summ}
+        elif v == 'stop': loop.log(f"  round {r} did not improve the dev split: keeping round {best['round']}"); break
+        else: loop.log(f"  round {r} did not improve the dev split, and round {best['round']} leaves a label below recall {MIN_RECALL}: going on from round {r}")
         if r == n_dpo: break
         if not s.data.reference: loop.log("  no on-policy round: its chosen answers are the references ([data] reference is off)"); break
         # the next round holds at most max_pairs pairs: the failures among twice as many train tasks, spread over the split, are enough
@@ -461,7 +467,8 @@ def report_training(tr:dict, s:Settings, figs:dict) -> list[str]:
     L = ["## Training", "", f"DPO with LoRA (r = {d.lora_r}, layers `{d.lora_layers}`, lr {d.learning_rate}, β {d.beta}, "
          f"NLL weight {d.sft_weight}, {d.epochs:g} epoch(s) a round), up to {d.rounds} rounds: after the first, the model answers "
          f"the train split again and its failures become the next round's rejected answers. Rounds rank on the dev split: every "
-         f"label recalled at least half the time first, then ε; training stops at the first round that ranks no higher. "
+         f"label recalled at least half the time first, then ε; training stops at the first round that ranks no higher, "
+         f"unless every round so far leaves a label recalled less than half the time. "
          f"Round {tr['best_round']} was kept.", "",
          _row('round', 'pairs', 'steps', 'seconds', 'dev ε', 'dev 95 % CI', 'lowest dev recall'), _row(*['---'] * 7)]
     L += [_row(f"{r['round']} ({r.get('method', 'dpo').upper()})", r['pairs'], r['steps'], f"{r['train_seconds']:.0f}", f"{r['dev_epsilon']:.3f}",
