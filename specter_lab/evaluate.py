@@ -16,6 +16,7 @@ from .artifact import ArtifactDAG, now_iso
 from .suite import load_tasks, resolve_suite
 from .generate import Generator, make_generator
 from .guarded import guarded_run
+from .recipe import json_leaves, json_value
 from . import epsilon as eps
 
 # %% auto #0
@@ -131,15 +132,9 @@ def given_label(task, output:str) -> str|None:
     g = next((g for g in task.guards if g.kind == 'label' and g.given), None)
     return g.given(output) if g else None
 
-def _json_value(s:str|None):
-    try: v = json.loads(s or '')
-    except (ValueError, RecursionError): return None
-    return v if isinstance(v, (dict, list)) else None
-
 def wrong_leaf(reference:str|None, output:str) -> str|None:
     "What a JSON answer got wrong against a JSON `reference`: 'not JSON', the first leaf of the reference (dotted path, in its order) that the answer misses or gives another value, else 'other keys' (extra ones); None when the reference is no JSON object or array, or nothing differs."
-    from specter_lab.recipe import json_leaves
-    if (ref := _json_value(reference)) is None: return None
+    if (ref := json_value(reference)) is None: return None
     try: got = json.loads(output)
     except (ValueError, RecursionError): return 'not JSON'
     want,have = dict(json_leaves(ref)),(dict(json_leaves(got)) if isinstance(got, (dict, list)) else {})
@@ -148,7 +143,7 @@ def wrong_leaf(reference:str|None, output:str) -> str|None:
 
 def leaf_failures(runs) -> dict|None:
     "JSON suites: how many failed first attempts got each thing wrong (`wrong_leaf`), most frequent first; None when no task has a JSON reference."
-    if not any(_json_value(x.task.reference) is not None for x in runs): return None
+    if not any(json_value(x.task.reference) is not None for x in runs): return None
     whats = [wrong_leaf(x.task.reference, x.attempts[0].text) for x in runs if not x.attempts[0].outcome.passed]
     return dict(Counter(w or 'other guards' for w in whats).most_common())
 

@@ -217,9 +217,8 @@ def resolve_model(spec:str="embedded", offline:bool=True) -> ModelRef:
 # %% ../nbs/02_model.ipynb #02a48ee1
 def base_help() -> str:
     "The help of a `--base` flag: 'embedded', the bases packaged on PyPI (`ON_DEMAND`), files and folders, and the registry's Hub ids."
-    import csv, importlib.resources
-    with (importlib.resources.files('specter_lab')/'data'/'models.csv').open(encoding='utf-8') as f:
-        repos = [r['hf_repo'] for r in csv.DictReader(f) if r.get('hf_repo')]
+    from specter_lab.registry import load_models
+    repos = [r for r in load_models()['hf_repo'] if r]
     pypi = ', '.join(f"'{k}' ({name}, from PyPI; installed on first use only when online)" for k,(_,name) in ON_DEMAND.items())
     return (f"base model: 'embedded' ({EMBEDDED_NAME}, shipped), {pypi}, a .gguf file, a transformers folder, "
             f"or a Hub id (online only), e.g. the registry's {', '.join(repos)} (default: [model] base)")

@@ -12,8 +12,8 @@ from .config import SpecterError
 from .guard import check
 
 # %% auto #0
-__all__ = ['json_leaves', 'set_leaf', 'decision_pool', 'relabel', 'rejection_weights', 'input_spans', 'dumps_like', 'decided',
-           'leaf_mistakes', 'changed', 'contrast_answer', 'decisions', 'balance_labels', 'contrast_items',
+__all__ = ['json_leaves', 'set_leaf', 'json_value', 'decision_pool', 'relabel', 'rejection_weights', 'input_spans', 'dumps_like',
+           'decided', 'leaf_mistakes', 'changed', 'contrast_answer', 'decisions', 'balance_labels', 'contrast_items',
            'contrast_pairs', 'onpolicy_pairs', 'mirror_pair', 'mending', 'onpolicy_round']
 
 # %% ../nbs/31_recipe.ipynb #fe4bb91e
@@ -34,9 +34,11 @@ def set_leaf(v, path:tuple, new):
 def _label_guard(task):
     return next((g for g in task.guards if g.kind == 'label' and g.given), None)
 
-def _json(s):
-    try: return json.loads(s)
+def json_value(s:str|None):
+    "The JSON object or array the text `s` holds, else None (a scalar, not JSON, or no text)."
+    try: v = json.loads(s or '')
     except (ValueError, RecursionError): return None
+    return v if isinstance(v, (dict, list)) else None
 
 def decision_pool(tasks) -> dict:
     "What a decision can be in this suite: {'labels': {pattern: {label: tasks}}, 'weights': {pattern: `rejection_weights`}, 'leaves': {path: [values]}, 'references': [...]}."
@@ -45,8 +47,7 @@ def decision_pool(tasks) -> dict:
         if t.reference is None: continue
         refs.append(t.reference)
         if (g := _label_guard(t)) is not None: labels[g.spec['pattern']][g.expected] += 1
-        v = _json(t.reference)
-        if isinstance(v, (dict, list)):
+        if (v := json_value(t.reference)) is not None:
             for p,x in json_leaves(v): leaves[p].add(json.dumps(x))
     return {'labels': {k: dict(sorted(v.items())) for k,v in labels.items()}, 'leaves': {k: sorted(v) for k,v in leaves.items()}, 'references': refs,
             'weights': {k: rejection_weights(v) for k,v in labels.items()}}
@@ -77,7 +78,7 @@ def input_spans(text:str, max_words:int=3) -> list[str]:
 
 def dumps_like(ref:str, v) -> str:
     "`v` as JSON in the layout of the reference text `ref` (compact or spaced), so that only values differ."
-    compact = json.dumps(_json(ref), ensure_ascii=False, separators=(',', ':'))
+    compact = json.dumps(json_value(ref), ensure_ascii=False, separators=(',', ':'))
     return json.dumps(v, ensure_ascii=False, separators=(',', ':') if ref.strip() == compact else None)
 
 def _request(task) -> str: return ' '.join(str(m['content']) for m in task.messages if m['role'] == 'user')
@@ -90,8 +91,7 @@ def decided(x, request:str) -> bool:
 
 def leaf_mistakes(task, pool:dict, most_swaps:int=64) -> dict:
     "The ways to get one leaf of the JSON reference of `task` wrong: {(kind, path): [changes]}, a change being ((path, wrong value), ...) for `set_leaf`. Kinds: 'other' (the value another reference has there), 'copied' (words or numbers of the request as they stand, instead of the value decided or normalised from them), 'swapped' (two leaves' values exchanged; at most `most_swaps` a leaf)."
-    v = _json(task.reference)
-    if not isinstance(v, (dict, list)): return {}
+    if (v := json_value(task.reference)) is None: return {}
     text = _request(task)[:4000]
     spans = input_spans(text)
     nums = list(dict.fromkeys(float(x) if '.' in x else int(x) for x in _NUMBER.findall(text.replace(',', ''))))
@@ -122,7 +122,7 @@ def contrast_answer(task, pool:dict, rng:random.Random) -> str|None:
         cands = [relabel(ref, got, lab) for lab in sorted(w, key=lambda l: -rng.random() ** (1 / w[l])) if lab != got]
     elif ways := leaf_mistakes(task, pool):
         # half the draws go to the leaves the model must decide or normalise (not copy): that is where the task is
-        req = _request(task); v = _json(ref)
+        req = _request(task); v = json_value(ref)
         at = dict(json_leaves(v))
         keys = list(ways); rng.shuffle(keys)
         hard = [k for k in keys if decided(at[k[1]], req)]
