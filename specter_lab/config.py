@@ -83,7 +83,8 @@ class DPOSettings:
     learning_rate: float = 1e-3
     beta: float = 0.1
     sft_weight: float = 1.0       # weight of the NLL-on-chosen term added to the DPO loss (0 = pure DPO)
-    epochs: float = 1.0           # per round
+    epochs: float = 1.0           # per on-policy round
+    first_epochs: float = 2.0     # round 1, on the extracted pairs (form and decision at once): one epoch left the model answering one label on some seeds
     batch_size: int = 8
     grad_accum: int = 1
     max_length: int = 0           # 0 = fitted to the data
@@ -176,7 +177,7 @@ def _sections(): return [f.name for f in fields(Settings) if f.name!='path']
 # %% ../nbs/00_config.ipynb #52aa2a48
 RANGES = {  # declared once, checked wherever a value arrives (settings.ini, --set, a stage's flags)
     'DataSettings.min_retries': '[0,1000]', 'DataSettings.test_fraction': '[0,1)', 'DataSettings.collect_tasks': '[0,)',
-    'DPOSettings.learning_rate': '(0,1]', 'DPOSettings.beta': '(0,)', 'DPOSettings.sft_weight': '[0,)', 'DPOSettings.epochs': '(0,10000]',
+    'DPOSettings.learning_rate': '(0,1]', 'DPOSettings.beta': '(0,)', 'DPOSettings.sft_weight': '[0,)', 'DPOSettings.epochs': '(0,10000]', 'DPOSettings.first_epochs': '(0,10000]',
     'DPOSettings.batch_size': '[1,)', 'DPOSettings.grad_accum': '[1,)', 'DPOSettings.lora_r': '[1,)', 'DPOSettings.lora_alpha': '[1,)',
     'DPOSettings.lora_dropout': '[0,1)', 'DPOSettings.save_steps': '[1,)',
     'GGUFSettings.max_epsilon_loss': '[0,1]', 'GGUFSettings.verify_tokens': '[1,)',

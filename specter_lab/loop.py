@@ -217,8 +217,9 @@ def _train_round(loop:Loop, r:int, data, adapter, method:str|None=None) -> tuple
     from specter_lab.train import train
     from specter_lab.gguf import convert_adapter
     rd = loop.dir('train')/f'round{r}'
-    # every pair trains: the dev split, not held-out pairs, judges the round
-    s = replace(loop.settings, data=replace(loop.settings.data, test_fraction=0.0))
+    # every pair trains: the dev split, not held-out pairs, judges the round; round 1 (form and decision at once) trains longer
+    d = loop.settings.dpo
+    s = replace(loop.settings, data=replace(loop.settings.data, test_fraction=0.0), dpo=replace(d, epochs=d.first_epochs if r == 1 else d.epochs))
     summ = train(data, base=loop.base, output=rd, method=method, settings=s, progress=True, init_adapter=adapter)
     # the adapter as a LoRA GGUF on the base file, in llama.cpp (which also evaluates the suite's shared prompt prefix once)
     lora = convert_adapter(summ['adapter'], rd/'adapter.gguf', outtype=loop.settings.gguf.adapter_type)
@@ -248,6 +249,7 @@ def step_train(loop:Loop) -> dict:
         elif v == 'stop': loop.log(f"  round {r} did not improve the dev split: keeping round {best['round']}"); break
         else: loop.log(f"  round {r} did not improve the dev split, and round {best['round']} leaves a label below recall {MIN_RECALL}: going on from round {r}")
         if r == n_dpo: break
+        if best['e']['epsilon'] >= 1: loop.log(f"  round {best['round']} passed every dev task: no round can rank higher"); break
         if not s.data.reference: loop.log("  no on-policy round: its chosen answers are the references ([data] reference is off)"); break
         # the next round holds at most max_pairs pairs: the failures among twice as many train tasks, spread over the split, are enough
         t = _evaluate(loop, base_gguf(loop), 'train', f'round{r}/train.json', split='train', adapter=summ['lora'], limit=2 * s.dpo.max_pairs)
@@ -465,7 +467,7 @@ def report_training(tr:dict, s:Settings, figs:dict) -> list[str]:
     "The report's training section: the recipe, each round on the dev split, the round kept, the curves."
     d = s.dpo
     L = ["## Training", "", f"DPO with LoRA (r = {d.lora_r}, layers `{d.lora_layers}`, lr {d.learning_rate}, β {d.beta}, "
-         f"NLL weight {d.sft_weight}, {d.epochs:g} epoch(s) a round), up to {d.rounds} rounds: after the first, the model answers "
+         f"NLL weight {d.sft_weight}, {d.first_epochs:g} epoch(s) in round 1 and {d.epochs:g} in each later one), up to {d.rounds} rounds: after the first, the model answers "
          f"the train split again and its failures become the next round's rejected answers. Rounds rank on the dev split: every "
          f"label recalled at least half the time first, then ε; training stops at the first round that ranks no higher, "
          f"unless every round so far leaves a label recalled less than half the time. "
