@@ -132,14 +132,18 @@ def fit_max_length(lengths:list[tuple[int,int]], max_length:int=0) -> tuple[int,
     return ml, {'too_long': sum(full > ml for _,full in lengths), 'dropped_long': sum(p >= ml for p,_ in lengths), 'longest': longest}
 
 # %% ../nbs/30_train.ipynb #7b8e0326
+def _layer_count(x:str, n_layers:int) -> int:
+    "A bound of a layer spec: a number of layers, or a share of `n_layers` ('50%': half of them, rounded down)."
+    return n_layers * int(x[:-1]) // 100 if x.endswith('%') else int(x)
+
 def layer_indices(spec:str, n_layers:int) -> list[int]|None:
-    "Decoder layer indices for `spec` ('all' = None, 'A-B', 'A-', '-N'), checked against `n_layers`."
+    "Decoder layer indices for `spec` ('all' = None, 'A-B', 'A-', '-N'; a bound may be a share of the depth, '50%-'), checked against `n_layers`."
     spec = str(spec).strip()
     if spec in ('all', ''): return None
-    m = re.fullmatch(r'(\d*)-(\d*)', spec)
-    if not m or not (m[1] or m[2]): raise SpecterError(f"'{spec}' is not all, A-B, A- or -N", field='dpo.lora_layers')
-    if not m[1]: a,b = n_layers - int(m[2]), n_layers - 1
-    else: a,b = int(m[1]), int(m[2]) if m[2] else n_layers - 1
+    m = re.fullmatch(r'(\d+%?)?-(\d+%?)?', spec)
+    if not m or not (m[1] or m[2]): raise SpecterError(f"'{spec}' is not all, A-B, A- or -N (a bound may be a share: 50%-)", field='dpo.lora_layers')
+    if not m[1]: a,b = n_layers - _layer_count(m[2], n_layers), n_layers - 1
+    else: a,b = _layer_count(m[1], n_layers), _layer_count(m[2], n_layers) - (m[2].endswith('%')) if m[2] else n_layers - 1
     if not 0 <= a <= b < n_layers: raise SpecterError(f"'{spec}' selects no layer of a {n_layers}-layer model", field='dpo.lora_layers')
     return list(range(a, b + 1))
 
