@@ -220,7 +220,7 @@ def _train_round(loop:Loop, r:int, data, adapter, method:str|None=None) -> tuple
     # every pair trains: the dev split, not held-out pairs, judges the round; round 1 (form and decision at once) trains longer
     d = loop.settings.dpo
     s = replace(loop.settings, data=replace(loop.settings.data, test_fraction=0.0), dpo=replace(d, epochs=d.first_epochs if r == 1 else d.epochs))
-    summ = train(data, base=loop.base, output=rd, method=method, settings=s, progress=True, init_adapter=adapter)
+    summ = train(data, base=loop.base, output=rd, method=method, settings=s, progress=True, init_adapter=adapter, merge=False)   # convert merges the kept round
     # the adapter as a LoRA GGUF on the base file, in llama.cpp (which also evaluates the suite's shared prompt prefix once)
     lora = convert_adapter(summ['adapter'], rd/'adapter.gguf', outtype=loop.settings.gguf.adapter_type)
     e = summ['dev'] = _evaluate(loop, base_gguf(loop), 'train', f'round{r}/dev.json', split='dev', adapter=lora)
@@ -230,10 +230,10 @@ def _train_round(loop:Loop, r:int, data, adapter, method:str|None=None) -> tuple
     return {'round': r, 'method': summ['method'], 'data': str(data), 'init_adapter': adapter and str(adapter), 'pairs': summ['data']['train'],
             'steps': summ['steps'], 'train_seconds': summ['train_seconds'], 'dev_epsilon': e['epsilon'], 'dev_ci95': e['ci95'],
             'dev_min_recall': e['min_recall'], 'dev_report': e['report'], 'summary': str(rd/'summary.json'), 'adapter': summ['adapter'],
-            'merged': summ['merged'], 'figure': summ.get('figure'), 'metrics_csv': summ.get('metrics_csv')}, summ
+            'figure': summ.get('figure'), 'metrics_csv': summ.get('metrics_csv')}, summ
 
 def step_train(loop:Loop) -> dict:
-    "LoRA DPO on the extracted pairs (continuing the start version's adapter), on-policy rounds while the dev split improves (or while a label stays below `MIN_RECALL`), a KTO round on unpaired feedback; the best round's adapter and merged model."
+    "LoRA DPO on the extracted pairs (continuing the start version's adapter), on-policy rounds while the dev split improves (or while a label stays below `MIN_RECALL`), a KTO round on unpaired feedback; the best round's adapter."
     s = loop.settings
     ex = loop.need('extract')
     start = (loop.start or {}).get('peft')
@@ -267,7 +267,7 @@ def step_train(loop:Loop) -> dict:
         if best is None or _dev_key(summ['dev']) >= _dev_key(best['e']): best = {'round': r, 'e': summ['dev'], 'summ': summ}
         else: loop.log(f"  the KTO round lowered the dev split: keeping round {best['round']}")
     b = best['summ']
-    return {'merged': b['merged'], 'adapter': b['adapter'], 'best_round': best['round'], 'rounds': rounds,
+    return {'adapter': b['adapter'], 'best_round': best['round'], 'rounds': rounds,
             'train_seconds': round(sum(x['train_seconds'] for x in rounds), 1), 'summary': str(loop.dir('train')/f"round{best['round']}"/'summary.json'),
             'figure': b.get('figure'), 'metrics_csv': b.get('metrics_csv')}
 

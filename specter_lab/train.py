@@ -308,19 +308,21 @@ def model_for_training(base, s:Settings, device:str, init_adapter=None):
     if not (Path(init_adapter)/'adapter_config.json').is_file(): raise SpecterError("not a LoRA adapter folder (no adapter_config.json)", init_adapter)
     return PeftModel.from_pretrained(model, str(init_adapter), is_trainable=True), tok, None
 
-def save_trained(trainer, tok, out:Path) -> tuple[dict, object]:
-    "Write the adapter, the merged model (with the tokenizer) and the training curves into `out`: ({adapter, merged, metrics_csv, figure}, the merged model)."
+def save_trained(trainer, tok, out:Path, merge:bool=True) -> tuple[dict, object]:
+    "Write the adapter, the training curves and (with `merge`) the merged model with the tokenizer into `out`: ({adapter, metrics_csv, figure, merged}, the merged model or None)."
     adapter, merged = out/'adapter', out/'merged'
     with atomic_dir(adapter) as p: trainer.model.save_pretrained(p)
+    csv, png = write_metrics(trainer.state.log_history, out)
+    paths = {'adapter': str(adapter), 'metrics_csv': str(csv), 'figure': str(png)}
+    if not merge: return paths, None
     merged_model = trainer.model.merge_and_unload()
     merged_model.generation_config.eos_token_id = merged_model.generation_config.eos_token_id or tok.eos_token_id
     with atomic_dir(merged) as p: merged_model.save_pretrained(p, safe_serialization=True); save_tokenizer(tok, p)
-    csv, png = write_metrics(trainer.state.log_history, out)
-    return {'adapter': str(adapter), 'merged': str(merged), 'metrics_csv': str(csv), 'figure': str(png)}, merged_model
+    return paths | {'merged': str(merged)}, merged_model
 
 def train(data, base:str|None=None, output='runs/train', method:str|None=None, settings:Settings|None=None,
-          tasks=None, progress:bool=True, max_steps:int=-1, init_adapter=None, split:str|None=None) -> dict:
-    "Train a LoRA adapter on `data` (DPO, SFT or KTO; continuing `init_adapter` if given), merge it, and report metrics, preference accuracy and ε on `split` of suite `tasks`."
+          tasks=None, progress:bool=True, max_steps:int=-1, init_adapter=None, split:str|None=None, merge:bool=True) -> dict:
+    "Train a LoRA adapter on `data` (DPO, SFT or KTO; continuing `init_adapter` if given), merge it (unless `merge` is false and there are no `tasks`), and report metrics, preference accuracy and ε on `split` of suite `tasks`."
     import transformers
     from transformers.trainer_utils import get_last_checkpoint
     from transformers.trainer_callback import ProgressCallback
@@ -365,7 +367,7 @@ def train(data, base:str|None=None, output='runs/train', method:str|None=None, s
                'final_loss': result.training_loss,
                'preference_accuracy': ev.get('rewards/accuracies'), 'eval': ev}
     if not trainer.accelerator.is_main_process: return summary
-    paths, merged_model = save_trained(trainer, tok, out)
+    paths, merged_model = save_trained(trainer, tok, out, merge or bool(tasks))
     summary |= paths
     if tasks:
         from specter_lab.evaluate import evaluate
