@@ -247,8 +247,8 @@ def step_train(loop:Loop) -> dict:
         v = round_verdict(e, best and best['e'])
         if v == 'best': best = {'round': r, 'e': e, 'summ': summ}
         elif v == 'stop': loop.log(f"  round {r} did not improve the dev split: keeping round {best['round']}"); break
-        else: loop.log(f"  round {r} did not improve the dev split, and round {best['round']} leaves a label below recall {MIN_RECALL}: going on from round {r}")
         if r == n_dpo: break
+        if v == 'go on': loop.log(f"  round {r} did not improve the dev split, and round {best['round']} leaves a label below recall {MIN_RECALL}: going on from round {r}")
         if best['e']['epsilon'] >= 1: loop.log(f"  round {best['round']} passed every dev task: no round can rank higher"); break
         if not s.data.reference: loop.log("  no on-policy round: its chosen answers are the references ([data] reference is off)"); break
         # the next round holds at most max_pairs pairs: the failures among twice as many train tasks, spread over the split, are enough

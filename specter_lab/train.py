@@ -143,7 +143,9 @@ def layer_indices(spec:str, n_layers:int) -> list[int]|None:
     m = re.fullmatch(r'(\d+%?)?-(\d+%?)?', spec)
     if not m or not (m[1] or m[2]): raise SpecterError(f"'{spec}' is not all, A-B, A- or -N (a bound may be a share: 50%-)", field='dpo.lora_layers')
     if not m[1]: a,b = n_layers - _layer_count(m[2], n_layers), n_layers - 1
-    else: a,b = _layer_count(m[1], n_layers), _layer_count(m[2], n_layers) - (m[2].endswith('%')) if m[2] else n_layers - 1
+    elif not m[2]: a,b = _layer_count(m[1], n_layers), n_layers - 1
+    # 'A-B' ends at layer B; 'A-B%' ends before B % of the depth ('0%-50%' is the lower half)
+    else: a,b = _layer_count(m[1], n_layers), _layer_count(m[2], n_layers) - m[2].endswith('%')
     if not 0 <= a <= b < n_layers: raise SpecterError(f"'{spec}' selects no layer of a {n_layers}-layer model", field='dpo.lora_layers')
     return list(range(a, b + 1))
 
