@@ -281,15 +281,17 @@ def training_data(data, s:Settings, method:str):
     dd, dropped = load_records(data, method, s.data.test_fraction)
     return select_pairs(dd['train'], s.dpo.max_pairs, s.dpo.seed), dd.get('test'), dd['train'].num_rows, dropped
 
-def shared_datasets(out:Path, *dss):
+def shared_datasets(out:Path, device:str, *dss):
     """`dss` as every process of an `accelerate launch` must see them: saved once (by the main process) under `out/data`
     and read back, so the cache files the trainer writes next to them (tokens, reference log-probs) are one set that
     every process finds. An in-memory dataset caches into a temporary folder of its own process, where the other
     processes look in vain (TRL's precomputed reference log-probs then fail). One process: `dss` unchanged."""
-    if int(os.environ.get('WORLD_SIZE', '1')) < 2: return dss
+    world = int(os.environ.get('WORLD_SIZE', '1'))
+    if world < 2: return dss
     import datasets
     from accelerate import PartialState
-    st = PartialState()
+    st = PartialState(cpu=device == 'cpu')   # without cpu=True, processes on a machine without GPUs each think they are alone
+    if st.num_processes != world: raise SpecterError(f"accelerate sees {st.num_processes} process(es) but WORLD_SIZE is {world}")
     dirs = [out/'data'/str(i) for i in range(len(dss))]
     with st.main_process_first():
         if st.is_main_process:
@@ -338,7 +340,7 @@ def train(data, base:str|None=None, output='runs/train', method:str|None=None, s
     lens = token_lengths(train_ds, tok, method)
     ml, cut = fit_max_length(lens + (token_lengths(test_ds, tok, method) if test_ds else []), d.max_length)
     if method == 'sft': train_ds, test_ds = _sft_rows(train_ds), test_ds and _sft_rows(test_ds)
-    train_ds, test_ds = shared_datasets(out, train_ds, test_ds)   # several processes (accelerate launch): one copy on disk
+    train_ds, test_ds = shared_datasets(out, device, train_ds, test_ds)   # several processes (accelerate launch): one copy on disk
     args = trainer_args(d, out/'checkpoints', device, ml, method)
     if method == 'kto': args.desirable_weight, args.undesirable_weight = kto_weights(train_ds['label'])
     args.max_steps = max_steps
