@@ -6,7 +6,7 @@ The weights of these models cannot be downloaded here, and a step's cost does no
 model is built randomly initialised from its real configuration (the values of its public `config.json`, written
 out below with where they were read), saved as a transformers folder with its family's real tokenizer, and trained
 by `specter_lab.train.train` exactly as the loop's train step does: the `[dpo]` defaults of settings.ini (batch 8,
-LoRA r 16 on layers `15-`, `precision = auto`: bf16 autocast on this CPU), `max_length` fitted to the pairs, on
+LoRA r 16 on the upper half of the layers (`50%-`), `precision = auto`: bf16 autocast on this CPU), `max_length` fitted to the pairs, on
 contrast pairs of the bundled `ticket_routing` suite (the loop's own kind of pair). The embedded SmolLM2-135M runs
 the same way as the calibration row: the loop's measured training time on it is in benchmarks/results/loop_suites.json.
 

@@ -93,7 +93,7 @@ class DPOSettings:
     lora_r: int = 16
     lora_alpha: int = 32
     lora_dropout: float = 0.0
-    lora_layers: str = "15-"      # which decoder layers get LoRA: 'all', 'A-B', 'A-' (A to last) or '-N' (last N); backward stops at the lowest
+    lora_layers: str = "50%-"     # which decoder layers get LoRA: 'all', 'A-B', 'A-' (A to last) or '-N' (last N), a bound may be a share of the depth ('50%-': the upper half); backward stops at the lowest
     lora_modules: str = "all-linear"
     save_steps: int = 16          # checkpoint every N steps (resume)
     precision: str = "auto"       # auto | bf16 | fp32: bf16 autocast (float32 weights) on a GPU that has it or a CPU with native bf16, else fp32
