@@ -21,7 +21,8 @@ from . import epsilon as eps
 
 # %% auto #0
 __all__ = ['REPORT_SCHEMA_ID', 'REPORT_SCHEMA', 'validate_report', 'model_record', 'evaluate', 'given_label', 'wrong_leaf',
-           'leaf_failures', 'read_report', 'compare_reports', 'format_comparison', 'cli_eval', 'cli_compare']
+           'leaf_failures', 'read_report', 'compare_reports', 'format_comparison', 'epsilon_by_meta', 'cli_eval',
+           'cli_compare']
 
 # %% ../nbs/25_evaluate.ipynb #32f37c2a
 REPORT_SCHEMA_ID = 'https://specter-lab.github.io/specter_lab/schemas/eval-report-v1.json'
@@ -202,6 +203,27 @@ def format_comparison(c:dict) -> str:
           f"gained {c['paired']['gained']}, lost {c['paired']['lost']})"]
     if c.get('baseline'): ln.append(f"best constant answer '{c['baseline']['label']}': ε = {c['baseline']['epsilon']:.3f}")
     return '\n'.join(ln)
+
+# %% ../nbs/25_evaluate.ipynb #db535244
+def epsilon_by_meta(report:dict, tasks, max_values:int=12) -> "pd.DataFrame":
+    "First-attempt ε of `report` per value of each `meta` key of its tasks (`tasks`: what `load_tasks` reads; keys with more than `max_values` values left out): key, value, n, passes, ε, its Wilson interval and the most frequent wrong leaf."
+    import pandas as pd
+    by_id = {t.id: t for t in (load_tasks(tasks) if isinstance(tasks, (str, Path)) else tasks)}
+    rows = []
+    for o in report['outcomes']:
+        t = by_id.get(o['id'])
+        if t is None: raise SpecterError(f"the report's task {o['id']!r} is not in the tasks given", field='outcomes.id')
+        miss = None if o['passed'] else wrong_leaf(t.reference, o['output'])
+        rows += [{'key': k, 'value': str(v), 'passed': o['passed'], 'wrong': miss} for k,v in t.meta.items()]
+    cols = ['key', 'value', 'n', 'passes', 'epsilon', 'ci95_low', 'ci95_high', 'most_wrong']
+    if not rows: return pd.DataFrame(columns=cols)
+    df = pd.DataFrame(rows)
+    keep = [k for k,g in df.groupby('key', sort=False) if g['value'].nunique() <= max_values]
+    out = []
+    for (k,v),g in df[df['key'].isin(keep)].groupby(['key', 'value'], sort=True):
+        e = eps.epsilon(list(g['passed'])); w = g['wrong'].dropna()
+        out.append([k, v, e['n'], e['passes'], e['hat'], *e['ci95'], w.mode().iloc[0] if len(w) else None])
+    return pd.DataFrame(out, columns=cols)
 
 # %% ../nbs/25_evaluate.ipynb #db6e873d
 def cli_eval(argv=None) -> int:
