@@ -9,7 +9,7 @@ when given) with the default recipe (settings.ini), its output in WORK/SUITE-sSE
 model on the test split) does not depend on the seed: later seeds reuse the first seed's. Writes benchmarks/results/loop_suites.json
 (another base: `--results FILE`, so the embedded model's table is not mixed with another model's):
 per run its summary (ε before/after with intervals, best constant, recall per label, the verdict and its reasons,
-ε of every file on dev and test, rounds, seconds), the wall minutes of this invocation, the peak RSS of the run's process
+ε of every file on dev and test, rounds, seconds, and the shipped file's test ε per value of each task meta key: `by_meta`), the wall minutes of this invocation, the peak RSS of the run's process
 tree (wait4's ru_maxrss: the largest single process) and the load average before and after, and per suite the mean, min and max over seeds of the shipped
 file's test ε and of each file type's. `--table` prints the Markdown table the README shows (generated from the
 results file, never typed).
@@ -51,7 +51,15 @@ def run_one(suite: str, seed: int, work: Path, first_seed: int | None = None, ba
         return {'suite': suite, 'seed': seed, 'error': tail, 'seconds': round(time.time() - t0, 1), **meas}
     s = json.loads((out / 'summary.json').read_text())
     return {'suite': suite, 'seed': seed, 'run': str(out.relative_to(ROOT)) if out.is_relative_to(ROOT) else str(out), **meas,
-            'commit': subprocess.run(['git', 'rev-parse', 'HEAD'], cwd=ROOT, capture_output=True, text=True).stdout.strip() or None, **s}
+            'commit': subprocess.run(['git', 'rev-parse', 'HEAD'], cwd=ROOT, capture_output=True, text=True).stdout.strip() or None, **s,
+            'by_meta': by_meta(out, suite)}
+
+
+def by_meta(run: Path, suite: str) -> list[dict]:
+    "The shipped file's test ε per value of each task meta key (`epsilon_by_meta`): on which forms of input the run fails."
+    from specter_lab.evaluate import epsilon_by_meta, read_report
+    rep = next(Path(run).glob('*_eval_after/report.json'), None)
+    return epsilon_by_meta(read_report(rep), suite).to_dict('records') if rep else []
 
 
 def spread(runs: list[dict]) -> dict:
@@ -100,7 +108,14 @@ def main(argv=None):
     p.add_argument('--table', action='store_true', help="print the README table of the committed results and exit")
     p.add_argument('--readme', help="write the table into this README (between <!-- BLOCK --> markers) and exit")
     p.add_argument('--block', default='loop-suites', help="the README block the table goes into (default: loop-suites)")
+    p.add_argument('--by-meta', action='store_true', help="(re)compute each recorded run's ε per task meta value from its run folder (where it still exists) and exit")
     a = p.parse_args(argv)
+    if a.by_meta:
+        res = json.loads(Path(a.results).read_text())
+        for r in res['runs']:
+            if 'run' in r and (ROOT / r['run']).is_dir(): r['by_meta'] = by_meta(ROOT / r['run'], r['suite']); print(r['suite'], r['seed'], len(r['by_meta']), 'rows')
+        Path(a.results).write_text(json.dumps(res, indent=1, ensure_ascii=False) + '\n')
+        return 0
     if a.table or a.readme:
         t = table(json.loads(Path(a.results).read_text()))
         if a.readme:
