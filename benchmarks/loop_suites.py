@@ -98,6 +98,19 @@ def table(res: dict) -> str:
     return '\n'.join(rows)
 
 
+def why_table(res: dict) -> str:
+    "For every run that missed a target: the verdict's reasons and its shipped file's test ε per value of each task meta key (`by_meta`), the README's 'why' block."
+    rows = []
+    for r in sorted(res['runs'], key=lambda r: (r['suite'], r['seed'])):
+        if 'error' in r or r['verdict']['passed']: continue
+        rows += [f"`{r['suite']}` seed {r['seed']}: " + ' '.join(r['verdict']['why']), '']
+        if not r.get('by_meta'): continue
+        rows += ["| task meta | value | test tasks | ε of the shipped file [95% CI] | most often wrong |", "|---|---|---|---|---|"]
+        rows += [f"| {m['key']} | {m['value']} | {m['n']} | {m['epsilon']:.3f} [{m['ci95_low']:.3f}, {m['ci95_high']:.3f}] | {m['most_wrong'] or '–'} |"
+                 for m in r['by_meta']] + ['']
+    return '\n'.join(rows).strip() or 'Every run met the targets.'
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('--suites', help="comma-separated suite names (default: every bundled suite)")
@@ -121,6 +134,7 @@ def main(argv=None):
         if a.readme:
             from specter_lab.loop import replace_block
             if not replace_block(a.readme, a.block, t): sys.exit(f"{a.readme}: no <!-- {a.block} --> markers")
+            replace_block(a.readme, f"{a.block}-why", why_table(json.loads(Path(a.results).read_text())))   # where the README has that block
         else: print(t)
         return 0
     from specter_lab.suite import bundled_names
