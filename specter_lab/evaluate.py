@@ -21,8 +21,8 @@ from . import epsilon as eps
 
 # %% auto #0
 __all__ = ['REPORT_SCHEMA_ID', 'REPORT_SCHEMA', 'validate_report', 'model_record', 'evaluate', 'given_label', 'wrong_leaf',
-           'leaf_failures', 'read_report', 'compare_reports', 'format_comparison', 'epsilon_by_meta', 'cli_eval',
-           'cli_compare']
+           'leaf_failures', 'leaf_at', 'decision_leaf', 'decisions', 'decision_metrics', 'read_report',
+           'compare_reports', 'format_comparison', 'epsilon_by_meta', 'cli_eval', 'cli_compare']
 
 # %% ../nbs/25_evaluate.ipynb #32f37c2a
 REPORT_SCHEMA_ID = 'https://specter-lab.github.io/specter_lab/schemas/eval-report-v1.json'
@@ -55,7 +55,7 @@ REPORT_SCHEMA = {
                           'description': 'per guard, on first attempts: checked, failed, fail_rate, sole, top_feedback'},
         'pass_at_k': {'type': ['object', 'null'], 'description': 'unbiased pass@k for k = 1..trials (null when trials = 1)'},
         'baseline': {'type': ['object', 'null'], 'description': 'label suites: the best constant answer (majority label) and its ε'},
-        'labels': {'type': ['object', 'null'], 'description': 'label suites: recall per label (Wilson CI), confusion matrix, balanced accuracy, on first attempts'},
+        'labels': {'type': ['object', 'null'], 'description': "the decision per task (a label guard's label, or the value at the JSON leaf `key` where a suite of JSON answers holds it, e.g. the tool): recall per value (Wilson CI), confusion matrix, balanced accuracy, on first attempts"},
         'leaves': {'type': ['object', 'null'], 'description': "JSON suites: failed first attempts by what they got wrong ('not JSON', 'other keys', a leaf's path, 'other guards')"},
         'outcomes': {'type': 'array', 'items': {'type': 'object',
             'required': ['id', 'trial', 'passed', 'output', 'feedback', 'failed_guards', 'attempts', 'passed_after_retries'],
@@ -156,11 +156,11 @@ def _report(ts, runs, rounds, gen, spec, src, split, trials, rmax, s, dag_out) -
     base = eps.best_constant([t.label for t in ts])
     if base is not None: base['epsilon'] = base['share']
     fm = eps.failure_modes([a.outcome for a in firsts])
-    given = [given_label(x.task, x.attempts[0].text) for x in runs]
-    outcomes = [{'id': x.task.id, 'trial': x.trial, 'label': x.task.label, 'given': g, 'passed': x.attempts[0].outcome.passed,
+    expected,given,key = decisions(ts, runs)
+    outcomes = [{'id': x.task.id, 'trial': x.trial, 'label': e, 'given': g, 'passed': x.attempts[0].outcome.passed,
                  'output': x.attempts[0].text, 'feedback': x.attempts[0].outcome.feedback, 'failed_guards': x.attempts[0].outcome.failed,
                  'finish_reason': x.attempts[0].finish_reason, 'attempts': len(x.attempts), 'passed_after_retries': x.passed,
-                 'human_reference_stored': x.human_id is not None} for x,g in zip(runs, given)]
+                 'human_reference_stored': x.human_id is not None} for x,e,g in zip(runs, expected, given)]
     n_first = len(ts)
     return {
         'schema': REPORT_SCHEMA_ID, 'created_at': now_iso(), 'model': model_record(gen, spec),
@@ -171,11 +171,42 @@ def _report(ts, runs, rounds, gen, spec, src, split, trials, rmax, s, dag_out) -
                     'human_fallbacks': sum(x.human_id is not None for x in runs)},
         'failure_modes': json.loads(fm.to_json(orient='records')),
         'pass_at_k': {str(k): eps.pass_at_k(list(by_task.values()), k) for k in range(1, trials + 1)} if trials > 1 else None,
-        'baseline': base, 'labels': eps.label_metrics([x.task.label for x in runs], given), 'leaves': leaf_failures(runs),
+        'baseline': base, 'labels': decision_metrics(expected, given, key), 'leaves': leaf_failures(runs),
         'outcomes': outcomes, 'outcomes_sha256': _canonical_sha(outcomes),
         'timings': {**_timing([r for r in rounds if r['attempt'] == 1]), 'all_attempts': _timing(rounds)},
         'settings': {'eval': {**s.eval.__dict__}, 'model': {**s.model.__dict__, 'base': scrub(s.model.base)}, 'settings_file': s.path},
         'dag': str(dag_out) if dag_out else None}
+
+def leaf_at(text:str|None, path:tuple) -> str|None:
+    "The value at `path` of the JSON object or array in `text` (a string as it stands, another value as JSON), or None."
+    if (v := json_value(text)) is None: return None
+    x = dict(json_leaves(v)).get(tuple(path), None)
+    return None if x is None else x if isinstance(x, str) else json.dumps(x)
+
+def decision_leaf(tasks, max_values:int=12, min_share:float=0.9, min_per_value:float=4) -> tuple|None:
+    """Where a suite of JSON answers holds its decision (which tool to call, a category): the first leaf path of the references
+    that at least `min_share` of the tasks with a JSON reference have, with 2 to `max_values` distinct values and on
+    average `min_per_value` tasks or more a value; None when there is none (names, amounts and dates take too many values)."""
+    refs = [v for t in tasks if (v := json_value(t.reference)) is not None]
+    if not refs or len(refs) < len(tasks) / 2: return None
+    vals = {}
+    for v in refs:
+        for p,x in json_leaves(v): vals.setdefault(p, []).append(json.dumps(x))
+    for p,xs in vals.items():
+        k = len(set(xs))
+        if len(xs) >= min_share * len(refs) and 2 <= k <= max_values and len(xs) / k >= min_per_value: return p
+    return None
+
+def decisions(ts, runs) -> tuple[list, list, tuple|None]:
+    "Per run, the decision expected and the one its first attempt gave: the label of a label guard, else the value at the suite's `decision_leaf` (its path the third item; None for labels)."
+    key = None if any(t.label is not None for t in ts) else decision_leaf(ts)
+    if key is None: return [x.task.label for x in runs], [given_label(x.task, x.attempts[0].text) for x in runs], None
+    return [leaf_at(x.task.reference, key) for x in runs], [leaf_at(x.attempts[0].text, key) for x in runs], key
+
+def decision_metrics(expected, given, key:tuple|None) -> dict|None:
+    "`epsilon.label_metrics` of the decisions, with `key`: the JSON leaf they were read at ('tool'), or None for label guards."
+    m = eps.label_metrics(expected, given)
+    return m and {**m, 'key': '.'.join(map(str, key)) if key else None}
 
 # %% ../nbs/25_evaluate.ipynb #e7a6889a
 def read_report(path) -> dict:
