@@ -105,7 +105,7 @@ def train_child(base: str, data: str, out: str, steps: int, pairs: int) -> dict:
         def on_step_begin(self, args, state, control, **kw): marks['t'] = time.perf_counter()
         def on_step_end(self, args, state, control, **kw): times.append(round(time.perf_counter() - marks['t'], 2))
     T._progress_callback = Timer                                  # the progress bar's slot: one callback, no output
-    T.save_trained = lambda trainer, tok, out: ({}, None)         # the merged model is the convert step's cost, not a step's
+    T.save_trained = lambda trainer, tok, out, *_: ({}, None)     # the merged model is the convert step's cost, not a step's
     s = load_settings(overrides={'dpo.max_pairs': pairs, 'data.test_fraction': 0.0})
     c0 = time.process_time()
     r = T.train(data, base=base, output=out, settings=s, progress=True, max_steps=steps)
