@@ -254,7 +254,9 @@ def epsilon_by_meta(report:dict, tasks, max_values:int=12) -> "pd.DataFrame":
     for (k,v),g in df[df['key'].isin(keep)].groupby(['key', 'value'], sort=True):
         e = eps.epsilon(list(g['passed'])); w = g['wrong'].dropna()
         out.append([k, v, e['n'], e['passes'], e['hat'], *e['ci95'], w.mode().iloc[0] if len(w) else None])
-    return pd.DataFrame(out, columns=cols)
+    res = pd.DataFrame(out, columns=cols)
+    res['most_wrong'] = res['most_wrong'].astype(object).where(res['most_wrong'].notna(), None)   # None, not NaN: the records go to JSON
+    return res
 
 # %% ../nbs/25_evaluate.ipynb #db6e873d
 def cli_eval(argv=None) -> int:
