@@ -21,7 +21,7 @@ from . import epsilon as eps
 
 # %% auto #0
 __all__ = ['REPORT_SCHEMA_ID', 'REPORT_SCHEMA', 'validate_report', 'model_record', 'evaluate', 'given_label', 'wrong_leaf',
-           'leaf_failures', 'leaf_at', 'decision_leaf', 'decisions', 'decision_metrics', 'read_report',
+           'leaf_failures', 'leaf_at', 'decision_leaf', 'run_decisions', 'decision_metrics', 'read_report',
            'compare_reports', 'format_comparison', 'epsilon_by_meta', 'cli_eval', 'cli_compare']
 
 # %% ../nbs/25_evaluate.ipynb #32f37c2a
@@ -156,7 +156,7 @@ def _report(ts, runs, rounds, gen, spec, src, split, trials, rmax, s, dag_out) -
     base = eps.best_constant([t.label for t in ts])
     if base is not None: base['epsilon'] = base['share']
     fm = eps.failure_modes([a.outcome for a in firsts])
-    expected,given,key = decisions(ts, runs)
+    expected,given,key = run_decisions(ts, runs)
     outcomes = [{'id': x.task.id, 'trial': x.trial, 'label': e, 'given': g, 'passed': x.attempts[0].outcome.passed,
                  'output': x.attempts[0].text, 'feedback': x.attempts[0].outcome.feedback, 'failed_guards': x.attempts[0].outcome.failed,
                  'finish_reason': x.attempts[0].finish_reason, 'attempts': len(x.attempts), 'passed_after_retries': x.passed,
@@ -197,7 +197,7 @@ def decision_leaf(tasks, max_values:int=12, min_share:float=0.9, min_per_value:f
         if len(xs) >= min_share * len(refs) and 2 <= k <= max_values and len(xs) / k >= min_per_value: return p
     return None
 
-def decisions(ts, runs) -> tuple[list, list, tuple|None]:
+def run_decisions(ts, runs) -> tuple[list, list, tuple|None]:
     "Per run, the decision expected and the one its first attempt gave: the label of a label guard, else the value at the suite's `decision_leaf` (its path the third item; None for labels)."
     key = None if any(t.label is not None for t in ts) else decision_leaf(ts)
     if key is None: return [x.task.label for x in runs], [given_label(x.task, x.attempts[0].text) for x in runs], None
