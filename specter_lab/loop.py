@@ -198,9 +198,11 @@ def _dev_key(e:dict, min_recall:float=MIN_RECALL) -> tuple:
     return (rec is None or rec >= min_recall, round(e['epsilon'], 4), round(e.get('balanced_accuracy') or 0, 4))
 
 def round_verdict(e:dict, best:dict|None, min_recall:float=MIN_RECALL) -> str:
-    "A trained round's dev result `e` against the `best` so far: 'best' (it ranks higher), 'stop' (a plateau), or 'go on': no better, but every round so far leaves a label below `min_recall` -- a collapse, which the next on-policy round (from this one) can mend."
+    "A trained round's dev result `e` against the `best` so far: 'best' (it ranks higher), 'stop' (a plateau, or a round that lost ground), or 'go on': no better, but every round so far leaves a label below `min_recall` and this one raised the lowest recall or the balanced accuracy -- a collapse being mended, which the next on-policy round (from this one) can finish."
     if best is None or _dev_key(e, min_recall) > _dev_key(best, min_recall): return 'best'
-    return 'stop' if _dev_key(best, min_recall)[0] else 'go on'
+    if _dev_key(best, min_recall)[0]: return 'stop'
+    mending = any((e.get(k) or 0) > (best.get(k) or 0) for k in ('min_recall', 'balanced_accuracy'))
+    return 'go on' if mending else 'stop'
 
 def onpolicy_data(loop:Loop, report:dict, out:Path, seed:int) -> dict:
     "The next round's pairs (chapter `recipe`, `onpolicy_round`) from the trained model's `report` on the train split, written to `out`/pairs.jsonl."
@@ -470,7 +472,7 @@ def report_training(tr:dict, s:Settings, figs:dict) -> list[str]:
          f"NLL weight {d.sft_weight}, {d.first_epochs:g} epoch(s) in round 1 and {d.epochs:g} in each later one), up to {d.rounds} rounds: after the first, the model answers "
          f"the train split again and its failures become the next round's rejected answers. Rounds rank on the dev split: every "
          f"label recalled at least half the time first, then ε; training stops at the first round that ranks no higher, "
-         f"unless every round so far leaves a label recalled less than half the time. "
+         f"unless every round so far leaves a label recalled less than half the time and the round raised the lowest recall or the balanced accuracy. "
          f"Round {tr['best_round']} was kept.", "",
          _row('round', 'pairs', 'steps', 'seconds', 'dev ε', 'dev 95 % CI', 'lowest dev recall'), _row(*['---'] * 7)]
     L += [_row(f"{r['round']} ({r.get('method', 'dpo').upper()})", r['pairs'], r['steps'], f"{r['train_seconds']:.0f}", f"{r['dev_epsilon']:.3f}",

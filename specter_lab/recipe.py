@@ -41,7 +41,8 @@ def json_value(s:str|None):
     return v if isinstance(v, (dict, list)) else None
 
 def decision_pool(tasks) -> dict:
-    "What a decision can be in this suite: {'labels': {pattern: {label: tasks}}, 'weights': {pattern: `rejection_weights`}, 'leaves': {path: [values]}, 'references': [...]}."
+    "What a decision can be in this suite: {'labels': {pattern: {label: tasks}}, 'weights': {pattern: `rejection_weights`}, 'leaves': {path: [values]}, 'references': [...], 'key': the JSON leaf holding the decision (evaluate's `decision_leaf`) or None}."
+    from specter_lab.evaluate import decision_leaf
     labels,leaves,refs = defaultdict(Counter),defaultdict(set),[]
     for t in tasks:
         if t.reference is None: continue
@@ -50,7 +51,7 @@ def decision_pool(tasks) -> dict:
         if (v := json_value(t.reference)) is not None:
             for p,x in json_leaves(v): leaves[p].add(json.dumps(x))
     return {'labels': {k: dict(sorted(v.items())) for k,v in labels.items()}, 'leaves': {k: sorted(v) for k,v in leaves.items()}, 'references': refs,
-            'weights': {k: rejection_weights(v) for k,v in labels.items()}}
+            'weights': {k: rejection_weights(v) for k,v in labels.items()}, 'key': None if labels else decision_leaf(tasks)}
 
 def relabel(answer:str, got:str, label:str) -> str:
     "`answer` with its label `got` (the first occurrence) replaced by `label`."
@@ -137,14 +138,17 @@ def _record(task, chosen:str, rejected:str) -> dict:
     return {'prompt': [m for m in task.messages if m['role'] in ('system', 'user')],
             'chosen': [{'role': 'assistant', 'content': chosen}], 'rejected': [{'role': 'assistant', 'content': rejected}]}
 
-def decisions(task, record:dict) -> tuple|None:
-    "(chosen label, rejected label) of a DPO `record` of a label task (None for other tasks, or a side that gives no label)."
-    if (g := _label_guard(task)) is None: return None
-    c,r = (g.given(record[k][0]['content']) for k in ('chosen', 'rejected'))
+def decisions(task, record:dict, key:tuple|None=None) -> tuple|None:
+    "(chosen, rejected) decision of a DPO `record`: the labels of a label task, else the values at the JSON leaf `key` (a `decision_pool`'s: which tool); None without either, or for a side that gives none."
+    from specter_lab.evaluate import leaf_at
+    sides = [record[k][0]['content'] for k in ('chosen', 'rejected')]
+    if (g := _label_guard(task)) is not None: c,r = map(g.given, sides)
+    elif key is not None: c,r = (leaf_at(s, key) for s in sides)
+    else: return None
     return (c, r) if c is not None and r is not None else None
 
 def balance_labels(items:list[tuple]) -> list[tuple]:
-    "Of `items` ((record, (chosen label, rejected label) or None)), drop label pairs until no label is chosen more often than rejected where a drop can still mend it."
+    "Of `items` ((record, (chosen, rejected) decision or None)), drop decision pairs until no label (or tool) is chosen more often than rejected where a drop can still mend it."
     net = Counter()
     for _,d in items:
         if d: net[d[0]] += 1; net[d[1]] -= 1
@@ -165,7 +169,7 @@ def contrast_items(tasks, per_task:int=1, seed:int=0, pool:dict|None=None) -> li
             c = contrast_answer(t, pool, rng)
             if c is None or c in seen: continue
             seen.add(c); rec = _record(t, t.reference, c)
-            items.append((rec, decisions(t, rec)))
+            items.append((rec, decisions(t, rec, pool['key'])))
     return items
 
 def contrast_pairs(tasks, per_task:int=1, seed:int=0) -> list[dict]:
@@ -201,6 +205,7 @@ def mending(items:list[tuple], candidates:list[tuple], room:int) -> list[tuple]:
 def onpolicy_round(tasks, outcomes:list[dict], cap:int, seed:int=0, mirror:bool=False) -> dict:
     "The next round's pairs from a model's `outcomes` ({id, output, passed}) on `tasks`: failures against the references (at most 2/3 of `cap`; with `mirror`, 1/2 and a mirror pair per wrong label), contrast pairs of the other tasks up to `cap`."
     rng = random.Random(seed)
+    pool = decision_pool(tasks)
     by_id = {t.id: t for t in tasks}
     by_label = defaultdict(list)
     for t in tasks:
@@ -211,13 +216,13 @@ def onpolicy_round(tasks, outcomes:list[dict], cap:int, seed:int=0, mirror:bool=
     for t,a in failed:
         if len(fails) >= (cap // 2 if mirror else cap * 2 // 3): break
         if not (p := onpolicy_pairs([t], [a])): continue
-        fails.append((p[0], decisions(t, p[0])))
+        fails.append((p[0], decisions(t, p[0], pool['key'])))
         if mirror and (m := mirror_pair(t, a, by_label, rng)) is not None: mirrors.append((m, (_label_guard(t).given(a), t.label)))
     seen = {t.id for t,_ in failed}
     others = [t for t in tasks if t.id not in seen]
     rng.shuffle(others)
     # contrast pairs of the other tasks, their wrong decisions drawn from every task's (the others alone may hold one label)
-    cands = contrast_items(others, 1, seed, decision_pool(tasks))
+    cands = contrast_items(others, 1, seed, pool)
     mend = mending(fails + mirrors, cands, cap - len(fails) - len(mirrors))
     rest = [it for it in balance_labels([it for it in cands if not any(it is m for m in mend)])]
     fill = rest[:max(0, cap - len(fails) - len(mirrors) - len(mend))]
