@@ -121,7 +121,11 @@ def write_tasks(path, tasks) -> int:
 
 # %% ../nbs/21_suite.ipynb #b9ab4996
 def _hash(seed, key) -> str: return hashlib.sha256(f"{seed}:{key}".encode()).hexdigest()
-def _cls(t:Task): return t.label if t.label is not None else t.meta.get('tool')
+def _classes(train) -> dict:
+    "Each train task's class by id: its expected label, else the value at the suite's `decision_leaf` (which tool; chapter evaluate), else None."
+    from specter_lab.evaluate import decision_leaf, leaf_at
+    key = None if any(t.label is not None for t in train) else decision_leaf(train)
+    return {t.id: t.label if t.label is not None else leaf_at(t.reference, key) if key else None for t in train}
 
 def dev_split(tasks, fraction:float=0.15, seed:int=0) -> list[Task]:
     "`tasks` with a seeded `fraction` of the train split moved to 'dev' (whole templates when it can); unchanged if it has a dev split."
@@ -129,27 +133,28 @@ def dev_split(tasks, fraction:float=0.15, seed:int=0) -> list[Task]:
     if any(t.split == 'dev' for t in tasks): return tasks
     if not 0 < fraction < 1: raise SpecterError(f"the dev fraction must be between 0 and 1, got {fraction!r}", field='fraction')
     train = [t for t in tasks if t.split == 'train']
+    cls = _classes(train)
     tpls = {}
     for t in train: tpls.setdefault(t.meta.get('template'), []).append(t)
     dev = set()
     if None not in tpls and len(tpls) >= 3:
-        left = Counter(map(_cls, train))
+        left = Counter(cls[t.id] for t in train)
         def take(k):
-            c = Counter(map(_cls, tpls[k]))
+            c = Counter(cls[t.id] for t in tpls[k])
             if k in dev or any(left[x] <= n for x,n in c.items()): return
             dev.add(k); left.subtract(c)
         order = sorted(tpls, key=lambda k: _hash(seed, k))
         for k in order:
             if sum(len(tpls[x]) for x in dev) >= fraction*len(train): break
             take(k)
-        for c in sorted(set(map(_cls, train)), key=str):   # every class gets a dev template when it has one to spare
+        for c in sorted(set(cls.values()), key=str):   # every class gets a dev template when it has one to spare
             for k in order:
-                if any(_cls(t) == c for t in tpls[k]) and not any(_cls(t) == c for x in dev for t in tpls[x]): take(k)
+                if any(cls[t.id] == c for t in tpls[k]) and not any(cls[t.id] == c for x in dev for t in tpls[x]): take(k)
         moved = {t.id for k in dev for t in tpls[k]}
     else:
         moved = set()
-        for c in set(map(_cls, train)):
-            ts = sorted((t for t in train if _cls(t) == c), key=lambda t: _hash(seed, t.id))
+        for c in set(cls.values()):
+            ts = sorted((t for t in train if cls[t.id] == c), key=lambda t: _hash(seed, t.id))
             moved |= {t.id for t in ts[:min(len(ts)-1, max(1, round(fraction*len(ts))))]}
     return [replace(t, split='dev') if t.split == 'train' and t.id in moved else t for t in tasks]
 
