@@ -16,12 +16,13 @@ from .model import resolve_model, hf_dir, base_help
 from .registry import hub_id, base_license
 
 # %% auto #0
-__all__ = ['STEPS', 'MIN_RECALL', 'STEP_FUNCS', 'relocate', 'Loop', 'forget', 'model_license', 'as_gguf', 'base_gguf',
-           'start_model', 'step_eval_before', 'step_collect', 'data_predicate', 'step_extract', 'round_verdict',
-           'onpolicy_data', 'step_train', 'step_convert', 'choose_gguf', 'step_eval_after', 'step_cost', 'verdict',
-           'report_epsilon', 'report_data', 'report_training', 'report_files', 'report_cost', 'report_markdown',
-           'markdown_to_html', 'run_manifest', 'training_method', 'step_report', 'run_step', 'run_steps', 'run_loop',
-           'readme_block', 'replace_block', 'update_readme', 'cli_loop']
+__all__ = ['STEPS', 'MIN_RECALL', 'CONVERT_S_PER_MB', 'STEP_FUNCS', 'relocate', 'Loop', 'forget', 'model_license', 'as_gguf',
+           'base_gguf', 'start_model', 'step_eval_before', 'step_collect', 'data_predicate', 'step_extract',
+           'round_verdict', 'over_budget', 'onpolicy_data', 'step_train', 'step_convert', 'choose_gguf',
+           'step_eval_after', 'step_cost', 'verdict', 'report_epsilon', 'report_data', 'report_training',
+           'report_files', 'report_cost', 'report_markdown', 'markdown_to_html', 'run_manifest', 'training_method',
+           'step_report', 'run_step', 'run_steps', 'run_loop', 'readme_block', 'replace_block', 'update_readme',
+           'cli_loop']
 
 # %% ../nbs/60_loop.ipynb #3a0d5bec
 def relocate(v, old:str, new:str):
@@ -113,7 +114,7 @@ def _quants(s:Settings) -> list[str]: return [q.strip() for q in s.gguf.quants.s
 def _evaluate(loop:Loop, model:str, step:str, name:str='report.json', split:str|None=None, adapter=None, limit:int|None=None) -> dict:
     "Greedy first attempts (no retries: a trial is one generation) of `model` on `split` (default: the test split; `limit` of its tasks, evenly spread) -> the step's `name`."
     from specter_lab.evaluate import evaluate
-    d = loop.dir(step)
+    d,t0 = loop.dir(step),time.time()
     split = split or loop.settings.eval.split
     rep = evaluate(model, loop.suite, split=split, settings=loop.settings, rmax=0, output=d/name, adapter=adapter, limit=limit, spread=True)
     e,b,lm = rep['epsilon'],rep.get('baseline'),rep.get('labels')
@@ -121,7 +122,7 @@ def _evaluate(loop:Loop, model:str, step:str, name:str='report.json', split:str|
              f"{rep['timings']['tasks_per_s']:.1f} tasks/s" + (f" (best constant answer: {b['epsilon']:.3f})" if b else '')
              + (f"; lowest recall {lm['min_recall']:.2f}" if lm else ''))
     return {'report': str(d/name), 'model': model, 'adapter': adapter and str(adapter), 'split': split, 'epsilon': e['hat'], 'ci95': e['ci95'],
-            'min_recall': lm and lm['min_recall'], 'balanced_accuracy': lm and lm['balanced_accuracy']}
+            'min_recall': lm and lm['min_recall'], 'balanced_accuracy': lm and lm['balanced_accuracy'], 'n': rep['n'], 'seconds': round(time.time() - t0, 1)}
 
 def start_model(loop:Loop) -> tuple[str, str|None]:
     "(GGUF, LoRA GGUF or None) of the model the run starts from: `loop.start` (a cycle's shipped version), else the base GGUF."
@@ -204,6 +205,23 @@ def round_verdict(e:dict, best:dict|None, min_recall:float=MIN_RECALL) -> str:
     mending = any((e.get(k) or 0) > (best.get(k) or 0) for k in ('min_recall', 'balanced_accuracy'))
     return 'go on' if mending else 'stop'
 
+CONVERT_S_PER_MB = 0.8   # merge, convert, quantize, verify: seconds per MB of the base GGUF on 2 cores (SmolLM2-135M 80 s for 100 MB, Gemma 3 270M 200 s for 253 MB)
+
+def over_budget(loop:Loop, started:float, row:dict, e:dict) -> str|None:
+    "Why one more on-policy round would end the loop past `[dpo] budget_minutes` (None when it fits, or without a budget), from this run's own timings: the steps so far (the train step since `started`); the round as long as round `row` (its training scaled to `[dpo] epochs`), with the train split's answers at the pace of its dev result `e`; then conversion (`CONVERT_S_PER_MB`) and every file on dev and test at that pace."
+    from specter_lab.suite import load_tasks
+    s = loop.settings
+    if not s.dpo.budget_minutes: return None
+    done = sum(loop.result(k)['seconds'] for k in STEPS[:STEPS.index('train')] if loop.result(k)) + time.time() - started
+    per_task = e['seconds'] / max(e['n'], 1)
+    answers = 2 * s.dpo.max_pairs if s.dpo.max_pairs else len(load_tasks(loop.suite, 'train'))
+    nxt = per_task * answers + row['train_seconds'] * (s.dpo.epochs / s.dpo.first_epochs if row['round'] == 1 else 1) + e['seconds']
+    n_test = read_json(loop.need('eval_before')['report'])['n']
+    after = CONVERT_S_PER_MB * Path(base_gguf(loop)).stat().st_size / 2**20 + (len(_quants(s)) + 2) * per_task * (e['n'] + n_test)
+    if done + nxt + after <= s.dpo.budget_minutes * 60: return None
+    return (f"the loop would end after about {(done + nxt + after) / 60:.1f} minutes ({done / 60:.1f} so far, {nxt / 60:.1f} for the round, "
+            f"{after / 60:.1f} to convert and evaluate), past [dpo] budget_minutes = {s.dpo.budget_minutes:g}")
+
 def onpolicy_data(loop:Loop, report:dict, out:Path, seed:int) -> dict:
     "The next round's pairs (chapter `recipe`, `onpolicy_round`) from the trained model's `report` on the train split, written to `out`/pairs.jsonl."
     from specter_lab.files import write_jsonl
@@ -239,7 +257,7 @@ def step_train(loop:Loop) -> dict:
     s = loop.settings
     ex = loop.need('extract')
     start = (loop.start or {}).get('peft')
-    data,adapter,rounds,best = ex['data'],start,[],None
+    data,adapter,rounds,best,t0 = ex['data'],start,[],None,time.time()
     n_dpo = max(1, s.dpo.rounds) if ex['pairs'] else 0
     for r in range(1, n_dpo + 1):
         loop.log(f"  round {r}: {'the extracted pairs' if r == 1 else 'on-policy pairs'}" + (f", continuing {adapter}" if adapter else ''))
@@ -253,6 +271,7 @@ def step_train(loop:Loop) -> dict:
         if v == 'go on': loop.log(f"  round {r} did not improve the dev split, and round {best['round']} leaves a label below recall {MIN_RECALL}: going on from round {r}")
         if best['e']['epsilon'] >= 1: loop.log(f"  round {best['round']} passed every dev task: no round can rank higher"); break
         if not s.data.reference: loop.log("  no on-policy round: its chosen answers are the references ([data] reference is off)"); break
+        if why := over_budget(loop, t0, row, e): loop.log(f"  no round {r+1}: {why}"); rounds[-1]['budget'] = why; break
         # the next round holds at most max_pairs pairs: the failures among twice as many train tasks, spread over the split, are enough
         t = _evaluate(loop, base_gguf(loop), 'train', f'round{r}/train.json', split='train', adapter=summ['lora'], limit=2 * s.dpo.max_pairs)
         nxt = onpolicy_data(loop, read_json(t['report']), loop.dir('train')/f'round{r}', seed=s.data.seed + r)
@@ -473,7 +492,7 @@ def report_training(tr:dict, s:Settings, figs:dict) -> list[str]:
          f"the train split again and its failures become the next round's rejected answers. Rounds rank on the dev split: every "
          f"label recalled at least half the time first, then ε; training stops at the first round that ranks no higher, "
          f"unless every round so far leaves a label recalled less than half the time and the round raised the lowest recall or the balanced accuracy. "
-         f"Round {tr['best_round']} was kept.", "",
+         f"Round {tr['best_round']} was kept." + ''.join(f" No round {r['round'] + 1}: {r['budget']}." for r in tr['rounds'] if r.get('budget')), "",
          _row('round', 'pairs', 'steps', 'seconds', 'dev ε', 'dev 95 % CI', 'lowest dev recall'), _row(*['---'] * 7)]
     L += [_row(f"{r['round']} ({r.get('method', 'dpo').upper()})", r['pairs'], r['steps'], f"{r['train_seconds']:.0f}", f"{r['dev_epsilon']:.3f}",
                f"[{r['dev_ci95'][0]:.3f}, {r['dev_ci95'][1]:.3f}]", _fmt(r['dev_min_recall'])) for r in tr['rounds']] + [""]
