@@ -199,11 +199,9 @@ def _dev_key(e:dict, min_recall:float=MIN_RECALL) -> tuple:
     return (rec is None or rec >= min_recall, round(e['epsilon'], 4), round(e.get('balanced_accuracy') or 0, 4))
 
 def round_verdict(e:dict, best:dict|None, min_recall:float=MIN_RECALL) -> str:
-    "A trained round's dev result `e` against the `best` so far: 'best' (it ranks higher), 'stop' (a plateau, or a round that lost ground), or 'go on': no better, but every round so far leaves a label below `min_recall` and this one raised the lowest recall or the balanced accuracy -- a collapse being mended, which the next on-policy round (from this one) can finish."
+    "A trained round's dev result `e` against the `best` so far: 'best' (it ranks higher), 'stop' (a plateau), or 'go on': no better, but every round so far leaves a label below `min_recall` -- a collapse, which the next on-policy round (from this one) can mend. The best round is kept either way, and `[dpo] budget_minutes` (`over_budget`) bounds what going on costs."
     if best is None or _dev_key(e, min_recall) > _dev_key(best, min_recall): return 'best'
-    if _dev_key(best, min_recall)[0]: return 'stop'
-    mending = any((e.get(k) or 0) > (best.get(k) or 0) for k in ('min_recall', 'balanced_accuracy'))
-    return 'go on' if mending else 'stop'
+    return 'stop' if _dev_key(best, min_recall)[0] else 'go on'
 
 CONVERT_S_PER_MB = 0.8   # merge, convert, quantize, verify: seconds per MB of the base GGUF on 2 cores (SmolLM2-135M 80 s for 100 MB, Gemma 3 270M 200 s for 253 MB)
 
@@ -491,8 +489,9 @@ def report_training(tr:dict, s:Settings, figs:dict) -> list[str]:
          f"NLL weight {d.sft_weight}, {d.first_epochs:g} epoch(s) in round 1 and {d.epochs:g} in each later one), up to {d.rounds} rounds: after the first, the model answers "
          f"the train split again and its failures become the next round's rejected answers. Rounds rank on the dev split: every "
          f"label recalled at least half the time first, then ε; training stops at the first round that ranks no higher, "
-         f"unless every round so far leaves a label recalled less than half the time and the round raised the lowest recall or the balanced accuracy. "
-         f"Round {tr['best_round']} was kept." + ''.join(f" No round {r['round'] + 1}: {r['budget']}." for r in tr['rounds'] if r.get('budget')), "",
+         f"unless every round so far leaves a label recalled less than half the time"
+         + (f"; a round starts only when the loop is expected to end within {d.budget_minutes:g} minutes. " if d.budget_minutes else ". ")
+         + f"Round {tr['best_round']} was kept." + ''.join(f" No round {r['round'] + 1}: {r['budget']}." for r in tr['rounds'] if r.get('budget')), "",
          _row('round', 'pairs', 'steps', 'seconds', 'dev ε', 'dev 95 % CI', 'lowest dev recall'), _row(*['---'] * 7)]
     L += [_row(f"{r['round']} ({r.get('method', 'dpo').upper()})", r['pairs'], r['steps'], f"{r['train_seconds']:.0f}", f"{r['dev_epsilon']:.3f}",
                f"[{r['dev_ci95'][0]:.3f}, {r['dev_ci95'][1]:.3f}]", _fmt(r['dev_min_recall'])) for r in tr['rounds']] + [""]
