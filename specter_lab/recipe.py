@@ -13,8 +13,8 @@ from .guard import check
 
 # %% auto #0
 __all__ = ['json_leaves', 'set_leaf', 'json_value', 'decision_pool', 'relabel', 'rejection_weights', 'input_spans', 'dumps_like',
-           'decided', 'styled_like', 'leaf_mistakes', 'changed', 'contrast_answer', 'decisions', 'balance_labels',
-           'contrast_items', 'contrast_pairs', 'onpolicy_pairs', 'mirror_pair', 'mending', 'onpolicy_round']
+           'decided', 'leaf_mistakes', 'changed', 'contrast_answer', 'decisions', 'balance_labels', 'contrast_items',
+           'contrast_pairs', 'onpolicy_pairs', 'mirror_pair', 'mending', 'onpolicy_round']
 
 # %% ../nbs/31_recipe.ipynb #fe4bb91e
 def json_leaves(v, path=()) -> list[tuple[tuple, object]]:
@@ -90,17 +90,8 @@ def decided(x, request:str) -> bool:
     if isinstance(x, (int, float)) and not isinstance(x, bool): return str(x) not in request.replace(',', '')
     return True
 
-_NAME = re.compile(r"[^\W\d]+(?:[_-][^\W\d]+)*")
-
-def styled_like(s:str, ref:str) -> str:
-    "`s` written like the name `ref` (letters, one of `_` or `-` between words): its case and separator. A model that copies a verb into a snake_case field writes 'look_up', not 'Look up'."
-    if not _NAME.fullmatch(ref): return s
-    s = s.lower() if ref.islower() else s.upper() if ref.isupper() else s
-    sep = next((c for c in '_-' if c in ref), None)
-    return re.sub(r'[\s_-]+', sep, s) if sep else s
-
 def leaf_mistakes(task, pool:dict, most_swaps:int=64) -> dict:
-    "The ways to get one leaf of the JSON reference of `task` wrong: {(kind, path): [changes]}, a change being ((path, wrong value), ...) for `set_leaf`. Kinds: 'other' (the value another reference has there), 'copied' (words or numbers of the request as they stand, or `styled_like` the value, instead of the value decided or normalised from them), 'swapped' (two leaves' values exchanged; at most `most_swaps` a leaf)."
+    "The ways to get one leaf of the JSON reference of `task` wrong: {(kind, path): [changes]}, a change being ((path, wrong value), ...) for `set_leaf`. Kinds: 'other' (the value another reference has there), 'copied' (words or numbers of the request as they stand, instead of the value decided or normalised from them), 'swapped' (two leaves' values exchanged; at most `most_swaps` a leaf)."
     if (v := json_value(task.reference)) is None: return {}
     text = _request(task)[:4000]
     spans = input_spans(text)
@@ -109,7 +100,7 @@ def leaf_mistakes(task, pool:dict, most_swaps:int=64) -> dict:
     for i,(p,x) in enumerate(leaves):
         same_type = lambda y: type(y) is type(x) and y != x
         out[('other', p)] = [((p, y),) for y in map(json.loads, pool['leaves'].get(p, ())) if same_type(y)]
-        out[('copied', p)] = [((p, s),) for s in dict.fromkeys(y for s in spans for y in (s, styled_like(s, x))) if s.lower() != x.lower()] if isinstance(x, str) else \
+        out[('copied', p)] = [((p, s),) for s in spans if s.lower() != x.lower()] if isinstance(x, str) else \
                              [((p, n),) for n in nums if type(n) is type(x) and n != x] if isinstance(x, (int, float)) and not isinstance(x, bool) else []
         out[('swapped', p)] = [((p, y), (q, x)) for q,y in leaves[i+1:] if same_type(y)][:most_swaps]
     return {k: c for k,c in out.items() if c}
