@@ -103,7 +103,7 @@ def why_table(res: dict) -> str:
     rows = []
     for r in sorted(res['runs'], key=lambda r: (r['suite'], r['seed'])):
         if 'error' in r or r['verdict']['passed']: continue
-        rows += [f"`{r['suite']}` seed {r['seed']}: " + ' '.join(w[:1].upper() + w[1:] for w in r['verdict']['why']), '']
+        rows += [f"`{r['suite']}` seed {r['seed']}: " + ' '.join((w[:1].upper() if w[:1].isascii() else w[:1]) + w[1:] for w in r['verdict']['why']), '']
         if not r.get('by_meta'): continue
         rows += ["| task meta | value | test tasks | ε of the shipped file [95% CI] | most often wrong |", "|---|---|---|---|---|"]
         rows += [f"| {m['key']} | {m['value']} | {m['n']} | {m['epsilon']:.3f} [{m['ci95_low']:.3f}, {m['ci95_high']:.3f}] | {m['most_wrong'] or '–'} |"
