@@ -186,7 +186,9 @@ def leaf_at(text:str|None, path:tuple) -> str|None:
 def decision_leaf(tasks, max_values:int=12, min_share:float=0.9, min_per_value:float=4) -> tuple|None:
     """Where a suite of JSON answers holds its decision (which tool to call, a category): the first leaf path of the references
     that at least `min_share` of the tasks with a JSON reference have, with 2 to `max_values` distinct values and on
-    average `min_per_value` tasks or more a value; None when there is none (names, amounts and dates take too many values)."""
+    average `min_per_value` tasks or more a value; None when there is none (names, amounts and dates take too many values),
+    and for a suite with label guards: the label is its decision."""
+    if any(t.label is not None for t in tasks): return None
     refs = [v for t in tasks if (v := json_value(t.reference)) is not None]
     if not refs or len(refs) < len(tasks) / 2: return None
     vals = {}
@@ -199,8 +201,7 @@ def decision_leaf(tasks, max_values:int=12, min_share:float=0.9, min_per_value:f
 
 def run_decisions(ts, runs) -> tuple[list, list, tuple|None]:
     "Per run, the decision expected and the one its first attempt gave: the label of a label guard, else the value at the suite's `decision_leaf` (its path the third item; None for labels)."
-    key = None if any(t.label is not None for t in ts) else decision_leaf(ts)
-    if key is None: return [x.task.label for x in runs], [given_label(x.task, x.attempts[0].text) for x in runs], None
+    if (key := decision_leaf(ts)) is None: return [x.task.label for x in runs], [given_label(x.task, x.attempts[0].text) for x in runs], None
     return [leaf_at(x.task.reference, key) for x in runs], [leaf_at(x.attempts[0].text, key) for x in runs], key
 
 def decision_metrics(expected, given, key:tuple|None) -> dict|None:

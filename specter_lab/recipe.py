@@ -51,7 +51,7 @@ def decision_pool(tasks) -> dict:
         if (v := json_value(t.reference)) is not None:
             for p,x in json_leaves(v): leaves[p].add(json.dumps(x))
     return {'labels': {k: dict(sorted(v.items())) for k,v in labels.items()}, 'leaves': {k: sorted(v) for k,v in leaves.items()}, 'references': refs,
-            'weights': {k: rejection_weights(v) for k,v in labels.items()}, 'key': None if labels else decision_leaf(tasks)}
+            'weights': {k: rejection_weights(v) for k,v in labels.items()}, 'key': decision_leaf(tasks)}
 
 def relabel(answer:str, got:str, label:str) -> str:
     "`answer` with its label `got` (the first occurrence) replaced by `label`."

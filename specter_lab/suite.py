@@ -124,7 +124,7 @@ def _hash(seed, key) -> str: return hashlib.sha256(f"{seed}:{key}".encode()).hex
 def _classes(train) -> dict:
     "Each train task's class by id: its expected label, else the value at the suite's `decision_leaf` (which tool; chapter evaluate), else None."
     from specter_lab.evaluate import decision_leaf, leaf_at
-    key = None if any(t.label is not None for t in train) else decision_leaf(train)
+    key = decision_leaf(train)
     return {t.id: t.label if t.label is not None else leaf_at(t.reference, key) if key else None for t in train}
 
 def dev_split(tasks, fraction:float=0.15, seed:int=0) -> list[Task]:
