@@ -16,13 +16,13 @@ from .model import resolve_model, hf_dir, base_help
 from .registry import hub_id, base_license
 
 # %% auto #0
-__all__ = ['STEPS', 'MIN_RECALL', 'CONVERT_S_PER_MB', 'STEP_FUNCS', 'relocate', 'Loop', 'forget', 'model_license', 'as_gguf',
-           'base_gguf', 'start_model', 'step_eval_before', 'step_collect', 'data_predicate', 'step_extract',
-           'round_verdict', 'over_budget', 'onpolicy_data', 'step_train', 'step_convert', 'choose_gguf',
-           'step_eval_after', 'step_cost', 'verdict', 'report_epsilon', 'report_data', 'report_training',
-           'report_files', 'report_cost', 'report_markdown', 'markdown_to_html', 'run_manifest', 'training_method',
-           'step_report', 'run_step', 'run_steps', 'run_loop', 'readme_block', 'replace_block', 'update_readme',
-           'cli_loop']
+__all__ = ['STEPS', 'MIN_RECALL', 'CONVERT_S_PER_MB', 'MIN_TRAIN_SHARE', 'STEP_FUNCS', 'relocate', 'Loop', 'forget',
+           'model_license', 'as_gguf', 'base_gguf', 'start_model', 'step_eval_before', 'step_collect', 'data_predicate',
+           'step_extract', 'round_verdict', 'train_seconds_left', 'over_budget', 'onpolicy_data', 'step_train',
+           'step_convert', 'choose_gguf', 'step_eval_after', 'step_cost', 'verdict', 'report_epsilon', 'report_data',
+           'report_training', 'report_files', 'report_cost', 'report_markdown', 'markdown_to_html', 'run_manifest',
+           'training_method', 'step_report', 'run_step', 'run_steps', 'run_loop', 'readme_block', 'replace_block',
+           'update_readme', 'cli_loop']
 
 # %% ../nbs/60_loop.ipynb #3a0d5bec
 def relocate(v, old:str, new:str):
@@ -205,17 +205,31 @@ def round_verdict(e:dict, best:dict|None, min_recall:float=MIN_RECALL) -> str:
 
 CONVERT_S_PER_MB = 0.8   # merge, convert, quantize, verify: seconds per MB of the base GGUF on 2 cores (SmolLM2-135M 80 s for 100 MB, Gemma 3 270M 200 s for 253 MB)
 
+MIN_TRAIN_SHARE = 0.25   # round 1 may always train this share of the budget: late with a trained model rather than on time with none
+
+def _budget_parts(loop:Loop, started:float, per_task:float, n_dev:int) -> tuple[float, float]:
+    "(seconds spent: the steps before train and the train step since `started`; seconds needed after training: conversion at `CONVERT_S_PER_MB` and every file on the dev split (`n_dev` tasks) and the test split at `per_task` seconds an answer)."
+    s = loop.settings
+    done = sum(loop.result(k)['seconds'] for k in STEPS[:STEPS.index('train')] if loop.result(k)) + time.time() - started
+    n_test = read_json(loop.need('eval_before')['report'])['n']
+    return done, CONVERT_S_PER_MB * Path(base_gguf(loop)).stat().st_size / 2**20 + (len(_quants(s)) + 2) * per_task * (n_dev + n_test)
+
+def train_seconds_left(loop:Loop, started:float, per_task:float, n_dev:int, floor:float=0.0) -> float|None:
+    "Seconds the next round may train within `[dpo] budget_minutes` (None without a budget): what the time spent, the round's dev evaluation and everything after training (`_budget_parts`) leave; at least `floor` of the budget."
+    b = loop.settings.dpo.budget_minutes * 60
+    if not b: return None
+    done, after = _budget_parts(loop, started, per_task, n_dev)
+    return round(max(b - done - per_task * n_dev - after, floor * b), 1)
+
 def over_budget(loop:Loop, started:float, row:dict, e:dict) -> str|None:
     "Why one more on-policy round would end the loop past `[dpo] budget_minutes` (None when it fits, or without a budget), from this run's own timings: the steps so far (the train step since `started`); the round as long as round `row` (its training scaled to `[dpo] epochs`), with the train split's answers at the pace of its dev result `e`; then conversion (`CONVERT_S_PER_MB`) and every file on dev and test at that pace."
     from specter_lab.suite import load_tasks
     s = loop.settings
     if not s.dpo.budget_minutes: return None
-    done = sum(loop.result(k)['seconds'] for k in STEPS[:STEPS.index('train')] if loop.result(k)) + time.time() - started
     per_task = e['seconds'] / max(e['n'], 1)
+    done, after = _budget_parts(loop, started, per_task, e['n'])
     answers = 2 * s.dpo.max_pairs if s.dpo.max_pairs else len(load_tasks(loop.suite, 'train'))
     nxt = per_task * answers + row['train_seconds'] * (s.dpo.epochs / s.dpo.first_epochs if row['round'] == 1 else 1) + e['seconds']
-    n_test = read_json(loop.need('eval_before')['report'])['n']
-    after = CONVERT_S_PER_MB * Path(base_gguf(loop)).stat().st_size / 2**20 + (len(_quants(s)) + 2) * per_task * (e['n'] + n_test)
     if done + nxt + after <= s.dpo.budget_minutes * 60: return None
     return (f"the loop would end after about {(done + nxt + after) / 60:.1f} minutes ({done / 60:.1f} so far, {nxt / 60:.1f} for the round, "
             f"{after / 60:.1f} to convert and evaluate), past [dpo] budget_minutes = {s.dpo.budget_minutes:g}")
@@ -230,38 +244,43 @@ def onpolicy_data(loop:Loop, report:dict, out:Path, seed:int) -> dict:
     write_jsonl(out/'pairs.jsonl', nxt.pop('pairs'))
     return {'data': str(out/'pairs.jsonl'), 'train_epsilon': report['epsilon']['hat']} | nxt
 
-def _train_round(loop:Loop, r:int, data, adapter, method:str|None=None) -> tuple[dict, dict]:
-    "Round `r`: train on `data` (continuing `adapter`), measured on the dev split as it would ship -> (its row in step.json, train's summary with the dev result)."
+def _train_round(loop:Loop, r:int, data, adapter, method:str|None=None, max_seconds:float|None=None) -> tuple[dict, dict]:
+    "Round `r`: train on `data` (continuing `adapter`; stopping before `max_seconds`), measured on the dev split as it would ship -> (its row in step.json, train's summary with the dev result)."
     from specter_lab.train import train
     from specter_lab.gguf import convert_adapter
     rd = loop.dir('train')/f'round{r}'
     # every pair trains: the dev split, not held-out pairs, judges the round; round 1 (form and decision at once) trains longer
     d = loop.settings.dpo
     s = replace(loop.settings, data=replace(loop.settings.data, test_fraction=0.0), dpo=replace(d, epochs=d.first_epochs if r == 1 else d.epochs))
-    summ = train(data, base=loop.base, output=rd, method=method, settings=s, progress=True, init_adapter=adapter, merge=False)   # convert merges the kept round
+    summ = train(data, base=loop.base, output=rd, method=method, settings=s, progress=True, init_adapter=adapter, merge=False, max_seconds=max_seconds)   # convert merges the kept round
     # the adapter as a LoRA GGUF on the base file, in llama.cpp (which also evaluates the suite's shared prompt prefix once)
     lora = convert_adapter(summ['adapter'], rd/'adapter.gguf', outtype=loop.settings.gguf.adapter_type)
     e = summ['dev'] = _evaluate(loop, base_gguf(loop), 'train', f'round{r}/dev.json', split='dev', adapter=lora)
     summ['lora'] = str(lora)
+    if summ['stopped']: loop.log(f"  round {r} stopped {summ['stopped']} s (what [dpo] budget_minutes leaves for it)")
     loop.log(f"  round {r}: {summ['steps']} steps in {summ['train_seconds']} s; dev ε {e['epsilon']:.3f}"
              + (f", lowest recall {e['min_recall']:.2f}" if e['min_recall'] is not None else ''))
     return {'round': r, 'method': summ['method'], 'data': str(data), 'init_adapter': adapter and str(adapter), 'pairs': summ['data']['train'],
-            'steps': summ['steps'], 'train_seconds': summ['train_seconds'], 'dev_epsilon': e['epsilon'], 'dev_ci95': e['ci95'],
+            'steps': summ['steps'], 'max_seconds': max_seconds, 'stopped': summ['stopped'], 'train_seconds': summ['train_seconds'], 'dev_epsilon': e['epsilon'], 'dev_ci95': e['ci95'],
             'dev_min_recall': e['min_recall'], 'dev_report': e['report'], 'summary': str(rd/'summary.json'), 'adapter': summ['adapter'],
             'figure': summ.get('figure'), 'metrics_csv': summ.get('metrics_csv')}, summ
 
 def step_train(loop:Loop) -> dict:
-    "LoRA DPO on the extracted pairs (continuing the start version's adapter), on-policy rounds while the dev split improves (or while a label stays below `MIN_RECALL`), a KTO round on unpaired feedback; the best round's adapter."
+    "LoRA DPO on the extracted pairs (continuing the start version's adapter), on-policy rounds while the dev split improves (or while a label stays below `MIN_RECALL`), a KTO round on unpaired feedback; each round trains at most what `[dpo] budget_minutes` leaves (`train_seconds_left`); the best round's adapter."
+    from specter_lab.suite import load_tasks
     s = loop.settings
     ex = loop.need('extract')
     start = (loop.start or {}).get('peft')
     data,adapter,rounds,best,t0 = ex['data'],start,[],None,time.time()
+    ev,n_dev = loop.need('eval_before'),len(load_tasks(loop.suite, 'dev'))
+    pace = ev['seconds'] / max(ev['n'], 1)   # seconds an answer: the untrained model's on test, then each round's on dev
     n_dpo = max(1, s.dpo.rounds) if ex['pairs'] else 0
     for r in range(1, n_dpo + 1):
         loop.log(f"  round {r}: {'the extracted pairs' if r == 1 else 'on-policy pairs'}" + (f", continuing {adapter}" if adapter else ''))
-        row,summ = _train_round(loop, r, data, adapter)
+        row,summ = _train_round(loop, r, data, adapter, max_seconds=train_seconds_left(loop, t0, pace, n_dev, MIN_TRAIN_SHARE if r == 1 else 0))
         rounds.append(row)
         e = summ['dev']
+        pace = e['seconds'] / max(e['n'], 1)
         v = round_verdict(e, best and best['e'])
         if v == 'best': best = {'round': r, 'e': e, 'summ': summ}
         elif v == 'stop': loop.log(f"  round {r} did not improve the dev split: keeping round {best['round']}"); break
@@ -281,7 +300,7 @@ def step_train(loop:Loop) -> dict:
     if ex.get('kto_rows'):
         r = len(rounds) + 1
         loop.log(f"  round {r}: KTO on {ex['kto_rows']} likes and dislikes without a counterpart")
-        row,summ = _train_round(loop, r, ex['kto_data'], best['summ']['adapter'] if best else start, 'kto')
+        row,summ = _train_round(loop, r, ex['kto_data'], best['summ']['adapter'] if best else start, 'kto', train_seconds_left(loop, t0, pace, n_dev))
         rounds.append(row)
         if best is None or _dev_key(summ['dev']) >= _dev_key(best['e']): best = {'round': r, 'e': summ['dev'], 'summ': summ}
         else: loop.log(f"  the KTO round lowered the dev split: keeping round {best['round']}")
@@ -490,8 +509,9 @@ def report_training(tr:dict, s:Settings, figs:dict) -> list[str]:
          f"the train split again and its failures become the next round's rejected answers. Rounds rank on the dev split: every "
          f"label recalled at least half the time first, then ε; training stops at the first round that ranks no higher, "
          f"unless every round so far leaves a label recalled less than half the time"
-         + (f"; a round starts only when the loop is expected to end within {d.budget_minutes:g} minutes. " if d.budget_minutes else ". ")
-         + f"Round {tr['best_round']} was kept." + ''.join(f" No round {r['round'] + 1}: {r['budget']}." for r in tr['rounds'] if r.get('budget')), "",
+         + (f"; a round starts only when the loop is expected to end within {d.budget_minutes:g} minutes, and trains at most what that leaves. " if d.budget_minutes else ". ")
+         + f"Round {tr['best_round']} was kept." + ''.join(f" Round {r['round']} stopped {r['stopped']} s." for r in tr['rounds'] if r.get('stopped'))
+         + ''.join(f" No round {r['round'] + 1}: {r['budget']}." for r in tr['rounds'] if r.get('budget')), "",
          _row('round', 'pairs', 'steps', 'seconds', 'dev ε', 'dev 95 % CI', 'lowest dev recall'), _row(*['---'] * 7)]
     L += [_row(f"{r['round']} ({r.get('method', 'dpo').upper()})", r['pairs'], r['steps'], f"{r['train_seconds']:.0f}", f"{r['dev_epsilon']:.3f}",
                f"[{r['dev_ci95'][0]:.3f}, {r['dev_ci95'][1]:.3f}]", _fmt(r['dev_min_recall'])) for r in tr['rounds']] + [""]

@@ -221,6 +221,19 @@ def _progress_callback():
             if self.bar: self.bar.close(); self.bar = None
     return Progress()
 
+def _deadline_callback(seconds:float, t0:float):
+    "A callback that stops training before the step that would end more than `seconds` after `t0` (the mean step since training began predicts the next); `.stopped` is the last step, or None."
+    from transformers import TrainerCallback
+    class Deadline(TrainerCallback):
+        stopped, began = None, None
+        def on_train_begin(self, args, state, control, **kw): self.began = (time.time(), state.global_step)
+        def on_step_end(self, args, state, control, **kw):
+            now, (t_b, s_b) = time.time(), self.began
+            step = (now - t_b) / max(state.global_step - s_b, 1)
+            if state.global_step < state.max_steps and now - t0 + step > seconds:
+                control.should_training_stop, self.stopped = True, state.global_step
+    return Deadline()
+
 def _drop_gguf_marker(model):
     """A GGUF dequantized into a transformers folder keeps `quantization_config: gguf` although its weights are plain
     float tensors (plain `nn.Linear`); the Trainer then refuses to train it, and a merged model would inherit the tag.
@@ -325,8 +338,8 @@ def save_trained(trainer, tok, out:Path, merge:bool=True) -> tuple[dict, object]
     return paths | {'merged': str(merged)}, merged_model
 
 def train(data, base:str|None=None, output='runs/train', method:str|None=None, settings:Settings|None=None,
-          tasks=None, progress:bool=True, max_steps:int=-1, init_adapter=None, split:str|None=None, merge:bool=True) -> dict:
-    "Train a LoRA adapter on `data` (DPO, SFT or KTO; continuing `init_adapter` if given), merge it (unless `merge` is false and there are no `tasks`), and report metrics, preference accuracy and ε on `split` of suite `tasks`."
+          tasks=None, progress:bool=True, max_steps:int=-1, init_adapter=None, split:str|None=None, merge:bool=True, max_seconds:float|None=None) -> dict:
+    "Train a LoRA adapter on `data` (DPO, SFT or KTO; continuing `init_adapter` if given; stopping before `max_seconds` of wall time), merge it (unless `merge` is false and there are no `tasks`), and report metrics, preference accuracy and ε on `split` of suite `tasks`."
     import transformers
     from transformers.trainer_utils import get_last_checkpoint
     from transformers.trainer_callback import ProgressCallback
@@ -358,6 +371,8 @@ def train(data, base:str|None=None, output='runs/train', method:str|None=None, s
         setup_s = time.time() - t0
         trainer.remove_callback(ProgressCallback)
         if progress: trainer.add_callback(_progress_callback())
+        deadline = _deadline_callback(max_seconds, t0) if max_seconds is not None else None
+        if deadline: trainer.add_callback(deadline)
         result = trainer.train(resume_from_checkpoint=last)
         train_s, train_cpu = time.time() - t0, time.process_time() - c0
         ev = {k.removeprefix('eval_'): v for k,v in trainer.evaluate(test_ds).items()} if test_ds is not None else {}
@@ -365,7 +380,8 @@ def train(data, base:str|None=None, output='runs/train', method:str|None=None, s
                'data': {'source': str(data), 'train': train_ds.num_rows, 'available': available,
                         'test': test_ds.num_rows if test_ds is not None else 0, 'dropped': dict(dropped), 'max_length': ml, **cut},
                'recipe': asdict(d) | {'method': method}, 'init_adapter': init_adapter and str(init_adapter),
-               'resumed_from': last and Path(last).name, 'steps': trainer.state.global_step,
+               'resumed_from': last and Path(last).name, 'steps': trainer.state.global_step, 'max_steps': trainer.state.max_steps,
+               'stopped': deadline and deadline.stopped and f"after {deadline.stopped} of {trainer.state.max_steps} steps: the next would end past max_seconds = {max_seconds:g}",
                'processes': trainer.args.world_size, 'backend': trainer.accelerator.state.backend,
                'train_seconds': round(train_s, 1), 'setup_seconds': round(setup_s, 1), 'train_cpu_seconds': round(train_cpu, 1), 'pairs_per_second': round(_pairs_done(trainer, train_ds.num_rows, d.epochs, last) / train_s, 3),
                'final_loss': result.training_loss,
