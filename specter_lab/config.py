@@ -90,7 +90,7 @@ class DPOSettings:
     max_length: int = 0           # 0 = fitted to the data
     max_pairs: int = 128          # per round; 0 = all (round-robin over distinct prompts)
     rounds: int = 3               # training rounds: the first on the traces' and contrast pairs, then on-policy rounds while the dev split improves or a label stays below recall 0.5
-    budget_minutes: float = 20.0  # the loop's wall time: an on-policy round starts only when the loop is expected to end within this, conversion and evaluation included (0 = no limit)
+    budget_minutes: float = 20.0  # the loop's wall time: an on-policy round starts only when the loop is expected to end within this, conversion and evaluation included, and every round trains at most what it leaves (0 = no limit)
     lora_r: int = 16
     lora_alpha: int = 32
     lora_dropout: float = 0.0

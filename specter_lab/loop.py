@@ -273,7 +273,7 @@ def step_train(loop:Loop) -> dict:
     start = (loop.start or {}).get('peft')
     data,adapter,rounds,best,t0 = ex['data'],start,[],None,time.time()
     ev,n_dev = loop.need('eval_before'),len(load_tasks(loop.suite, 'dev'))
-    pace = ev['seconds'] / max(ev['n'], 1)   # seconds an answer: the untrained model's on test, then each round's on dev
+    pace = ev['seconds'] / max(ev.get('n') or read_json(ev['report'])['n'], 1)   # seconds an answer: the untrained model's on test, then each round's on dev
     n_dpo = max(1, s.dpo.rounds) if ex['pairs'] else 0
     for r in range(1, n_dpo + 1):
         loop.log(f"  round {r}: {'the extracted pairs' if r == 1 else 'on-policy pairs'}" + (f", continuing {adapter}" if adapter else ''))
