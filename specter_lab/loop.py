@@ -433,7 +433,9 @@ def verdict(after:dict, cmp:dict, float_epsilon:float|None=None, min_delta:float
         checks['every_label_recalled'] = not low
         for k,r in low.items():
             top = max((g for g in lm['confusion'][k] if g != k), key=lambda g: lm['confusion'][k][g])
-            why.append(f"the model gets {lm.get('key') or 'label'} '{k}' right in only {r:.0%} of its tasks (minimum {min_recall:.0%}); it mostly answers '{top}' instead.")
+            what = lm.get('key') or 'label'
+            instead = f"no {what} of the suite's (none, or one of its own)" if top == '(none)' else f"'{top}'"
+            why.append(f"the model gets {what} '{k}' right in only {r:.0%} of its tasks (minimum {min_recall:.0%}); it mostly answers {instead} instead.")
     if float_epsilon is not None:
         checks['keeps_float_epsilon'] = e >= float_epsilon - max_loss
         if not checks['keeps_float_epsilon']: why.append(f"the shipped file's ε {e:.3f} is more than {max_loss} below the float file's {float_epsilon:.3f}.")
