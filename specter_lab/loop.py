@@ -6,7 +6,7 @@ Docs: https://specter-lab.github.io/specter_lab/loop.html.md"""
 
 # %% ../nbs/60_loop.ipynb #d59b1f0a
 from __future__ import annotations
-import argparse, json, shutil, sys, time
+import argparse, json, math, shutil, sys, time
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
@@ -222,14 +222,15 @@ def train_seconds_left(loop:Loop, started:float, per_task:float, n_dev:int, floo
     return round(max(b - done - per_task * n_dev - after, floor * b), 1)
 
 def over_budget(loop:Loop, started:float, row:dict, e:dict) -> str|None:
-    "Why one more on-policy round would end the loop past `[dpo] budget_minutes` (None when it fits, or without a budget), from this run's own timings: the steps so far (the train step since `started`); the round as long as round `row` (its training scaled to `[dpo] epochs`), with the train split's answers at the pace of its dev result `e`; then conversion (`CONVERT_S_PER_MB`) and every file on dev and test at that pace."
+    "Why one more on-policy round would end the loop past `[dpo] budget_minutes` (None when it fits, or without a budget), from this run's own timings: the steps so far (the train step since `started`); the round's training at round `row`'s seconds a step, over `[dpo] max_pairs` pairs for `[dpo] epochs` (a stopped round 1 says little about its length, its pace a lot), with the train split's answers at the pace of its dev result `e`; then conversion (`CONVERT_S_PER_MB`) and every file on dev and test at that pace."
     from specter_lab.suite import load_tasks
     s = loop.settings
     if not s.dpo.budget_minutes: return None
     per_task = e['seconds'] / max(e['n'], 1)
     done, after = _budget_parts(loop, started, per_task, e['n'])
     answers = 2 * s.dpo.max_pairs if s.dpo.max_pairs else len(load_tasks(loop.suite, 'train'))
-    nxt = per_task * answers + row['train_seconds'] * (s.dpo.epochs / s.dpo.first_epochs if row['round'] == 1 else 1) + e['seconds']
+    steps = math.ceil((s.dpo.max_pairs or answers) / (s.dpo.batch_size * s.dpo.grad_accum)) * s.dpo.epochs
+    nxt = per_task * answers + row['train_seconds'] / max(row['steps'], 1) * steps + e['seconds']
     if done + nxt + after <= s.dpo.budget_minutes * 60: return None
     return (f"the loop would end after about {(done + nxt + after) / 60:.1f} minutes ({done / 60:.1f} so far, {nxt / 60:.1f} for the round, "
             f"{after / 60:.1f} to convert and evaluate), past [dpo] budget_minutes = {s.dpo.budget_minutes:g}")
