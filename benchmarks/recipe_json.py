@@ -36,7 +36,9 @@ def current(suite: str, seed: int, run: Path, sets: list[str], reuse: Path|None 
     if reuse is not None and not step.is_file():
         for d in ('1_eval_before', '2_collect', '3_extract'):   # their step.json names the files of `reuse`, which stay where they are
             (run / d).mkdir(parents=True, exist_ok=True)
-            (run / d / 'step.json').write_text((reuse / d / 'step.json').read_text())
+            r = json.loads((reuse / d / 'step.json').read_text())
+            r.pop('folder', None)   # its paths stay where they are (a step.json with a folder is moved along with it)
+            (run / d / 'step.json').write_text(json.dumps(r))
     if not step.is_file():
         cmd = [sys.executable, '-m', 'specter_lab', 'loop', '--tasks', suite, '--output', str(run), '--until', 'train',
                '--set', f'data.seed={seed}', '--set', f'dpo.seed={seed}'] + [x for s in sets for x in ('--set', s)]
