@@ -203,7 +203,7 @@ def round_verdict(e:dict, best:dict|None, min_recall:float=MIN_RECALL) -> str:
     if best is None or _dev_key(e, min_recall) > _dev_key(best, min_recall): return 'best'
     return 'stop' if _dev_key(best, min_recall)[0] else 'go on'
 
-CONVERT_S_PER_MB = 0.8   # merge, convert, quantize, verify: seconds per MB of the base GGUF on 2 cores (SmolLM2-135M 80 s for 100 MB, Gemma 3 270M 200 s for 253 MB)
+CONVERT_S_PER_MB = 1.1   # merge, convert, quantize, verify: seconds per MB of the base GGUF on 2 cores, the slow end of what runs took (SmolLM2-135M 70-104 s for its 94 MB, Gemma 3 270M 165-309 s for 253 MB)
 
 MIN_TRAIN_SHARE = 0.25   # round 1 may always train this share of the budget: late with a trained model rather than on time with none
 
@@ -214,12 +214,12 @@ def _budget_parts(loop:Loop, started:float, per_task:float, n_dev:int) -> tuple[
     n_test = read_json(loop.need('eval_before')['report'])['n']
     return done, CONVERT_S_PER_MB * Path(base_gguf(loop)).stat().st_size / 2**20 + (len(_quants(s)) + 2) * per_task * (n_dev + n_test)
 
-def train_seconds_left(loop:Loop, started:float, per_task:float, n_dev:int, floor:float=0.0, dev_evals:int=1) -> float|None:
-    "Seconds the next round may train within `[dpo] budget_minutes` (None without a budget): what the time spent, the round's `dev_evals` dev evaluations (one an epoch) and everything after training (`_budget_parts`) leave; at least `floor` of the budget."
+def train_seconds_left(loop:Loop, started:float, per_task:float, n_dev:int, floor:float=0.0) -> float|None:
+    "Seconds the next round may train within `[dpo] budget_minutes` (None without a budget): what the time spent, the round's dev evaluation and everything after training (`_budget_parts`) leave; at least `floor` of the budget."
     b = loop.settings.dpo.budget_minutes * 60
     if not b: return None
     done, after = _budget_parts(loop, started, per_task, n_dev)
-    return round(max(b - done - dev_evals * per_task * n_dev - after, floor * b), 1)
+    return round(max(b - done - per_task * n_dev - after, floor * b), 1)
 
 def over_budget(loop:Loop, started:float, row:dict, e:dict) -> str|None:
     "Why one more on-policy round would end the loop past `[dpo] budget_minutes` (None when it fits, or without a budget), from this run's own timings: the steps so far (the train step since `started`); the round's training at round `row`'s seconds a step, over `[dpo] max_pairs` pairs for `[dpo] epochs` (a stopped round 1 says little about its length, its pace a lot), with the train split's answers at the pace of its dev result `e`; then conversion (`CONVERT_S_PER_MB`) and every file on dev and test at that pace."
@@ -246,34 +246,25 @@ def onpolicy_data(loop:Loop, report:dict, out:Path, seed:int) -> dict:
     return {'data': str(out/'pairs.jsonl'), 'train_epsilon': report['epsilon']['hat']} | nxt
 
 def _train_round(loop:Loop, r:int, data, adapter, method:str|None=None, max_seconds:float|None=None) -> tuple[dict, dict]:
-    "Round `r`: train on `data` (continuing `adapter`; stopping before `max_seconds`), measured on the dev split as it would ship, each epoch's adapter too; the epoch that ranks highest there is the round's (early stopping on dev) -> (its row in step.json, train's summary with the dev result)."
+    "Round `r`: train on `data` (continuing `adapter`; stopping before `max_seconds`), measured on the dev split as it would ship -> (its row in step.json, train's summary with the dev result)."
     from specter_lab.train import train
     from specter_lab.gguf import convert_adapter
     rd = loop.dir('train')/f'round{r}'
     # every pair trains: the dev split, not held-out pairs, judges the round; round 1 (form and decision at once) trains longer
     d = loop.settings.dpo
     s = replace(loop.settings, data=replace(loop.settings.data, test_fraction=0.0), dpo=replace(d, epochs=d.first_epochs if r == 1 else d.epochs))
-    summ = train(data, base=loop.base, output=rd, method=method, settings=s, progress=True, init_adapter=adapter, merge=False, max_seconds=max_seconds, epoch_adapters=True)   # convert merges the kept round
+    summ = train(data, base=loop.base, output=rd, method=method, settings=s, progress=True, init_adapter=adapter, merge=False, max_seconds=max_seconds)   # convert merges the kept round
     # the adapter as a LoRA GGUF on the base file, in llama.cpp (which also evaluates the suite's shared prompt prefix once)
     lora = convert_adapter(summ['adapter'], rd/'adapter.gguf', outtype=loop.settings.gguf.adapter_type)
-    e = _evaluate(loop, base_gguf(loop), 'train', f'round{r}/dev.json', split='dev', adapter=lora)
+    e = summ['dev'] = _evaluate(loop, base_gguf(loop), 'train', f'round{r}/dev.json', split='dev', adapter=lora)
+    summ['lora'] = str(lora)
     if summ['stopped']: loop.log(f"  round {r} stopped {summ['stopped']} s (what [dpo] budget_minutes leaves for it)")
-    # the epochs before the last (a stopped run's last whole epoch comes before where it stopped): kept when dev ranks one higher
-    epochs,kept = [], None
-    for p in summ['epoch_adapters'][:None if summ['stopped'] else -1]:
-        k = Path(p).name
-        lk = convert_adapter(p, rd/f'{k}.gguf', outtype=loop.settings.gguf.adapter_type)
-        ek = _evaluate(loop, base_gguf(loop), 'train', f'round{r}/dev.{k}.json', split='dev', adapter=lk)
-        epochs.append({'epoch': k, 'dev_epsilon': ek['epsilon'], 'dev_min_recall': ek['min_recall']})
-        if _dev_key(ek) > _dev_key(e): summ['adapter'],lora,e,kept = p,lk,ek,k
-    if kept: loop.log(f"  round {r}: keeping its adapter of {kept}, which ranks higher on the dev split than the end of the round")
-    summ['dev'],summ['lora'] = e,str(lora)
     loop.log(f"  round {r}: {summ['steps']} steps in {summ['train_seconds']} s; dev ε {e['epsilon']:.3f}"
              + (f", lowest recall {e['min_recall']:.2f}" if e['min_recall'] is not None else ''))
     return {'round': r, 'method': summ['method'], 'data': str(data), 'init_adapter': adapter and str(adapter), 'pairs': summ['data']['train'],
             'steps': summ['steps'], 'max_seconds': max_seconds, 'stopped': summ['stopped'], 'train_seconds': summ['train_seconds'], 'dev_epsilon': e['epsilon'], 'dev_ci95': e['ci95'],
             'dev_min_recall': e['min_recall'], 'dev_report': e['report'], 'summary': str(rd/'summary.json'), 'adapter': summ['adapter'],
-            'epochs_dev': epochs, 'kept_epoch': kept, 'figure': summ.get('figure'), 'metrics_csv': summ.get('metrics_csv')}, summ
+            'figure': summ.get('figure'), 'metrics_csv': summ.get('metrics_csv')}, summ
 
 def step_train(loop:Loop) -> dict:
     "LoRA DPO on the extracted pairs (continuing the start version's adapter), on-policy rounds while the dev split improves (or while a label stays below `MIN_RECALL`), a KTO round on unpaired feedback; each round trains at most what `[dpo] budget_minutes` leaves (`train_seconds_left`); the best round's adapter."
@@ -287,7 +278,7 @@ def step_train(loop:Loop) -> dict:
     n_dpo = max(1, s.dpo.rounds) if ex['pairs'] else 0
     for r in range(1, n_dpo + 1):
         loop.log(f"  round {r}: {'the extracted pairs' if r == 1 else 'on-policy pairs'}" + (f", continuing {adapter}" if adapter else ''))
-        row,summ = _train_round(loop, r, data, adapter, max_seconds=train_seconds_left(loop, t0, pace, n_dev, MIN_TRAIN_SHARE if r == 1 else 0, math.ceil(s.dpo.first_epochs if r == 1 else s.dpo.epochs)))
+        row,summ = _train_round(loop, r, data, adapter, max_seconds=train_seconds_left(loop, t0, pace, n_dev, MIN_TRAIN_SHARE if r == 1 else 0))
         rounds.append(row)
         e = summ['dev']
         pace = e['seconds'] / max(e['n'], 1)
@@ -518,12 +509,11 @@ def report_training(tr:dict, s:Settings, figs:dict) -> list[str]:
     d = s.dpo
     L = ["## Training", "", f"DPO with LoRA (r = {d.lora_r}, layers `{d.lora_layers}`, lr {d.learning_rate}, β {d.beta}, "
          f"NLL weight {d.sft_weight}, {d.first_epochs:g} epoch(s) in round 1 and {d.epochs:g} in each later one), up to {d.rounds} rounds: after the first, the model answers "
-         f"the train split again and its failures become the next round's rejected answers. A round keeps the epoch whose adapter ranks highest on the dev split. Rounds rank on the dev split: every "
+         f"the train split again and its failures become the next round's rejected answers. Rounds rank on the dev split: every "
          f"label recalled at least half the time first, then ε; training stops at the first round that ranks no higher, "
          f"unless every round so far leaves a label recalled less than half the time"
          + (f"; a round starts only when the loop is expected to end within {d.budget_minutes:g} minutes, and trains at most what that leaves. " if d.budget_minutes else ". ")
          + f"Round {tr['best_round']} was kept." + ''.join(f" Round {r['round']} stopped {r['stopped']} s." for r in tr['rounds'] if r.get('stopped'))
-         + ''.join(f" Round {r['round']} kept its adapter of {r['kept_epoch'].replace('epoch', 'epoch ')}." for r in tr['rounds'] if r.get('kept_epoch'))
          + ''.join(f" No round {r['round'] + 1}: {r['budget']}." for r in tr['rounds'] if r.get('budget')), "",
          _row('round', 'pairs', 'steps', 'seconds', 'dev ε', 'dev 95 % CI', 'lowest dev recall'), _row(*['---'] * 7)]
     L += [_row(f"{r['round']} ({r.get('method', 'dpo').upper()})", r['pairs'], r['steps'], f"{r['train_seconds']:.0f}", f"{r['dev_epsilon']:.3f}",

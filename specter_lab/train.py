@@ -234,19 +234,6 @@ def _deadline_callback(seconds:float, t0:float):
                 control.should_training_stop, self.stopped = True, state.global_step
     return Deadline()
 
-def _epoch_callback(out:Path):
-    "A callback that saves the adapter at the end of every whole epoch into `out`/epoch<N> (`.saved`: those folders), so a later epoch can be judged against an earlier one; a run stopped inside an epoch saves none for it."
-    from transformers import TrainerCallback
-    class Epochs(TrainerCallback):
-        saved = []
-        def on_epoch_end(self, args, state, control, model=None, **kw):
-            n = round(state.epoch)
-            if not state.is_world_process_zero or model is None or n < 1 or abs(state.epoch - n) > 1e-3: return
-            d = out/f"epoch{n}"
-            with atomic_dir(d) as t: model.save_pretrained(str(t))
-            self.saved = self.saved + [str(d)]
-    return Epochs()
-
 def _drop_gguf_marker(model):
     """A GGUF dequantized into a transformers folder keeps `quantization_config: gguf` although its weights are plain
     float tensors (plain `nn.Linear`); the Trainer then refuses to train it, and a merged model would inherit the tag.
@@ -351,8 +338,8 @@ def save_trained(trainer, tok, out:Path, merge:bool=True) -> tuple[dict, object]
     return paths | {'merged': str(merged)}, merged_model
 
 def train(data, base:str|None=None, output='runs/train', method:str|None=None, settings:Settings|None=None,
-          tasks=None, progress:bool=True, max_steps:int=-1, init_adapter=None, split:str|None=None, merge:bool=True, max_seconds:float|None=None, epoch_adapters:bool=False) -> dict:
-    "Train a LoRA adapter on `data` (DPO, SFT or KTO; continuing `init_adapter` if given; stopping before `max_seconds` of wall time; with `epoch_adapters`, the adapter of every epoch kept in `output`/epochs), merge it (unless `merge` is false and there are no `tasks`), and report metrics, preference accuracy and ε on `split` of suite `tasks`."
+          tasks=None, progress:bool=True, max_steps:int=-1, init_adapter=None, split:str|None=None, merge:bool=True, max_seconds:float|None=None) -> dict:
+    "Train a LoRA adapter on `data` (DPO, SFT or KTO; continuing `init_adapter` if given; stopping before `max_seconds` of wall time), merge it (unless `merge` is false and there are no `tasks`), and report metrics, preference accuracy and ε on `split` of suite `tasks`."
     import transformers
     from transformers.trainer_utils import get_last_checkpoint
     from transformers.trainer_callback import ProgressCallback
@@ -386,8 +373,6 @@ def train(data, base:str|None=None, output='runs/train', method:str|None=None, s
         if progress: trainer.add_callback(_progress_callback())
         deadline = _deadline_callback(max_seconds, t0) if max_seconds is not None else None
         if deadline: trainer.add_callback(deadline)
-        epochs = _epoch_callback(out/'epochs') if epoch_adapters else None
-        if epochs: trainer.add_callback(epochs)
         result = trainer.train(resume_from_checkpoint=last)
         train_s, train_cpu = time.time() - t0, time.process_time() - c0
         ev = {k.removeprefix('eval_'): v for k,v in trainer.evaluate(test_ds).items()} if test_ds is not None else {}
@@ -396,7 +381,6 @@ def train(data, base:str|None=None, output='runs/train', method:str|None=None, s
                         'test': test_ds.num_rows if test_ds is not None else 0, 'dropped': dict(dropped), 'max_length': ml, **cut},
                'recipe': asdict(d) | {'method': method}, 'init_adapter': init_adapter and str(init_adapter),
                'resumed_from': last and Path(last).name, 'steps': trainer.state.global_step, 'max_steps': trainer.state.max_steps,
-               'epoch_adapters': epochs.saved if epochs else [],
                'stopped': deadline and deadline.stopped and f"after {deadline.stopped} of {trainer.state.max_steps} steps: the next would end past max_seconds = {max_seconds:g}",
                'processes': trainer.args.world_size, 'backend': trainer.accelerator.state.backend,
                'train_seconds': round(train_s, 1), 'setup_seconds': round(setup_s, 1), 'train_cpu_seconds': round(train_cpu, 1), 'pairs_per_second': round(_pairs_done(trainer, train_ds.num_rows, d.epochs, last) / train_s, 3),
