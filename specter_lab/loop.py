@@ -215,9 +215,9 @@ def _budget_parts(loop:Loop, started:float, per_task:float, n_dev:int) -> tuple[
     return done, CONVERT_S_PER_MB * Path(base_gguf(loop)).stat().st_size / 2**20 + (len(_quants(s)) + 2) * per_task * (n_dev + n_test)
 
 def train_seconds_left(loop:Loop, started:float, per_task:float, n_dev:int, floor:float=0.0) -> float|None:
-    "Seconds the next round may train within `[dpo] budget_minutes` (None without a budget): what the time spent, the round's dev evaluation and everything after training (`_budget_parts`) leave; at least `floor` of the budget."
+    "Seconds the next round may train within `[dpo] budget_minutes` (None without a budget, or without the first step's pace `per_task`: a cycle measures its versions its own way): what the time spent, the round's dev evaluation and everything after training (`_budget_parts`) leave; at least `floor` of the budget."
     b = loop.settings.dpo.budget_minutes * 60
-    if not b: return None
+    if not b or per_task is None or loop.result('eval_before') is None: return None
     done, after = _budget_parts(loop, started, per_task, n_dev)
     return round(max(b - done - per_task * n_dev - after, floor * b), 1)
 
@@ -225,7 +225,7 @@ def over_budget(loop:Loop, started:float, row:dict, e:dict) -> str|None:
     "Why one more on-policy round would end the loop past `[dpo] budget_minutes` (None when it fits, or without a budget), from this run's own timings: the steps so far (the train step since `started`); the round's training at round `row`'s seconds a step, over `[dpo] max_pairs` pairs for `[dpo] epochs` (a stopped round 1 says little about its length, its pace a lot), with the train split's answers at the pace of its dev result `e`; then conversion (`CONVERT_S_PER_MB`) and every file on dev and test at that pace."
     from specter_lab.suite import load_tasks
     s = loop.settings
-    if not s.dpo.budget_minutes: return None
+    if not s.dpo.budget_minutes or loop.result('eval_before') is None: return None   # a cycle: no first step to time against
     per_task = e['seconds'] / max(e['n'], 1)
     done, after = _budget_parts(loop, started, per_task, e['n'])
     answers = 2 * s.dpo.max_pairs if s.dpo.max_pairs else len(load_tasks(loop.suite, 'train'))
@@ -273,8 +273,8 @@ def step_train(loop:Loop) -> dict:
     ex = loop.need('extract')
     start = (loop.start or {}).get('peft')
     data,adapter,rounds,best,t0 = ex['data'],start,[],None,time.time()
-    ev,n_dev = loop.need('eval_before'),len(load_tasks(loop.suite, 'dev'))
-    pace = ev['seconds'] / max(ev.get('n') or read_json(ev['report'])['n'], 1)   # seconds an answer: the untrained model's on test, then each round's on dev
+    ev,n_dev = loop.result('eval_before'),len(load_tasks(loop.suite, 'dev'))
+    pace = ev and ev['seconds'] / max(ev.get('n') or read_json(ev['report'])['n'], 1)   # seconds an answer: the untrained model's on test, then each round's on dev
     n_dpo = max(1, s.dpo.rounds) if ex['pairs'] else 0
     for r in range(1, n_dpo + 1):
         loop.log(f"  round {r}: {'the extracted pairs' if r == 1 else 'on-policy pairs'}" + (f", continuing {adapter}" if adapter else ''))
