@@ -3,6 +3,7 @@
     flock /tmp/specter-cpu.lock .venv/bin/python benchmarks/loop_suites.py [--suites a,b] [--seeds 0,1,2] [--work runs/bench]
     flock /tmp/specter-cpu.lock .venv/bin/python benchmarks/loop_suites.py --base gemma3-270m --suites incident_triage --seeds 0 \
         --work runs/gemma --results benchmarks/results/loop_gemma.json
+    .venv/bin/python benchmarks/loop_suites.py --merge WORKTREE/runs/new.json   # runs made elsewhere with --results WORKTREE/runs/new.json
 
 Each run is `specter-lab loop --tasks SUITE --output WORK/SUITE-sSEED --set data.seed=S --set dpo.seed=S` (and `--base B`
 when given) with the default recipe (settings.ini), its output in WORK/SUITE-sSEED.log; a finished run folder is resumed, not rerun. The first step (greedy ε of the untrained
@@ -31,20 +32,21 @@ def share_eval_before(src: Path, dst: Path) -> bool:
     return True
 
 
-def run_one(suite: str, seed: int, work: Path, first_seed: int | None = None, base: str | None = None) -> dict:
-    """One loop run (resumed when its folder exists; the first step shared with seed `first_seed`'s run); its summary with
-    the base, wall minutes of this invocation, peak RSS of its process tree and the load average before and after."""
+def run_one(suite: str, seed: int, work: Path, first_seed: int | None = None, base: str | None = None, sets: list[str] = ()) -> dict:
+    """One loop run (resumed when its folder exists; the first step shared with seed `first_seed`'s run; `sets` are
+    `--set KEY=VALUE` settings on top of the default recipe); its summary with the base, the settings, wall minutes of
+    this invocation, peak RSS of its process tree and the load average before and after."""
     out = work / f"{suite}-s{seed}"
     if first_seed is not None and first_seed != seed: share_eval_before(work / f"{suite}-s{first_seed}", out)
     work.mkdir(parents=True, exist_ok=True)
     cmd = [sys.executable, '-m', 'specter_lab', 'loop', '--tasks', suite, '--output', str(out),
-           '--set', f'data.seed={seed}', '--set', f'dpo.seed={seed}'] + (['--base', base] if base else [])
+           '--set', f'data.seed={seed}', '--set', f'dpo.seed={seed}'] + (['--base', base] if base else []) + [x for kv in sets for x in ('--set', kv)]
     load0, t0 = os.getloadavg(), time.time()
     with open(work / f"{suite}-s{seed}.log", 'a') as log:
         proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, text=True)
         _, status, ru = os.wait4(proc.pid, 0)   # this child's rusage: ru_maxrss is the largest process of its tree (KiB)
         proc.returncode = os.waitstatus_to_exitcode(status)
-    meas = {'base': base or 'embedded', 'wall_minutes': round((time.time() - t0) / 60, 1), 'peak_rss_bytes': ru.ru_maxrss * 1024, 'peak_rss_gb': round(ru.ru_maxrss * 1024 / 1e9, 2),
+    meas = {'base': base or 'embedded', **({'settings': list(sets)} if sets else {}), 'wall_minutes': round((time.time() - t0) / 60, 1), 'peak_rss_bytes': ru.ru_maxrss * 1024, 'peak_rss_gb': round(ru.ru_maxrss * 1024 / 1e9, 2),
             'load_average_start': load0, 'load_average': os.getloadavg()}
     if proc.returncode != 0:
         tail = (work / f"{suite}-s{seed}.log").read_text().strip().splitlines()[-1:]
@@ -111,6 +113,19 @@ def why_table(res: dict) -> str:
     return '\n'.join(rows).strip() or 'Every run met the targets.'
 
 
+def merge(results: Path, sources: list[Path]) -> dict:
+    "Runs of `sources` (results files written elsewhere, e.g. in a worktree) merged into `results`: a source's run replaces the same suite and seed."
+    res = json.loads(results.read_text()) if results.is_file() else {'runs': []}
+    for src in sources:
+        try: runs = json.loads(Path(src).read_text())['runs']
+        except (OSError, ValueError, KeyError) as e: sys.exit(f"{src}: not a results file of this benchmark ({type(e).__name__}: {e})")
+        keys = {(r['suite'], r['seed']) for r in runs}
+        res['runs'] = [x for x in res['runs'] if (x['suite'], x['seed']) not in keys] + runs
+    res['runs'].sort(key=lambda r: (r['suite'], r['seed']))
+    res['spread'] = spread(res['runs'])
+    return res
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('--suites', help="comma-separated suite names (default: every bundled suite)")
@@ -121,6 +136,8 @@ def main(argv=None):
     p.add_argument('--table', action='store_true', help="print the README table of the committed results and exit")
     p.add_argument('--readme', help="write the table into this README (between <!-- BLOCK --> markers) and exit")
     p.add_argument('--block', default='loop-suites', help="the README block the table goes into (default: loop-suites)")
+    p.add_argument('--set', action='append', default=[], metavar='KEY=VALUE', help="a setting on top of the default recipe, for every run (repeatable; use its own --results and --work)")
+    p.add_argument('--merge', nargs='+', metavar='FILE', help="merge the runs of these results files into --results (same suite and seed: the file's run wins), rewrite the spread and exit")
     p.add_argument('--by-meta', action='store_true', help="(re)compute each recorded run's ε per task meta value from its run folder (where it still exists) and exit")
     a = p.parse_args(argv)
     if a.by_meta:
@@ -128,6 +145,11 @@ def main(argv=None):
         for r in res['runs']:
             if 'run' in r and (ROOT / r['run']).is_dir(): r['by_meta'] = by_meta(ROOT / r['run'], r['suite']); print(r['suite'], r['seed'], len(r['by_meta']), 'rows')
         Path(a.results).write_text(json.dumps(res, indent=1, ensure_ascii=False) + '\n')
+        return 0
+    if a.merge:
+        res = merge(Path(a.results), [Path(f) for f in a.merge])
+        Path(a.results).write_text(json.dumps(res, indent=1, ensure_ascii=False) + '\n')
+        print(table(res))
         return 0
     if a.table or a.readme:
         t = table(json.loads(Path(a.results).read_text()))
@@ -144,7 +166,7 @@ def main(argv=None):
     for suite in suites:
         seeds = list(map(int, a.seeds.split(',')))
         for seed in seeds:
-            r = run_one(suite, seed, ROOT / a.work, seeds[0], a.base)
+            r = run_one(suite, seed, ROOT / a.work, seeds[0], a.base, a.set)
             res['runs'] = [x for x in res['runs'] if (x['suite'], x['seed']) != (suite, seed)] + [r]
             res['spread'] = spread(res['runs'])
             out.write_text(json.dumps(res, indent=1, ensure_ascii=False) + '\n')
