@@ -20,9 +20,9 @@ from .recipe import json_leaves, json_value
 from . import epsilon as eps
 
 # %% auto #0
-__all__ = ['REPORT_SCHEMA_ID', 'REPORT_SCHEMA', 'validate_report', 'model_record', 'evaluate', 'given_label', 'wrong_leaf',
-           'leaf_failures', 'leaf_at', 'decision_leaf', 'run_decisions', 'decision_metrics', 'read_report',
-           'compare_reports', 'format_comparison', 'epsilon_by_meta', 'cli_eval', 'cli_compare']
+__all__ = ['REPORT_SCHEMA_ID', 'REPORT_SCHEMA', 'validate_report', 'model_record', 'evaluate', 'decision_of', 'expected_decision',
+           'wrong_leaf', 'leaf_failures', 'leaf_at', 'decision_leaf', 'run_decisions', 'decision_metrics',
+           'read_report', 'compare_reports', 'format_comparison', 'epsilon_by_meta', 'cli_eval', 'cli_compare']
 
 # %% ../nbs/25_evaluate.ipynb #32f37c2a
 REPORT_SCHEMA_ID = 'https://specter-lab.github.io/specter_lab/schemas/eval-report-v1.json'
@@ -128,10 +128,14 @@ def _timing(rounds) -> dict:
     return {'seconds': round(secs, 4), 'tasks_per_s': round(n / secs, 4) if secs else 0.0, 'prompt_tokens': pt,
             'completion_tokens': ct, 'tokens_per_s': round((pt + ct) / secs, 2) if secs else 0.0, 'generations': n}
 
-def given_label(task, output:str) -> str|None:
-    "The label `output` gives by `task`'s first label guard (None when it gives none, or the task has no label guard)."
-    g = next((g for g in task.guards if g.kind == 'label' and g.given), None)
-    return g.given(output) if g else None
+def decision_of(task, text:str|None, key:tuple|None=None) -> str|None:
+    "The decision `text` gives for `task`: the label its first label guard reads, else the value at the JSON leaf `key` (a suite's `decision_leaf`: which tool); None when it gives none."
+    if (g := next((g for g in task.guards if g.kind == 'label' and g.given), None)) is not None: return g.given(text or '')
+    return leaf_at(text, key) if key is not None else None
+
+def expected_decision(task, key:tuple|None=None) -> str|None:
+    "The decision `task` expects: its label guard's label, else the value at the JSON leaf `key` of its reference."
+    return task.label if task.label is not None else leaf_at(task.reference, key) if key is not None else None
 
 def wrong_leaf(reference:str|None, output:str) -> str|None:
     "What a JSON answer got wrong against a JSON `reference`: 'not JSON', the first leaf of the reference (dotted path, in its order) that the answer misses or gives another value, else 'other keys' (extra ones); None when the reference is no JSON object or array, or nothing differs."
@@ -201,8 +205,8 @@ def decision_leaf(tasks, max_values:int=12, min_share:float=0.9, min_per_value:f
 
 def run_decisions(ts, runs) -> tuple[list, list, tuple|None]:
     "Per run, the decision expected and the one its first attempt gave: the label of a label guard, else the value at the suite's `decision_leaf` (its path the third item; None for labels)."
-    if (key := decision_leaf(ts)) is None: return [x.task.label for x in runs], [given_label(x.task, x.attempts[0].text) for x in runs], None
-    return [leaf_at(x.task.reference, key) for x in runs], [leaf_at(x.attempts[0].text, key) for x in runs], key
+    key = decision_leaf(ts)
+    return [expected_decision(x.task, key) for x in runs], [decision_of(x.task, x.attempts[0].text, key) for x in runs], key
 
 def decision_metrics(expected, given, key:tuple|None) -> dict|None:
     "`epsilon.label_metrics` of the decisions, with `key`: the JSON leaf they were read at ('tool'), or None for label guards."

@@ -140,11 +140,8 @@ def _record(task, chosen:str, rejected:str) -> dict:
 
 def decisions(task, record:dict, key:tuple|None=None) -> tuple|None:
     "(chosen, rejected) decision of a DPO `record`: the labels of a label task, else the values at the JSON leaf `key` (a `decision_pool`'s: which tool); None without either, or for a side that gives none."
-    from specter_lab.evaluate import leaf_at
-    sides = [record[k][0]['content'] for k in ('chosen', 'rejected')]
-    if (g := _label_guard(task)) is not None: c,r = map(g.given, sides)
-    elif key is not None: c,r = (leaf_at(s, key) for s in sides)
-    else: return None
+    from specter_lab.evaluate import decision_of
+    c,r = (decision_of(task, record[k][0]['content'], key) for k in ('chosen', 'rejected'))
     return (c, r) if c is not None and r is not None else None
 
 def balance_labels(items:list[tuple]) -> list[tuple]:

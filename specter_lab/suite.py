@@ -123,9 +123,9 @@ def write_tasks(path, tasks) -> int:
 def _hash(seed, key) -> str: return hashlib.sha256(f"{seed}:{key}".encode()).hexdigest()
 def _classes(train) -> dict:
     "Each train task's class by id: its expected label, else the value at the suite's `decision_leaf` (which tool; chapter evaluate), else None."
-    from specter_lab.evaluate import decision_leaf, leaf_at
+    from specter_lab.evaluate import decision_leaf, expected_decision
     key = decision_leaf(train)
-    return {t.id: t.label if t.label is not None else leaf_at(t.reference, key) if key else None for t in train}
+    return {t.id: expected_decision(t, key) for t in train}
 
 def dev_split(tasks, fraction:float=0.15, seed:int=0) -> list[Task]:
     "`tasks` with a seeded `fraction` of the train split moved to 'dev' (whole templates when it can); unchanged if it has a dev split."
