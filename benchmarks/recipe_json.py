@@ -4,7 +4,8 @@
 
 Runs `specter-lab loop --until train` per suite with the default recipe (a folder whose train step has finished is
 read, not rerun; `--set` passes settings on, and `--name` keeps such a variant apart; `--reuse NAME` starts a variant
-from the first three steps of variant NAME, which do not depend on the training settings). Only the dev split is read.
+from the first three steps of variant NAME, which do not depend on the training settings; under a `data.` setting
+the pairs are extracted again). Only the dev split is read.
 For comparison it reads the same suites' rounds under the previous recipe from the committed
 `benchmarks/results/loop_suites.json` at commit 38726ba (contrast pairs that changed a random leaf to another
 reference's value; a fixed answer budget of 48 tokens). Failures are sorted by what is wrong: not JSON, other keys,
@@ -34,7 +35,8 @@ def current(suite: str, seed: int, run: Path, sets: list[str], reuse: Path|None 
     "The rounds of the train step of `run` (run up to train first when it has not finished; steps 1-3 copied from `reuse`)."
     step = run / '4_train' / 'step.json'
     if reuse is not None and not step.is_file():
-        for d in ('1_eval_before', '2_collect', '3_extract'):   # their step.json names the files of `reuse`, which stay where they are
+        # their step.json names the files of `reuse`, which stay where they are; the pairs are made again under a [data] setting
+        for d in ('1_eval_before', '2_collect') + (() if any(x.startswith('data.') for x in sets) else ('3_extract',)):
             (run / d).mkdir(parents=True, exist_ok=True)
             r = json.loads((reuse / d / 'step.json').read_text())
             r.pop('folder', None)   # its paths stay where they are (a step.json with a folder is moved along with it)
@@ -47,7 +49,7 @@ def current(suite: str, seed: int, run: Path, sets: list[str], reuse: Path|None 
     t = json.loads(step.read_text())
     ex = json.loads((run / '3_extract' / 'step.json').read_text())
     return {'run': str(run.resolve().relative_to(ROOT)) if run.resolve().is_relative_to(ROOT) else str(run), 'settings': sets,
-            'best_round': t['best_round'], 'pairs': {k: ex.get(k) for k in ('pairs', 'trace_pairs', 'contrast_pairs')},
+            'best_round': t['best_round'], 'pairs': {k: ex.get(k) for k in ('pairs', 'trace_pairs', 'contrast_pairs', 'swapped_pairs') if k in ex},
             'rounds': [{k: x.get(k) for k in KEEP} | {k: x.get('next', {}).get(k) for k in ('onpolicy_pairs', 'contrast_pairs')}
                        | {'dev_failures': failures(x['dev_report'], suite)} for x in t['rounds']]}
 

@@ -166,10 +166,10 @@ def data_predicate(s) -> str:
     return s.predicate if s.reference else f"({s.predicate}) & ~source(human)"
 
 def step_extract(loop:Loop) -> dict:
-    "DPO pairs: the DAG's under the configured predicate policy, contrast pairs for the train tasks (chapter `recipe`) and the run's extra pairs; its KTO rows counted."
+    "DPO pairs: the DAG's under the configured predicate policy, contrast and swapped-rule pairs for the train tasks (chapter `recipe`) and the run's extra pairs; its KTO rows counted."
     from specter_lab.export import export
     from specter_lab.files import read_jsonl, write_jsonl
-    from specter_lab.recipe import contrast_pairs
+    from specter_lab.recipe import contrast_pairs, swapped_rule_pairs
     from specter_lab.suite import load_tasks
     s = loop.settings.data
     d = loop.dir('extract')
@@ -177,16 +177,17 @@ def step_extract(loop:Loop) -> dict:
                   min_retries=s.min_retries, since=s.since, progress=False)
     traces = [r for _,r in read_jsonl(d/'traces.jsonl')] if summ['written'] else []
     contrast = contrast_pairs(load_tasks(loop.suite, 'train'), s.contrast, s.seed) if s.contrast and s.reference else []
+    swapped = swapped_rule_pairs(load_tasks(loop.suite, 'train'), s.swapped, s.seed) if s.swapped and s.reference else []
     extra = {str(f): [r for _,r in read_jsonl(f)] for f in loop.extra_pairs}
     kto = sum(1 for _ in read_jsonl(loop.kto_data)) if loop.kto_data else 0
-    pairs = traces + contrast + [r for rs in extra.values() for r in rs]
+    pairs = traces + contrast + swapped + [r for rs in extra.values() for r in rs]
     if not pairs and not kto:
         raise SpecterError(f"no training data: the policy {summ['filter']} selected no pair from the DAG, "
                            + ("[data] contrast is 0" if s.reference else "[data] reference is off") + ", and no other source gave any", d)
     write_jsonl(d/'dpo.jsonl', pairs)
-    loop.log(f"  {len(traces)} pairs from the traces under {summ['filter']}, {len(contrast)} contrast pairs"
+    loop.log(f"  {len(traces)} pairs from the traces under {summ['filter']}, {len(contrast)} contrast pairs" + (f", {len(swapped)} swapped-rule pairs" if s.swapped else '')
              + ''.join(f", {len(rs)} from {Path(f).name}" for f,rs in extra.items()) + (f"; {kto} KTO rows" if kto else ''))
-    return {'data': str(d/'dpo.jsonl'), 'pairs': len(pairs), 'trace_pairs': len(traces), 'contrast_pairs': len(contrast),
+    return {'data': str(d/'dpo.jsonl'), 'pairs': len(pairs), 'trace_pairs': len(traces), 'contrast_pairs': len(contrast), 'swapped_pairs': len(swapped),
             'extra_pairs': {f: len(rs) for f,rs in extra.items()}, 'kto_data': loop.kto_data, 'kto_rows': kto,
             'reference': s.reference, 'filter': summ['filter'], 'summary': summ}
 

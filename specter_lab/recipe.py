@@ -14,7 +14,8 @@ from .guard import check
 # %% auto #0
 __all__ = ['json_leaves', 'set_leaf', 'json_value', 'decision_pool', 'relabel', 'rejection_weights', 'input_spans', 'dumps_like',
            'decided', 'leaf_mistakes', 'changed', 'contrast_answer', 'decisions', 'balance_labels', 'contrast_items',
-           'contrast_pairs', 'onpolicy_pairs', 'mirror_pair', 'mending', 'onpolicy_round']
+           'contrast_pairs', 'onpolicy_pairs', 'mirror_pair', 'mending', 'onpolicy_round', 'swap_words',
+           'swapped_rule_pair', 'swapped_rule_pairs']
 
 # %% ../nbs/31_recipe.ipynb #fe4bb91e
 def json_leaves(v, path=()) -> list[tuple[tuple, object]]:
@@ -228,4 +229,39 @@ def onpolicy_round(tasks, outcomes:list[dict], cap:int, seed:int=0, mirror:bool=
     pick = lambda items: [r for r,_ in items if id(r) in kept]
     fails,mirrors,contrast = pick(fails),pick(mirrors),pick(mend + fill)
     return {'pairs': fails + mirrors + contrast, 'onpolicy_pairs': len(fails), 'mirror_pairs': len(mirrors), 'contrast_pairs': len(contrast)}
+
+
+# %% ../nbs/31_recipe.ipynb #972df454
+def _word(w:str) -> re.Pattern: return re.compile(r'(?<!\w)' + re.escape(w) + r'(?!\w)')
+
+def swap_words(text:str, a:str, b:str) -> str:
+    "`text` with every whole-word `a` and `b` exchanged."
+    return re.sub(f"{_word(a).pattern}|{_word(b).pattern}", lambda m: b if m.group() == a else a, text)
+
+def swapped_rule_pair(task, pool:dict, rng:random.Random) -> dict|None:
+    "A DPO record won only by reading the rule: the system message with the task's decision exchanged for another one it names, chosen = the reference with that other decision, rejected = the reference (None when the task has no decision, its request names one of the two, or its system message does not name both)."
+    from specter_lab.evaluate import expected_decision
+    g,key = _label_guard(task),pool['key']
+    if task.reference is None or (v := expected_decision(task, key)) is None: return None
+    system = next((str(m['content']) for m in task.messages if m['role'] == 'system'), '')
+    req = _request(task)
+    usable = lambda w: _word(w).search(system) is not None and _word(w).search(req) is None
+    names = list(pool['labels'].get(g.spec['pattern'], {})) if g else [x for x in map(json.loads, pool['leaves'].get(key, ())) if isinstance(x, str)]
+    others = [w for w in names if w != v and usable(w)]
+    if not usable(v) or not others: return None
+    w = rng.choice(others)
+    if g: chosen = relabel(task.reference, g.given(task.reference), w) if g.given(task.reference) == v else None
+    else: chosen = dumps_like(task.reference, set_leaf(json_value(task.reference), key, w))
+    if chosen is None: return None
+    prompt = [dict(m, content=swap_words(str(m['content']), v, w)) if m['role'] == 'system' else m for m in task.messages if m['role'] in ('system', 'user')]
+    return {'prompt': prompt, 'chosen': [{'role': 'assistant', 'content': chosen}], 'rejected': [{'role': 'assistant', 'content': task.reference}]}
+
+def swapped_rule_pairs(tasks, per_task:int=1, seed:int=0) -> list[dict]:
+    "Up to `per_task` `swapped_rule_pair`s per task (distinct ones), drawn from the tasks' own `decision_pool`."
+    rng,pool,out = random.Random(seed),decision_pool(tasks),[]
+    for t in tasks:
+        seen = set()
+        for _ in range(per_task):
+            if (r := swapped_rule_pair(t, pool, rng)) is not None and (k := json.dumps(r)) not in seen: seen.add(k); out.append(r)
+    return out
 
