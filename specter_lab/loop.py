@@ -501,6 +501,7 @@ def report_data(col:dict, ext:dict, s:Settings) -> list[str]:
           f"{col['passed_after_retries']} after retries, {col['human_references']} fell back to the reference answer; "
           f"{col['artifacts']} artifacts in the DAG. The policy {ext['filter']} gave **{ext['trace_pairs']} DPO pairs**; "
           f"**{ext['contrast_pairs']} contrast pairs** (the reference against itself with the decision changed) joined them"
+          + (f", and **{ext['swapped_pairs']} swapped-rule pairs** (the system message with two decisions' names exchanged, the answer following it)" if ext.get('swapped_pairs') else '')
           + ''.join(f", and **{n} pairs** from `{Path(f).name}`" for f,n in (ext.get('extra_pairs') or {}).items())
           + (f"; **{ext['kto_rows']} KTO rows** (likes and dislikes without a counterpart) trained a KTO round" if ext.get('kto_rows') else '')
           + ("" if ext.get('reference', True) else " (reference answers off: no fallback, contrast or on-policy pairs)") + ".", ""]
@@ -618,7 +619,7 @@ def step_report(loop:Loop) -> dict:
                'compare': {k: cmp[k] for k in ('delta', 'delta_ci95', 'mcnemar_p', 'fisher_p', 'cohens_h', 'paired')},
                'labels': {'before': before.get('labels'), 'after': after.get('labels')}, 'verdict': v,
                'usd_per_success': cost['usd_per_success'], 'cycle_usd': cost['cycle_usd'],
-               'pairs': ex['pairs'], 'trace_pairs': ex['trace_pairs'], 'contrast_pairs': ex['contrast_pairs'],
+               'pairs': ex['pairs'], 'trace_pairs': ex['trace_pairs'], 'contrast_pairs': ex['contrast_pairs'], 'swapped_pairs': ex.get('swapped_pairs', 0),
                'rounds': [{k: r[k] for k in ('round', 'pairs', 'steps', 'train_seconds', 'dev_epsilon', 'dev_min_recall')} for r in tr['rounds']],
                'best_round': tr['best_round'], 'train_seconds': tr['train_seconds'], 'gguf': ev['name'],
                'files': [{'name': f['name'], 'type': f['type'], 'role': f['role'], 'download_bytes': f['download_bytes'],
