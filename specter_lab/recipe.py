@@ -256,12 +256,9 @@ def swapped_rule_pair(task, pool:dict, rng:random.Random) -> dict|None:
     prompt = [dict(m, content=swap_words(str(m['content']), v, w)) if m['role'] == 'system' else m for m in task.messages if m['role'] in ('system', 'user')]
     return {'prompt': prompt, 'chosen': [{'role': 'assistant', 'content': chosen}], 'rejected': [{'role': 'assistant', 'content': task.reference}]}
 
-def swapped_rule_pairs(tasks, per_task:int=1, seed:int=0) -> list[dict]:
-    "Up to `per_task` `swapped_rule_pair`s per task (distinct ones), drawn from the tasks' own `decision_pool`."
-    rng,pool,out = random.Random(seed),decision_pool(tasks),[]
-    for t in tasks:
-        seen = set()
-        for _ in range(per_task):
-            if (r := swapped_rule_pair(t, pool, rng)) is not None and (k := json.dumps(r)) not in seen: seen.add(k); out.append(r)
-    return out
+def swapped_rule_pairs(tasks, share:float=1.0, seed:int=0) -> list[dict]:
+    "A `swapped_rule_pair` for each of a random `share` of the tasks (in their order; those that make one), drawn from the tasks' own `decision_pool`."
+    rng,pool = random.Random(seed),decision_pool(tasks)
+    pick = set(rng.sample(range(len(tasks)), round(min(max(share, 0), 1) * len(tasks))))
+    return [r for i,t in enumerate(tasks) if i in pick and (r := swapped_rule_pair(t, pool, rng)) is not None]
 
