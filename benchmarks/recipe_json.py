@@ -19,7 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / 'benchmarks' / 'results' / 'recipe_json.json'
 PREVIOUS = '38726ba'
-KEEP = ('round', 'pairs', 'steps', 'train_seconds', 'dev_epsilon', 'dev_ci95')
+KEEP = ('round', 'pairs', 'steps', 'train_seconds', 'dev_epsilon', 'dev_ci95', 'dev_min_recall')
 
 
 def failures(report_path: str, suite: str) -> dict:

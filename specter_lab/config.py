@@ -71,7 +71,7 @@ class DataSettings:
     prompt_template: str = ""     # prompts.json:key for the SFT system message ('' = the task's own)
     collect_tasks: int = 64       # train tasks the loop runs through the guarded loop (0 = all)
     contrast: int = 1             # contrast pairs per train task: the reference against itself with the decision changed (0 = none; chapter recipe)
-    swapped: float = 0.0          # share of train tasks with a swapped-rule pair: the decision's name exchanged with another's in the system message, the answer following it (0 = none; chapter recipe)
+    swapped: float = 0.25         # share of train tasks with a swapped-rule pair where the decision sits at a JSON leaf (a tool): its name exchanged with another's in the system message, the answer following it (0 = none; chapter recipe)
     mirror: bool = False          # on-policy rounds: a mirror pair for each wrong label (chapter recipe; measured to lower dev ε, so off)
     reference: bool = True        # learn from the suites' reference answers (fallback, contrast and on-policy pairs); false = only accepted retries and upstream answers
     replay: float = 0.5           # a cycle rehearses its regression suites: this many of their train tasks per target train task train too, and their dev tasks rank the rounds (0 = none)

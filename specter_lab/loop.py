@@ -169,6 +169,7 @@ def step_extract(loop:Loop) -> dict:
     "DPO pairs: the DAG's under the configured predicate policy, contrast and swapped-rule pairs for the train tasks (chapter `recipe`) and the run's extra pairs; its KTO rows counted."
     from specter_lab.export import export
     from specter_lab.files import read_jsonl, write_jsonl
+    from specter_lab.evaluate import decision_leaf
     from specter_lab.recipe import contrast_pairs, swapped_rule_pairs
     from specter_lab.suite import load_tasks
     s = loop.settings.data
@@ -176,8 +177,10 @@ def step_extract(loop:Loop) -> dict:
     summ = export(d/'traces.jsonl', [loop.need('collect')['dag']], fmt='dpo', filter=data_predicate(s), prompt_template=s.prompt_template,
                   min_retries=s.min_retries, since=s.since, progress=False)
     traces = [r for _,r in read_jsonl(d/'traces.jsonl')] if summ['written'] else []
-    contrast = contrast_pairs(load_tasks(loop.suite, 'train'), s.contrast, s.seed) if s.contrast and s.reference else []
-    swapped = swapped_rule_pairs(load_tasks(loop.suite, 'train'), s.swapped, s.seed) if s.swapped and s.reference else []
+    train = load_tasks(loop.suite, 'train')
+    contrast = contrast_pairs(train, s.contrast, s.seed) if s.contrast and s.reference else []
+    # swapped-rule pairs where the decision is a name the rule defines (a tool at the suite's decision leaf); label suites measured worse with them
+    swapped = swapped_rule_pairs(train, s.swapped, s.seed) if s.swapped and s.reference and decision_leaf(train) is not None else []
     extra = {str(f): [r for _,r in read_jsonl(f)] for f in loop.extra_pairs}
     kto = sum(1 for _ in read_jsonl(loop.kto_data)) if loop.kto_data else 0
     pairs = traces + contrast + swapped + [r for rs in extra.values() for r in rs]
@@ -185,7 +188,7 @@ def step_extract(loop:Loop) -> dict:
         raise SpecterError(f"no training data: the policy {summ['filter']} selected no pair from the DAG, "
                            + ("[data] contrast is 0" if s.reference else "[data] reference is off") + ", and no other source gave any", d)
     write_jsonl(d/'dpo.jsonl', pairs)
-    loop.log(f"  {len(traces)} pairs from the traces under {summ['filter']}, {len(contrast)} contrast pairs" + (f", {len(swapped)} swapped-rule pairs" if s.swapped else '')
+    loop.log(f"  {len(traces)} pairs from the traces under {summ['filter']}, {len(contrast)} contrast pairs" + (f", {len(swapped)} swapped-rule pairs" if swapped else '')
              + ''.join(f", {len(rs)} from {Path(f).name}" for f,rs in extra.items()) + (f"; {kto} KTO rows" if kto else ''))
     return {'data': str(d/'dpo.jsonl'), 'pairs': len(pairs), 'trace_pairs': len(traces), 'contrast_pairs': len(contrast), 'swapped_pairs': len(swapped),
             'extra_pairs': {f: len(rs) for f,rs in extra.items()}, 'kto_data': loop.kto_data, 'kto_rows': kto,
