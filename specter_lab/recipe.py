@@ -249,12 +249,11 @@ def swapped_rule_pair(task, pool:dict, rng:random.Random) -> dict|None:
     names = list(pool['labels'].get(g.spec['pattern'], {})) if g else [x for x in map(json.loads, pool['leaves'].get(key, ())) if isinstance(x, str)]
     others = [w for w in names if w != v and usable(w)]
     if not usable(v) or not others: return None
+    if g is not None and g.given(task.reference) != v: return None   # a reference that does not give its own label
     w = rng.choice(others)
-    if g: chosen = relabel(task.reference, g.given(task.reference), w) if g.given(task.reference) == v else None
-    else: chosen = dumps_like(task.reference, set_leaf(json_value(task.reference), key, w))
-    if chosen is None: return None
-    prompt = [dict(m, content=swap_words(str(m['content']), v, w)) if m['role'] == 'system' else m for m in task.messages if m['role'] in ('system', 'user')]
-    return {'prompt': prompt, 'chosen': [{'role': 'assistant', 'content': chosen}], 'rejected': [{'role': 'assistant', 'content': task.reference}]}
+    r = _record(task, relabel(task.reference, v, w) if g else dumps_like(task.reference, set_leaf(json_value(task.reference), key, w)), task.reference)
+    r['prompt'] = [dict(m, content=swap_words(str(m['content']), v, w)) if m['role'] == 'system' else m for m in r['prompt']]
+    return r
 
 def swapped_rule_pairs(tasks, share:float=1.0, seed:int=0) -> list[dict]:
     "A `swapped_rule_pair` for each of a random `share` of the tasks (in their order; those that make one), drawn from the tasks' own `decision_pool`."
