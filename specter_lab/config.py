@@ -178,7 +178,7 @@ def _sections(): return [f.name for f in fields(Settings) if f.name!='path']
 
 # %% ../nbs/00_config.ipynb #52aa2a48
 RANGES = {  # declared once, checked wherever a value arrives (settings.ini, --set, a stage's flags)
-    'DataSettings.min_retries': '[0,1000]', 'DataSettings.test_fraction': '[0,1)', 'DataSettings.collect_tasks': '[0,)',
+    'DataSettings.min_retries': '[0,1000]', 'DataSettings.test_fraction': '[0,1)', 'DataSettings.swapped': '[0,1]', 'DataSettings.collect_tasks': '[0,)',
     'DPOSettings.learning_rate': '(0,1]', 'DPOSettings.beta': '(0,)', 'DPOSettings.sft_weight': '[0,)', 'DPOSettings.epochs': '(0,10000]', 'DPOSettings.first_epochs': '(0,10000]',
     'DPOSettings.batch_size': '[1,)', 'DPOSettings.grad_accum': '[1,)', 'DPOSettings.lora_r': '[1,)', 'DPOSettings.lora_alpha': '[1,)',
     'DPOSettings.lora_dropout': '[0,1)', 'DPOSettings.save_steps': '[1,)',
