@@ -85,7 +85,7 @@ def spread(runs: list[dict]) -> dict:
 
 
 def table(res: dict) -> str:
-    "The README's Markdown table of the spread (with peak RSS and load average columns when every suite's runs recorded them)."
+    "The README's Markdown table of the spread (with peak RSS and load average columns when every suite's runs recorded them), and which runs had settings on top of the default recipe."
     f3 = lambda x: '–' if x is None else f"{x:.3f}"
     done = [a for a in res['spread'].values() if a['runs']]
     mem = bool(done) and all('peak_rss_gb' in a and 'load_average' in a for a in done)
@@ -97,6 +97,9 @@ def table(res: dict) -> str:
         rows.append(f"| `{suite}` | {a['runs']} | {a['before']['mean']:.3f} | {sh['mean']:.3f} [{sh['min']:.3f}, {sh['max']:.3f}] | "
                     f"{f3(a['best_constant'])} | {f3(rec and rec['min'])} | {a['targets_met']}/{a['runs']} | {a['minutes']['max']:.1f} |"
                     + (f" {a['peak_rss_gb']['max']:.2f} | {a['load_average']['max']:.2f} |" if mem else ''))
+    sets = [f"`{r['suite']}` seed {r['seed']} (" + ' '.join(f"`--set {kv}`" for kv in r['settings']) + ")"
+            for r in sorted(res['runs'], key=lambda r: (r['suite'], r['seed'])) if r.get('settings')]
+    if sets: rows += ['', "Runs with settings on top of the default recipe: " + ', '.join(sets) + '.']
     return '\n'.join(rows)
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 __all__ = ['RANGES', 'SETTING_HELP', 'SpecterError', 'SettingsError', 'add_secret', 'scrub', 'ModelSettings', 'DataSettings',
            'DPOSettings', 'GGUFSettings', 'EvalSettings', 'CostSettings', 'GateSettings', 'Settings', 'check_range',
            'find_settings', 'read_ini', 'load_settings', 'add_settings_args', 'add_setting_flag', 'settings_from_args',
-           'cache_dir', 'pick_device', 'pick_dtype', 'cpu_has_bf16', 'train_precision']
+           'override_flags', 'cache_dir', 'pick_device', 'pick_dtype', 'cpu_has_bf16', 'train_precision']
 
 # %% ../nbs/00_config.ipynb #9a898226
 class SpecterError(Exception):
@@ -309,6 +309,14 @@ def settings_from_args(args, **flags):
     over.update({k:getattr(args, d) for d,k in (getattr(args, '_setting_flags', None) or {}).items() if getattr(args, d) is not None})
     over.update({k:v for k,v in flags.items() if v is not None})
     return load_settings(getattr(args, 'settings', None), over)
+
+# %% ../nbs/00_config.ipynb #55fa1700
+def override_flags(s:Settings) -> list[str]:
+    "`section.key=value` for each setting of `s` that differs from its settings file (`s.path`; the defaults when it has none or it is gone): the `--set` values that reproduce `s`."
+    try: ref = load_settings(s.path) if s.path else Settings()
+    except SpecterError: ref = Settings()
+    a,b = ref.to_dict(),s.to_dict()
+    return [f"{sec}.{k}={str(v).lower() if isinstance(v, bool) else v}" for sec in b for k,v in b[sec].items() if v != a[sec][k]]
 
 # %% ../nbs/00_config.ipynb #986ef1fc
 def cache_dir(settings:Settings|None=None) -> Path:

@@ -6,11 +6,11 @@ Docs: https://specter-lab.github.io/specter_lab/loop.html.md"""
 
 # %% ../nbs/60_loop.ipynb #d59b1f0a
 from __future__ import annotations
-import argparse, json, math, shutil, sys, time
+import argparse, json, math, shlex, shutil, sys, time
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
-from .config import Settings, SpecterError, load_settings
+from .config import Settings, SpecterError, load_settings, override_flags
 from .files import check_output, read_json, write_json, write_text_atomic, file_record
 from .model import resolve_model, hf_dir, base_help
 from .registry import hub_id, base_license
@@ -556,7 +556,8 @@ def report_markdown(loop:Loop, before:dict, after:dict, cmp:dict, cost:dict, fig
     shipped = f"`{ev['name']}`" + (f" on `{Path(ev['model']).name}`" if ev.get('adapter') else '')
     L = ["# specter_lab loop report", "",
          f"Base model **{loop.base}**, task suite **{loop.tasks}** ({after['n']} {s.eval.split} tasks), "
-         f"run in `{loop.out}`. Reproduce with `specter-lab loop --tasks {loop.tasks} --base {loop.base} --output {loop.out}`.", ""]
+         f"run in `{loop.out}`. Reproduce with `specter-lab loop --tasks {loop.tasks} --base {loop.base} --output {loop.out}"
+         f"{''.join(f' --set {shlex.quote(x)}' for x in override_flags(s))}`.", ""]
     L += report_epsilon(before, after, cmp, v, figs, (f"`{Path(loop.need('eval_before')['model']).name}`", shipped))
     L += report_data(loop.need('collect'), loop.need('extract'), s)
     L += report_training(loop.need('train'), s, figs)
