@@ -171,7 +171,7 @@ def trainer_args(s:DPOSettings, out_dir, device:str='cpu', max_length:int|None=N
     common = dict(output_dir=str(out_dir), learning_rate=s.learning_rate, num_train_epochs=s.epochs,
                   per_device_train_batch_size=s.batch_size, per_device_eval_batch_size=s.batch_size,
                   gradient_accumulation_steps=s.grad_accum, max_length=max_length, bf16=bf16, fp16=False,
-                  gradient_checkpointing=False, use_cpu=device == 'cpu', lr_scheduler_type='linear', warmup_steps=0,
+                  gradient_checkpointing=False, use_cpu=device == 'cpu', lr_scheduler_type='linear', warmup_steps=s.warmup,
                   save_strategy='steps', save_steps=s.save_steps, save_total_limit=2, logging_steps=1, report_to=[],
                   seed=s.seed, data_seed=s.seed, dataloader_num_workers=0, disable_tqdm=False)
     if method == 'sft':
@@ -320,7 +320,7 @@ def model_for_training(base, s:Settings, device:str, init_adapter=None):
     model, tok = load_model(base or s.model.base, device='cpu', dtype=pick_dtype(device), offline=s.model.offline)
     _drop_gguf_marker(model)
     if not init_adapter: return model, tok, lora_config(s.dpo, model.config.num_hidden_layers)
-    # continue that adapter: the reference stays the base (the adapter disabled)
+    # continue that adapter: TRL's DPO and KTO trainers copy it into a frozen 'ref' adapter, so a round is measured against the model it starts from
     from peft import PeftModel
     if not (Path(init_adapter)/'adapter_config.json').is_file(): raise SpecterError("not a LoRA adapter folder (no adapter_config.json)", init_adapter)
     return PeftModel.from_pretrained(model, str(init_adapter), is_trainable=True), tok, None
@@ -328,6 +328,7 @@ def model_for_training(base, s:Settings, device:str, init_adapter=None):
 def save_trained(trainer, tok, out:Path, merge:bool=True) -> tuple[dict, object]:
     "Write the adapter, the training curves and (with `merge`) the merged model with the tokenizer into `out`: ({adapter, metrics_csv, figure, merged}, the merged model or None)."
     adapter, merged = out/'adapter', out/'merged'
+    if 'ref' in getattr(trainer.model, 'peft_config', {}): trainer.model.delete_adapter('ref')   # the frozen copy of a continued adapter
     with atomic_dir(adapter) as p: trainer.model.save_pretrained(p)
     csv, png = write_metrics(trainer.state.log_history, out)
     paths = {'adapter': str(adapter), 'metrics_csv': str(csv), 'figure': str(png)}
