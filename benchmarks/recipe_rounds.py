@@ -11,9 +11,20 @@ measured (before `[dpo] first_epochs` existed: round 1 then trained `[dpo] epoch
 
     recipe_rounds.py --suite deal_screening --seed 1 --variant epochs1:dpo.epochs=1 --variant epochs2:dpo.epochs=2 \\
         --results benchmarks/results/recipe_epochs.json
+
+and `[dpo] warmup` (rounds that continue an adapter start at the full learning rate; `lowest_chosen_logp` and
+`max_grad_norm` per round, from its trainer log, show the jolt) with, steps 1-3 of the second variant hard-linked from the first's,
+
+    recipe_rounds.py --suite deal_screening --seed 0 --variant default:model.base=gemma3-270m,dpo.budget_minutes=40 \
+        --variant warm:model.base=gemma3-270m,dpo.budget_minutes=40,dpo.warmup=0.25 \
+        --results benchmarks/results/recipe_warmup/gemma3-270m_deal_screening-s0.json
+    recipe_rounds.py --suite ticket_routing --seed 1 --variant default: --variant warm:dpo.warmup=0.25 \
+        --results benchmarks/results/recipe_warmup/ticket_routing-s1.json
+    recipe_rounds.py --suite deal_screening --seed 1 --variant default: --variant warm:dpo.warmup=0.25 \
+        --results benchmarks/results/recipe_warmup/deal_screening-s1.json
 """
 from __future__ import annotations
-import argparse, json, os, subprocess, sys
+import argparse, csv, json, os, subprocess, sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -26,6 +37,15 @@ def parse_variant(v: str) -> tuple[str, list[str]]:
     "'NAME:section.key=value,...' -> (NAME, the `--set` overrides)."
     name, _, sets = v.partition(':')
     return name, [s for s in sets.split(',') if s]
+
+
+def jolt(metrics_csv: str | None) -> dict:
+    "From a round's trainer log: the lowest mean log-probability of the chosen answers and the largest gradient norm over its steps."
+    p = Path(metrics_csv or '')
+    if not p.is_file(): return {'lowest_chosen_logp': None, 'max_grad_norm': None}
+    rows = list(csv.DictReader(p.open()))
+    col = lambda k: [float(r[k]) for r in rows if r.get(k)]
+    return {'lowest_chosen_logp': min(col('logps/chosen'), default=None), 'max_grad_norm': max(col('grad_norm'), default=None)}
 
 
 def rounds(run: Path, suite: str, seed: int, sets: list[str]) -> dict:
@@ -42,7 +62,7 @@ def rounds(run: Path, suite: str, seed: int, sets: list[str]) -> dict:
             'mirror': cfg['data'].get('mirror'), 'epochs': cfg['dpo'].get('epochs'), 'first_epochs': cfg['dpo'].get('first_epochs', cfg['dpo'].get('epochs')),
             'precision': cfg['dpo'].get('precision', 'fp32'), 'best_round': t['best_round'],
             'rounds': [{k: x.get(k) for k in KEEP} | {k: x.get('next', {}).get(k) for k in ('onpolicy_pairs', 'mirror_pairs', 'contrast_pairs')}
-                       for x in t['rounds']]}
+                       | jolt(x.get('metrics_csv')) for x in t['rounds']]}
 
 
 def main(argv=None):
