@@ -57,9 +57,10 @@ def rounds(run: Path, suite: str, seed: int, sets: list[str]) -> dict:
                             *[x for s in sets for x in ('--set', s)]], cwd=ROOT, capture_output=True, text=True)
         if r.returncode: return {'error': (r.stderr or r.stdout).strip().splitlines()[-1:]}
     t = json.loads(step.read_text())
-    cfg = json.loads((run / 'loop.json').read_text())['settings']
+    loop = json.loads((run / 'loop.json').read_text())
+    cfg = loop['settings']
     return {'run': str(run.resolve().relative_to(ROOT)) if run.resolve().is_relative_to(ROOT) else str(run), 'overrides': sets,
-            'mirror': cfg['data'].get('mirror'), 'epochs': cfg['dpo'].get('epochs'), 'first_epochs': cfg['dpo'].get('first_epochs', cfg['dpo'].get('epochs')),
+            'base': loop['base'], 'warmup': cfg['dpo'].get('warmup', 0.0), 'mirror': cfg['data'].get('mirror'), 'epochs': cfg['dpo'].get('epochs'), 'first_epochs': cfg['dpo'].get('first_epochs', cfg['dpo'].get('epochs')),
             'precision': cfg['dpo'].get('precision', 'fp32'), 'best_round': t['best_round'],
             'rounds': [{k: x.get(k) for k in KEEP} | {k: x.get('next', {}).get(k) for k in ('onpolicy_pairs', 'mirror_pairs', 'contrast_pairs')}
                        | jolt(x.get('metrics_csv')) for x in t['rounds']]}
