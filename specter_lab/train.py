@@ -221,40 +221,18 @@ def _progress_callback():
             if self.bar: self.bar.close(); self.bar = None
     return Progress()
 
-def _lr_to_zero_at(sched, step:int, last:int, warmup_steps:int=0):
-    """Re-plan the linear schedule `sched` (a `LambdaLR`, after `step` steps) so that the learning rate falls to 0 at step
-    `last` instead of the run's end: linearly from its present value, or, while the warmup is still rising, from the
-    full rate at its end."""
-    if step < warmup_steps < last: start, m = warmup_steps, 1.0
-    else: start, m = step, sched.lr_lambdas[0](step)
-    def f(x): return x / max(1, warmup_steps) if x < start else m * max(0.0, (last - x) / max(1, last - start))
-    sched.lr_lambdas = [f] * len(sched.lr_lambdas)
-
 def _deadline_callback(seconds:float, t0:float):
-    """A callback that stops training before the step that would end more than `seconds` after `t0` (the mean step since
-    training began predicts the next); `.stopped` is the last step, or None. When the deadline falls before the
-    schedule's end, the learning rate is re-planned after every step (from the second on) to reach 0 at the last step
-    that fits (`_lr_to_zero_at`), so a stopped run ends annealed as a finished one does; `.last` is that step, and the
-    run stops there even if the pace has since improved (at a learning rate of 0 a step changes nothing)."""
+    "A callback that stops training before the step that would end more than `seconds` after `t0` (the mean step since training began predicts the next); `.stopped` is the last step, or None."
     from transformers import TrainerCallback
     class Deadline(TrainerCallback):
-        stopped, began, last = None, None, None
+        stopped, began = None, None
         def on_train_begin(self, args, state, control, **kw): self.began = (time.time(), state.global_step)
-        def on_step_end(self, args, state, control, lr_scheduler=None, **kw):
-            now, (t_b, s_b), g = time.time(), self.began, state.global_step
-            step = (now - t_b) / max(g - s_b, 1)
-            if g >= state.max_steps: return
-            if now - t0 + step > seconds or (self.last is not None and g >= self.last):   # late, or annealed to 0 by a re-plan
-                control.should_training_stop, self.stopped = True, g; return
-            last = g + int((seconds - (now - t0)) // step)
-            if g - s_b >= 2 and last < state.max_steps and lr_scheduler is not None and hasattr(lr_scheduler, 'lr_lambdas'):
-                _lr_to_zero_at(lr_scheduler, g, last, args.get_warmup_steps(state.max_steps)); self.last = last
+        def on_step_end(self, args, state, control, **kw):
+            now, (t_b, s_b) = time.time(), self.began
+            step = (now - t_b) / max(state.global_step - s_b, 1)
+            if state.global_step < state.max_steps and now - t0 + step > seconds:
+                control.should_training_stop, self.stopped = True, state.global_step
     return Deadline()
-
-def _stopped_why(deadline, max_steps:int, seconds:float) -> str:
-    "Where and why a `_deadline_callback` stopped a run, in words."
-    if deadline.stopped == deadline.last: return f"after {deadline.stopped} of {max_steps} steps, its learning rate re-planned to reach 0 there for max_seconds = {seconds:g}"
-    return f"after {deadline.stopped} of {max_steps} steps: the next would end past max_seconds = {seconds:g}"
 
 def _drop_gguf_marker(model):
     """A GGUF dequantized into a transformers folder keeps `quantization_config: gguf` although its weights are plain
@@ -404,7 +382,7 @@ def train(data, base:str|None=None, output='runs/train', method:str|None=None, s
                         'test': test_ds.num_rows if test_ds is not None else 0, 'dropped': dict(dropped), 'max_length': ml, **cut},
                'recipe': asdict(d) | {'method': method}, 'init_adapter': init_adapter and str(init_adapter),
                'resumed_from': last and Path(last).name, 'steps': trainer.state.global_step, 'max_steps': trainer.state.max_steps,
-               'stopped': deadline and deadline.stopped and _stopped_why(deadline, trainer.state.max_steps, max_seconds),
+               'stopped': deadline and deadline.stopped and f"after {deadline.stopped} of {trainer.state.max_steps} steps: the next would end past max_seconds = {max_seconds:g}",
                'processes': trainer.args.world_size, 'backend': trainer.accelerator.state.backend,
                'train_seconds': round(train_s, 1), 'setup_seconds': round(setup_s, 1), 'train_cpu_seconds': round(train_cpu, 1), 'pairs_per_second': round(_pairs_done(trainer, train_ds.num_rows, d.epochs, last) / train_s, 3),
                'final_loss': result.training_loss,
