@@ -15,7 +15,8 @@ from .guard import check
 __all__ = ['json_leaves', 'set_leaf', 'json_value', 'decision_pool', 'relabel', 'rejection_weights', 'input_spans', 'dumps_like',
            'decided', 'leaf_mistakes', 'changed', 'contrast_answer', 'decisions', 'balance_labels', 'contrast_items',
            'contrast_pairs', 'onpolicy_pairs', 'mirror_pair', 'mending', 'onpolicy_round', 'swap_words',
-           'swapped_rule_pair', 'swapped_rule_pairs']
+           'swapped_rule_pair', 'swapped_rule_pairs', 'rule_segments', 'cue_words', 'answer_shapes', 'moved_cue_pair',
+           'moved_cue_pairs']
 
 # %% ../nbs/31_recipe.ipynb #fe4bb91e
 def json_leaves(v, path=()) -> list[tuple[tuple, object]]:
@@ -234,9 +235,10 @@ def onpolicy_round(tasks, outcomes:list[dict], cap:int, seed:int=0, mirror:bool=
 # %% ../nbs/31_recipe.ipynb #972df454
 def _word(w:str) -> re.Pattern: return re.compile(r'(?<!\w)' + re.escape(w) + r'(?!\w)')
 
-def swap_words(text:str, a:str, b:str) -> str:
-    "`text` with every whole-word `a` and `b` exchanged."
-    return re.sub(f"{_word(a).pattern}|{_word(b).pattern}", lambda m: b if m.group() == a else a, text)
+def swap_words(text:str, a:str, b:str, ignore_case:bool=False) -> str:
+    "`text` with every whole-word `a` and `b` exchanged (with `ignore_case`, in any case, `a` and `b` written as given)."
+    f = str.lower if ignore_case else str
+    return re.sub(f"{_word(a).pattern}|{_word(b).pattern}", lambda m: b if f(m.group()) == f(a) else a, text, flags=re.I if ignore_case else 0)
 
 def swapped_rule_pair(task, pool:dict, rng:random.Random) -> dict|None:
     "A DPO record won only by reading the rule: the system message with the task's decision exchanged for another one it names, chosen = the reference with that other decision, rejected = the reference (None when the task has no decision, its request names one of the two, or its system message does not name both)."
@@ -261,3 +263,55 @@ def swapped_rule_pairs(tasks, share:float=1.0, seed:int=0) -> list[dict]:
     pick = set(rng.sample(range(len(tasks)), round(min(max(share, 0), 1) * len(tasks))))
     return [r for i,t in enumerate(tasks) if i in pick and (r := swapped_rule_pair(t, pool, rng)) is not None]
 
+
+# %% ../nbs/31_recipe.ipynb #508d8921
+_LETTERS = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
+
+def _words(text:str) -> set[str]: return {w.lower() for w in _LETTERS.findall(text)}
+
+def rule_segments(system:str, names) -> dict:
+    "Where the system message speaks of each decision of `names` it names as a word: {name: its text from the name's first occurrence to the next name's}, in the message's order; the text before the first is the preamble (key None)."
+    at = sorted((m.start(), n) for n in names if (m := _word(n).search(system)))
+    return ({None: system[:at[0][0]]} if at else {}) | {n: system[a:b] for (a,n),(b,_) in zip(at, at[1:] + [(len(system), None)])}
+
+def cue_words(tasks, key:tuple|None=None) -> dict:
+    "For each decision of `tasks` (a label, else the value at the JSON leaf `key`): the words of its requests that no other decision's request uses, lower-cased ({decision: {words}})."
+    from specter_lab.evaluate import expected_decision
+    by = defaultdict(set)
+    for t in tasks:
+        if t.reference is not None and isinstance(v := expected_decision(t, key), str): by[v] |= _words(_request(t))
+    return {v: ws - set().union(*(w for u,w in by.items() if u != v)) for v,ws in by.items()}
+
+def answer_shapes(tasks, key:tuple) -> dict:
+    "For each decision at the JSON leaf `key`: the leaf paths its references have ({decision: {frozenset of paths}}): a tool's arguments."
+    out = defaultdict(set)
+    for t in tasks:
+        if (v := json_value(t.reference)) is not None and isinstance(d := dict(json_leaves(v)).get(key), str): out[d].add(frozenset(dict(json_leaves(v))))
+    return dict(out)
+
+def moved_cue_pair(task, cues:dict, key:tuple|None, rng:random.Random, shapes:dict|None=None) -> dict|None:
+    "A DPO record won only by finding the request's word in the rule: a cue word of the request that the system message names only in the decision's entry, exchanged there with a cue word the system names only in the entry of another decision (one whose answers have the same leaves, given `shapes`: a tool with the same arguments); chosen = the reference with that other decision, rejected = the reference (None where the task has no such word, or no other decision has one the request does not use)."
+    from specter_lab.evaluate import expected_decision
+    g = _label_guard(task)
+    if task.reference is None or not isinstance(v := expected_decision(task, key), str): return None
+    if g is not None and g.given(task.reference) != v: return None
+    system = next((str(m['content']) for m in task.messages if m['role'] == 'system'), '')
+    seg = {n: _words(s) for n,s in rule_segments(system, cues).items()}
+    only = lambda n: cues.get(n, set()) & seg[n] - set().union(*(w for m,w in seg.items() if m != n))   # cue words named in n's entry alone
+    req = _request(task)
+    mine = sorted(_words(req) & only(v)) if v in seg else []
+    fits = lambda n: shapes is None or g is not None or bool(shapes.get(n, set()) & shapes.get(v, set()))
+    theirs = [(n, c) for n in seg if n not in (None, v) and fits(n) and _word(n).search(req) is None for c in sorted(only(n) - _words(req))]
+    if not mine or not theirs: return None
+    a,(w,b) = rng.choice(mine),rng.choice(theirs)
+    r = _record(task, relabel(task.reference, v, w) if g else dumps_like(task.reference, set_leaf(json_value(task.reference), key, w)), task.reference)
+    r['prompt'] = [dict(m, content=swap_words(str(m['content']), a, b, ignore_case=True)) if m['role'] == 'system' else m for m in r['prompt']]
+    return r
+
+def moved_cue_pairs(tasks, share:float=1.0, seed:int=0) -> list[dict]:
+    "A `moved_cue_pair` for each of a random `share` of the tasks (in their order; those that make one), with the tasks' own `cue_words` and `answer_shapes`."
+    from specter_lab.evaluate import decision_leaf
+    rng,key = random.Random(seed),decision_leaf(tasks)
+    cues,shapes = cue_words(tasks, key),(answer_shapes(tasks, key) if key is not None else None)
+    pick = set(rng.sample(range(len(tasks)), round(min(max(share, 0), 1) * len(tasks))))
+    return [r for i,t in enumerate(tasks) if i in pick and (r := moved_cue_pair(t, cues, key, rng, shapes)) is not None]

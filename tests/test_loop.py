@@ -67,7 +67,7 @@ def test_loop_runs_every_step(loop_run):
     assert 1 <= len(tr["rounds"]) <= 2 and all(0 <= r["dev_epsilon"] <= 1 for r in tr["rounds"])
     assert (out / "suite.jsonl").is_file()   # the tiny suite has no dev split: one was carved out of train
     ex = json.loads((out / "3_extract" / "step.json").read_text())
-    assert ex["contrast_pairs"] > 0 and ex["pairs"] == ex["trace_pairs"] + ex["contrast_pairs"] + ex["swapped_pairs"]
+    assert ex["contrast_pairs"] > 0 and ex["pairs"] == ex["trace_pairs"] + ex["contrast_pairs"] + ex["swapped_pairs"] + ex["moved_pairs"]
 
 
 def test_rerun_skips_finished_steps_and_from_reruns(loop_run, tiny_model_dir, tiny_suite):
