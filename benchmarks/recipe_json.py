@@ -31,6 +31,12 @@ def failures(report_path: str, suite: str) -> dict:
     return dict(Counter(wrong_leaf(refs[o['id']], o['output']) or 'other guards' for o in rep['outcomes'] if not o['passed']).most_common())
 
 
+def recall(report_path: str) -> dict|None:
+    "Recall of each label (or tool) in a dev report, None without labels."
+    labels = json.loads(Path(report_path).read_text()).get('labels')
+    return labels and {k: round(v['hat'], 3) for k, v in labels['recall'].items()}
+
+
 def current(suite: str, seed: int, run: Path, sets: list[str], reuse: Path|None = None) -> dict:
     "The rounds of the train step of `run` (run up to train first when it has not finished; steps 1-3 copied from `reuse`)."
     step = run / '4_train' / 'step.json'
@@ -51,7 +57,7 @@ def current(suite: str, seed: int, run: Path, sets: list[str], reuse: Path|None 
     return {'run': str(run.resolve().relative_to(ROOT)) if run.resolve().is_relative_to(ROOT) else str(run), 'settings': sets,
             'best_round': t['best_round'], 'pairs': {k: ex.get(k) for k in ('pairs', 'trace_pairs', 'contrast_pairs', 'swapped_pairs', 'moved_pairs') if k in ex},
             'rounds': [{k: x.get(k) for k in KEEP} | {k: x.get('next', {}).get(k) for k in ('onpolicy_pairs', 'contrast_pairs')}
-                       | {'dev_failures': failures(x['dev_report'], suite)} for x in t['rounds']]}
+                       | {'dev_failures': failures(x['dev_report'], suite), 'dev_recall': recall(x['dev_report'])} for x in t['rounds']]}
 
 
 def previous(suite: str, seed: int) -> dict|None:
@@ -76,7 +82,9 @@ def main(argv=None):
         row = res.setdefault(s, {}).setdefault(str(a.seed), {})
         row['previous'] = previous(s, a.seed)
         run = lambda name: ROOT / a.work / f"{s}-s{a.seed}-{name}"
-        row[a.name] = current(s, a.seed, run(a.name), a.sets, a.reuse and run(a.reuse)) | {'load_average': os.getloadavg()}
+        ran = not (run(a.name) / '4_train' / 'step.json').is_file()   # else read: the load average stays the one of the run
+        load = os.getloadavg() if ran else (row.get(a.name) or {}).get('load_average')
+        row[a.name] = current(s, a.seed, run(a.name), a.sets, a.reuse and run(a.reuse)) | {'load_average': load}
         OUT.write_text(json.dumps(res, indent=1) + '\n')
         print(json.dumps({s: row}, indent=1))
     return 0

@@ -627,7 +627,8 @@ def step_report(loop:Loop) -> dict:
                'labels': {'before': before.get('labels'), 'after': after.get('labels')}, 'verdict': v,
                'usd_per_success': cost['usd_per_success'], 'cycle_usd': cost['cycle_usd'],
                'pairs': ex['pairs'], 'trace_pairs': ex['trace_pairs'], 'contrast_pairs': ex['contrast_pairs'], 'swapped_pairs': ex.get('swapped_pairs', 0), 'moved_pairs': ex.get('moved_pairs', 0),
-               'rounds': [{k: r[k] for k in ('round', 'pairs', 'steps', 'train_seconds', 'dev_epsilon', 'dev_min_recall')} for r in tr['rounds']],
+               'rounds': [{k: r[k] for k in ('round', 'pairs', 'steps', 'train_seconds', 'dev_epsilon', 'dev_min_recall')}
+                          | {k: r[k] for k in ('stopped', 'budget') if r.get(k)} for r in tr['rounds']],   # why a round stopped early, why none followed
                'best_round': tr['best_round'], 'train_seconds': tr['train_seconds'], 'gguf': ev['name'],
                'files': [{'name': f['name'], 'type': f['type'], 'role': f['role'], 'download_bytes': f['download_bytes'],
                           'dev_epsilon': f['dev']['epsilon'], 'test_epsilon': f['test']['epsilon'], 'test_ci95': f['test']['ci95'],
