@@ -37,6 +37,13 @@ def recall(report_path: str) -> dict|None:
     return labels and {k: round(v['hat'], 3) for k, v in labels['recall'].items()}
 
 
+def by_template(report_path: str, suite: str) -> dict:
+    "[passes, tasks] of a dev report per task template (`meta.template`): the clusters of `epsilon.cluster_interval`."
+    from specter_lab.evaluate import epsilon_by_meta
+    df = epsilon_by_meta(json.loads(Path(report_path).read_text()), suite)
+    return {r.value: [int(r.passes), int(r.n)] for r in df[df.key == 'template'].itertuples()}
+
+
 def current(suite: str, seed: int, run: Path, sets: list[str], reuse: Path|None = None) -> dict:
     "The rounds of the train step of `run` (run up to train first when it has not finished; steps 1-3 copied from `reuse`)."
     step = run / '4_train' / 'step.json'
@@ -57,7 +64,8 @@ def current(suite: str, seed: int, run: Path, sets: list[str], reuse: Path|None 
     return {'run': str(run.resolve().relative_to(ROOT)) if run.resolve().is_relative_to(ROOT) else str(run), 'settings': sets,
             'best_round': t['best_round'], 'pairs': {k: ex.get(k) for k in ('pairs', 'trace_pairs', 'contrast_pairs', 'swapped_pairs', 'moved_pairs') if k in ex},
             'rounds': [{k: x.get(k) for k in KEEP} | {k: x.get('next', {}).get(k) for k in ('onpolicy_pairs', 'contrast_pairs')}
-                       | {'dev_failures': failures(x['dev_report'], suite), 'dev_recall': recall(x['dev_report'])} for x in t['rounds']]}
+                       | {'dev_failures': failures(x['dev_report'], suite), 'dev_recall': recall(x['dev_report']),
+                          'dev_by_template': by_template(x['dev_report'], suite)} for x in t['rounds']]}
 
 
 def previous(suite: str, seed: int) -> dict|None:

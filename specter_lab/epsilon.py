@@ -13,8 +13,9 @@ import numpy as np
 from .config import SpecterError
 
 # %% auto #0
-__all__ = ['wilson', 'expected_attempts', 'expected_retries', 'check_estimate', 'epsilon', 'pass_at_k', 'failure_modes',
-           'best_constant', 'label_metrics', 'plot_confusion', 'cohens_h', 'compare', 'epsilon_table', 'plot_epsilon']
+__all__ = ['wilson', 'expected_attempts', 'expected_retries', 'check_estimate', 'epsilon', 'cluster_interval', 'pass_at_k',
+           'failure_modes', 'best_constant', 'label_metrics', 'plot_confusion', 'cohens_h', 'compare', 'epsilon_table',
+           'plot_epsilon']
 
 # %% ../nbs/24_epsilon.ipynb #9f5ee248
 def wilson(passes:int, n:int, alpha:float=0.05) -> tuple[float,float]:
@@ -66,6 +67,18 @@ def epsilon(passed:Sequence[bool], alpha:float=0.05) -> dict:
     return {'n': n, 'passes': k, 'hat': hat, 'ci95': [lo, hi],
             'expected_attempts': _finite(expected_attempts(hat)), 'expected_retries': _finite(expected_retries(hat)),
             'expected_attempts_ci95': [_finite(expected_attempts(hi)), _finite(expected_attempts(lo))]}
+
+# %% ../nbs/24_epsilon.ipynb #245bbe75
+def cluster_interval(passes:Sequence[int], ns:Sequence[int], alpha:float=0.05, n_resamples:int=2000, seed:int=0) -> tuple[float,float]|None:
+    "Percentile bootstrap interval of the pooled pass rate sum(passes)/sum(ns) over clusters of tasks (`passes` of `ns` in each), resampling whole clusters; None for fewer than two."
+    from scipy.stats import bootstrap
+    p,n = np.asarray(passes, float),np.asarray(ns, float)
+    if len(p) != len(n) or (n <= 0).any() or (p < 0).any() or (p > n).any(): raise SpecterError("each cluster needs 0 <= passes <= tasks, and tasks > 0")
+    if len(p) < 2: return None
+    rate = lambda i, axis=-1: p[i].sum(axis) / n[i].sum(axis)
+    r = bootstrap((np.arange(len(p)),), rate, vectorized=True, n_resamples=n_resamples, confidence_level=1 - alpha,
+                  method='percentile', random_state=np.random.default_rng(seed))
+    return float(r.confidence_interval.low), float(r.confidence_interval.high)
 
 # %% ../nbs/24_epsilon.ipynb #7ba1f862
 def pass_at_k(samples:Sequence[Sequence[bool]], k:int) -> float:
