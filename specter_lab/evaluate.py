@@ -21,8 +21,9 @@ from . import epsilon as eps
 
 # %% auto #0
 __all__ = ['REPORT_SCHEMA_ID', 'REPORT_SCHEMA', 'validate_report', 'model_record', 'evaluate', 'decision_of', 'expected_decision',
-           'wrong_leaf', 'leaf_failures', 'leaf_at', 'decision_leaf', 'run_decisions', 'decision_metrics',
-           'read_report', 'compare_reports', 'format_comparison', 'epsilon_by_meta', 'cli_eval', 'cli_compare']
+           'wrong_leaf', 'leaf_failures', 'by_template', 'leaf_at', 'decision_leaf', 'run_decisions',
+           'decision_metrics', 'read_report', 'compare_reports', 'format_comparison', 'epsilon_by_meta', 'cli_eval',
+           'cli_compare']
 
 # %% ../nbs/25_evaluate.ipynb #32f37c2a
 REPORT_SCHEMA_ID = 'https://specter-lab.github.io/specter_lab/schemas/eval-report-v1.json'
@@ -66,7 +67,9 @@ REPORT_SCHEMA = {
                     'description': 'first attempts (the ε trials); all_attempts: the whole guarded loop',
                     'properties': {k: _NUM for k in ('seconds', 'tasks_per_s', 'prompt_tokens', 'completion_tokens', 'tokens_per_s')}},
         'settings': {'type': 'object', 'description': 'the [eval] and [model] settings used'},
-        'dag': {'type': ['string', 'null'], 'description': 'the artifact DAG written (--dag-out)'}}}
+        'dag': {'type': ['string', 'null'], 'description': 'the artifact DAG written (--dag-out)'},
+        'templates': {'type': ['object', 'null'], 'required': ['n', 'ci95'], 'description': "ε's 95 % interval over the tasks' templates (`meta.template`) resampled whole (`cluster_interval`): tasks of one phrasing pass or fail together, so ε rests on n templates more than on n tasks; null unless every task names one and there are two or more",
+                      'properties': {'n': {'type': 'integer', 'minimum': 2}, 'ci95': {'type': 'array', 'items': _NUM, 'minItems': 2, 'maxItems': 2}}}}}
 
 def validate_report(report, path=None) -> dict:
     "`report` if it follows `REPORT_SCHEMA`, else a `SpecterError` naming the file and the field."
@@ -152,6 +155,15 @@ def leaf_failures(runs) -> dict|None:
     whats = [wrong_leaf(x.task.reference, x.attempts[0].text) for x in runs if not x.attempts[0].outcome.passed]
     return dict(Counter(w or 'other guards' for w in whats).most_common())
 
+def by_template(runs) -> dict|None:
+    "ε's interval over the templates (`meta.template`) of the tasks of `runs`, first attempts: {'n': templates, 'ci95'}; None unless every task names one and there are two or more."
+    by = {}
+    for x in runs:
+        if (tpl := (x.task.meta or {}).get('template')) is None: return None
+        by.setdefault(str(tpl), []).append(x.attempts[0].outcome.passed)
+    ci = eps.cluster_interval([sum(v) for v in by.values()], [len(v) for v in by.values()])
+    return ci and {'n': len(by), 'ci95': list(ci)}
+
 def _report(ts, runs, rounds, gen, spec, src, split, trials, rmax, s, dag_out) -> dict:
     firsts = [x.attempts[0] for x in runs]
     ep = eps.epsilon([a.outcome.passed for a in firsts])
@@ -175,7 +187,7 @@ def _report(ts, runs, rounds, gen, spec, src, split, trials, rmax, s, dag_out) -
                     'human_fallbacks': sum(x.human_id is not None for x in runs)},
         'failure_modes': json.loads(fm.to_json(orient='records')),
         'pass_at_k': {str(k): eps.pass_at_k(list(by_task.values()), k) for k in range(1, trials + 1)} if trials > 1 else None,
-        'baseline': base, 'labels': decision_metrics(expected, given, key), 'leaves': leaf_failures(runs),
+        'baseline': base, 'labels': decision_metrics(expected, given, key), 'leaves': leaf_failures(runs), 'templates': by_template(runs),
         'outcomes': outcomes, 'outcomes_sha256': _canonical_sha(outcomes),
         'timings': {**_timing([r for r in rounds if r['attempt'] == 1]), 'all_attempts': _timing(rounds)},
         'settings': {'eval': {**s.eval.__dict__}, 'model': {**s.model.__dict__, 'base': scrub(s.model.base)}, 'settings_file': s.path},

@@ -489,6 +489,10 @@ def report_epsilon(before:dict, after:dict, cmp:dict, v:dict, figs:dict, names:t
     L += ["", f"**Δε = {cmp['delta']:+.3f}** (95 % CI [{cmp['delta_ci95'][0]:+.3f}, {cmp['delta_ci95'][1]:+.3f}]), "
           f"McNemar exact p = {cmp['mcnemar_p']:.3g} (paired by task: {cmp['paired']['gained']} gained, {cmp['paired']['lost']} lost), "
           f"Fisher exact p = {cmp['fisher_p']:.3g}, Cohen's h = {cmp['cohens_h']:.2f}.", ""]
+    if (tp := after.get('templates')):   # tasks of one phrasing pass or fail together (chapter epsilon)
+        wide = tp['ci95'][1] - tp['ci95'][0] > after['epsilon']['ci95'][1] - after['epsilon']['ci95'][0]
+        L += [f"The {after['n']} tasks are written from {tp['n']} templates; resampling whole templates (tasks of one template can pass or fail "
+              f"together), ε after lies in {_ci(tp)} (95 %)" + (", wider than over tasks: it rests on the templates more than on the tasks." if wide else "."), ""]
     if after.get('labels'): L += ["### Decisions per label", ""] + _label_table(before, after) + \
         ([f"![confusion matrix](figures/{figs['confusion']})", ""] if 'confusion' in figs else [])
     if after.get('leaves') is not None: L += ["### What the failures got wrong", "", f"Of {after['n']} {after['split']} tasks, first attempts:", ""] + _leaf_table(before, after)
