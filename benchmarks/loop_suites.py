@@ -104,12 +104,18 @@ def table(res: dict) -> str:
 
 
 def why_table(res: dict) -> str:
-    "For every run that missed a target: the verdict's reasons and its shipped file's test ε per value of each task meta key (`by_meta`), the README's 'why' block."
+    "For every run that missed a target: the verdict's reasons, its shipped file's test ε over its test templates resampled whole where the tasks name them, and its test ε per value of each task meta key (`by_meta`): the README's 'why' block."
     rows = []
     for r in sorted(res['runs'], key=lambda r: (r['suite'], r['seed'])):
         if 'error' in r or r['verdict']['passed']: continue
         rows += [f"`{r['suite']}` seed {r['seed']}: " + ' '.join((w[:1].upper() if w[:1].isascii() else w[:1]) + w[1:] for w in r['verdict']['why']), '']
         if not r.get('by_meta'): continue
+        tp = [(m['passes'], m['n']) for m in r['by_meta'] if m['key'] == 'template']
+        if len(tp) >= 2:   # tasks of one template pass or fail together: ε rests on the templates (chapter epsilon)
+            from specter_lab.epsilon import cluster_interval
+            lo, hi = cluster_interval(*zip(*tp)); e = r['epsilon_after']
+            rows += [f"Its shipped file's test ε {e['hat']:.3f} lies in [{lo:.3f}, {hi:.3f}] over its {len(tp)} test templates resampled whole "
+                     f"(`cluster_interval`), in [{e['ci95'][0]:.3f}, {e['ci95'][1]:.3f}] over its {e['n']} tasks.", '']
         rows += ["| task meta | value | test tasks | ε of the shipped file [95% CI] | most often wrong |", "|---|---|---|---|---|"]
         rows += [f"| {m['key']} | {m['value']} | {m['n']} | {m['epsilon']:.3f} [{m['ci95_low']:.3f}, {m['ci95_high']:.3f}] | {m['most_wrong'] or '–'} |"
                  for m in r['by_meta']] + ['']
