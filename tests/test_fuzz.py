@@ -59,6 +59,22 @@ def test_fuzz_valid_json_of_any_shape(work, v, k):
     _verdict(r, False, text.encode(), work)
 
 
+WORD = st.from_regex(r'[A-Za-z_]{1,8}', fullmatch=True)
+
+
+@settings(max_examples=300, **FAST)
+@given(system=st.text(max_size=300) | st.lists(WORD | st.sampled_from([' ', ', ', '; ', '(', ')', ': ']), max_size=40).map(''.join),
+       names=st.lists(WORD, min_size=1, max_size=5), a=WORD, b=WORD)
+def test_rule_rewrites_on_any_system_message(system, names, a, b):
+    "Any system message (a suite's rule we have not seen): its segments tile it from the preamble on, and exchanging two words twice gives it back."
+    from specter_lab.recipe import rule_segments, swap_words
+    segs = rule_segments(system, names)
+    assert ''.join(segs.values()) == system or not segs
+    assert all(k is None or k in names for k in segs)
+    assert swap_words(swap_words(system, a, b), a, b) == system
+    assert swap_words(system, a, b, ignore_case=True).lower() == swap_words(system.lower(), a.lower(), b.lower())
+
+
 # ---------------------------------------------------------------- traversal, links, keys
 
 def _export(dag, out, capsys):
