@@ -6,7 +6,7 @@ Docs: https://specter-lab.github.io/specter_lab/recipe.html.md"""
 
 # %% ../nbs/31_recipe.ipynb #09b59a55
 from __future__ import annotations
-import functools, json, random, re
+import json, random, re
 from collections import Counter, defaultdict
 from .config import SpecterError
 from .guard import check
@@ -105,14 +105,6 @@ def leaf_mistakes(task, pool:dict, most_swaps:int=64) -> dict:
         out[('copied', p)] = [((p, s),) for s in spans if s.lower() != x.lower()] if isinstance(x, str) else \
                              [((p, n),) for n in nums if type(n) is type(x) and n != x] if isinstance(x, (int, float)) and not isinstance(x, bool) else []
         out[('swapped', p)] = [((p, y), (q, x)) for q,y in leaves[i+1:] if same_type(y)][:most_swaps]
-        if p == pool.get('key') and isinstance(x, str):
-            # another decision written in its own answers' shape: its keys, this answer's values where it has the same ones, the rest made up from its reference
-            shape = {q for q,_ in leaves}
-            for y in map(json.loads, pool['leaves'].get(p, ())):
-                if not same_type(y): continue
-                r = next((w for s in pool['references'] if (w := json_value(s)) is not None and dict(json_leaves(w)).get(p) == y
-                          and {q for q,_ in json_leaves(w)} != shape), None)
-                if r is not None: out.setdefault(('shaped', p), []).append((((), functools.reduce(lambda acc, qv: set_leaf(acc, qv[0], qv[1]), [(q, z) for q,z in leaves if q != p and q in dict(json_leaves(r))], r)),))
     return {k: c for k,c in out.items() if c}
 
 def changed(v, change) -> object:
