@@ -37,7 +37,7 @@ def recall(report_path: str) -> dict|None:
     return labels and {k: round(v['hat'], 3) for k, v in labels['recall'].items()}
 
 
-def by_template(report_path: str, suite: str) -> dict:
+def template_counts(report_path: str, suite: str) -> dict:
     "[passes, tasks] of a dev report per task template (`meta.template`): the clusters of `epsilon.cluster_interval`."
     from specter_lab.evaluate import epsilon_by_meta
     df = epsilon_by_meta(json.loads(Path(report_path).read_text()), suite)
@@ -65,7 +65,7 @@ def current(suite: str, seed: int, run: Path, sets: list[str], reuse: Path|None 
             'best_round': t['best_round'], 'pairs': {k: ex.get(k) for k in ('pairs', 'trace_pairs', 'contrast_pairs', 'swapped_pairs', 'moved_pairs') if k in ex},
             'rounds': [{k: x.get(k) for k in KEEP} | {k: x.get('next', {}).get(k) for k in ('onpolicy_pairs', 'contrast_pairs')}
                        | {'dev_failures': failures(x['dev_report'], suite), 'dev_recall': recall(x['dev_report']),
-                          'dev_by_template': by_template(x['dev_report'], suite)} for x in t['rounds']]}
+                          'dev_by_template': template_counts(x['dev_report'], suite)} for x in t['rounds']]}
 
 
 def previous(suite: str, seed: int) -> dict|None:

@@ -70,10 +70,11 @@ def epsilon(passed:Sequence[bool], alpha:float=0.05) -> dict:
 
 # %% ../nbs/24_epsilon.ipynb #245bbe75
 def cluster_interval(passes:Sequence[int], ns:Sequence[int], alpha:float=0.05, n_resamples:int=2000, seed:int=0) -> tuple[float,float]|None:
-    "Percentile bootstrap interval of the pooled pass rate sum(passes)/sum(ns) over clusters of tasks (`passes` of `ns` in each), resampling whole clusters; None for fewer than two."
+    "Percentile bootstrap interval of the pooled pass rate sum(passes)/sum(ns) over clusters of tasks (`passes` of `ns` in each), resampling whole clusters; None for fewer than two. The clusters' order does not matter."
     from scipy.stats import bootstrap
-    p,n = np.asarray(passes, float),np.asarray(ns, float)
-    if len(p) != len(n) or (n <= 0).any() or (p < 0).any() or (p > n).any(): raise SpecterError("each cluster needs 0 <= passes <= tasks, and tasks > 0")
+    if len(passes) != len(ns): raise SpecterError("each cluster needs 0 <= passes <= tasks, and tasks > 0")
+    p,n = np.asarray(sorted(zip(passes, ns)), float).reshape(-1, 2).T   # sorted: the clusters' order does not matter
+    if (n <= 0).any() or (p < 0).any() or (p > n).any(): raise SpecterError("each cluster needs 0 <= passes <= tasks, and tasks > 0")
     if len(p) < 2: return None
     rate = lambda i, axis=-1: p[i].sum(axis) / n[i].sum(axis)
     r = bootstrap((np.arange(len(p)),), rate, vectorized=True, n_resamples=n_resamples, confidence_level=1 - alpha,
