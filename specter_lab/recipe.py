@@ -16,7 +16,7 @@ __all__ = ['json_leaves', 'set_leaf', 'json_value', 'decision_pool', 'relabel', 
            'decided', 'leaf_mistakes', 'changed', 'contrast_answer', 'decisions', 'balance_labels', 'contrast_items',
            'contrast_pairs', 'onpolicy_pairs', 'mirror_pair', 'mending', 'onpolicy_round', 'swap_words',
            'swapped_rule_pair', 'swapped_rule_pairs', 'rule_segments', 'cue_words', 'answer_shapes', 'moved_cue_pair',
-           'moved_cue_pairs']
+           'moved_cue_pairs', 'made_up_word', 'put_word', 'fresh_cue_pair', 'fresh_cue_pairs']
 
 # %% ../nbs/31_recipe.ipynb #fe4bb91e
 def json_leaves(v, path=()) -> list[tuple[tuple, object]]:
@@ -275,12 +275,13 @@ def rule_segments(system:str, names) -> dict:
     return ({None: system[:at[0][0]]} if at else {}) | {n: system[a:b] for (a,n),(b,_) in zip(at, at[1:] + [(len(system), None)])}
 
 def cue_words(tasks, key:tuple|None=None) -> dict:
-    "For each decision of `tasks` (a label, else the value at the JSON leaf `key`): the words of its requests that no other decision's request uses, lower-cased ({decision: {words}})."
+    "For each decision of `tasks` (a label, else the value at the JSON leaf `key`): the words of its requests that no other decision's request uses, lower-cased, stop words (`suites.STOPWORDS`) left out ({decision: {words}})."
     from specter_lab.evaluate import expected_decision
+    from specter_lab.suites import STOPWORDS
     by = defaultdict(set)
     for t in tasks:
         if t.reference is not None and isinstance(v := expected_decision(t, key), str): by[v] |= _words(_request(t))
-    return {v: ws - set().union(*(w for u,w in by.items() if u != v)) for v,ws in by.items()}
+    return {v: ws - STOPWORDS - set().union(*(w for u,w in by.items() if u != v)) for v,ws in by.items()}
 
 def answer_shapes(tasks, key:tuple) -> dict:
     "For each decision at the JSON leaf `key`: the leaf paths its references have ({decision: {frozenset of paths}}): a tool's arguments."
@@ -289,8 +290,8 @@ def answer_shapes(tasks, key:tuple) -> dict:
         if (v := json_value(t.reference)) is not None and isinstance(d := dict(json_leaves(v)).get(key), str): out[d].add(frozenset(dict(json_leaves(v))))
     return dict(out)
 
-def moved_cue_pair(task, cues:dict, key:tuple|None, rng:random.Random, shapes:dict|None=None) -> dict|None:
-    "A DPO record won only by finding the request's word in the rule: a cue word of the request that the system message names only in the decision's entry, exchanged there with a cue word the system names only in the entry of another decision (one whose answers have the same leaves, given `shapes`: a tool with the same arguments); chosen = the reference with that other decision, rejected = the reference (None where the task has no such word, or no other decision has one the request does not use)."
+def _cue_places(task, cues:dict, key:tuple|None, shapes:dict|None=None) -> tuple|None:
+    "Where a task's cue word can move: (its label guard, its decision, the request's cue words that the system message names only in the decision's entry, [(another decision, a cue word the system names only in its entry)]); None where either list is empty."
     from specter_lab.evaluate import expected_decision
     g = _label_guard(task)
     if task.reference is None or not isinstance(v := expected_decision(task, key), str): return None
@@ -302,16 +303,60 @@ def moved_cue_pair(task, cues:dict, key:tuple|None, rng:random.Random, shapes:di
     mine = sorted(_words(req) & only(v)) if v in seg else []
     fits = lambda n: shapes is None or g is not None or bool(shapes.get(n, set()) & shapes.get(v, set()))
     theirs = [(n, c) for n in seg if n not in (None, v) and fits(n) and _word(n).search(req) is None for c in sorted(only(n) - _words(req))]
-    if not mine or not theirs: return None
+    return (g, v, mine, theirs) if mine and theirs else None
+
+def _decided_as(task, g, key:tuple|None, v:str, w:str) -> str:
+    "The task's reference with its decision `v` changed to `w`."
+    return relabel(task.reference, v, w) if g else dumps_like(task.reference, set_leaf(json_value(task.reference), key, w))
+
+def moved_cue_pair(task, cues:dict, key:tuple|None, rng:random.Random, shapes:dict|None=None) -> dict|None:
+    "A DPO record won only by finding the request's word in the rule: a cue word of the request that the system message names only in the decision's entry, exchanged there with a cue word the system names only in the entry of another decision (one whose answers have the same leaves, given `shapes`: a tool with the same arguments); chosen = the reference with that other decision, rejected = the reference (None where the task has no such word, or no other decision has one the request does not use)."
+    if (places := _cue_places(task, cues, key, shapes)) is None: return None
+    g,v,mine,theirs = places
     a,(w,b) = rng.choice(mine),rng.choice(theirs)
-    r = _record(task, relabel(task.reference, v, w) if g else dumps_like(task.reference, set_leaf(json_value(task.reference), key, w)), task.reference)
+    r = _record(task, _decided_as(task, g, key, v, w), task.reference)
     r['prompt'] = [dict(m, content=swap_words(str(m['content']), a, b, ignore_case=True)) if m['role'] == 'system' else m for m in r['prompt']]
     return r
 
-def moved_cue_pairs(tasks, share:float=1.0, seed:int=0) -> list[dict]:
-    "A `moved_cue_pair` for each of a random `share` of the tasks (in their order; those that make one), with the tasks' own `cue_words` and `answer_shapes`."
+def _pairs_of(make, tasks, share:float, seed:int) -> list[dict]:
+    "`make(task, cues, key, rng, shapes)` for each of a random `share` of the tasks (in their order; those that make one), with the tasks' own `cue_words` and `answer_shapes`."
     from specter_lab.evaluate import decision_leaf
     rng,key = random.Random(seed),decision_leaf(tasks)
     cues,shapes = cue_words(tasks, key),(answer_shapes(tasks, key) if key is not None else None)
     pick = set(rng.sample(range(len(tasks)), round(min(max(share, 0), 1) * len(tasks))))
-    return [r for i,t in enumerate(tasks) if i in pick and (r := moved_cue_pair(t, cues, key, rng, shapes)) is not None]
+    return [r for i,t in enumerate(tasks) if i in pick and (r := make(t, cues, key, rng, shapes)) is not None]
+
+def moved_cue_pairs(tasks, share:float=1.0, seed:int=0) -> list[dict]:
+    "A `moved_cue_pair` for each of a random `share` of the tasks (in their order; those that make one), with the tasks' own `cue_words` and `answer_shapes`."
+    return _pairs_of(moved_cue_pair, tasks, share, seed)
+
+
+# %% ../nbs/31_recipe.ipynb #36c6bc76
+_SYLLABLE = ('bdfgklmnprstvz', 'aeiou')
+
+def made_up_word(rng:random.Random, avoid=frozenset()) -> str:
+    "A pronounceable lower-case word of two or three made-up syllables that is not in `avoid`."
+    while (w := ''.join(rng.choice(_SYLLABLE[0]) + rng.choice(_SYLLABLE[1]) for _ in range(rng.randint(2, 3)))) in avoid: pass
+    return w
+
+def put_word(text:str, a:str, b:str) -> str:
+    "`text` with every whole-word `a`, in any case, replaced by `b` (with a capital where `a` had one)."
+    return re.sub(_word(a).pattern, lambda m: b[:1].upper() + b[1:] if m.group()[:1].isupper() else b, text, flags=re.I)
+
+def fresh_cue_pair(task, cues:dict, key:tuple|None, rng:random.Random, shapes:dict|None=None) -> dict|None:
+    "A DPO record won only by looking a word up in the rule: the request's cue word (as in `moved_cue_pair`) replaced by a `made_up_word`, which the system message names in place of a cue word, of the decision's own entry (chosen = the reference) or, half the time, of another decision's (chosen = the reference with that decision); rejected = the other of the two (None where `moved_cue_pair` makes none)."
+    if (places := _cue_places(task, cues, key, shapes)) is None: return None
+    g,v,mine,theirs = places
+    a,(w,b) = rng.choice(mine),rng.choice(theirs)
+    f = made_up_word(rng, _words(' '.join(str(m['content']) for m in task.messages)))
+    own = rng.random() < 0.5
+    ref,other = task.reference,_decided_as(task, g, key, v, w)
+    r = _record(task, *((ref, other) if own else (other, ref)))
+    was = {'system': a if own else b, 'user': a}
+    r['prompt'] = [dict(m, content=put_word(str(m['content']), was[m['role']], f)) if m['role'] in was else m for m in r['prompt']]
+    return r
+
+def fresh_cue_pairs(tasks, share:float=1.0, seed:int=0) -> list[dict]:
+    "A `fresh_cue_pair` for each of a random `share` of the tasks (in their order; those that make one), with the tasks' own `cue_words` and `answer_shapes`."
+    return _pairs_of(fresh_cue_pair, tasks, share, seed)
+
