@@ -62,7 +62,7 @@ def current(suite: str, seed: int, run: Path, sets: list[str], reuse: Path|None 
     t = json.loads(step.read_text())
     ex = json.loads((run / '3_extract' / 'step.json').read_text())
     return {'run': str(run.resolve().relative_to(ROOT)) if run.resolve().is_relative_to(ROOT) else str(run), 'settings': sets,
-            'best_round': t['best_round'], 'pairs': {k: ex.get(k) for k in ('pairs', 'trace_pairs', 'contrast_pairs', 'swapped_pairs', 'moved_pairs') if k in ex},
+            'best_round': t['best_round'], 'pairs': {k: ex.get(k) for k in ('pairs', 'trace_pairs', 'contrast_pairs', 'swapped_pairs', 'moved_pairs', 'fresh_pairs') if k in ex},
             'rounds': [{k: x.get(k) for k in KEEP} | {k: x.get('next', {}).get(k) for k in ('onpolicy_pairs', 'contrast_pairs')}
                        | {'dev_failures': failures(x['dev_report'], suite), 'dev_recall': recall(x['dev_report']),
                           'dev_by_template': template_counts(x['dev_report'], suite)} for x in t['rounds']]}
