@@ -10,8 +10,8 @@ Three probes of each dev request (the dev split only; a round's `adapter.gguf` o
   the other tool with the same arguments (create_event/set_reminder, send_email/search_email): the answer is the
   reference with that tool.
 A model that looks the request's word up in the rule passes both made-up probes; one that decides from the rest of the
-request (its template: `me about`, `on the subject of`) passes at most one of each pair, and `own` + `other` stays near
-one. Writes benchmarks/results/lookup_probe.json (per round: passes per probe and per dev tool).
+request (its template: `me about`, `on the subject of`) passes at most one of each pair (`both made-up`: the requests
+whose two made-up probes both pass). Writes benchmarks/results/lookup_probe.json (per round: passes per probe and per dev tool).
 """
 from __future__ import annotations
 import argparse, json, os, random, subprocess, sys, tempfile
@@ -67,6 +67,9 @@ def main() -> int:
                 m = meta[o['id']]
                 for k in (m['probe'], f"{m['probe']} | {m['tool']}"):
                     row.setdefault(k, [0, 0]); row[k][0] += int(o['passed']); row[k][1] += 1
+            passed = {o['id']: o['passed'] for o in outs}
+            base = {i.rsplit('/', 1)[0] for i in passed}
+            row['both made-up'] = [sum(passed[f'{b}/own'] and passed[f'{b}/other'] for b in base), len(base)]   # the rule read, whichever entry
             res[name] = {'round': str(rnd), 'passes': row, 'load_average': list(os.getloadavg())}
             print(name, {k: f"{p}/{n}" for k, (p, n) in row.items() if '|' not in k})
     Path(a.results).write_text(json.dumps(res, indent=1) + '\n')

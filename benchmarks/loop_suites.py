@@ -35,11 +35,13 @@ def share_eval_before(src: Path, dst: Path) -> bool:
 def run_one(suite: str, seed: int, work: Path, first_seed: int | None = None, base: str | None = None, sets: list[str] = ()) -> dict:
     """One loop run (resumed when its folder exists; the first step shared with seed `first_seed`'s run; `sets` are
     `--set KEY=VALUE` settings on top of the default recipe); its summary with the base, the settings, wall minutes of
-    this invocation, peak RSS of its process tree and the load average before and after."""
+    this invocation, peak RSS of its process tree and the load average before and after. `suite` is a bundled name or a
+    suite file (its runs named by the file's stem)."""
+    tasks, suite = suite, Path(suite).stem if suite.endswith('.jsonl') else suite
     out = work / f"{suite}-s{seed}"
     if first_seed is not None and first_seed != seed: share_eval_before(work / f"{suite}-s{first_seed}", out)
     work.mkdir(parents=True, exist_ok=True)
-    cmd = [sys.executable, '-m', 'specter_lab', 'loop', '--tasks', suite, '--output', str(out),
+    cmd = [sys.executable, '-m', 'specter_lab', 'loop', '--tasks', tasks, '--output', str(out),
            '--set', f'data.seed={seed}', '--set', f'dpo.seed={seed}'] + (['--base', base] if base else []) + [x for kv in sets for x in ('--set', kv)]
     load0, t0 = os.getloadavg(), time.time()
     with open(work / f"{suite}-s{seed}.log", 'a') as log:
@@ -54,7 +56,7 @@ def run_one(suite: str, seed: int, work: Path, first_seed: int | None = None, ba
     s = json.loads((out / 'summary.json').read_text())
     return {'suite': suite, 'seed': seed, 'run': str(out.relative_to(ROOT)) if out.is_relative_to(ROOT) else str(out), **meas,
             'commit': subprocess.run(['git', 'rev-parse', 'HEAD'], cwd=ROOT, capture_output=True, text=True).stdout.strip() or None, **s,
-            'by_meta': by_meta(out, suite)}
+            'by_meta': by_meta(out, tasks)}
 
 
 def by_meta(run: Path, suite: str) -> list[dict]:
@@ -137,7 +139,7 @@ def merge(results: Path, sources: list[Path]) -> dict:
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument('--suites', help="comma-separated suite names (default: every bundled suite)")
+    p.add_argument('--suites', help="comma-separated bundled suite names or suite files (default: every bundled suite)")
     p.add_argument('--seeds', default='0,1,2')
     p.add_argument('--work', default='runs/bench')
     p.add_argument('--base', help="base model of every run (default: [model] base, the embedded model)")
@@ -152,7 +154,7 @@ def main(argv=None):
     if a.by_meta:
         res = json.loads(Path(a.results).read_text())
         for r in res['runs']:
-            if 'run' in r and (ROOT / r['run']).is_dir(): r['by_meta'] = by_meta(ROOT / r['run'], r['suite']); print(r['suite'], r['seed'], len(r['by_meta']), 'rows')
+            if 'run' in r and (ROOT / r['run']).is_dir(): r['by_meta'] = by_meta(ROOT / r['run'], r.get('tasks') or r['suite']); print(r['suite'], r['seed'], len(r['by_meta']), 'rows')
         Path(a.results).write_text(json.dumps(res, indent=1, ensure_ascii=False) + '\n')
         return 0
     if a.merge:
@@ -176,7 +178,7 @@ def main(argv=None):
         seeds = list(map(int, a.seeds.split(',')))
         for seed in seeds:
             r = run_one(suite, seed, ROOT / a.work, seeds[0], a.base, a.set)
-            res['runs'] = [x for x in res['runs'] if (x['suite'], x['seed']) != (suite, seed)] + [r]
+            res['runs'] = [x for x in res['runs'] if (x['suite'], x['seed']) != (r['suite'], seed)] + [r]
             res['spread'] = spread(res['runs'])
             out.write_text(json.dumps(res, indent=1, ensure_ascii=False) + '\n')
             print(json.dumps({k: r.get(k) for k in ('suite', 'seed', 'epsilon_after', 'verdict', 'error')}, ensure_ascii=False)[:600], flush=True)

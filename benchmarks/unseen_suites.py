@@ -1,0 +1,121 @@
+"""The loop on suites it was never tuned on: two suites written here, in the documented format, by code of their own.
+
+    .venv/bin/python benchmarks/unseen_suites.py --write runs/unseen            # the two suite files, and their checks
+    flock /tmp/specter-cpu.lock .venv/bin/python benchmarks/loop_suites.py --suites runs/unseen/mail_intent.jsonl \
+        --seeds 0 --work runs/unseen --results benchmarks/results/loop_unseen.json
+
+The bundled suites are where the default recipe was chosen (on their dev splits); these two are not bundled, share no
+code with `specter_lab.suites`, and were written after the recipe was fixed, as a user would write a suite:
+- `mail_intent`: emails -> one of three inboxes (SALES 45 %, SUPPORT 33 %, SPAM 22 %), the rule in the system message
+  listing each inbox's words; each split has words and templates of its own (test words are listed in the rule, never
+  used by a train or dev request).
+- `order_lines`: order messages -> JSON `{"customer", "product", "quantity"}` copied from the message (a `json_schema`
+  guard per task with the exact values); each split has its own templates, test products and customers never occur in
+  train.
+`specter_lab.suites.suite_check` checks both (held-out words, disjoint inputs, references pass their guards).
+"""
+from __future__ import annotations
+import argparse, json, random, sys
+from pathlib import Path
+
+MAIL_LABELS = {'SALES': .45, 'SUPPORT': .33, 'SPAM': .22}
+MAIL_CUES = {
+    'train': {'SALES': ('quote', 'pricing', 'purchase', 'demo'), 'SUPPORT': ('bug', 'error', 'freeze', 'glitch'),
+              'SPAM': ('lottery', 'prize', 'inheritance', 'casino')},
+    'dev':   {'SALES': ('wholesale', 'reseller'), 'SUPPORT': ('malfunction', 'timeout'), 'SPAM': ('sweepstakes', 'jackpot')},
+    'test':  {'SALES': ('procurement', 'licensing', 'tender'), 'SUPPORT': ('defect', 'stacktrace', 'hang'),
+              'SPAM': ('giveaway', 'bitcoin', 'windfall')}}
+MAIL_KIND = {'SALES': 'someone wants to buy', 'SUPPORT': 'a customer has a problem', 'SPAM': 'unsolicited offers'}
+MAIL_SYSTEM = ('You sort incoming emails into one inbox by what they are about. '
+               + ' '.join(f"{lab} ({MAIL_KIND[lab]}): {', '.join(sorted(c for s in MAIL_CUES.values() for c in s[lab]))}."
+                          for lab in MAIL_LABELS)
+               + ' Answer in one line: INBOX - reason.')
+MAIL_TEMPLATES = {
+    'train': ("Subject: {cue}. Hello, this is {name} from {company}; we wanted to ask about the {cue}.",
+              "{name} ({company}) writes: the {cue} is why I am contacting you.",
+              "Dear team, regarding the {cue} - best regards, {name}, {company}",
+              "Message from {name} at {company} about a {cue}."),
+    'dev':   ("FW: {cue} | sender {name} | org {company}",
+              "Quick note from {name} of {company} concerning {cue}."),
+    'test':  ("RE: {cue} -- {name}, {company}",
+              "Good afternoon! {company}'s {name} here, reaching out on {cue}.",
+              "[{company}] {name}: need to talk {cue} asap")}
+NAMES = ("Ana", "Bo", "Chen", "Dara", "Eli", "Farah", "Gus", "Hana", "Ivan", "Jia", "Kofi", "Lena")
+COMPANIES = ("Acme", "Globex", "Initech", "Umbrella", "Hooli", "Vandelay", "Stark", "Wayne", "Tyrell", "Cyberdyne")
+
+ORDER_PRODUCTS = {'train': ("stapler", "notebook", "desk lamp", "whiteboard", "paper clips", "binder"),
+                  'dev': ("highlighter", "envelope"), 'test': ("projector", "shredder", "label maker")}
+ORDER_CUSTOMERS = {'train': NAMES[:8], 'dev': ("Mia", "Noor"), 'test': ("Priya", "Quinn", "Rosa")}
+ORDER_SYSTEM = ('Read the order and output only JSON: {"customer": name, "product": item, "quantity": integer}. '
+                'Copy the values from the message.')
+ORDER_TEMPLATES = {
+    'train': ("Please send {quantity} {product} to {customer}.",
+              "{customer} would like {quantity} of the {product}.",
+              "Order for {customer}: {product} x {quantity}."),
+    'dev':   ("{customer} needs {quantity} units - item: {product}",),
+    'test':  ("Ship {customer} a batch of {quantity} ({product}).",
+              "{quantity} pcs {product}, deliver to {customer}")}
+
+
+def _spread(rng, n, shares):
+    "n labels in the given shares (largest remainder), shuffled."
+    k = {lab: int(n * s) for lab, s in shares.items()}
+    for lab in sorted(shares, key=lambda l: n * shares[l] - k[l], reverse=True)[:n - sum(k.values())]: k[lab] += 1
+    out = [lab for lab, m in k.items() for _ in range(m)]
+    rng.shuffle(out)
+    return out
+
+
+def mail_intent(seed: int = 0, sizes=(('train', 360), ('dev', 60), ('test', 270))) -> list[dict]:
+    rng, out, seen = random.Random(seed), [], set()
+    for split, n in sizes:
+        for j, lab in enumerate(_spread(rng, n, MAIL_LABELS), 1):
+            for _ in range(1000):
+                ti = rng.randrange(len(MAIL_TEMPLATES[split]))
+                cue = rng.choice(MAIL_CUES[split][lab])
+                text = MAIL_TEMPLATES[split][ti].format(cue=cue, name=rng.choice(NAMES), company=rng.choice(COMPANIES))
+                if text not in seen: seen.add(text); break
+            out.append({'id': f"mail-{split}-{j:04d}", 'split': split,
+                        'messages': [{'role': 'system', 'content': MAIL_SYSTEM}, {'role': 'user', 'content': text}],
+                        'guards': [{'kind': 'label', 'pattern': r'(SALES|SUPPORT|SPAM) - \S', 'expected': lab}],
+                        'reference': f"{lab} - it is about {cue}: {MAIL_KIND[lab]}",
+                        'meta': {'template': f"{split}-{ti}", 'label': lab, 'cue': cue}})
+    return out
+
+
+def order_lines(seed: int = 0, sizes=(('train', 240), ('dev', 60), ('test', 180))) -> list[dict]:
+    rng, out, seen = random.Random(seed), [], set()
+    for split, n in sizes:
+        for j in range(1, n + 1):
+            for _ in range(1000):
+                ti = rng.randrange(len(ORDER_TEMPLATES[split]))
+                v = {'customer': rng.choice(ORDER_CUSTOMERS[split]), 'product': rng.choice(ORDER_PRODUCTS[split]), 'quantity': rng.randint(2, 60)}
+                text = ORDER_TEMPLATES[split][ti].format(**v)
+                if text not in seen: seen.add(text); break
+            schema = {'type': 'object', 'required': list(v), 'additionalProperties': False,
+                      'properties': {k: {'const': x} for k, x in v.items()}}
+            out.append({'id': f"order-{split}-{j:04d}", 'split': split,
+                        'messages': [{'role': 'system', 'content': ORDER_SYSTEM}, {'role': 'user', 'content': text}],
+                        'guards': [{'kind': 'json_schema', 'schema': schema}, {'kind': 'max_chars', 'limit': 160}],
+                        'reference': json.dumps(v), 'meta': {'template': f"{split}-{ti}"}})
+    return out
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument('--write', required=True, metavar='FOLDER', help="where the two suite files go")
+    a = p.parse_args()
+    from specter_lab.suite import load_tasks
+    from specter_lab.suites import suite_check
+    d = Path(a.write); d.mkdir(parents=True, exist_ok=True)
+    for name, build in (('mail_intent', mail_intent), ('order_lines', order_lines)):
+        f = d / f'{name}.jsonl'
+        f.write_text(''.join(json.dumps(t) + '\n' for t in build()))
+        c = suite_check(load_tasks(str(f)))
+        print(f, json.dumps({k: c[k] for k in ('n', 'best_constant', 'held_out', 'overlap')}))
+        if not c['held_out'] or c['references']['failing']: print(f"{f}: not held out or failing references", file=sys.stderr); return 1
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
