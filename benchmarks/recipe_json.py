@@ -62,7 +62,7 @@ def current(suite: str, seed: int, run: Path, sets: list[str], reuse: Path|None 
     t = json.loads(step.read_text())
     ex = json.loads((run / '3_extract' / 'step.json').read_text())
     return {'run': str(run.resolve().relative_to(ROOT)) if run.resolve().is_relative_to(ROOT) else str(run), 'settings': sets,
-            'best_round': t['best_round'], 'pairs': {k: ex.get(k) for k in ('pairs', 'trace_pairs', 'contrast_pairs', 'swapped_pairs', 'moved_pairs', 'fresh_pairs') if k in ex},
+            'best_round': t['best_round'], 'pairs': {k: ex.get(k) for k in ('pairs', 'trace_pairs', 'contrast_pairs', 'swapped_pairs', 'moved_pairs', 'fresh_pairs', 'fresh_value_pairs') if k in ex},
             'rounds': [{k: x.get(k) for k in KEEP} | {k: x.get('next', {}).get(k) for k in ('onpolicy_pairs', 'contrast_pairs')}
                        | {'dev_failures': failures(x['dev_report'], suite), 'dev_recall': recall(x['dev_report']),
                           'dev_by_template': template_counts(x['dev_report'], suite)} for x in t['rounds']]}
@@ -78,7 +78,7 @@ def previous(suite: str, seed: int) -> dict|None:
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument('--suites', default='office_tools,payment_extraction')
+    p.add_argument('--suites', default='office_tools,payment_extraction', help="bundled suite names or suite files")
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--work', default='runs/recipe')
     p.add_argument('--name', default='default', help="the variant's name in the results file")
@@ -87,14 +87,15 @@ def main(argv=None):
     a = p.parse_args(argv)
     res = json.loads(OUT.read_text()) if OUT.is_file() else {}
     for s in a.suites.split(','):
-        row = res.setdefault(s, {}).setdefault(str(a.seed), {})
-        row['previous'] = previous(s, a.seed)
-        run = lambda name: ROOT / a.work / f"{s}-s{a.seed}-{name}"
+        key = Path(s).stem if s.endswith('.jsonl') else s   # a suite file is named by its stem
+        row = res.setdefault(key, {}).setdefault(str(a.seed), {})
+        row['previous'] = previous(key, a.seed)
+        run = lambda name: ROOT / a.work / f"{key}-s{a.seed}-{name}"
         ran = not (run(a.name) / '4_train' / 'step.json').is_file()   # else read: the load average stays the one of the run
         load = os.getloadavg() if ran else (row.get(a.name) or {}).get('load_average')
         row[a.name] = current(s, a.seed, run(a.name), a.sets, a.reuse and run(a.reuse)) | {'load_average': load}
         OUT.write_text(json.dumps(res, indent=1) + '\n')
-        print(json.dumps({s: row}, indent=1))
+        print(json.dumps({key: row}, indent=1))
     return 0
 
 

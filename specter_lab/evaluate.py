@@ -202,17 +202,21 @@ def leaf_at(text:str|None, path:tuple) -> str|None:
 def decision_leaf(tasks, max_values:int=12, min_share:float=0.9, min_per_value:float=4) -> tuple|None:
     """Where a suite of JSON answers holds its decision (which tool to call, a category): the first leaf path of the references
     that at least `min_share` of the tasks with a JSON reference have, with 2 to `max_values` distinct values and on
-    average `min_per_value` tasks or more a value; None when there is none (names, amounts and dates take too many values),
-    and for a suite with label guards: the label is its decision."""
+    average `min_per_value` tasks or more a value, and in at most half the tasks a string their request holds as written
+    (that value is copied, not decided: a customer's name); None when there is none (names, amounts and dates take too
+    many values), and for a suite with label guards: the label is its decision."""
     if any(t.label is not None for t in tasks): return None
-    refs = [v for t in tasks if (v := json_value(t.reference)) is not None]
+    refs = [(v, t) for t in tasks if (v := json_value(t.reference)) is not None]
     if not refs or len(refs) < len(tasks) / 2: return None
-    vals = {}
-    for v in refs:
-        for p,x in json_leaves(v): vals.setdefault(p, []).append(json.dumps(x))
+    vals,copied = {},Counter()
+    for v,t in refs:
+        req = ' '.join(str(m['content']) for m in t.messages if m['role'] == 'user').lower()
+        for p,x in json_leaves(v):
+            vals.setdefault(p, []).append(json.dumps(x))
+            copied[p] += isinstance(x, str) and x.lower() in req   # a value the request holds as written is copied, not decided
     for p,xs in vals.items():
         k = len(set(xs))
-        if len(xs) >= min_share * len(refs) and 2 <= k <= max_values and len(xs) / k >= min_per_value: return p
+        if len(xs) >= min_share * len(refs) and 2 <= k <= max_values and len(xs) / k >= min_per_value and copied[p] <= len(xs) / 2: return p
     return None
 
 def run_decisions(ts, runs) -> tuple[list, list, tuple|None]:

@@ -16,7 +16,8 @@ __all__ = ['json_leaves', 'set_leaf', 'json_value', 'decision_pool', 'relabel', 
            'decided', 'leaf_mistakes', 'changed', 'contrast_answer', 'decisions', 'balance_labels', 'contrast_items',
            'contrast_pairs', 'onpolicy_pairs', 'mirror_pair', 'mending', 'onpolicy_round', 'swap_words',
            'swapped_rule_pair', 'swapped_rule_pairs', 'rule_segments', 'cue_words', 'answer_shapes', 'moved_cue_pair',
-           'moved_cue_pairs', 'made_up_word', 'put_word', 'fresh_cue_pair', 'fresh_cue_pairs']
+           'moved_cue_pairs', 'made_up_word', 'put_word', 'fresh_cue_pair', 'fresh_cue_pairs', 'made_up_value', 'slip',
+           'copied_leaves', 'fresh_value_pair', 'fresh_value_pairs']
 
 # %% ../nbs/31_recipe.ipynb #fe4bb91e
 def json_leaves(v, path=()) -> list[tuple[tuple, object]]:
@@ -359,4 +360,53 @@ def fresh_cue_pair(task, cues:dict, key:tuple|None, rng:random.Random, shapes:di
 def fresh_cue_pairs(tasks, share:float=1.0, seed:int=0) -> list[dict]:
     "A `fresh_cue_pair` for each of a random `share` of the tasks (in their order; those that make one), with the tasks' own `cue_words` and `answer_shapes`."
     return _pairs_of(fresh_cue_pair, tasks, share, seed)
+
+
+# %% ../nbs/31_recipe.ipynb #55645749
+def made_up_value(x:str, rng:random.Random, avoid=frozenset()) -> str:
+    "`x` with each word (a run of letters) replaced by a `made_up_word` not in `avoid`, its case kept (`Rosa` -> `Bikesa`, `ACME` -> `VOKI`); digits and punctuation stay."
+    def one(m):
+        s,w = m.group(),made_up_word(rng, avoid)
+        return w.upper() if len(s) > 1 and s.isupper() else w.capitalize() if s[:1].isupper() else w
+    return _LETTERS.sub(one, x)
+
+def slip(x:str, rng:random.Random) -> str:
+    "`x` with one letter changed to another of its kind (vowel for vowel, else consonant for consonant): a near copy."
+    at = [i for i,c in enumerate(x) if c.isalpha()]
+    if not at: return x + 'x'
+    i = rng.choice(at); c = x[i].lower()
+    kind = _SYLLABLE[1] if c in _SYLLABLE[1] else _SYLLABLE[0]
+    d = rng.choice([k for k in kind if k != c])
+    return x[:i] + (d.upper() if x[i].isupper() else d) + x[i+1:]
+
+def copied_leaves(task, key:tuple|None=None) -> list[tuple]:
+    "The string leaves (path, value) of the task's JSON reference that its request holds as written (whole words, same case) and its system message does not: the values the answer copies. The decision leaf `key` is left out."
+    if (v := json_value(task.reference)) is None: return []
+    req = _request(task)
+    system = ' '.join(str(m['content']) for m in task.messages if m['role'] == 'system')
+    return [(p, x) for p,x in json_leaves(v) if isinstance(x, str) and p != key and _LETTERS.search(x)
+            and _word(x).search(req) and not _word(x).search(system)]
+
+def fresh_value_pair(task, key:tuple|None, rng:random.Random) -> dict|None:
+    "A DPO record won only by copying: each of the task's `copied_leaves` values replaced by a `made_up_value` in the request and the reference (chosen); rejected = the same with one of them wrong, its old value or, half the time, a `slip` of the new one (None without a copied value)."
+    if not (leaves := copied_leaves(task, key)): return None
+    avoid,new = _words(' '.join(str(m['content']) for m in task.messages)),{}
+    for x in sorted({x for _,x in leaves}, key=len, reverse=True):   # the longest first: 'Ana' must not be replaced inside 'Ana Ruiz'
+        new[x] = made_up_value(x, rng, avoid); avoid |= _words(new[x])
+    chosen = json_value(task.reference)
+    for p,x in leaves: chosen = set_leaf(chosen, p, new[x])
+    p,x = rng.choice(leaves)
+    r = _record(task, dumps_like(task.reference, chosen), dumps_like(task.reference, set_leaf(chosen, p, x if rng.random() < 0.5 else slip(new[x], rng))))
+    def put(s):
+        for x,y in new.items(): s = _word(x).sub(lambda m: y, s)
+        return s
+    r['prompt'] = [dict(m, content=put(str(m['content']))) if m['role'] == 'user' else m for m in r['prompt']]
+    return r
+
+def fresh_value_pairs(tasks, share:float=1.0, seed:int=0) -> list[dict]:
+    "A `fresh_value_pair` for each of a random `share` of the tasks (in their order; those that make one)."
+    from specter_lab.evaluate import decision_leaf
+    rng,key = random.Random(seed),decision_leaf(tasks)
+    pick = set(rng.sample(range(len(tasks)), round(min(max(share, 0), 1) * len(tasks))))
+    return [r for i,t in enumerate(tasks) if i in pick and (r := fresh_value_pair(t, key, rng)) is not None]
 
