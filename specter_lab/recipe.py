@@ -258,11 +258,15 @@ def swapped_rule_pair(task, pool:dict, rng:random.Random) -> dict|None:
     r['prompt'] = [dict(m, content=swap_words(str(m['content']), v, w)) if m['role'] == 'system' else m for m in r['prompt']]
     return r
 
+def _picked(tasks, share:float, rng:random.Random) -> list:
+    "A random `share` (clipped to [0, 1]) of `tasks`, in their order."
+    pick = set(rng.sample(range(len(tasks)), round(min(max(share, 0), 1) * len(tasks))))
+    return [t for i,t in enumerate(tasks) if i in pick]
+
 def swapped_rule_pairs(tasks, share:float=1.0, seed:int=0) -> list[dict]:
     "A `swapped_rule_pair` for each of a random `share` of the tasks (in their order; those that make one), drawn from the tasks' own `decision_pool`."
     rng,pool = random.Random(seed),decision_pool(tasks)
-    pick = set(rng.sample(range(len(tasks)), round(min(max(share, 0), 1) * len(tasks))))
-    return [r for i,t in enumerate(tasks) if i in pick and (r := swapped_rule_pair(t, pool, rng)) is not None]
+    return [r for t in _picked(tasks, share, rng) if (r := swapped_rule_pair(t, pool, rng)) is not None]
 
 
 # %% ../nbs/31_recipe.ipynb #508d8921
@@ -324,8 +328,7 @@ def _pairs_of(make, tasks, share:float, seed:int) -> list[dict]:
     from specter_lab.evaluate import decision_leaf
     rng,key = random.Random(seed),decision_leaf(tasks)
     cues,shapes = cue_words(tasks, key),(answer_shapes(tasks, key) if key is not None else None)
-    pick = set(rng.sample(range(len(tasks)), round(min(max(share, 0), 1) * len(tasks))))
-    return [r for i,t in enumerate(tasks) if i in pick and (r := make(t, cues, key, rng, shapes)) is not None]
+    return [r for t in _picked(tasks, share, rng) if (r := make(t, cues, key, rng, shapes)) is not None]
 
 def moved_cue_pairs(tasks, share:float=1.0, seed:int=0) -> list[dict]:
     "A `moved_cue_pair` for each of a random `share` of the tasks (in their order; those that make one), with the tasks' own `cue_words` and `answer_shapes`."
@@ -362,7 +365,7 @@ def fresh_cue_pairs(tasks, share:float=1.0, seed:int=0) -> list[dict]:
     return _pairs_of(fresh_cue_pair, tasks, share, seed)
 
 
-# %% ../nbs/31_recipe.ipynb #55645749
+# %% ../nbs/31_recipe.ipynb #42270356
 def made_up_value(x:str, rng:random.Random, avoid=frozenset()) -> str:
     "`x` with each word (a run of letters) replaced by a `made_up_word` not in `avoid`, its case kept (`Rosa` -> `Bikesa`, `ACME` -> `VOKI`); digits and punctuation stay."
     def one(m):
@@ -407,6 +410,5 @@ def fresh_value_pairs(tasks, share:float=1.0, seed:int=0) -> list[dict]:
     "A `fresh_value_pair` for each of a random `share` of the tasks (in their order; those that make one)."
     from specter_lab.evaluate import decision_leaf
     rng,key = random.Random(seed),decision_leaf(tasks)
-    pick = set(rng.sample(range(len(tasks)), round(min(max(share, 0), 1) * len(tasks))))
-    return [r for i,t in enumerate(tasks) if i in pick and (r := fresh_value_pair(t, key, rng)) is not None]
+    return [r for t in _picked(tasks, share, rng) if (r := fresh_value_pair(t, key, rng)) is not None]
 
