@@ -16,7 +16,7 @@ from .artifact import ArtifactDAG, now_iso
 from .suite import load_tasks, resolve_suite
 from .generate import Generator, make_generator
 from .guarded import guarded_run
-from .recipe import json_leaves, json_value
+from .recipe import _request, decided, json_leaves, json_value
 from . import epsilon as eps
 
 # %% auto #0
@@ -210,10 +210,10 @@ def decision_leaf(tasks, max_values:int=12, min_share:float=0.9, min_per_value:f
     if not refs or len(refs) < len(tasks) / 2: return None
     vals,copied = {},Counter()
     for v,t in refs:
-        req = ' '.join(str(m['content']) for m in t.messages if m['role'] == 'user').lower()
+        req = _request(t)
         for p,x in json_leaves(v):
             vals.setdefault(p, []).append(json.dumps(x))
-            copied[p] += isinstance(x, str) and x.lower() in req   # a value the request holds as written is copied, not decided
+            copied[p] += isinstance(x, str) and not decided(x, req)   # a value the request holds as written is copied, not decided
     for p,xs in vals.items():
         k = len(set(xs))
         if len(xs) >= min_share * len(refs) and 2 <= k <= max_values and len(xs) / k >= min_per_value and copied[p] <= len(xs) / 2: return p
