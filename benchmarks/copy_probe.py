@@ -42,6 +42,7 @@ def probes(suite: str, seed: int = 0) -> list:
 
 
 def main() -> int:
+    from specter_lab.cycle import suite_name
     from specter_lab.evaluate import leaf_at
     from specter_lab.suite import write_tasks
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -51,7 +52,7 @@ def main() -> int:
     p.add_argument('--results', default=str(OUT))
     a = p.parse_args()
     names = a.names.split(',') if a.names else [Path(r).parents[1].name for r in a.rounds]
-    key = Path(a.suite).stem if a.suite.endswith('.jsonl') else a.suite
+    key = suite_name(a.suite)
     res = json.loads(Path(a.results).read_text()) if Path(a.results).is_file() else {}
     with tempfile.TemporaryDirectory() as tmp:
         suite = Path(tmp) / 'probe.jsonl'

@@ -37,7 +37,8 @@ def run_one(suite: str, seed: int, work: Path, first_seed: int | None = None, ba
     `--set KEY=VALUE` settings on top of the default recipe); its summary with the base, the settings, wall minutes of
     this invocation, peak RSS of its process tree and the load average before and after. `suite` is a bundled name or a
     suite file (its runs named by the file's stem)."""
-    tasks, suite = suite, Path(suite).stem if suite.endswith('.jsonl') else suite
+    from specter_lab.cycle import suite_name
+    tasks, suite = suite, suite_name(suite)
     out = work / f"{suite}-s{seed}"
     if first_seed is not None and first_seed != seed: share_eval_before(work / f"{suite}-s{first_seed}", out)
     work.mkdir(parents=True, exist_ok=True)

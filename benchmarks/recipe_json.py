@@ -77,6 +77,7 @@ def previous(suite: str, seed: int) -> dict|None:
 
 
 def main(argv=None):
+    from specter_lab.cycle import suite_name
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('--suites', default='office_tools,payment_extraction', help="bundled suite names or suite files")
     p.add_argument('--seed', type=int, default=0)
@@ -87,7 +88,7 @@ def main(argv=None):
     a = p.parse_args(argv)
     res = json.loads(OUT.read_text()) if OUT.is_file() else {}
     for s in a.suites.split(','):
-        key = Path(s).stem if s.endswith('.jsonl') else s   # a suite file is named by its stem
+        key = suite_name(s)   # a suite file is named by its stem
         row = res.setdefault(key, {}).setdefault(str(a.seed), {})
         row['previous'] = previous(key, a.seed)
         run = lambda name: ROOT / a.work / f"{key}-s{a.seed}-{name}"

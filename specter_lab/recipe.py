@@ -85,7 +85,11 @@ def dumps_like(ref:str, v) -> str:
     compact = json.dumps(json_value(ref), ensure_ascii=False, separators=(',', ':'))
     return json.dumps(v, ensure_ascii=False, separators=(',', ':') if ref.strip() == compact else None)
 
-def _request(task) -> str: return ' '.join(str(m['content']) for m in task.messages if m['role'] == 'user')
+def _said(task, role:str|None=None) -> str:
+    "The text of the task's messages of `role` (every message without one), joined by spaces."
+    return ' '.join(str(m['content']) for m in task.messages if role in (None, m['role']))
+
+def _request(task) -> str: return _said(task, 'user')
 
 def decided(x, request:str) -> bool:
     "Whether the leaf value `x` is decided or normalised rather than copied: it does not stand in the `request` as written (numbers without thousands separators)."
@@ -246,7 +250,7 @@ def swapped_rule_pair(task, pool:dict, rng:random.Random) -> dict|None:
     from specter_lab.evaluate import expected_decision
     g,key = _label_guard(task),pool['key']
     if task.reference is None or (v := expected_decision(task, key)) is None: return None
-    system = next((str(m['content']) for m in task.messages if m['role'] == 'system'), '')
+    system = _said(task, 'system')
     req = _request(task)
     usable = lambda w: _word(w).search(system) is not None and _word(w).search(req) is None
     names = list(pool['labels'].get(g.spec['pattern'], {})) if g else [x for x in map(json.loads, pool['leaves'].get(key, ())) if isinstance(x, str)]
@@ -301,7 +305,7 @@ def _cue_places(task, cues:dict, key:tuple|None, shapes:dict|None=None) -> tuple
     g = _label_guard(task)
     if task.reference is None or not isinstance(v := expected_decision(task, key), str): return None
     if g is not None and g.given(task.reference) != v: return None
-    system = next((str(m['content']) for m in task.messages if m['role'] == 'system'), '')
+    system = _said(task, 'system')
     seg = {n: _words(s) for n,s in rule_segments(system, cues).items()}
     only = lambda n: cues.get(n, set()) & seg[n] - set().union(*(w for m,w in seg.items() if m != n))   # cue words named in n's entry alone
     req = _request(task)
@@ -352,7 +356,7 @@ def fresh_cue_pair(task, cues:dict, key:tuple|None, rng:random.Random, shapes:di
     if (places := _cue_places(task, cues, key, shapes)) is None: return None
     g,v,mine,theirs = places
     a,(w,b) = rng.choice(mine),rng.choice(theirs)
-    f = made_up_word(rng, _words(' '.join(str(m['content']) for m in task.messages)))
+    f = made_up_word(rng, _words(_said(task)))
     own = rng.random() < 0.5
     ref,other = task.reference,_decided_as(task, g, key, v, w)
     r = _record(task, *((ref, other) if own else (other, ref)))
@@ -386,15 +390,15 @@ def copied_leaves(task, key:tuple|None=None) -> list[tuple]:
     "The string leaves (path, value) of the task's JSON reference that its request holds as written (whole words, same case) and its system message does not: the values the answer copies. The decision leaf `key` is left out."
     if (v := json_value(task.reference)) is None: return []
     req = _request(task)
-    system = ' '.join(str(m['content']) for m in task.messages if m['role'] == 'system')
+    system = _said(task, 'system')
     return [(p, x) for p,x in json_leaves(v) if isinstance(x, str) and p != key and _LETTERS.search(x)
             and _word(x).search(req) and not _word(x).search(system)]
 
 def fresh_value_pair(task, key:tuple|None, rng:random.Random) -> dict|None:
     "A DPO record won only by copying: each of the task's `copied_leaves` values replaced by a `made_up_value` in the request and the reference (chosen); rejected = the same with one of them wrong, its old value or, half the time, a `slip` of the new one (None without a copied value)."
     if not (leaves := copied_leaves(task, key)): return None
-    avoid,new = _words(' '.join(str(m['content']) for m in task.messages)),{}
-    for x in sorted({x for _,x in leaves}, key=len, reverse=True):   # the longest first: 'Ana' must not be replaced inside 'Ana Ruiz'
+    avoid,new = _words(_said(task)),{}
+    for x in sorted({x for _,x in leaves}, key=lambda x: (-len(x), x)):   # the longest first ('Ana' must not be replaced inside 'Ana Ruiz'), ties by text: the same pairs in every process
         new[x] = made_up_value(x, rng, avoid); avoid |= _words(new[x])
     chosen = json_value(task.reference)
     for p,x in leaves: chosen = set_leaf(chosen, p, new[x])
