@@ -2,41 +2,60 @@
 
     flock /tmp/specter-cpu.lock .venv/bin/python benchmarks/copy_probe.py --suite SUITE --rounds RUN/4_train/round1 [...] [--names a,...]
 
-Two probes of each dev task whose answer copies a value from the request (`recipe.copied_leaves`; the dev split only,
+Three probes of each dev task whose answer copies a value from the request (`recipe.copied_leaves`; the dev split only,
 a round's `adapter.gguf` on the embedded base, greedy, first attempt):
 - `as is`: the dev task unchanged;
 - `made-up values`: every copied value replaced in the request by a made-up one (`recipe.fresh_value_pair`, the same
   transform the fresh-value pairs train on, here applied to dev requests), the answer the reference with the new values
-  (its JSON guard: exactly that value; the task's other guards kept).
-Per probe it counts whole answers that pass and answers whose copied values are all right (`copied right`: the
-other leaves, a normalised date say, may still be wrong). A model that copies gets the copied values right in both;
+  (its JSON guard: exactly that value; the task's other guards kept);
+- `unseen words`: the same with real words instead, each one token of the model's vocabulary after a space (`Ġword`,
+  `token_words`) and never in the suite's train or dev text nor in the rounds' training pairs: what a test request with a product or name training never showed
+  looks like to the model (a made-up word is several tokens).
+Per probe it counts whole answers that pass, answers whose copied values are all right (`copied right`: the
+other leaves, a normalised date say, may still be wrong) and answers that would be right but for a space around a
+copied value (`copied with a space`: `" projector"`, the request's word token copied whole). A model that copies gets the copied values right in all three;
 one that recalls the values training showed, only where the dev values were in training. Any suite in the documented format whose answers are JSON works (`--suite` a bundled name or
-a file). Writes benchmarks/results/copy_probe.json ({suite: {name: [passes, tasks] per probe, and with copied values right}}).
+a file). Writes benchmarks/results/copy_probe.json ({suite: {name: [passes, tasks] per probe and count, and the first six
+answers per probe that copied a value wrong, each [reference, answer]}}).
 """
 from __future__ import annotations
-import argparse, json, os, random, subprocess, sys, tempfile
+import argparse, json, os, random, re, subprocess, sys, tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / 'benchmarks' / 'results' / 'copy_probe.json'
 
 
-def probes(suite: str, seed: int = 0) -> list:
-    "The dev tasks that copy a value, each as is (id suffix `/as-is`) and with made-up values (`/made-up`)."
+def token_words(shortest: int = 4, longest: int = 10) -> list:
+    "The lower-case words of `shortest` to `longest` letters the embedded model's tokenizer holds as one token after a space (`Ġword`), sorted."
+    from specter_lab.model import embedded_tokenizer
+    return sorted({w for t in embedded_tokenizer().get_vocab() if t[:1] == 'Ġ' and re.fullmatch(f'[a-z]{{{shortest},{longest}}}', w := t[1:])})
+
+
+def probes(suite: str, trained: set = frozenset(), seed: int = 0) -> list:
+    "The dev tasks that copy a value, each as is (id suffix `/as-is`), with made-up values (`/made-up`) and with unseen real words (`/unseen`: none of `trained`)."
+    from functools import partial
     from specter_lab.evaluate import decision_leaf
-    from specter_lab.recipe import copied_leaves, fresh_value_pair
+    from specter_lab.recipe import _said, _words, copied_leaves, fresh_value_pair, made_up_value
     from specter_lab.suite import Task, load_tasks
     rng, out = random.Random(seed), []
-    dev = load_tasks(suite, 'dev')
-    key = decision_leaf(load_tasks(suite, 'train'))
+    train, dev = load_tasks(suite, 'train'), load_tasks(suite, 'dev')
+    key = decision_leaf(train)
+    seen = set(trained).union(*(_words(_said(t)) for t in train + dev))
+    words = [w for w in token_words() if w not in seen]
+    def word(rng, avoid):
+        while (w := rng.choice(words)) in avoid: pass   # thousands of words, a few avoided
+        return w
+    unseen = partial(made_up_value, word=word)
     for t in dev:
-        if (r := fresh_value_pair(t, key, rng)) is None: continue
-        paths = [p for p, _ in copied_leaves(t, key)]
+        if not (paths := [p for p, _ in copied_leaves(t, key)]): continue
         leaves = '+'.join('.'.join(map(str, p)) for p in paths)
-        new = r['chosen'][0]['content']
-        guards = [g.spec for g in t.guards if g.kind != 'json_schema'] + [{'kind': 'json_schema', 'schema': {'const': json.loads(new)}}]
-        msgs = r['prompt'] + [m for m in t.messages if m['role'] not in ('system', 'user')]
-        out.append(Task(f"{t.id}/made-up", 'dev', msgs, guards, new, dict(t.meta, probe='made-up values', leaves=leaves, paths=paths)))
+        for suffix, probe, make in (('made-up', 'made-up values', made_up_value), ('unseen', 'unseen words', unseen)):
+            r = fresh_value_pair(t, key, rng, make)
+            new = r['chosen'][0]['content']
+            guards = [g.spec for g in t.guards if g.kind != 'json_schema'] + [{'kind': 'json_schema', 'schema': {'const': json.loads(new)}}]
+            msgs = r['prompt'] + [m for m in t.messages if m['role'] not in ('system', 'user')]
+            out.append(Task(f"{t.id}/{suffix}", 'dev', msgs, guards, new, dict(t.meta, probe=probe, leaves=leaves, paths=paths)))
         out.append(Task(f"{t.id}/as-is", 'dev', t.messages, [g.spec for g in t.guards], t.reference, dict(t.meta, probe='as is', leaves=leaves, paths=paths)))
     return out
 
@@ -44,6 +63,7 @@ def probes(suite: str, seed: int = 0) -> list:
 def main() -> int:
     from specter_lab.cycle import suite_name
     from specter_lab.evaluate import leaf_at
+    from specter_lab.recipe import _words
     from specter_lab.suite import write_tasks
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('--suite', required=True, help="a bundled suite name or a suite file")
@@ -56,7 +76,10 @@ def main() -> int:
     res = json.loads(Path(a.results).read_text()) if Path(a.results).is_file() else {}
     with tempfile.TemporaryDirectory() as tmp:
         suite = Path(tmp) / 'probe.jsonl'
-        tasks = probes(a.suite)
+        # words the rounds trained on (fresh-value pairs draw from the same vocabulary) are not unseen
+        pairs = [Path(json.loads(Path(r).parents[1].joinpath('3_extract', 'step.json').read_text())['data']) for r in a.rounds]
+        trained = set().union(*(_words(p.read_text()) for p in pairs))
+        tasks = probes(a.suite, trained)
         if not tasks: sys.exit(f"{a.suite}: no dev task copies a value from its request")
         write_tasks(suite, tasks)
         meta, refs = {t.id: t.meta for t in tasks}, {t.id: t.reference for t in tasks}
@@ -65,13 +88,16 @@ def main() -> int:
             cmd = [sys.executable, '-m', 'specter_lab', 'eval', '--model', 'embedded', '--adapter', str(Path(rnd) / 'adapter.gguf'),
                    '--tasks', str(suite), '--split', 'dev', '--rmax', '0', '--output', str(rep), '--quiet']
             subprocess.run(cmd, cwd=ROOT, check=True)
-            row = {}
+            row, wrong = {}, {}
             for o in json.loads(rep.read_text())['outcomes']:
                 m, ref = meta[o['id']], refs[o['id']]
-                right = all(leaf_at(o['output'], p) == leaf_at(ref, p) for p in m['paths'])
-                for k, ok in ((m['probe'], o['passed']), (f"{m['probe']} | copied right", right)):
+                got, want = [leaf_at(o['output'], p) for p in m['paths']], [leaf_at(ref, p) for p in m['paths']]
+                right = got == want
+                spaced = not right and [g.strip() if isinstance(g, str) else g for g in got] == want
+                for k, ok in ((m['probe'], o['passed']), (f"{m['probe']} | copied right", right), (f"{m['probe']} | copied with a space", spaced)):
                     row.setdefault(k, [0, 0]); row[k][0] += int(ok); row[k][1] += 1
-            res.setdefault(key, {})[name] = {'round': str(rnd), 'passes': row, 'load_average': list(os.getloadavg())}
+                if not right and len(wrong.setdefault(m['probe'], [])) < 6: wrong[m['probe']].append([ref, o['output']])
+            res.setdefault(key, {})[name] = {'round': str(rnd), 'passes': row, 'copied wrong': wrong, 'load_average': list(os.getloadavg())}
             print(key, name, {k: f"{p}/{n}" for k, (p, n) in row.items()})
     Path(a.results).write_text(json.dumps(res, indent=1) + '\n')
     return 0

@@ -1,10 +1,10 @@
-"""The loop on suites it was never tuned on: two suites written here, in the documented format, by code of their own.
+"""The loop on suites it was never tuned on: three suites written here, in the documented format, by code of their own.
 
-    .venv/bin/python benchmarks/unseen_suites.py --write runs/unseen            # the two suite files, and their checks
+    .venv/bin/python benchmarks/unseen_suites.py --write runs/unseen            # the three suite files, and their checks
     flock /tmp/specter-cpu.lock .venv/bin/python benchmarks/loop_suites.py --suites runs/unseen/mail_intent.jsonl \
         --seeds 0 --work runs/unseen --results benchmarks/results/loop_unseen.json
 
-The bundled suites are where the default recipe was chosen (on their dev splits); these two are not bundled, share no
+The bundled suites are where the default recipe was chosen (on their dev splits); these three are not bundled, share no
 code with `specter_lab.suites`, and were written after the recipe was fixed, as a user would write a suite:
 - `mail_intent`: emails -> one of three inboxes (SALES 45 %, SUPPORT 33 %, SPAM 22 %), the rule in the system message
   listing each inbox's words; each split has words and templates of its own (test words are listed in the rule, never
@@ -12,7 +12,11 @@ code with `specter_lab.suites`, and were written after the recipe was fixed, as 
 - `order_lines`: order messages -> JSON `{"customer", "product", "quantity"}` copied from the message (a `json_schema`
   guard per task with the exact values); each split has its own templates, test products and customers never occur in
   train.
-`specter_lab.suites.suite_check` checks both (held-out words, disjoint inputs, references pass their guards).
+- `trip_tools` (written later, after the recipe learned to copy words it reads as one token; see chapter recipe):
+  travel requests -> one JSON tool call, `book_flight` (60 %) or `book_hotel` (40 %), both with the city and weekday
+  copied; only the cue word tells the tools apart (each split has its own, all listed in the rule, the templates are
+  shared by both tools), and the test cities never occur in train or dev.
+`specter_lab.suites.suite_check` checks them (held-out words, disjoint inputs, references pass their guards).
 """
 from __future__ import annotations
 import argparse, json, random, sys
@@ -56,6 +60,20 @@ ORDER_TEMPLATES = {
     'test':  ("Ship {customer} a batch of {quantity} ({product}).",
               "{quantity} pcs {product}, deliver to {customer}")}
 
+TRIP_TOOLS = {  # tool: (what it does, {split: cue words}); both take (city, day), so only the cue tells them apart
+    'book_flight': ('books a seat on a plane to the city', {'train': ('flight', 'plane'), 'dev': ('airline',), 'test': ('airfare', 'jet')}),
+    'book_hotel': ('books a room in the city', {'train': ('hotel', 'room'), 'dev': ('inn',), 'test': ('lodging', 'accommodation')})}
+TRIP_SHARES = {'book_flight': .6, 'book_hotel': .4}
+TRIP_CITIES = {'train': ("Paris", "Berlin", "Madrid", "Rome", "Vienna", "Prague"), 'dev': ("Dublin", "Oslo"),
+               'test': ("Lisbon", "Nairobi", "Osaka", "Lima")}
+DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+TRIP_SYSTEM = ('Turn the travel request into one JSON tool call, {"tool": NAME, "arguments": {"city": ..., "day": ...}}, and output '
+               'only the JSON. Tools: ' + '; '.join(f"{tool} {does} (asked with: {', '.join(sorted(c for cs in cues.values() for c in cs))})"
+                                                  for tool, (does, cues) in TRIP_TOOLS.items())
+               + '. Copy the city and the weekday from the request.')
+TRIP_TEMPLATES = {'train': ("Book a {cue} in {city} for {day}.", "I need a {cue}, {city}, {day}."),
+                  'dev': ("{day}: {cue} - {city} please",),
+                  'test': ("Could you arrange {cue} for {city} this {day}?", "{cue} -> {city} ({day})")}
 
 def _spread(rng, n, shares):
     "n labels in the given shares (largest remainder), shuffled."
@@ -64,6 +82,12 @@ def _spread(rng, n, shares):
     out = [lab for lab, m in k.items() for _ in range(m)]
     rng.shuffle(out)
     return out
+
+
+def _exactly(v: dict) -> dict:
+    "A JSON schema that accepts the object `v` and nothing else (every key required, no other key, each leaf `const`)."
+    return {'type': 'object', 'required': list(v), 'additionalProperties': False,
+            'properties': {k: _exactly(x) if isinstance(x, dict) else {'const': x} for k, x in v.items()}}
 
 
 def mail_intent(seed: int = 0, sizes=(('train', 360), ('dev', 60), ('test', 270))) -> list[dict]:
@@ -92,23 +116,38 @@ def order_lines(seed: int = 0, sizes=(('train', 240), ('dev', 60), ('test', 180)
                 v = {'customer': rng.choice(ORDER_CUSTOMERS[split]), 'product': rng.choice(ORDER_PRODUCTS[split]), 'quantity': rng.randint(2, 60)}
                 text = ORDER_TEMPLATES[split][ti].format(**v)
                 if text not in seen: seen.add(text); break
-            schema = {'type': 'object', 'required': list(v), 'additionalProperties': False,
-                      'properties': {k: {'const': x} for k, x in v.items()}}
             out.append({'id': f"order-{split}-{j:04d}", 'split': split,
                         'messages': [{'role': 'system', 'content': ORDER_SYSTEM}, {'role': 'user', 'content': text}],
-                        'guards': [{'kind': 'json_schema', 'schema': schema}, {'kind': 'max_chars', 'limit': 160}],
+                        'guards': [{'kind': 'json_schema', 'schema': _exactly(v)}, {'kind': 'max_chars', 'limit': 160}],
                         'reference': json.dumps(v), 'meta': {'template': f"{split}-{ti}"}})
     return out
 
 
+def trip_tools(seed: int = 0, sizes=(('train', 240), ('dev', 60), ('test', 180))) -> list[dict]:
+    rng, out, seen = random.Random(seed), [], set()
+    for split, n in sizes:
+        for j, tool in enumerate(_spread(rng, n, TRIP_SHARES), 1):
+            for _ in range(1000):
+                ti = rng.randrange(len(TRIP_TEMPLATES[split]))
+                cue = rng.choice(TRIP_TOOLS[tool][1][split])
+                args = {'city': rng.choice(TRIP_CITIES[split]), 'day': rng.choice(DAYS)}
+                text = TRIP_TEMPLATES[split][ti].format(cue=cue, **args)
+                if text not in seen: seen.add(text); break
+            call = {'tool': tool, 'arguments': args}
+            out.append({'id': f"trip-{split}-{j:04d}", 'split': split,
+                        'messages': [{'role': 'system', 'content': TRIP_SYSTEM}, {'role': 'user', 'content': text}],
+                        'guards': [{'kind': 'json_schema', 'schema': _exactly(call)}, {'kind': 'max_chars', 'limit': 160}],
+                        'reference': json.dumps(call), 'meta': {'template': f"{split}-{ti}", 'tool': tool, 'cue': cue}})
+    return out
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument('--write', required=True, metavar='FOLDER', help="where the two suite files go")
+    p.add_argument('--write', required=True, metavar='FOLDER', help="where the suite files go")
     a = p.parse_args()
     from specter_lab.suite import load_tasks
     from specter_lab.suites import suite_check
     d = Path(a.write); d.mkdir(parents=True, exist_ok=True)
-    for name, build in (('mail_intent', mail_intent), ('order_lines', order_lines)):
+    for name, build in (('mail_intent', mail_intent), ('order_lines', order_lines), ('trip_tools', trip_tools)):
         f = d / f'{name}.jsonl'
         f.write_text(''.join(json.dumps(t) + '\n' for t in build()))
         c = suite_check(load_tasks(str(f)))

@@ -370,10 +370,10 @@ def fresh_cue_pairs(tasks, share:float=1.0, seed:int=0) -> list[dict]:
 
 
 # %% ../nbs/31_recipe.ipynb #42270356
-def made_up_value(x:str, rng:random.Random, avoid=frozenset()) -> str:
-    "`x` with each word (a run of letters) replaced by a `made_up_word` not in `avoid`, its case kept (`Rosa` -> `Bikesa`, `ACME` -> `VOKI`); digits and punctuation stay."
+def made_up_value(x:str, rng:random.Random, avoid=frozenset(), word=made_up_word) -> str:
+    "`x` with each word (a run of letters) replaced by a `word(rng, avoid)` (default a `made_up_word`) not in `avoid`, its case kept (`Rosa` -> `Bikesa`, `ACME` -> `VOKI`); digits and punctuation stay."
     def one(m):
-        s,w = m.group(),made_up_word(rng, avoid)
+        s,w = m.group(),word(rng, avoid)
         return w.upper() if len(s) > 1 and s.isupper() else w.capitalize() if s[:1].isupper() else w
     return _LETTERS.sub(one, x)
 
@@ -394,12 +394,12 @@ def copied_leaves(task, key:tuple|None=None) -> list[tuple]:
     return [(p, x) for p,x in json_leaves(v) if isinstance(x, str) and p != key and _LETTERS.search(x)
             and _word(x).search(req) and not _word(x).search(system)]
 
-def fresh_value_pair(task, key:tuple|None, rng:random.Random) -> dict|None:
-    "A DPO record won only by copying: each of the task's `copied_leaves` values replaced by a `made_up_value` in the request and the reference (chosen); rejected = the same with one of them wrong, its old value or, half the time, a `slip` of the new one (None without a copied value)."
+def fresh_value_pair(task, key:tuple|None, rng:random.Random, make=made_up_value) -> dict|None:
+    "A DPO record won only by copying: each of the task's `copied_leaves` values replaced by a `make(value, rng, avoid)` (default a `made_up_value`) in the request and the reference (chosen); rejected = the same with one of them wrong, its old value or, half the time, a `slip` of the new one (None without a copied value)."
     if not (leaves := copied_leaves(task, key)): return None
     avoid,new = _words(_said(task)),{}
     for x in sorted({x for _,x in leaves}, key=lambda x: (-len(x), x)):   # the longest first ('Ana' must not be replaced inside 'Ana Ruiz'), ties by text: the same pairs in every process
-        new[x] = made_up_value(x, rng, avoid); avoid |= _words(new[x])
+        new[x] = make(x, rng, avoid); avoid |= _words(new[x])
     chosen = json_value(task.reference)
     for p,x in leaves: chosen = set_leaf(chosen, p, new[x])
     p,x = rng.choice(leaves)
