@@ -5,11 +5,11 @@
 Three probes of each dev task whose answer copies a value from the request (`recipe.copied_leaves`; the dev split only,
 a round's `adapter.gguf` on the embedded base, greedy, first attempt):
 - `as is`: the dev task unchanged;
-- `made-up values`: every copied value replaced in the request by a made-up one (`recipe.fresh_value_pair`, the same
+- `made-up values`: every copied value replaced in the request by a made-up one (`recipe.fresh_value_task`: the same
   transform the fresh-value pairs train on, here applied to dev requests), the answer the reference with the new values
   (its JSON guard: exactly that value; the task's other guards kept);
 - `unseen words`: the same with real words instead, each one token of the model's vocabulary after a space (`Ġword`,
-  `token_words`) and never in the suite's train or dev text nor in the rounds' training pairs: what a test request with a product or name training never showed
+  `recipe.token_words`) and never in the suite's train or dev text nor in the rounds' training pairs: what a test request with a product or name training never showed
   looks like to the model (a made-up word is several tokens).
 Per probe it counts whole answers that pass, answers whose copied values are all right (`copied right`: the
 other leaves, a normalised date say, may still be wrong) and answers that would be right but for a space around a
@@ -19,44 +19,33 @@ a file). Writes benchmarks/results/copy_probe.json ({suite: {name: [passes, task
 answers per probe that copied a value wrong, each [reference, answer]}}).
 """
 from __future__ import annotations
-import argparse, json, os, random, re, subprocess, sys, tempfile
+import argparse, json, os, random, subprocess, sys, tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / 'benchmarks' / 'results' / 'copy_probe.json'
 
 
-def token_words(shortest: int = 4, longest: int = 10) -> list:
-    "The lower-case words of `shortest` to `longest` letters the embedded model's tokenizer holds as one token after a space (`Ġword`), sorted."
-    from specter_lab.model import embedded_tokenizer
-    return sorted({w for t in embedded_tokenizer().get_vocab() if t[:1] == 'Ġ' and re.fullmatch(f'[a-z]{{{shortest},{longest}}}', w := t[1:])})
-
-
 def probes(suite: str, trained: set = frozenset(), seed: int = 0) -> list:
     "The dev tasks that copy a value, each as is (id suffix `/as-is`), with made-up values (`/made-up`) and with unseen real words (`/unseen`: none of `trained`)."
+    from dataclasses import replace
     from functools import partial
     from specter_lab.evaluate import decision_leaf
-    from specter_lab.recipe import _said, _words, copied_leaves, fresh_value_pair, made_up_value
-    from specter_lab.suite import Task, load_tasks
+    from specter_lab.model import embedded_tokenizer
+    from specter_lab.recipe import _said, _words, copied_leaves, fresh_value_task, made_up_value, token_words, word_from
+    from specter_lab.suite import load_tasks
     rng, out = random.Random(seed), []
     train, dev = load_tasks(suite, 'train'), load_tasks(suite, 'dev')
     key = decision_leaf(train)
     seen = set(trained).union(*(_words(_said(t)) for t in train + dev))
-    words = [w for w in token_words() if w not in seen]
-    def word(rng, avoid):
-        while (w := rng.choice(words)) in avoid: pass   # thousands of words, a few avoided
-        return w
-    unseen = partial(made_up_value, word=word)
+    unseen = partial(made_up_value, word=word_from([w for w in token_words(embedded_tokenizer()) if w not in seen]))
     for t in dev:
         if not (paths := [p for p, _ in copied_leaves(t, key)]): continue
-        leaves = '+'.join('.'.join(map(str, p)) for p in paths)
+        meta = dict(t.meta, leaves='+'.join('.'.join(map(str, p)) for p in paths), paths=paths)
         for suffix, probe, make in (('made-up', 'made-up values', made_up_value), ('unseen', 'unseen words', unseen)):
-            r = fresh_value_pair(t, key, rng, make)
-            new = r['chosen'][0]['content']
-            guards = [g.spec for g in t.guards if g.kind != 'json_schema'] + [{'kind': 'json_schema', 'schema': {'const': json.loads(new)}}]
-            msgs = r['prompt'] + [m for m in t.messages if m['role'] not in ('system', 'user')]
-            out.append(Task(f"{t.id}/{suffix}", 'dev', msgs, guards, new, dict(t.meta, probe=probe, leaves=leaves, paths=paths)))
-        out.append(Task(f"{t.id}/as-is", 'dev', t.messages, [g.spec for g in t.guards], t.reference, dict(t.meta, probe='as is', leaves=leaves, paths=paths)))
+            f = fresh_value_task(t, key, rng, make)
+            out.append(replace(f, id=f"{t.id}/{suffix}", meta=meta | {'probe': probe}))
+        out.append(replace(t, id=f"{t.id}/as-is", guards=[g.spec for g in t.guards], meta=meta | {'probe': 'as is'}))
     return out
 
 

@@ -19,10 +19,10 @@ from .registry import hub_id, base_license
 __all__ = ['STEPS', 'MIN_RECALL', 'CONVERT_S_PER_MB', 'MIN_TRAIN_SHARE', 'STEP_FUNCS', 'relocate', 'Loop', 'forget',
            'model_license', 'as_gguf', 'base_gguf', 'start_model', 'step_eval_before', 'step_collect', 'data_predicate',
            'step_extract', 'round_verdict', 'train_seconds_left', 'over_budget', 'onpolicy_data', 'step_train',
-           'step_convert', 'choose_gguf', 'step_eval_after', 'step_cost', 'verdict', 'report_epsilon', 'report_data',
-           'report_training', 'report_files', 'report_cost', 'report_markdown', 'markdown_to_html', 'run_manifest',
-           'training_method', 'step_report', 'run_step', 'run_steps', 'run_loop', 'readme_block', 'replace_block',
-           'update_readme', 'cli_loop']
+           'step_convert', 'choose_gguf', 'fresh_dev', 'step_eval_after', 'step_cost', 'verdict', 'report_epsilon',
+           'report_data', 'report_training', 'report_files', 'report_cost', 'report_markdown', 'markdown_to_html',
+           'run_manifest', 'training_method', 'step_report', 'run_step', 'run_steps', 'run_loop', 'readme_block',
+           'replace_block', 'update_readme', 'cli_loop']
 
 # %% ../nbs/60_loop.ipynb #3a0d5bec
 def relocate(v, old:str, new:str):
@@ -111,12 +111,12 @@ def base_gguf(loop:Loop) -> str:
 
 def _quants(s:Settings) -> list[str]: return [q.strip() for q in s.gguf.quants.split(',') if q.strip()]
 
-def _evaluate(loop:Loop, model:str, step:str, name:str='report.json', split:str|None=None, adapter=None, limit:int|None=None) -> dict:
-    "Greedy first attempts (no retries: a trial is one generation) of `model` on `split` (default: the test split; `limit` of its tasks, evenly spread) -> the step's `name`."
+def _evaluate(loop:Loop, model:str, step:str, name:str='report.json', split:str|None=None, adapter=None, limit:int|None=None, tasks=None) -> dict:
+    "Greedy first attempts (no retries: a trial is one generation) of `model` on `split` of `tasks` (default: the run's suite, its test split; `limit` of its tasks, evenly spread) -> the step's `name`."
     from specter_lab.evaluate import evaluate
     d,t0 = loop.dir(step),time.time()
     split = split or loop.settings.eval.split
-    rep = evaluate(model, loop.suite, split=split, settings=loop.settings, rmax=0, output=d/name, adapter=adapter, limit=limit, spread=True)
+    rep = evaluate(model, tasks or loop.suite, split=split, settings=loop.settings, rmax=0, output=d/name, adapter=adapter, limit=limit, spread=True)
     e,b,lm = rep['epsilon'],rep.get('baseline'),rep.get('labels')
     loop.log(f"  ε = {e['hat']:.3f} [{e['ci95'][0]:.3f}, {e['ci95'][1]:.3f}] on {rep['n']} {split} tasks, "
              f"{rep['timings']['tasks_per_s']:.1f} tasks/s" + (f" (best constant answer: {b['epsilon']:.3f})" if b else '')
@@ -343,22 +343,38 @@ def choose_gguf(files:list[dict], max_loss:float) -> dict:
     ref = next((f for f in files if f['role'] == 'float'), None) or max(files, key=lambda f: f['epsilon'])
     return min((f for f in files if f['epsilon'] >= ref['epsilon'] - max_loss), key=lambda f: (f['bytes'], f['role'] == 'float'))
 
+def fresh_dev(loop:Loop) -> str|None:
+    "The dev tasks that copy values, with words the base reads as one token and the suite never uses instead (`recipe.fresh_value_tasks`), as a suite file in the step's folder; None when no dev task copies a value."
+    from specter_lab.recipe import fresh_value_tasks, token_words
+    from specter_lab.suite import load_tasks, write_tasks
+    from transformers import AutoTokenizer
+    dev,train,seed = load_tasks(loop.suite, 'dev'),load_tasks(loop.suite, 'train'),loop.settings.data.seed
+    if not fresh_value_tasks(dev, None, seed, train): return None   # no dev task copies a value: the base's tokenizer is not needed
+    tasks = fresh_value_tasks(dev, token_words(AutoTokenizer.from_pretrained(hf_dir(resolve_model(loop.base, loop.settings.model.offline)))), seed, train)
+    write_tasks(p := loop.dir('eval_after')/'dev_fresh_values.jsonl', tasks)
+    return str(p)
+
 def step_eval_after(loop:Loop) -> dict:
-    "ε on the dev split of every verified file of the trained model; the smallest that keeps the float file's ε ships; ε of each on the test split."
+    "ε on the dev split (and on its tasks with fresh copied values, `fresh_dev`) of every verified file of the trained model; the smallest that keeps the float file's ε there ships; ε of each on the test split."
     from specter_lab.evaluate import compare_reports
     man = read_json(loop.need('convert')['manifest'])
     conv = Path(loop.need('convert')['manifest']).parent
     ok = set(loop.need('convert')['files'])
+    fresh = fresh_dev(loop)
     files = []
     for f in sorted((f for f in man['files'] if f['name'] in ok), key=lambda f: f['role'] != 'float'):
         loop.log(f"  {f['name']} (dev):")
         model,adapter = (f['base']['path'], str(conv/f['name'])) if f['role'] == 'adapter' else (str(conv/f['name']), None)
         size = f['bytes'] + (f['base']['bytes'] if f['role'] == 'adapter' else 0)   # a fresh install needs the base too
         dev = _evaluate(loop, model, 'eval_after', f"{f['name']}.dev.json", split='dev', adapter=adapter)
+        fr = fresh and _evaluate(loop, model, 'eval_after', f"{f['name']}.dev-fresh.json", split='dev', adapter=adapter, tasks=fresh)
+        # the file is judged on both together: copying words it never saw is what the test split asks and an easy dev split may not
+        e = (dev['epsilon'] * dev['n'] + fr['epsilon'] * fr['n']) / (dev['n'] + fr['n']) if fr else dev['epsilon']
         files.append({'name': f['name'], 'type': f['type'], 'role': f['role'], 'bytes': size, 'download_bytes': f['bytes'],
-                      'model': model, 'adapter': adapter, 'epsilon': dev['epsilon'], 'dev': dev})
+                      'model': model, 'adapter': adapter, 'epsilon': e, 'dev': dev} | ({'dev_fresh': fr} if fr else {}))
     ship = choose_gguf(files, loop.settings.gguf.max_epsilon_loss)
-    loop.log(f"  shipping {ship['name']} ({ship['download_bytes'] / 2**20:.0f} MB): the smallest within {loop.settings.gguf.max_epsilon_loss} of the float file's dev ε")
+    loop.log(f"  shipping {ship['name']} ({ship['download_bytes'] / 2**20:.0f} MB): the smallest within {loop.settings.gguf.max_epsilon_loss} of the float file's dev ε"
+             + (" (dev and its fresh-value tasks together)" if fresh else ''))
     for f in files:
         loop.log(f"  {f['name']} (test):")
         f['test'] = _evaluate(loop, f['model'], 'eval_after', f"{f['name']}.report.json", adapter=f['adapter'])
@@ -428,8 +444,8 @@ def _figures(loop:Loop, before:dict, after:dict, figs:Path) -> dict:
 
 # %% ../nbs/60_loop.ipynb #2bd0ea2a
 def verdict(after:dict, cmp:dict, float_epsilon:float|None=None, min_delta:float=0.30, max_p:float=0.01, min_margin:float=0.15,
-            min_recall:float=MIN_RECALL, max_loss:float=0.02) -> dict:
-    "The loop's targets, checked: Δε ≥ `min_delta`, McNemar p < `max_p`, ε after ≥ best constant + `min_margin`, every label's recall ≥ `min_recall`, the shipped file within `max_loss` of the float file; with the failures in words."
+            min_recall:float=MIN_RECALL, max_loss:float=0.02, vs_float:dict|None=None) -> dict:
+    "The loop's targets, checked: Δε ≥ `min_delta`, McNemar p < `max_p`, ε after ≥ best constant + `min_margin`, every label's recall ≥ `min_recall`, the shipped file within `max_loss` of the float file; with the failures in words (`vs_float`: the shipped file's test `compare_reports` against the float file's, for the last)."
     b,lm,e = after.get('baseline') or {},after.get('labels'),after['epsilon']['hat']
     checks,why = {'delta': cmp['delta'] >= min_delta, 'significant': cmp['mcnemar_p'] < max_p},[]
     if not checks['delta']: why.append(f"ε rose by {cmp['delta']:+.3f}, less than {min_delta}.")
@@ -447,7 +463,12 @@ def verdict(after:dict, cmp:dict, float_epsilon:float|None=None, min_delta:float
             why.append(f"the model gets {what} '{k}' right in only {r:.0%} of its tasks (minimum {min_recall:.0%}); it mostly answers {instead} instead.")
     if float_epsilon is not None:
         checks['keeps_float_epsilon'] = e >= float_epsilon - max_loss
-        if not checks['keeps_float_epsilon']: why.append(f"the shipped file's ε {e:.3f} is more than {max_loss} below the float file's {float_epsilon:.3f}.")
+        if not checks['keeps_float_epsilon']:
+            why.append(f"the shipped file's ε {e:.3f} is more than {max_loss} below the float file's {float_epsilon:.3f}.")
+            if vs_float:
+                pv,p = vs_float['paired'],vs_float['mcnemar_p']
+                why.append(f"Task by task it lost {pv['lost']} of the float file's passes and gained {pv['gained']} (McNemar p = {p:.2g}): "
+                           + ("a loss the test split cannot tell from chance." if p >= 0.05 else "a real loss."))
     return {'checks': checks, 'passed': all(checks.values()), 'why': why,
             'targets': {'min_delta': min_delta, 'max_p': max_p, 'min_margin': min_margin, 'min_recall': min_recall, 'max_loss': max_loss}}
 
@@ -539,15 +560,19 @@ def report_training(tr:dict, s:Settings, figs:dict) -> list[str]:
 def report_files(man:dict, ev:dict, s:Settings, figs:dict) -> list[str]:
     "The report's GGUF section: every file with its verification, dev and test ε and checksum; which one shipped and why."
     eps = {f['name']: f for f in ev['files']}
-    L = ["## GGUF files", "", _row('file', 'type', 'MB', 'verified', 'dev ε̂', 'test ε̂', 'test 95 % CI', 'sha256'), _row(*['---'] * 8)]
+    fresh = any('dev_fresh' in f for f in ev['files'])
+    L = ["## GGUF files", "", _row('file', 'type', 'MB', 'verified', 'dev ε̂', *(['dev ε̂, fresh values'] if fresh else []), 'test ε̂', 'test 95 % CI', 'sha256'),
+         _row(*['---'] * (9 if fresh else 8))]
     for f in man['files']:
         ver, e = f.get('verification', {}), eps.get(f['name'])
         L.append(_row(f"**{f['name']}** (shipped)" if f['name'] == ev['name'] else f['name'], f['type'], f"{f['bytes']/1e6:.1f}",
                       _mark(ver.get('passed', True)) + (f" {ver['reason']}" if ver.get('reason') else ''),
-                      f"{e['dev']['epsilon']:.3f}" if e else '', f"{e['test']['epsilon']:.3f}" if e else '',
+                      f"{e['dev']['epsilon']:.3f}" if e else '', *([f"{e['dev_fresh']['epsilon']:.3f}" if e and 'dev_fresh' in e else ''] if fresh else []),
+                      f"{e['test']['epsilon']:.3f}" if e else '',
                       _ci(e['test']) if e else '', f"`{f['sha256'][:16]}…`"))
     return L + ["", f"Shipped: the smallest download whose ε on the dev split is at most {s.gguf.max_epsilon_loss} below the float file's "
-                "(an adapter counts with its base file). The test split was read only for this report.", ""] + \
+                "(an adapter counts with its base file)" + (", the dev split judged with its tasks whose copied values are words the suite never uses "
+                "(fresh values) together" if fresh else '') + ". The test split was read only for this report.", ""] + \
                ([f"![file sizes](figures/{figs['sizes']})", ""] if 'sizes' in figs else [])
 
 def report_cost(cost:dict) -> list[str]:
@@ -610,6 +635,7 @@ def training_method(method:str, examples:int, tasks, rounds:int=1) -> str:
 # %% ../nbs/60_loop.ipynb #34d18b7d
 def step_report(loop:Loop) -> dict:
     "report.md, report.html, figures, the run manifest and the model card."
+    from specter_lab.evaluate import compare_reports
     from specter_lab.hub import write_model_card
     before = read_json(loop.need('eval_before')['report'])
     after = read_json(loop.need('eval_after')['report'])
@@ -617,8 +643,9 @@ def step_report(loop:Loop) -> dict:
     cost = read_json(loop.need('cost')['cost'])
     ev = loop.need('eval_after')
     figs = _figures(loop, before, after, loop.out/'figures')
-    flt = next((f['test']['epsilon'] for f in ev['files'] if f['role'] == 'float'), None)
-    v = verdict(after, cmp, flt, max_loss=loop.settings.gguf.max_epsilon_loss)
+    flt = next((f for f in ev['files'] if f['role'] == 'float'), None)
+    vs_float = compare_reports(read_json(flt['test']['report']), after) if flt and flt['name'] != ev['name'] else None
+    v = verdict(after, cmp, flt and flt['test']['epsilon'], max_loss=loop.settings.gguf.max_epsilon_loss, vs_float=vs_float)
     md = report_markdown(loop, before, after, cmp, cost, figs, v)
     write_text_atomic(loop.out/'report.md', md)
     write_text_atomic(loop.out/'report.html', markdown_to_html(md, 'specter_lab loop report'))
@@ -639,7 +666,7 @@ def step_report(loop:Loop) -> dict:
                           | {k: r[k] for k in ('stopped', 'budget') if r.get(k)} for r in tr['rounds']],   # why a round stopped early, why none followed
                'best_round': tr['best_round'], 'train_seconds': tr['train_seconds'], 'gguf': ev['name'],
                'files': [{'name': f['name'], 'type': f['type'], 'role': f['role'], 'download_bytes': f['download_bytes'],
-                          'dev_epsilon': f['dev']['epsilon'], 'test_epsilon': f['test']['epsilon'], 'test_ci95': f['test']['ci95'],
+                          'dev_epsilon': f['dev']['epsilon'], 'dev_fresh_epsilon': f.get('dev_fresh', {}).get('epsilon'), 'test_epsilon': f['test']['epsilon'], 'test_ci95': f['test']['ci95'],
                           'test_min_recall': f['test']['min_recall']} for f in ev['files']],
                'failed_files': loop.need('convert').get('failed', []),
                'seconds': {k: loop.result(k)['seconds'] for k in STEPS if loop.result(k) and 'seconds' in loop.result(k)}}

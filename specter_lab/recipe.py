@@ -7,6 +7,7 @@ Docs: https://specter-lab.github.io/specter_lab/recipe.html.md"""
 # %% ../nbs/31_recipe.ipynb #09b59a55
 from __future__ import annotations
 import json, random, re
+from functools import partial
 from collections import Counter, defaultdict
 from .config import SpecterError
 from .guard import check
@@ -17,7 +18,8 @@ __all__ = ['json_leaves', 'set_leaf', 'json_value', 'decision_pool', 'relabel', 
            'contrast_pairs', 'onpolicy_pairs', 'mirror_pair', 'mending', 'onpolicy_round', 'swap_words',
            'swapped_rule_pair', 'swapped_rule_pairs', 'rule_segments', 'cue_words', 'answer_shapes', 'moved_cue_pair',
            'moved_cue_pairs', 'made_up_word', 'put_word', 'fresh_cue_pair', 'fresh_cue_pairs', 'made_up_value', 'slip',
-           'copied_leaves', 'fresh_value_pair', 'fresh_value_pairs']
+           'copied_leaves', 'fresh_value_pair', 'fresh_value_pairs', 'token_words', 'word_from', 'fresh_value_task',
+           'fresh_value_tasks']
 
 # %% ../nbs/31_recipe.ipynb #fe4bb91e
 def json_leaves(v, path=()) -> list[tuple[tuple, object]]:
@@ -415,4 +417,36 @@ def fresh_value_pairs(tasks, share:float=1.0, seed:int=0) -> list[dict]:
     from specter_lab.evaluate import decision_leaf
     rng,key = random.Random(seed),decision_leaf(tasks)
     return [r for t in _picked(tasks, share, rng) if (r := fresh_value_pair(t, key, rng)) is not None]
+
+
+# %% ../nbs/31_recipe.ipynb #72c53ce7
+def token_words(tok, shortest:int=4, longest:int=10) -> list[str]:
+    "The lower-case words of `shortest` to `longest` letters that the tokenizer `tok` holds as one token after a space (`Ġword`, `▁word`), sorted: words a model reads whole and, inside a JSON string, must spell anew."
+    return sorted({w for t in tok.get_vocab() if t[:1] in ('Ġ', '▁') and re.fullmatch(f'[a-z]{{{shortest},{longest}}}', w := t[1:])})
+
+def word_from(words:list[str]):
+    "A `word(rng, avoid)` for `made_up_value` that draws one of `words` not in `avoid` (a `made_up_word` when a hundred draws find none)."
+    def word(rng, avoid=frozenset()):
+        for _ in range(100):
+            if (w := rng.choice(words)) not in avoid: return w
+        return made_up_word(rng, avoid)
+    return word
+
+def fresh_value_task(task, key:tuple|None, rng:random.Random, make=made_up_value):
+    "`task` with its copied values replaced as in a `fresh_value_pair` (id suffixed `/fresh`): the new request, the new reference, a JSON guard that accepts exactly that answer, its other guards kept; None without a copied value."
+    from specter_lab.suite import Task
+    if (r := fresh_value_pair(task, key, rng, make)) is None: return None
+    new = r['chosen'][0]['content']
+    guards = [g.spec for g in task.guards if g.kind != 'json_schema'] + [{'kind': 'json_schema', 'schema': {'const': json.loads(new)}}]
+    msgs = r['prompt'] + [m for m in task.messages if m['role'] not in ('system', 'user')]
+    return Task(f"{task.id}/fresh", task.split, msgs, guards, new, dict(task.meta, fresh_values=True))
+
+def fresh_value_tasks(tasks, words:list[str]|None=None, seed:int=0, others=()) -> list:
+    "A `fresh_value_task` of each of `tasks` that copies a value, the new values made of `words` that neither `tasks` nor `others` (a train split, say) use, else of made-up words."
+    from specter_lab.evaluate import decision_leaf
+    rng,key = random.Random(seed),decision_leaf(tasks)
+    seen = set().union(*(_words(_said(t)) for t in [*tasks, *others]))
+    words = [w for w in words or () if w not in seen]
+    make = partial(made_up_value, word=word_from(words)) if words else made_up_value
+    return [x for t in tasks if (x := fresh_value_task(t, key, rng, make)) is not None]
 
