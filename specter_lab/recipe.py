@@ -433,13 +433,14 @@ def word_from(words:list[str]):
     return word
 
 def fresh_value_task(task, key:tuple|None, rng:random.Random, make=made_up_value):
-    "`task` with its copied values replaced as in a `fresh_value_pair` (id suffixed `/fresh`): the new request, the new reference, a JSON guard that accepts exactly that answer, its other guards kept; None without a copied value."
+    "`task` with its copied values replaced as in a `fresh_value_pair` (id suffixed `/fresh`): the new request, the new reference, a JSON guard that accepts exactly that answer, its other guards kept; None without a copied value or when the new answer fails those."
     from specter_lab.suite import Task
     if (r := fresh_value_pair(task, key, rng, make)) is None: return None
     new = r['chosen'][0]['content']
     guards = [g.spec for g in task.guards if g.kind != 'json_schema'] + [{'kind': 'json_schema', 'schema': {'const': json.loads(new)}}]
     msgs = r['prompt'] + [m for m in task.messages if m['role'] not in ('system', 'user')]
-    return Task(f"{task.id}/fresh", task.split, msgs, guards, new, dict(task.meta, fresh_values=True))
+    t = Task(f"{task.id}/fresh", task.split, msgs, guards, new, dict(task.meta, fresh_values=True))
+    return t if t.check(new).passed else None   # longer words can break another guard (a length limit): no task to fail
 
 def fresh_value_tasks(tasks, words:list[str]|None=None, seed:int=0, others=()) -> list:
     "A `fresh_value_task` of each of `tasks` that copies a value, the new values made of `words` that neither `tasks` nor `others` (a train split, say) use, else of made-up words."
