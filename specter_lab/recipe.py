@@ -19,7 +19,7 @@ __all__ = ['json_leaves', 'set_leaf', 'json_value', 'decision_pool', 'relabel', 
            'swapped_rule_pair', 'swapped_rule_pairs', 'rule_segments', 'cue_words', 'answer_shapes', 'moved_cue_pair',
            'moved_cue_pairs', 'made_up_word', 'put_word', 'fresh_cue_pair', 'fresh_cue_pairs', 'made_up_value', 'slip',
            'copied_leaves', 'fresh_value_pair', 'fresh_value_pairs', 'token_words', 'word_from', 'fresh_value_task',
-           'fresh_value_tasks']
+           'open_leaves', 'fresh_value_tasks']
 
 # %% ../nbs/31_recipe.ipynb #fe4bb91e
 def json_leaves(v, path=()) -> list[tuple[tuple, object]]:
@@ -396,9 +396,9 @@ def copied_leaves(task, key:tuple|None=None) -> list[tuple]:
     return [(p, x) for p,x in json_leaves(v) if isinstance(x, str) and p != key and _LETTERS.search(x)
             and _word(x).search(req) and not _word(x).search(system)]
 
-def fresh_value_pair(task, key:tuple|None, rng:random.Random, make=made_up_value) -> dict|None:
-    "A DPO record won only by copying: each of the task's `copied_leaves` values replaced by a `make(value, rng, avoid)` (default a `made_up_value`) in the request and the reference (chosen); rejected = the same with one of them wrong, its old value or, half the time, a `slip` of the new one (None without a copied value)."
-    if not (leaves := copied_leaves(task, key)): return None
+def fresh_value_pair(task, key:tuple|None, rng:random.Random, make=made_up_value, paths=None) -> dict|None:
+    "A DPO record won only by copying: each of the task's `copied_leaves` values (those at `paths`, when given) replaced by a `make(value, rng, avoid)` (default a `made_up_value`) in the request and the reference (chosen); rejected = the same with one of them wrong, its old value or, half the time, a `slip` of the new one (None without a copied value)."
+    if not (leaves := [(p, x) for p,x in copied_leaves(task, key) if paths is None or p in paths]): return None
     avoid,new = _words(_said(task)),{}
     for x in sorted({x for _,x in leaves}, key=lambda x: (-len(x), x)):   # the longest first ('Ana' must not be replaced inside 'Ana Ruiz'), ties by text: the same pairs in every process
         new[x] = make(x, rng, avoid); avoid |= _words(new[x])
@@ -432,22 +432,29 @@ def word_from(words:list[str]):
         return made_up_word(rng, avoid)
     return word
 
-def fresh_value_task(task, key:tuple|None, rng:random.Random, make=made_up_value):
-    "`task` with its copied values replaced as in a `fresh_value_pair` (id suffixed `/fresh`): the new request, the new reference, a JSON guard that accepts exactly that answer, its other guards kept; None without a copied value or when the new answer fails those."
+def fresh_value_task(task, key:tuple|None, rng:random.Random, make=made_up_value, paths=None):
+    "`task` with its copied values (at `paths`, when given) replaced as in a `fresh_value_pair` (id suffixed `/fresh`): the new request, the new reference, a JSON guard that accepts exactly that answer, its other guards kept; None without a copied value or when the new answer fails those."
     from specter_lab.suite import Task
-    if (r := fresh_value_pair(task, key, rng, make)) is None: return None
+    if (r := fresh_value_pair(task, key, rng, make, paths)) is None: return None
     new = r['chosen'][0]['content']
     guards = [g.spec for g in task.guards if g.kind != 'json_schema'] + [{'kind': 'json_schema', 'schema': {'const': json.loads(new)}}]
     msgs = r['prompt'] + [m for m in task.messages if m['role'] not in ('system', 'user')]
     t = Task(f"{task.id}/fresh", task.split, msgs, guards, new, dict(task.meta, fresh_values=True))
     return t if t.check(new).passed else None   # longer words can break another guard (a length limit): no task to fail
 
-def fresh_value_tasks(tasks, words:list[str]|None=None, seed:int=0, others=()) -> list:
-    "A `fresh_value_task` of each of `tasks` that copies a value, the new values made of `words` that neither `tasks` nor `others` (a train split, say) use, else of made-up words."
+def open_leaves(tasks, others) -> set:
+    "The paths at which `tasks` copy a value that no reference of `others` (a train split) holds: leaves whose values the suite itself shows to go beyond training (a product, a city), not a closed set training covers (a weekday, the names of a payment list)."
     from specter_lab.evaluate import decision_leaf
-    rng,key = random.Random(seed),decision_leaf(tasks)
+    key = decision_leaf(tasks)
+    known = {x for t in others if (v := json_value(t.reference)) is not None for _,x in json_leaves(v)}
+    return {p for t in tasks for p,x in copied_leaves(t, key) if x not in known}
+
+def fresh_value_tasks(tasks, words:list[str]|None=None, seed:int=0, others=()) -> list:
+    "A `fresh_value_task` of each of `tasks` that copies a value at an `open_leaves` path (against `others`, a train split), the new values made of `words` that neither `tasks` nor `others` use, else of made-up words."
+    from specter_lab.evaluate import decision_leaf
+    rng,key,paths = random.Random(seed),decision_leaf(tasks),open_leaves(tasks, others)
     seen = set().union(*(_words(_said(t)) for t in [*tasks, *others]))
     words = [w for w in words or () if w not in seen]
     make = partial(made_up_value, word=word_from(words)) if words else made_up_value
-    return [x for t in tasks if (x := fresh_value_task(t, key, rng, make)) is not None]
+    return [x for t in tasks if (x := fresh_value_task(t, key, rng, make, paths)) is not None] if paths else []
 
