@@ -355,26 +355,24 @@ def fresh_dev(loop:Loop) -> str|None:
     return str(p)
 
 def step_eval_after(loop:Loop) -> dict:
-    "ε on the dev split (and on its tasks with fresh copied values, `fresh_dev`) of every verified file of the trained model; the smallest that keeps the float file's ε there ships; ε of each on the test split."
+    "ε on the dev split of every verified file of the trained model; the smallest that keeps the float file's ε ships; ε of each on the test split, and of the shipped file on `fresh_dev`'s tasks."
     from specter_lab.evaluate import compare_reports
     man = read_json(loop.need('convert')['manifest'])
     conv = Path(loop.need('convert')['manifest']).parent
     ok = set(loop.need('convert')['files'])
-    fresh = fresh_dev(loop)
     files = []
     for f in sorted((f for f in man['files'] if f['name'] in ok), key=lambda f: f['role'] != 'float'):
         loop.log(f"  {f['name']} (dev):")
         model,adapter = (f['base']['path'], str(conv/f['name'])) if f['role'] == 'adapter' else (str(conv/f['name']), None)
         size = f['bytes'] + (f['base']['bytes'] if f['role'] == 'adapter' else 0)   # a fresh install needs the base too
         dev = _evaluate(loop, model, 'eval_after', f"{f['name']}.dev.json", split='dev', adapter=adapter)
-        fr = fresh and _evaluate(loop, model, 'eval_after', f"{f['name']}.dev-fresh.json", split='dev', adapter=adapter, tasks=fresh)
-        # the file is judged on both together: copying words it never saw is what the test split asks and an easy dev split may not
-        e = (dev['epsilon'] * dev['n'] + fr['epsilon'] * fr['n']) / (dev['n'] + fr['n']) if fr else dev['epsilon']
         files.append({'name': f['name'], 'type': f['type'], 'role': f['role'], 'bytes': size, 'download_bytes': f['bytes'],
-                      'model': model, 'adapter': adapter, 'epsilon': e, 'dev': dev} | ({'dev_fresh': fr} if fr else {}))
+                      'model': model, 'adapter': adapter, 'epsilon': dev['epsilon'], 'dev': dev})
     ship = choose_gguf(files, loop.settings.gguf.max_epsilon_loss)
-    loop.log(f"  shipping {ship['name']} ({ship['download_bytes'] / 2**20:.0f} MB): the smallest within {loop.settings.gguf.max_epsilon_loss} of the float file's dev ε"
-             + (" (dev and its fresh-value tasks together)" if fresh else ''))
+    loop.log(f"  shipping {ship['name']} ({ship['download_bytes'] / 2**20:.0f} MB): the smallest within {loop.settings.gguf.max_epsilon_loss} of the float file's dev ε")
+    if fresh := fresh_dev(loop):   # how the shipped file copies words it never saw: a warning dev ε alone cannot give
+        loop.log(f"  {ship['name']} (dev, fresh copied values):")
+        ship['dev_fresh'] = _evaluate(loop, ship['model'], 'eval_after', f"{ship['name']}.dev-fresh.json", split='dev', adapter=ship['adapter'], tasks=fresh)
     for f in files:
         loop.log(f"  {f['name']} (test):")
         f['test'] = _evaluate(loop, f['model'], 'eval_after', f"{f['name']}.report.json", adapter=f['adapter'])
@@ -560,19 +558,19 @@ def report_training(tr:dict, s:Settings, figs:dict) -> list[str]:
 def report_files(man:dict, ev:dict, s:Settings, figs:dict) -> list[str]:
     "The report's GGUF section: every file with its verification, dev and test ε and checksum; which one shipped and why."
     eps = {f['name']: f for f in ev['files']}
-    fresh = any('dev_fresh' in f for f in ev['files'])
-    L = ["## GGUF files", "", _row('file', 'type', 'MB', 'verified', 'dev ε̂', *(['dev ε̂, fresh values'] if fresh else []), 'test ε̂', 'test 95 % CI', 'sha256'),
-         _row(*['---'] * (9 if fresh else 8))]
+    L = ["## GGUF files", "", _row('file', 'type', 'MB', 'verified', 'dev ε̂', 'test ε̂', 'test 95 % CI', 'sha256'), _row(*['---'] * 8)]
     for f in man['files']:
         ver, e = f.get('verification', {}), eps.get(f['name'])
         L.append(_row(f"**{f['name']}** (shipped)" if f['name'] == ev['name'] else f['name'], f['type'], f"{f['bytes']/1e6:.1f}",
                       _mark(ver.get('passed', True)) + (f" {ver['reason']}" if ver.get('reason') else ''),
-                      f"{e['dev']['epsilon']:.3f}" if e else '', *([f"{e['dev_fresh']['epsilon']:.3f}" if e and 'dev_fresh' in e else ''] if fresh else []),
-                      f"{e['test']['epsilon']:.3f}" if e else '',
+                      f"{e['dev']['epsilon']:.3f}" if e else '', f"{e['test']['epsilon']:.3f}" if e else '',
                       _ci(e['test']) if e else '', f"`{f['sha256'][:16]}…`"))
     return L + ["", f"Shipped: the smallest download whose ε on the dev split is at most {s.gguf.max_epsilon_loss} below the float file's "
-                "(an adapter counts with its base file)" + (", the dev split judged with its tasks whose copied values are words the suite never uses "
-                "(fresh values) together" if fresh else '') + ". The test split was read only for this report.", ""] + \
+                "(an adapter counts with its base file). The test split was read only for this report.", ""] + \
+               ([f"Copying words it never saw: on the dev tasks with their open copied values replaced by words the suite never uses "
+                 f"(`fresh_dev`), the shipped file's ε is {fr['epsilon']:.3f} against {sf['dev']['epsilon']:.3f} on dev as written; "
+                 "inputs that name values training never showed will fare nearer the first.", ""]
+                if (sf := eps.get(ev['name'])) and (fr := sf.get('dev_fresh')) else []) + \
                ([f"![file sizes](figures/{figs['sizes']})", ""] if 'sizes' in figs else [])
 
 def report_cost(cost:dict) -> list[str]:
