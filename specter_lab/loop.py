@@ -344,7 +344,7 @@ def choose_gguf(files:list[dict], max_loss:float) -> dict:
     return min((f for f in files if f['epsilon'] >= ref['epsilon'] - max_loss), key=lambda f: (f['bytes'], f['role'] == 'float'))
 
 def fresh_dev(loop:Loop) -> str|None:
-    "The dev tasks that copy values, with words the base reads as one token and the suite never uses instead (`recipe.fresh_value_tasks`), as a suite file in the step's folder; None when no dev task copies a value."
+    "The dev tasks that copy values, with words the base reads as one token and the suite never uses instead (`recipe.fresh_value_tasks`), as a suite file in the step's folder; None when no dev task copies a value at an open leaf (`recipe.open_leaves`)."
     from specter_lab.recipe import fresh_value_tasks, token_words
     from specter_lab.suite import load_tasks, write_tasks
     from transformers import AutoTokenizer

@@ -443,7 +443,7 @@ def fresh_value_task(task, key:tuple|None, rng:random.Random, make=made_up_value
     return t if t.check(new).passed else None   # longer words can break another guard (a length limit): no task to fail
 
 def open_leaves(tasks, others) -> set:
-    "The paths at which `tasks` copy a value that no reference of `others` (a train split) holds: leaves whose values the suite itself shows to go beyond training (a product, a city), not a closed set training covers (a weekday, the names of a payment list)."
+    "The paths at which `tasks` copy a value that no reference of `others` (a train split) holds: leaves whose values the suite itself shows to go beyond training (a product, a city), not a closed set training covers (a weekday, a meeting title from a short list)."
     from specter_lab.evaluate import decision_leaf
     key = decision_leaf(tasks)
     known = {x for t in others if (v := json_value(t.reference)) is not None for _,x in json_leaves(v)}
