@@ -345,12 +345,13 @@ def choose_gguf(files:list[dict], max_loss:float) -> dict:
 
 def fresh_dev(loop:Loop) -> str|None:
     "The dev tasks that copy values, with words the base reads as one token and the suite never uses instead (`recipe.fresh_value_tasks`), as a suite file in the step's folder; None when no dev task copies a value at an open leaf (`recipe.open_leaves`)."
-    from specter_lab.recipe import fresh_value_tasks, token_words
+    from specter_lab.recipe import fresh_value_tasks, open_leaves, token_words
     from specter_lab.suite import load_tasks, write_tasks
     from transformers import AutoTokenizer
-    dev,train,seed = load_tasks(loop.suite, 'dev'),load_tasks(loop.suite, 'train'),loop.settings.data.seed
-    if not fresh_value_tasks(dev, None, seed, train): return None   # no dev task copies a value: the base's tokenizer is not needed
-    tasks = fresh_value_tasks(dev, token_words(AutoTokenizer.from_pretrained(hf_dir(resolve_model(loop.base, loop.settings.model.offline)))), seed, train)
+    dev,train = load_tasks(loop.suite, 'dev'),load_tasks(loop.suite, 'train')
+    if not open_leaves(dev, train): return None   # nothing to replace: the base's tokenizer is not needed
+    words = token_words(AutoTokenizer.from_pretrained(hf_dir(resolve_model(loop.base, loop.settings.model.offline))))
+    if not (tasks := fresh_value_tasks(dev, words, loop.settings.data.seed, train)): return None
     write_tasks(p := loop.dir('eval_after')/'dev_fresh_values.jsonl', tasks)
     return str(p)
 

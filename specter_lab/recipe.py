@@ -442,17 +442,18 @@ def fresh_value_task(task, key:tuple|None, rng:random.Random, make=made_up_value
     t = Task(f"{task.id}/fresh", task.split, msgs, guards, new, dict(task.meta, fresh_values=True))
     return t if t.check(new).passed else None   # longer words can break another guard (a length limit): no task to fail
 
-def open_leaves(tasks, others) -> set:
-    "The paths at which `tasks` copy a value that no reference of `others` (a train split) holds: leaves whose values the suite itself shows to go beyond training (a product, a city), not a closed set training covers (a weekday, a meeting title from a short list)."
+def open_leaves(tasks, others, key:tuple|None=None) -> set:
+    "The paths at which `tasks` copy a value (not at the decision leaf `key`, default `tasks`' own) that no reference of `others` (a train split) holds: leaves whose values the suite itself shows to go beyond training (a product, a city), not a closed set training covers (a weekday, a meeting title from a short list)."
     from specter_lab.evaluate import decision_leaf
-    key = decision_leaf(tasks)
+    key = key or decision_leaf(tasks)
     known = {x for t in others if (v := json_value(t.reference)) is not None for _,x in json_leaves(v)}
     return {p for t in tasks for p,x in copied_leaves(t, key) if x not in known}
 
 def fresh_value_tasks(tasks, words:list[str]|None=None, seed:int=0, others=()) -> list:
     "A `fresh_value_task` of each of `tasks` that copies a value at an `open_leaves` path (against `others`, a train split), the new values made of `words` that neither `tasks` nor `others` use, else of made-up words."
     from specter_lab.evaluate import decision_leaf
-    rng,key,paths = random.Random(seed),decision_leaf(tasks),open_leaves(tasks, others)
+    rng,key = random.Random(seed),decision_leaf(tasks)
+    paths = open_leaves(tasks, others, key)
     seen = set().union(*(_words(_said(t)) for t in [*tasks, *others]))
     words = [w for w in words or () if w not in seen]
     make = partial(made_up_value, word=word_from(words)) if words else made_up_value
