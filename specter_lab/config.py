@@ -127,6 +127,7 @@ class EvalSettings:
     rmax: int = 3                 # retries after the first attempt in the guarded loop
     temperature: float = 0.0      # 0 = greedy (epsilon); the collection step samples
     collect_temperature: float = 0.8
+    shape: bool = True            # decode a JSON suite's answers within the answer shape learned from its train split: its keys and types, copied values as spans of the request (llama.cpp; chapter shape)
     max_tokens: int = 0           # tokens an answer may take; 0 = fitted to the suite (1.25 x its longest train reference + 8)
     n_ctx: int = 2048             # KV cells, shared by the sequences decoded together
     n_threads: int = 0            # 0 = all cores

@@ -16,6 +16,7 @@ from .artifact import ArtifactDAG, now_iso
 from .suite import load_tasks, resolve_suite
 from .generate import Generator, make_generator
 from .guarded import guarded_run
+from .shape import answer_shape
 from .recipe import _request, decided, json_leaves, json_value
 from . import epsilon as eps
 
@@ -68,6 +69,7 @@ REPORT_SCHEMA = {
                     'properties': {k: _NUM for k in ('seconds', 'tasks_per_s', 'prompt_tokens', 'completion_tokens', 'tokens_per_s')}},
         'settings': {'type': 'object', 'description': 'the [eval] and [model] settings used'},
         'dag': {'type': ['string', 'null'], 'description': 'the artifact DAG written (--dag-out)'},
+        'shape': {'type': ['object', 'null'], 'description': "the answer shape every answer was decoded within (chapter shape); null: decoded free"},
         'templates': {'type': ['object', 'null'], 'required': ['n', 'ci95'], 'description': "ε's 95 % interval over the tasks' templates (`meta.template`) resampled whole (`cluster_interval`): tasks of one phrasing pass or fail together, so ε rests on n templates more than on n tasks; null unless every task names one and there are two or more",
                       'properties': {'n': {'type': 'integer', 'minimum': 2}, 'ci95': {'type': 'array', 'items': _NUM, 'minItems': 2, 'maxItems': 2}}}}}
 
@@ -98,8 +100,9 @@ def _canonical_sha(obj) -> str:
 
 # %% ../nbs/25_evaluate.ipynb #50f45fc1
 def evaluate(model=None, tasks=None, split:str|None='test', settings:Settings|None=None, trials:int|None=None, rmax:int|None=None,
-             limit:int|None=None, dag_out=None, output=None, generator:Generator|None=None, progress=None, adapter=None, spread:bool=False) -> dict:
-    "Evaluate `model` (spec, or a ready `generator`; a GGUF with a LoRA `adapter` GGUF) on suite `tasks` (its first `limit` tasks, or with `spread` `limit` tasks evenly spread over the split): the report dict, written to `output` if given."
+             limit:int|None=None, dag_out=None, output=None, generator:Generator|None=None, progress=None, adapter=None, spread:bool=False,
+             shape:dict|bool|None=None) -> dict:
+    "Evaluate `model` (spec, or a ready `generator`; a GGUF with a LoRA `adapter` GGUF) on suite `tasks` (its first `limit` tasks, or with `spread` `limit` tasks evenly spread over the split), decoding within `shape` (None: the suite's train split's `answer_shape` when `[eval] shape` is on and the generator can constrain; False: free): the report dict, written to `output` if given."
     s = settings or Settings()
     e = s.eval
     trials,rmax,limit = (e.trials if trials is None else trials),(e.rmax if rmax is None else rmax),(e.limit if limit is None else limit)
@@ -111,16 +114,18 @@ def evaluate(model=None, tasks=None, split:str|None='test', settings:Settings|No
     if limit: ts = [ts[i * len(ts) // limit] for i in range(limit)] if spread and limit < len(ts) else ts[:limit]
     spec = model if model is not None else s.model.base
     gen = generator or make_generator(spec, s, adapter=adapter)
-    budget = gen.fit_max_tokens([t.reference for t in load_tasks(src) if t.split == 'train'] or [t.reference for t in ts])   # the train split's answers set it
+    train = [t for t in load_tasks(src) if t.split == 'train']
+    budget = gen.fit_max_tokens([t.reference for t in train] or [t.reference for t in ts])   # the train split's answers set it
+    if shape is None: shape = answer_shape(train) if e.shape and gen.constrains else None
     dag = ArtifactDAG(dag_out) if dag_out else None
     runs,rounds = [],[]
     try:
         for k in range(trials):
-            r = guarded_run(ts, gen, rmax=rmax, dag=dag, trial=k, seed=e.seed + k, max_tokens=budget, model=str(spec), progress=progress)
+            r = guarded_run(ts, gen, rmax=rmax, dag=dag, trial=k, seed=e.seed + k, max_tokens=budget, model=str(spec), progress=progress, shape=shape or None)
             runs += r.runs; rounds += r.rounds
     finally:
         if dag is not None: dag.close()
-    report = _report(ts, runs, rounds, gen, spec, src, split, trials, rmax, replace(s, eval=replace(e, max_tokens=budget)), dag_out)
+    report = _report(ts, runs, rounds, gen, spec, src, split, trials, rmax, replace(s, eval=replace(e, max_tokens=budget)), dag_out) | {'shape': shape or None}
     if output is not None: write_json(output, report)
     return report
 

@@ -32,6 +32,7 @@ UNFITTED_MAX_TOKENS = 128   # an answer's budget when no reference says how long
 class Generator:
     "Base of the generators: `generate(batch)` with defaults for `temperature`, `seed`, `max_tokens` (0 = fitted to a suite's references)."
     kind = 'generator'
+    constrains = False   # whether `generate` decodes within grammars
     def __init__(self, temperature:float=0.0, seed:int=0, max_tokens:int=0):
         self.temperature,self.seed,self.max_tokens = temperature,seed,max_tokens
 
@@ -53,9 +54,12 @@ class Generator:
         if m < 1: raise SpecterError(f"max_tokens must be >= 1, got {m}", field='eval.max_tokens')
         return t,s,m
 
-    def generate(self, batch:list[list[dict]], temperature=None, seed=None, max_tokens=None) -> list[Generation]:
-        "One `Generation` per chat in `batch`, in order."
+    def generate(self, batch:list[list[dict]], temperature=None, seed=None, max_tokens=None, grammars=None) -> list[Generation]:
+        "One `Generation` per chat in `batch`, in order; with `grammars` (a GBNF text or None per chat; `constrains` generators only) each answer is one its grammar allows."
         raise NotImplementedError
+
+    def _unconstrained(self, grammars):
+        if grammars and any(grammars): raise SpecterError(f"a {self.kind} generator cannot decode within a grammar: evaluate a GGUF (llama.cpp), or set [eval] shape = false", field='eval.shape')
 
     def __call__(self, batch, **kw): return self.generate(batch, **kw)
 
@@ -72,6 +76,7 @@ def common_prefix(seqs:list) -> int:
 class LlamaGenerator(Generator):
     "A GGUF in llama.cpp (with a LoRA adapter GGUF applied at run time, if given): shared prompt prefixes are evaluated once and `n_parallel` sequences decode in one batch."
     kind = 'gguf'
+    constrains = True
     def __init__(self, path=None, n_ctx:int=2048, n_threads:int=0, n_parallel:int=8, n_batch:int=512, llm=None, adapter=None, **kw):
         super().__init__(**kw)
         import llama_cpp as lc
@@ -128,9 +133,13 @@ def _set_prefix(self:LlamaGenerator, toks:list[int]):
     self.prefix = list(toks)
 
 @patch
-def _sampler(self:LlamaGenerator, temperature:float, seed:int):
+def _sampler(self:LlamaGenerator, temperature:float, seed:int, grammar:str|None=None):
     lc = self.lc
     ch = lc.llama_sampler_chain_init(lc.llama_sampler_chain_default_params())
+    if grammar:
+        if not (g := lc.llama_sampler_init_grammar(self.llm._model.vocab, grammar.encode(), b'root')):
+            lc.llama_sampler_free(ch); raise SpecterError("llama.cpp could not parse the grammar", field='grammar')
+        lc.llama_sampler_chain_add(ch, g)
     if temperature <= 0: parts = [lc.llama_sampler_init_greedy()]
     else: parts = [lc.llama_sampler_init_top_k(40), lc.llama_sampler_init_top_p(0.95, 1), lc.llama_sampler_init_min_p(0.05, 1),
                    lc.llama_sampler_init_temp(temperature), lc.llama_sampler_init_dist(seed)]
@@ -139,10 +148,12 @@ def _sampler(self:LlamaGenerator, temperature:float, seed:int):
 
 # %% ../nbs/22_generate.ipynb #79c77f05
 @patch
-def generate(self:LlamaGenerator, batch, temperature=None, seed=None, max_tokens=None) -> list[Generation]:
-    "One `Generation` per chat of `batch`: shared prefixes once, `n_parallel` sequences per llama.cpp batch."
+def generate(self:LlamaGenerator, batch, temperature=None, seed=None, max_tokens=None, grammars=None) -> list[Generation]:
+    "One `Generation` per chat of `batch`: shared prefixes once, `n_parallel` sequences per llama.cpp batch; each within its grammar of `grammars`, if given."
     lc = self.lc
     temperature,seed,max_tokens = self._knobs(temperature, seed, max_tokens)
+    if grammars is not None and len(grammars) != len(batch): raise SpecterError(f"{len(grammars)} grammars for {len(batch)} chats", field='grammar')
+    self._grammars = grammars
     prompts = [self.prompt_tokens(m) for m in batch]
     if not prompts: return []
     P = min(common_prefix(prompts), min(len(p) for p in prompts) - 1)
@@ -183,7 +194,7 @@ def _admit(self:LlamaGenerator, prompts, P, queue, free, active, kept, used, tem
         free.remove(s)
         if s in kept: lc.llama_memory_seq_rm(self.mem, s, k if s == src else 0, -1); del kept[s]
         if s != src: lc.llama_memory_seq_cp(self.mem, src, s, 0, k)
-        smp = self._sampler(temperature, (zlib.crc32(repr(pr).encode()) ^ seed) & 0xffffffff)
+        smp = self._sampler(temperature, (zlib.crc32(repr(pr).encode()) ^ seed) & 0xffffffff, self._grammars and self._grammars[i])
         active[s] = dict(i=i, pending=pr[k:], pos=k, out=[], smp=smp, need=need); used += need
     return used
 
@@ -233,8 +244,9 @@ class HFGenerator(Generator):
 
     def count_tokens(self, text:str) -> int: return len(self.tok(text, add_special_tokens=False)['input_ids'])
 
-    def generate(self, batch, temperature=None, seed=None, max_tokens=None) -> list[Generation]:
+    def generate(self, batch, temperature=None, seed=None, max_tokens=None, grammars=None) -> list[Generation]:
         import torch
+        self._unconstrained(grammars)
         temperature,seed,max_tokens = self._knobs(temperature, seed, max_tokens)
         self.tok.padding_side = 'left'
         sample = dict(do_sample=True, temperature=temperature, top_k=40, top_p=0.95) if temperature > 0 else \
@@ -269,7 +281,8 @@ class EndpointGenerator(Generator):
         c,u = r.choices[0],r.usage
         return Generation(c.message.content or '', u.prompt_tokens if u else 0, u.completion_tokens if u else 0, c.finish_reason or 'stop')
 
-    def generate(self, batch, temperature=None, seed=None, max_tokens=None) -> list[Generation]:
+    def generate(self, batch, temperature=None, seed=None, max_tokens=None, grammars=None) -> list[Generation]:
+        self._unconstrained(grammars)
         temperature,seed,max_tokens = self._knobs(temperature, seed, max_tokens)
         with ThreadPoolExecutor(self.n_parallel) as ex: return list(ex.map(lambda m: self._one(m, temperature, seed, max_tokens), batch))
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from .config import SpecterError
+from .shape import shape_grammar
 from .artifact import (ArtifactDAG, Artifact, GuardResult as ArtifactGuardResult, Status, Source,
                                   new_artifact, new_id)
 from .guard import Outcome
@@ -83,8 +84,8 @@ def _store(dag:ArtifactDAG, run:TaskRun, text:str, outcome:Outcome, workflow_id:
 
 # %% ../nbs/23_guarded.ipynb #b249bbca
 def guarded_run(tasks:list[Task], generator, rmax:int=3, dag:ArtifactDAG|None=None, trial:int=0, temperature=None,
-                seed=None, max_tokens=None, workflow_id:str|None=None, model:str|None=None, progress=None) -> GuardedRun:
-    "Run every task through generate -> guards -> retry with feedback (≤ `rmax` retries), a batch per round; store attempts in `dag`."
+                seed=None, max_tokens=None, workflow_id:str|None=None, model:str|None=None, progress=None, shape:dict|None=None) -> GuardedRun:
+    "Run every task through generate -> guards -> retry with feedback (≤ `rmax` retries), a batch per round, each answer within the answer `shape` if given (chapter `shape`); store attempts in `dag`."
     if rmax < 0: raise SpecterError(f"rmax must be >= 0, got {rmax}", field='eval.rmax')
     wf = workflow_id or new_id()
     runs,rounds = [TaskRun(t, trial) for t in tasks],[]
@@ -92,8 +93,8 @@ def guarded_run(tasks:list[Task], generator, rmax:int=3, dag:ArtifactDAG|None=No
     for r in range(rmax + 1):
         if not todo: break
         t0 = time.perf_counter()
-        gens = generator.generate([attempt_messages(x.task.messages, x.history) for x in todo],
-                                  temperature=temperature, seed=seed, max_tokens=max_tokens)
+        gens = generator.generate([attempt_messages(x.task.messages, x.history) for x in todo], temperature=temperature, seed=seed, max_tokens=max_tokens,
+                                  **({'grammars': [shape_grammar(shape, x.task.messages) for x in todo]} if shape else {}))
         secs = time.perf_counter() - t0
         for x,g in zip(todo, gens):
             att = GuardedAttempt(g.text, x.task.check(g.text), g.prompt_tokens, g.completion_tokens, g.finish_reason)

@@ -17,12 +17,12 @@ from .registry import hub_id, base_license
 
 # %% auto #0
 __all__ = ['STEPS', 'MIN_RECALL', 'CONVERT_S_PER_MB', 'MIN_TRAIN_SHARE', 'STEP_FUNCS', 'relocate', 'Loop', 'forget',
-           'model_license', 'as_gguf', 'base_gguf', 'start_model', 'step_eval_before', 'step_collect', 'data_predicate',
-           'step_extract', 'round_verdict', 'train_seconds_left', 'over_budget', 'onpolicy_data', 'step_train',
-           'step_convert', 'choose_gguf', 'fresh_dev', 'step_eval_after', 'step_cost', 'verdict', 'report_epsilon',
-           'report_data', 'report_training', 'report_files', 'report_cost', 'report_markdown', 'markdown_to_html',
-           'run_manifest', 'training_method', 'step_report', 'run_step', 'run_steps', 'run_loop', 'readme_block',
-           'replace_block', 'update_readme', 'cli_loop']
+           'model_license', 'as_gguf', 'base_gguf', 'suite_shape', 'start_model', 'step_eval_before', 'step_collect',
+           'data_predicate', 'step_extract', 'round_verdict', 'train_seconds_left', 'over_budget', 'onpolicy_data',
+           'step_train', 'step_convert', 'choose_gguf', 'fresh_dev', 'step_eval_after', 'step_cost', 'verdict',
+           'report_epsilon', 'report_data', 'report_training', 'report_files', 'report_cost', 'report_markdown',
+           'markdown_to_html', 'run_manifest', 'training_method', 'step_report', 'run_step', 'run_steps', 'run_loop',
+           'readme_block', 'replace_block', 'update_readme', 'cli_loop']
 
 # %% ../nbs/60_loop.ipynb #3a0d5bec
 def relocate(v, old:str, new:str):
@@ -112,17 +112,24 @@ def base_gguf(loop:Loop) -> str:
 def _quants(s:Settings) -> list[str]: return [q.strip() for q in s.gguf.quants.split(',') if q.strip()]
 
 def _evaluate(loop:Loop, model:str, step:str, name:str='report.json', split:str|None=None, adapter=None, limit:int|None=None, tasks=None) -> dict:
-    "Greedy first attempts (no retries: a trial is one generation) of `model` on `split` of `tasks` (default: the run's suite, its test split; `limit` of its tasks, evenly spread) -> the step's `name`."
+    "Greedy first attempts (no retries: a trial is one generation) of `model` on `split` of `tasks` (default: the run's suite, its test split; `limit` of its tasks, evenly spread), within the suite's `suite_shape` -> the step's `name`."
     from specter_lab.evaluate import evaluate
     d,t0 = loop.dir(step),time.time()
     split = split or loop.settings.eval.split
-    rep = evaluate(model, tasks or loop.suite, split=split, settings=loop.settings, rmax=0, output=d/name, adapter=adapter, limit=limit, spread=True)
+    rep = evaluate(model, tasks or loop.suite, split=split, settings=loop.settings, rmax=0, output=d/name, adapter=adapter, limit=limit, spread=True,
+                   shape=suite_shape(loop) or False)
     e,b,lm = rep['epsilon'],rep.get('baseline'),rep.get('labels')
     loop.log(f"  ε = {e['hat']:.3f} [{e['ci95'][0]:.3f}, {e['ci95'][1]:.3f}] on {rep['n']} {split} tasks, "
              f"{rep['timings']['tasks_per_s']:.1f} tasks/s" + (f" (best constant answer: {b['epsilon']:.3f})" if b else '')
              + (f"; lowest recall {lm['min_recall']:.2f}" if lm else ''))
     return {'report': str(d/name), 'model': model, 'adapter': adapter and str(adapter), 'split': split, 'epsilon': e['hat'], 'ci95': e['ci95'],
             'min_recall': lm and lm['min_recall'], 'balanced_accuracy': lm and lm['balanced_accuracy'], 'n': rep['n'], 'seconds': round(time.time() - t0, 1)}
+
+def suite_shape(loop:Loop) -> dict|None:
+    "The answer shape of the run's suite, learned from its train split (chapter `shape`); None when `[eval] shape` is off or the answers have none."
+    from specter_lab.shape import answer_shape
+    from specter_lab.suite import load_tasks
+    return answer_shape(load_tasks(loop.suite, 'train')) if loop.settings.eval.shape else None
 
 def start_model(loop:Loop) -> tuple[str, str|None]:
     "(GGUF, LoRA GGUF or None) of the model the run starts from: `loop.start` (a cycle's shipped version), else the base GGUF."
@@ -379,8 +386,9 @@ def step_eval_after(loop:Loop) -> dict:
         f['test'] = _evaluate(loop, f['model'], 'eval_after', f"{f['name']}.report.json", adapter=f['adapter'])
     ship = next(f for f in files if f['name'] == ship['name'])
     write_text_atomic(loop.dir('eval_after')/'report.json', Path(ship['test']['report']).read_text())
+    if shape := suite_shape(loop): write_json(conv/'answer_shape.json', shape)   # decode the shipped file within it, as it was evaluated
     r = {'name': ship['name'], 'model': ship['model'], 'adapter': ship['adapter'], 'epsilon': ship['test']['epsilon'], 'ci95': ship['test']['ci95'],
-         'report': str(loop.dir('eval_after')/'report.json'), 'files': files}
+         'report': str(loop.dir('eval_after')/'report.json'), 'files': files, 'shape': shape and str(conv/'answer_shape.json')}
     before,after = (read_json(x) for x in (loop.need('eval_before')['report'], r['report']))
     c = compare_reports(before, after)
     write_json(loop.dir('eval_after')/'compare.json', c)
@@ -566,8 +574,14 @@ def report_files(man:dict, ev:dict, s:Settings, figs:dict) -> list[str]:
                       _mark(ver.get('passed', True)) + (f" {ver['reason']}" if ver.get('reason') else ''),
                       f"{e['dev']['epsilon']:.3f}" if e else '', f"{e['test']['epsilon']:.3f}" if e else '',
                       _ci(e['test']) if e else '', f"`{f['sha256'][:16]}…`"))
-    return L + ["", f"Shipped: the smallest download whose ε on the dev split is at most {s.gguf.max_epsilon_loss} below the float file's "
-                "(an adapter counts with its base file). The test split was read only for this report.", ""] + \
+    sh = read_json(ev['shape']) if ev.get('shape') else None
+    L += ["", f"Shipped: the smallest download whose ε on the dev split is at most {s.gguf.max_epsilon_loss} below the float file's "
+          "(an adapter counts with its base file). The test split was read only for this report.", ""]
+    L += [f"Every answer, before training and after, was decoded within the suite's answer shape (`answer_shape.json` next to the files, "
+          f"learned from the train split: {len(sh['shapes'])} JSON shape(s)"
+          + (f"; {', '.join('`' + '.'.join(c['path']) + '`' for c in sh['copied'])} copied as spans of the request" if sh['copied'] else '')
+          + "); serve the file with it.", ""] if sh else []
+    return L + \
                ([f"Copying words it never saw: on the dev tasks with their open copied values replaced by words the suite never uses "
                  f"(`fresh_dev`), the shipped file's ε is {fr['epsilon']:.3f} against {sf['dev']['epsilon']:.3f} on dev as written; "
                  "inputs that name values training never showed will fare nearer the first.", ""]
