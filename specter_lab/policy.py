@@ -82,6 +82,7 @@ class Route:
     rmax: int = 1
     system: str = ''                                # prepended when a request has no system message
     flags: dict[str, str] = field(default_factory=dict)   # tier -> flag that turns it on
+    shape: dict|None = None                         # the answer shape local tiers decode within (chapter shape), from `shape = "answer_shape.json"`
 
 @dataclass
 class Policy:
@@ -99,7 +100,7 @@ class Policy:
 _SECTIONS = ('server', 'flags', 'tiers', 'routes')
 _SERVER = {'max_body_bytes': int, 'max_tokens': int, 'default_max_tokens': int, 'api_key_env': str}
 _TIER = {'model': str, 'url': str, 'api_key_env': str, 'price': str, 'timeout_s': float, 'n_parallel': int, 'n_ctx': int, 'n_threads': int}
-_ROUTE = {'guards': list, 'tiers': list, 'rmax': int, 'system': str, 'flags': dict}
+_ROUTE = {'guards': list, 'tiers': list, 'rmax': int, 'system': str, 'flags': dict, 'shape': str}
 _ENV = re.compile(r'^[A-Za-z_][A-Za-z0-9_]*$')
 _NAME = re.compile(r'^[A-Za-z0-9][A-Za-z0-9._:/-]*$')
 
@@ -160,7 +161,7 @@ def _tier(c:_Checker, name:str, d:dict, base:Path, env, registry) -> Tier:
     return Tier(name, model, url.rstrip('/') if url else None, d.get('api_key_env'), price,
                 float(d.get('timeout_s', 30.0)), d.get('n_parallel', 16), d.get('n_ctx', 4096), d.get('n_threads', 0))
 
-def _route(c:_Checker, name:str, d:dict, tiers:dict, flags:dict) -> Route:
+def _route(c:_Checker, name:str, d:dict, tiers:dict, flags:dict, base:Path=Path('.')) -> Route:
     key = f"routes.{name}"
     c.fields(c.table(d, key), key, _ROUTE)
     for k in ('guards', 'tiers'):
@@ -176,7 +177,13 @@ def _route(c:_Checker, name:str, d:dict, tiers:dict, flags:dict) -> Route:
     for t,f in fl.items():
         if t not in ts: raise c.error(f"tier {t!r} is not in this route's tiers", f"{key}.flags.{t}")
         if not isinstance(f, str) or f not in flags: raise c.error(f"unknown flag {f!r} (declare it in [flags])", f"{key}.flags.{t}")
-    return Route(name, guards, list(ts), d.get('rmax', 1), d.get('system', ''), dict(fl))
+    shape = None
+    if 'shape' in d:   # the answer_shape.json the loop wrote next to the shipped file, relative to the policy file
+        from specter_lab.shape import read_shape
+        p = Path(d['shape']).expanduser()
+        try: shape = read_shape(p if p.is_absolute() else base/p)
+        except SpecterError as e: raise c.error(f"{e.msg} ({p})", f"{key}.shape") from None
+    return Route(name, guards, list(ts), d.get('rmax', 1), d.get('system', ''), dict(fl), shape)
 
 # %% ../nbs/70_policy.ipynb #14fc06d0
 def load_policy(path, env=None, registry=None) -> Policy:
@@ -209,7 +216,7 @@ def load_policy(path, env=None, registry=None) -> Policy:
     if not routes_d: raise c.error("a policy needs at least one route ([routes.NAME])", 'routes')
     for n in routes_d:
         if not _NAME.match(n): raise c.error(f"a route name is letters, digits and ._:/- , got {n!r}", f"routes.{n}")
-    routes = {n: _route(c, n, d, tiers, flags) for n,d in routes_d.items()}
+    routes = {n: _route(c, n, d, tiers, flags, path.parent) for n,d in routes_d.items()}
     return Policy(tiers, routes, dict(flags), server.get('max_body_bytes', 1 << 20), server.get('max_tokens', 256),
                   server.get('default_max_tokens', 64), server.get('api_key_env', 'SPECTER_SERVE_KEY'), str(path))
 

@@ -17,6 +17,7 @@ from .artifact import ArtifactDAG, GuardResult as ArtifactGuardResult, Status, n
 from .generate import Generation
 from .guard import Guard, check
 from .guarded import attempt_messages, split_prompt
+from .shape import shape_grammar
 from .inference_log import Inference, InferenceLog, redact
 from .policy import Policy, Route, Tier, load_policy, request_flags, response_format_guard, route_tiers
 from .trace import Attempt as TraceAttempt
@@ -45,6 +46,7 @@ class _Job:
     seed: int
     loop: asyncio.AbstractEventLoop
     fut: asyncio.Future
+    grammar: str|None = None   # llama.cpp grammar the answer stays within
 
     def done(self, result=None, exc=None):
         try: self.loop.call_soon_threadsafe(_settle, self.fut, result, exc)
@@ -73,9 +75,9 @@ class LocalTier:
         self.stats = dict(steps=0, tokens=0, requests=0, most_active=0)
         self._thread = threading.Thread(target=self._work, name=f'tier-{tier.name}', daemon=True); self._thread.start()
 
-    async def complete(self, messages, max_tokens:int, temperature:float=0.0, seed:int=0) -> Generation:
+    async def complete(self, messages, max_tokens:int, temperature:float=0.0, seed:int=0, grammar:str|None=None) -> Generation:
         loop = asyncio.get_running_loop()
-        job = _Job(messages, max_tokens, temperature, seed, loop, loop.create_future())
+        job = _Job(messages, max_tokens, temperature, seed, loop, loop.create_future(), grammar)
         self._q.put(job)
         try: return await asyncio.wait_for(job.fut, self.tier.timeout_s)
         except asyncio.TimeoutError: raise TierFailure(f"timeout after {self.tier.timeout_s:g} s") from None
@@ -176,7 +178,7 @@ def _admit(self:LocalTier):
             if k: lc.llama_memory_seq_cp(g.mem, src, s, 0, k)
         self._block += 1
         self._refs[s] = _cut(self._refs.get(src, []), k) + [(self._block, need)]
-        smp = g._sampler(j.temperature, (zlib.crc32(repr(pr).encode()) ^ j.seed) & 0xffffffff)   # as the evaluator seeds it
+        smp = g._sampler(j.temperature, (zlib.crc32(repr(pr).encode()) ^ j.seed) & 0xffffffff, j.grammar)   # as the evaluator seeds it
         self._active[s] = _Seq(j, pr, pr[k:], k, smp)
         self.stats['requests'] += 1
     self.stats['most_active'] = max(self.stats['most_active'], len(self._active))
@@ -397,6 +399,7 @@ async def complete(self:Gateway, route:Route, messages:list[dict], max_tokens:in
     guards = [*route.guards, *guards]
     if route.system and not any(m['role'] == 'system' for m in messages): messages = [{'role': 'system', 'content': route.system}, *messages]
     system,spec = split_prompt(messages)
+    shaped = {'grammar': shape_grammar(route.shape, messages)} if route.shape else {}   # local tiers decode within the route's answer shape; an API decodes free
     history,reasons,pending = [],[],None
     n,previous,why,skipped = 0,None,'first tier',[]
     for name,enabled in route_tiers(route, flags if flags is not None else self.policy.flags):
@@ -408,7 +411,7 @@ async def complete(self:Gateway, route:Route, messages:list[dict], max_tokens:in
             msgs = attempt_messages(messages, history)
             reason = '; '.join([why, *skipped]); skipped = []
             t0 = time.perf_counter()
-            try: g = await tier.complete(msgs, max_tokens, temperature, seed)
+            try: g = await tier.complete(msgs, max_tokens, temperature, seed, **(shaped if shaped and tier.kind == 'local' else {}))
             except TierFailure as e:
                 pending = self._log(rid, route, name, tier.model, n, msgs, '', False, str(e), 0, 0, t0, reason, failed=True)
                 reasons.append(f"{name}: {e}"); why = f"escalated: {name} {e}"
