@@ -7,6 +7,7 @@ Docs: https://specter-lab.github.io/specter_lab/generate.html.md"""
 # %% ../nbs/22_generate.ipynb #0d3cec05
 from __future__ import annotations
 import ctypes, math, os, zlib
+import numpy as np
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -134,17 +135,42 @@ def _set_prefix(self:LlamaGenerator, toks:list[int]):
 
 @patch
 def _sampler(self:LlamaGenerator, temperature:float, seed:int, grammar:str|None=None):
+    "A sequence's sampler: the chain, or (chain, grammar sampler) for `_sample`."
     lc = self.lc
+    gr = None
+    if grammar and not (gr := lc.llama_sampler_init_grammar(self.llm._model.vocab, grammar.encode(), b'root')):
+        raise SpecterError("llama.cpp could not parse the grammar", field='grammar')
     ch = lc.llama_sampler_chain_init(lc.llama_sampler_chain_default_params())
-    if grammar:
-        if not (g := lc.llama_sampler_init_grammar(self.llm._model.vocab, grammar.encode(), b'root')):
-            lc.llama_sampler_free(ch); raise SpecterError("llama.cpp could not parse the grammar", field='grammar')
-        lc.llama_sampler_chain_add(ch, g)
     if temperature <= 0: parts = [lc.llama_sampler_init_greedy()]
     else: parts = [lc.llama_sampler_init_top_k(40), lc.llama_sampler_init_top_p(0.95, 1), lc.llama_sampler_init_min_p(0.05, 1),
                    lc.llama_sampler_init_temp(temperature), lc.llama_sampler_init_dist(seed)]
     for s in parts: lc.llama_sampler_chain_add(ch, s)
-    return ch
+    return (ch, gr) if gr else ch
+
+@patch
+def _sample(self:LlamaGenerator, smp, idx:int) -> int:
+    "The next token from the logits of batch row `idx`: the chain's pick; with a grammar, that pick if the grammar allows it, else the chain's pick among the tokens it allows."
+    lc = self.lc
+    if not isinstance(smp, tuple): return lc.llama_sampler_sample(smp, self.ctx.ctx, idx)
+    ch,gr = smp
+    if (arr := getattr(self, '_cands', None)) is None:
+        from llama_cpp._internals import LlamaTokenDataArray
+        arr = self._cands = LlamaTokenDataArray(n_vocab=lc.llama_vocab_n_tokens(self.llm._model.vocab))
+    logits = np.ctypeslib.as_array(lc.llama_get_logits_ith(self.ctx.ctx, idx), shape=(arr.n_vocab,))
+    def pick(*samplers):
+        arr.copy_logits(logits); arr.candidates.selected = -1
+        for x in samplers: lc.llama_sampler_apply(x, ctypes.byref(arr.candidates))
+        return int(arr.candidates_data.id[arr.candidates.selected])
+    t = pick(ch)
+    one = lc.llama_token_data_array((lc.llama_token_data * 1)(lc.llama_token_data(t, 1.0, 0.0)), 1, -1, False)
+    lc.llama_sampler_apply(gr, ctypes.byref(one))
+    if not math.isfinite(one.data[0].logit): t = pick(gr, ch)   # refused: filter the vocabulary, pick again
+    lc.llama_sampler_accept(gr, t); lc.llama_sampler_accept(ch, t)
+    return t
+
+@patch
+def _free_sampler(self:LlamaGenerator, smp):
+    for x in (smp if isinstance(smp, tuple) else (smp,)): self.lc.llama_sampler_free(x)
 
 # %% ../nbs/22_generate.ipynb #79c77f05
 @patch
@@ -165,7 +191,7 @@ def generate(self:LlamaGenerator, batch, temperature=None, seed=None, max_tokens
     active,kept,out = {},{},[None]*len(prompts)
     try: self._schedule(prompts, P, deque(order), active, kept, out, temperature, seed, max_tokens)
     finally:
-        for st in active.values(): lc.llama_sampler_free(st['smp'])
+        for st in active.values(): self._free_sampler(st['smp'])
         for s in [*active, *kept]: lc.llama_memory_seq_rm(self.mem, s, -1, -1)
     return out
 
@@ -215,14 +241,14 @@ def _schedule(self:LlamaGenerator, prompts, P, queue, active, kept, out, tempera
         self._decode(items)
         for s,idx in ready:
             st = active[s]
-            t = lc.llama_sampler_sample(st['smp'], self.ctx.ctx, idx)
+            t = self._sample(st['smp'], idx)
             eog = lc.llama_vocab_is_eog(self.llm._model.vocab, t)
             if not eog: st['out'].append(t)
             if eog or len(st['out']) >= max_tokens:
                 pr = prompts[st['i']]
                 text = self.llm.detokenize(st['out'], prev_tokens=pr).decode('utf-8', errors='ignore')
                 out[st['i']] = Generation(text, len(pr), len(st['out']), 'stop' if eog else 'length')
-                lc.llama_memory_seq_rm(self.mem, s, len(pr), -1); lc.llama_sampler_free(st['smp'])   # keep the prompt for the next chat
+                lc.llama_memory_seq_rm(self.mem, s, len(pr), -1); self._free_sampler(st['smp'])   # keep the prompt for the next chat
                 used -= st['need']; del active[s]; free.append(s); kept[s] = st['i']
             else: st['pending'] = [t]
 

@@ -202,7 +202,7 @@ def _step(self:LocalTier):
     self.stats['steps'] += 1; self.stats['tokens'] += len(items)
     for s,idx in ready:
         st = self._active[s]
-        t = lc.llama_sampler_sample(st.smp, g.ctx.ctx, idx)
+        t = g._sample(st.smp, idx)
         eog = lc.llama_vocab_is_eog(g.llm._model.vocab, t)
         if not eog: st.out.append(t)
         if eog or len(st.out) >= st.job.max_tokens:
@@ -215,7 +215,7 @@ def _step(self:LocalTier):
 def _end(self:LocalTier, s:int, keep:bool=False):
     "Finish sequence `s`: free its sampler and slot; with `keep` its prompt stays cached for later requests."
     st = self._active.pop(s)
-    self.gen.lc.llama_sampler_free(st.smp)
+    self.gen._free_sampler(st.smp)
     self._free.append(s)
     if keep: self._drop(s, len(st.prompt)); self._kept[s] = st.prompt
     else: self._drop(s)

@@ -11,16 +11,20 @@ from .config import SpecterError
 from .recipe import input_spans, json_leaves, json_value, _request
 
 # %% auto #0
-__all__ = ['SHAPE_SCHEMA', 'copied_paths', 'answer_shape', 'shape_schema', 'shape_grammar', 'read_shape']
+__all__ = ['SHAPE_SCHEMA', 'request_spans', 'copied_paths', 'answer_shape', 'shape_schema', 'shape_grammar', 'read_shape']
 
 # %% ../nbs/27_shape.ipynb #ba52992c
 def _star(path:tuple) -> tuple: return tuple('*' if isinstance(k, int) else k for k in path)
 
+def request_spans(text:str, max_words:int) -> list[str]:
+    "The runs of 1 to `max_words` words of `text` (`recipe.input_spans`) that hold no word without a letter or digit: a value does not reach across a dash or an arrow."
+    return [s for s in input_spans(text, max_words) if all(any(c.isalnum() for c in w) for w in s.split())]
+
 def copied_paths(tasks, max_words:int, share:float=0.95) -> dict:
-    "{path: share} for the string leaves of `tasks`' JSON answers whose value is, in at least `share` of the answers with a string there, a span of at most `max_words` words of the request (list indices as '*')."
+    "{path: share} for the string leaves of `tasks`' JSON answers whose value is, in at least `share` of the answers with a string there, one of the `request_spans` (list indices as '*')."
     seen,hit = {},{}
     for t in tasks:
-        spans = set(input_spans(_request(t), max_words))
+        spans = set(request_spans(_request(t), max_words))
         for p,x in json_leaves(json_value(t.reference)):
             if isinstance(x, str): q = _star(p); seen[q] = seen.get(q, 0) + 1; hit[q] = hit.get(q, 0) + (x in spans)
     return {q: round(hit[q] / n, 4) for q,n in seen.items() if hit[q] >= share * n}
@@ -55,7 +59,7 @@ def _fill(s, spans:list):
 def shape_schema(shape:dict, messages) -> dict:
     "The JSON schema of the answers `shape` allows to the chat `messages`: its copied strings are spans of the last user message."
     request = next((str(m['content']) for m in reversed(messages) if m['role'] == 'user'), '')
-    ss = [_fill(s, input_spans(request, shape['max_words']) or ['']) for s in shape['shapes']]
+    ss = [_fill(s, request_spans(request, shape['max_words']) or ['']) for s in shape['shapes']]
     return ss[0] if len(ss) == 1 else {'anyOf': ss}
 
 def shape_grammar(shape:dict, messages) -> str:
