@@ -117,7 +117,7 @@ def _evaluate(loop:Loop, model:str, step:str, name:str='report.json', split:str|
     d,t0 = loop.dir(step),time.time()
     split = split or loop.settings.eval.split
     rep = evaluate(model, tasks or loop.suite, split=split, settings=loop.settings, rmax=0, output=d/name, adapter=adapter, limit=limit, spread=True,
-                   shape=suite_shape(loop) or False)
+                   shape=suite_shape(loop) or False if tasks else None)   # the suite: evaluate learns its shape itself
     e,b,lm = rep['epsilon'],rep.get('baseline'),rep.get('labels')
     loop.log(f"  ε = {e['hat']:.3f} [{e['ci95'][0]:.3f}, {e['ci95'][1]:.3f}] on {rep['n']} {split} tasks, "
              f"{rep['timings']['tasks_per_s']:.1f} tasks/s" + (f" (best constant answer: {b['epsilon']:.3f})" if b else '')
@@ -144,7 +144,7 @@ def step_eval_before(loop:Loop) -> dict:
 
 # %% ../nbs/60_loop.ipynb #5999792a
 def step_collect(loop:Loop) -> dict:
-    "Run the guarded loop on the train split into an artifact DAG."
+    "Run the guarded loop on the train split into an artifact DAG, every attempt within the suite's `suite_shape` (as the model is evaluated and served): the rejected answers are wrong decisions and values, not wrong forms."
     from specter_lab.suite import load_tasks
     from specter_lab.generate import make_generator
     from specter_lab.guarded import guarded_run
@@ -156,14 +156,15 @@ def step_collect(loop:Loop) -> dict:
     gen = make_generator(model, s, adapter=adapter, temperature=s.eval.collect_temperature)
     d = loop.dir('collect')
     shutil.rmtree(d/'dag', ignore_errors=True)
+    shape = suite_shape(loop)
     with ArtifactDAG(d/'dag') as dag:
-        run = guarded_run(tasks, gen, rmax=s.eval.rmax, dag=dag, model=loop.base, max_tokens=gen.fit_max_tokens([t.reference for t in tasks]),
+        run = guarded_run(tasks, gen, rmax=s.eval.rmax, dag=dag, model=loop.base, max_tokens=gen.fit_max_tokens([t.reference for t in tasks]), shape=shape,
                           progress=lambda r: loop.log(f"  attempt {r['attempt']}: {r['passed']}/{r['n']} passed in {r['seconds']:.1f} s"))
         n = len(dag)
     first = sum(r.first_passed for r in run.runs)
     return {'dag': str(d/'dag'), 'tasks': len(tasks), 'artifacts': n, 'first_attempt_passed': first,
             'passed_after_retries': sum(r.passed for r in run.runs), 'human_references': sum(r.human_id is not None for r in run.runs),
-            'rounds': run.rounds}
+            'rounds': run.rounds, 'shape': shape is not None}
 
 
 
@@ -535,7 +536,8 @@ def report_epsilon(before:dict, after:dict, cmp:dict, v:dict, figs:dict, names:t
 
 def report_data(col:dict, ext:dict, s:Settings) -> list[str]:
     "The report's data section, from the collect and extract steps' results."
-    return ["## Data", "", f"The guarded loop ran {col['tasks']} train tasks (sampling at T = {s.eval.collect_temperature}, "
+    return ["## Data", "", f"The guarded loop ran {col['tasks']} train tasks (sampling at T = {s.eval.collect_temperature}"
+          + (", within the answer shape" if col.get('shape') else '') + ", "
           f"up to {s.eval.rmax} retries with the guards' feedback): {col['first_attempt_passed']} passed on the first attempt, "
           f"{col['passed_after_retries']} after retries, {col['human_references']} fell back to the reference answer; "
           f"{col['artifacts']} artifacts in the DAG. The policy {ext['filter']} gave **{ext['trace_pairs']} DPO pairs**; "
