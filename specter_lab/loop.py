@@ -329,8 +329,9 @@ def step_train(loop:Loop) -> dict:
 
 # %% ../nbs/60_loop.ipynb #ddda03ec
 def step_convert(loop:Loop) -> dict:
-    "GGUF files of the trained model (float, `[gguf] quants`, and the LoRA adapter for the base file), verified, with manifest.json."
+    "GGUF files of the trained model (float, `[gguf] quants`, and the LoRA adapter for the base file), verified, with manifest.json; the suite's `suite_shape` beside them (listed there with its sha256), to serve the files within it as they were evaluated."
     from specter_lab.gguf import convert
+    from specter_lab.shape import SHAPE_FILE
     g = loop.settings.gguf
     d = loop.dir('convert')
     ref = resolve_model(loop.base, loop.settings.model.offline)
@@ -341,7 +342,10 @@ def step_convert(loop:Loop) -> dict:
     failed = [{'name': f['name'], 'reason': f['verification'].get('reason', '')} for f in m['files'] if f['name'] not in ok]
     for f in failed: loop.log(f"  {f['name']}: not shipped ({f['reason']})")
     if not ok: raise SpecterError("no GGUF file passed verification (see manifest.json)", d/'manifest.json')
-    return {'manifest': str(d/'manifest.json'), 'files': ok, 'failed': failed}
+    if shape := suite_shape(loop):
+        write_json(d/SHAPE_FILE, shape)
+        write_json(d/'manifest.json', m | {'shape': file_record(d/SHAPE_FILE)})   # pushed and checked with the files
+    return {'manifest': str(d/'manifest.json'), 'files': ok, 'failed': failed, 'shape': shape and str(d/SHAPE_FILE)}
 
 
 
@@ -387,9 +391,8 @@ def step_eval_after(loop:Loop) -> dict:
         f['test'] = _evaluate(loop, f['model'], 'eval_after', f"{f['name']}.report.json", adapter=f['adapter'])
     ship = next(f for f in files if f['name'] == ship['name'])
     write_text_atomic(loop.dir('eval_after')/'report.json', Path(ship['test']['report']).read_text())
-    if shape := suite_shape(loop): write_json(conv/'answer_shape.json', shape)   # decode the shipped file within it, as it was evaluated
     r = {'name': ship['name'], 'model': ship['model'], 'adapter': ship['adapter'], 'epsilon': ship['test']['epsilon'], 'ci95': ship['test']['ci95'],
-         'report': str(loop.dir('eval_after')/'report.json'), 'files': files, 'shape': shape and str(conv/'answer_shape.json')}
+         'report': str(loop.dir('eval_after')/'report.json'), 'files': files, 'shape': loop.need('convert').get('shape')}
     before,after = (read_json(x) for x in (loop.need('eval_before')['report'], r['report']))
     c = compare_reports(before, after)
     write_json(loop.dir('eval_after')/'compare.json', c)

@@ -11,7 +11,8 @@ from .config import SpecterError
 from .recipe import input_spans, json_leaves, json_value, _request
 
 # %% auto #0
-__all__ = ['SHAPE_SCHEMA', 'request_spans', 'copied_paths', 'answer_shape', 'shape_schema', 'shape_grammar', 'read_shape']
+__all__ = ['SHAPE_SCHEMA', 'SHAPE_FILE', 'request_spans', 'copied_paths', 'answer_shape', 'shape_schema', 'shape_grammar',
+           'read_shape']
 
 # %% ../nbs/27_shape.ipynb #ba52992c
 def _star(path:tuple) -> tuple: return tuple('*' if isinstance(k, int) else k for k in path)
@@ -74,6 +75,8 @@ SHAPE_SCHEMA = {
                    'copied': {'type': 'array', 'items': {'type': 'object', 'required': ['path', 'share'],
                               'properties': {'path': {'type': 'array', 'items': {'type': 'string'}}, 'share': {'type': 'number', 'minimum': 0, 'maximum': 1}}}},
                    'shapes': {'type': 'array', 'minItems': 1, 'items': {'type': 'object'}}}}
+
+SHAPE_FILE = 'answer_shape.json'   # the name the loop ships a suite's shape under, next to the model files
 
 def read_shape(path) -> dict:
     "The answer shape in the JSON file `path`; a file that is not one a `SpecterError` naming it and the field."

@@ -70,6 +70,25 @@ def test_loop_runs_every_step(loop_run):
     assert ex["contrast_pairs"] > 0 and ex["pairs"] == ex["trace_pairs"] + ex["contrast_pairs"] + ex["swapped_pairs"] + ex["moved_pairs"]
 
 
+def test_json_suite_is_collected_and_shipped_within_its_shape(tmp_path, tiny_model_dir):
+    "A JSON suite: the collect step decodes within the answer shape, which ships beside the files with its sha256 and the card's advice."
+    from specter_lab.suite import load_tasks, write_tasks
+    from specter_lab.files import sha256_file
+    tasks = load_tasks("payment_extraction")
+    write_tasks(suite := tmp_path / "pay.jsonl", [t for t in tasks if t.split == "train"][:8] + [t for t in tasks if t.split == "test"][:8])
+    out = tmp_path / "run"
+    r = run_cli("loop", "--tasks", suite, "--base", tiny_model_dir, "--out", out, *SET, "--set", "dpo.rounds=1", "--set", "gguf.quants=q8_0", timeout=900)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    assert json.loads((out / "2_collect" / "step.json").read_text())["shape"] is True
+    shape, man = out / "5_convert" / "answer_shape.json", json.loads((out / "5_convert" / "manifest.json").read_text())
+    assert json.loads(shape.read_text())["shapes"] and man["shape"]["sha256"] == sha256_file(shape)
+    assert json.loads((out / "6_eval_after" / "step.json").read_text())["shape"] == str(shape)
+    card = (out / "5_convert" / "README.md").read_text()
+    assert "## Answer shape" in card and f"`{man['shape']['sha256']}`" in card
+    md = (out / "report.md").read_text()
+    assert "within the answer shape, up to" in md and "decoded within the suite's answer shape" in md
+
+
 def test_rerun_skips_finished_steps_and_from_reruns(loop_run, tiny_model_dir, tiny_suite):
     out, _ = loop_run
     r = run_cli("loop", "--tasks", tiny_suite, "--base", tiny_model_dir, "--out", out, *SET)
