@@ -51,8 +51,9 @@ def main() -> int:
     a = p.parse_args()
     res = pair(*(json.loads(Path(x).read_text()) for x in (a.free, a.shaped)))
     Path(a.results).write_text(json.dumps(res, indent=1) + '\n')
-    from specter_lab.loop import replace_block
-    if a.readme and not replace_block(a.readme, 'collect-shape', table(res)): sys.exit(f"{a.readme}: no <!-- collect-shape --> markers")
+    if a.readme:
+        from specter_lab.loop import replace_block
+        if not replace_block(a.readme, 'collect-shape', table(res)): sys.exit(f"{a.readme}: no <!-- collect-shape --> markers")
     print(table(res))
     return 0
 
