@@ -594,8 +594,8 @@ def _float_type(name:str) -> str:
 
 def convert(model_dir, out_dir, quants=('Q4_K_M',), outtype:str='f16', name:str='', license:str='', base_model:str='', datasets=(),
             verify:bool=True, prompts:int=20, max_tokens:int=16, heldout:str|None=None, max_ppl_ratio:float=1.5,
-            epsilon_limit:int=0, llama_cpp=None, log=print, base_gguf=None, adapter_type:str='f16') -> dict:
-    "Convert `model_dir` (an HF folder or a LoRA adapter) to verified GGUF files in `out_dir` (an adapter also as a LoRA GGUF for `base_gguf`); return the manifest."
+            epsilon_limit:int=0, llama_cpp=None, log=print, base_gguf=None, adapter_type:str='f16', shape:dict|None=None) -> dict:
+    "Convert `model_dir` (an HF folder or a LoRA adapter) to verified GGUF files in `out_dir` (an adapter also as a LoRA GGUF for `base_gguf`; the answer `shape` they are served within as `shape.SHAPE_FILE`, listed with its sha256); return the manifest."
     model_dir, out_dir = Path(model_dir), Path(out_dir)
     outtype = _float_type(outtype)
     quants = [quant_type(q)[0] for q in quants if q.strip()]
@@ -613,6 +613,10 @@ def convert(model_dir, out_dir, quants=('Q4_K_M',), outtype:str='f16', name:str=
         if verify: verify_files(src, files, prompts, max_tokens, heldout, max_ppl_ratio, epsilon_limit, log)
     about = dict(name=name, source=str(model_dir), base_model=base_model, license=license, datasets=list(datasets),
                  architecture=cfg.get('architectures', [''])[0], outtype=outtype)
+    if shape is not None:   # pushed and checked with the files; the model card says how to serve within it
+        from specter_lab.shape import SHAPE_FILE
+        write_json(out_dir/SHAPE_FILE, shape)
+        about['shape'] = file_record(out_dir/SHAPE_FILE)
     return write_manifest(out_dir, files, about, verify)
 
 
@@ -691,6 +695,7 @@ def cli_convert(argv=None) -> int:
     p.add_argument('--epsilon', type=int, default=0, metavar='N', help="also measure ε on N dev tasks of the [data] tasks suite")
     p.add_argument('--base-gguf', help="with an adapter folder: also write the adapter as a LoRA GGUF for this base GGUF, verified on it [gguf.adapter]")
     p.add_argument('--llama-cpp', help="llama.cpp checkout whose convert_hf_to_gguf.py handles other architectures")
+    p.add_argument('--shape', metavar='FILE', help="the answer shape (answer_shape.json) the files are served within: copied beside them and listed in manifest.json")
     p.add_argument('--no-verify', action='store_true', help="skip verification (files are then not marked verified)")
     a = add_settings_args(p).parse_args(argv)
     check_output(a.output, 'dir')
@@ -700,11 +705,15 @@ def cli_convert(argv=None) -> int:
         model, name, base = embedded_hf_dir(), s.name or EMBEDDED_NAME, a.base_model or f'HuggingFaceTB/{EMBEDDED_NAME}'
     else: model, name, base = Path(a.model), s.name, a.base_model
     heldout = None
+    if a.shape:
+        from specter_lab.shape import read_shape
+        shape = read_shape(a.shape)
+    else: shape = None
     if a.heldout:
         if not Path(a.heldout).is_file(): raise SpecterError("held-out text file not found", a.heldout)
         heldout = Path(a.heldout).read_text(encoding='utf-8')
     m = convert(model, a.output, s.quants.split(','), s.outtype, name, s.license, base, a.dataset, not a.no_verify, s.verify_prompts,
-                s.verify_tokens, heldout, a.max_ppl_ratio, a.epsilon, a.llama_cpp, base_gguf=a.base_gguf, adapter_type=s.adapter_type)
+                s.verify_tokens, heldout, a.max_ppl_ratio, a.epsilon, a.llama_cpp, base_gguf=a.base_gguf, adapter_type=s.adapter_type, shape=shape)
     print(f"manifest: {Path(a.output)/'manifest.json'}")
     for f in m['files']:
         v = f.get('verification', {})

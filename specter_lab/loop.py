@@ -17,12 +17,12 @@ from .registry import hub_id, base_license
 
 # %% auto #0
 __all__ = ['STEPS', 'MIN_RECALL', 'CONVERT_S_PER_MB', 'MIN_TRAIN_SHARE', 'STEP_FUNCS', 'relocate', 'Loop', 'forget',
-           'model_license', 'as_gguf', 'base_gguf', 'suite_shape', 'start_model', 'step_eval_before', 'step_collect',
-           'data_predicate', 'step_extract', 'round_verdict', 'train_seconds_left', 'over_budget', 'onpolicy_data',
-           'step_train', 'step_convert', 'choose_gguf', 'fresh_dev', 'step_eval_after', 'step_cost', 'verdict',
-           'report_epsilon', 'report_data', 'report_training', 'report_files', 'report_cost', 'report_markdown',
-           'markdown_to_html', 'run_manifest', 'training_method', 'step_report', 'run_step', 'run_steps', 'run_loop',
-           'readme_block', 'replace_block', 'update_readme', 'cli_loop']
+           'model_license', 'as_gguf', 'base_gguf', 'start_model', 'step_eval_before', 'step_collect', 'data_predicate',
+           'step_extract', 'round_verdict', 'train_seconds_left', 'over_budget', 'onpolicy_data', 'step_train',
+           'step_convert', 'choose_gguf', 'fresh_dev', 'step_eval_after', 'step_cost', 'verdict', 'report_epsilon',
+           'report_data', 'report_training', 'report_files', 'report_cost', 'report_markdown', 'markdown_to_html',
+           'run_manifest', 'training_method', 'step_report', 'run_step', 'run_steps', 'run_loop', 'readme_block',
+           'replace_block', 'update_readme', 'cli_loop']
 
 # %% ../nbs/60_loop.ipynb #3a0d5bec
 def relocate(v, old:str, new:str):
@@ -79,6 +79,13 @@ class Loop:
             write_tasks(p, dev_split(tasks, seed=self.settings.data.seed))
         return str(p)
 
+    @cached_property
+    def shape(self) -> dict|None:
+        "The answer shape of the run's suite, learned from its train split (chapter `shape`), that every answer of the run is decoded within; None when `[eval] shape` is off or the answers have none."
+        from specter_lab.shape import answer_shape
+        from specter_lab.suite import load_tasks
+        return answer_shape(load_tasks(self.suite, 'train')) if self.settings.eval.shape else None
+
 
 
 # %% ../nbs/60_loop.ipynb #cf490ed7
@@ -112,24 +119,18 @@ def base_gguf(loop:Loop) -> str:
 def _quants(s:Settings) -> list[str]: return [q.strip() for q in s.gguf.quants.split(',') if q.strip()]
 
 def _evaluate(loop:Loop, model:str, step:str, name:str='report.json', split:str|None=None, adapter=None, limit:int|None=None, tasks=None) -> dict:
-    "Greedy first attempts (no retries: a trial is one generation) of `model` on `split` of `tasks` (default: the run's suite, its test split; `limit` of its tasks, evenly spread), within the suite's `suite_shape` -> the step's `name`."
+    "Greedy first attempts (no retries: a trial is one generation) of `model` on `split` of `tasks` (default: the run's suite, its test split; `limit` of its tasks, evenly spread), within `Loop.shape` -> the step's `name`."
     from specter_lab.evaluate import evaluate
     d,t0 = loop.dir(step),time.time()
     split = split or loop.settings.eval.split
     rep = evaluate(model, tasks or loop.suite, split=split, settings=loop.settings, rmax=0, output=d/name, adapter=adapter, limit=limit, spread=True,
-                   shape=suite_shape(loop) or False if tasks else None)   # the suite: evaluate learns its shape itself
+                   shape=loop.shape or False if tasks else None)   # the suite: evaluate learns its shape itself
     e,b,lm = rep['epsilon'],rep.get('baseline'),rep.get('labels')
     loop.log(f"  ε = {e['hat']:.3f} [{e['ci95'][0]:.3f}, {e['ci95'][1]:.3f}] on {rep['n']} {split} tasks, "
              f"{rep['timings']['tasks_per_s']:.1f} tasks/s" + (f" (best constant answer: {b['epsilon']:.3f})" if b else '')
              + (f"; lowest recall {lm['min_recall']:.2f}" if lm else ''))
     return {'report': str(d/name), 'model': model, 'adapter': adapter and str(adapter), 'split': split, 'epsilon': e['hat'], 'ci95': e['ci95'],
             'min_recall': lm and lm['min_recall'], 'balanced_accuracy': lm and lm['balanced_accuracy'], 'n': rep['n'], 'seconds': round(time.time() - t0, 1)}
-
-def suite_shape(loop:Loop) -> dict|None:
-    "The answer shape of the run's suite, learned from its train split (chapter `shape`); None when `[eval] shape` is off or the answers have none."
-    from specter_lab.shape import answer_shape
-    from specter_lab.suite import load_tasks
-    return answer_shape(load_tasks(loop.suite, 'train')) if loop.settings.eval.shape else None
 
 def start_model(loop:Loop) -> tuple[str, str|None]:
     "(GGUF, LoRA GGUF or None) of the model the run starts from: `loop.start` (a cycle's shipped version), else the base GGUF."
@@ -144,7 +145,7 @@ def step_eval_before(loop:Loop) -> dict:
 
 # %% ../nbs/60_loop.ipynb #5999792a
 def step_collect(loop:Loop) -> dict:
-    "Run the guarded loop on the train split into an artifact DAG, every attempt within the suite's `suite_shape` (as the model is evaluated and served): the rejected answers are wrong decisions and values, not wrong forms."
+    "Run the guarded loop on the train split into an artifact DAG, every attempt within `Loop.shape` (as the model is evaluated and served): the rejected answers are wrong decisions and values, not wrong forms."
     from specter_lab.suite import load_tasks
     from specter_lab.generate import make_generator
     from specter_lab.guarded import guarded_run
@@ -156,15 +157,14 @@ def step_collect(loop:Loop) -> dict:
     gen = make_generator(model, s, adapter=adapter, temperature=s.eval.collect_temperature)
     d = loop.dir('collect')
     shutil.rmtree(d/'dag', ignore_errors=True)
-    shape = suite_shape(loop)
     with ArtifactDAG(d/'dag') as dag:
-        run = guarded_run(tasks, gen, rmax=s.eval.rmax, dag=dag, model=loop.base, max_tokens=gen.fit_max_tokens([t.reference for t in tasks]), shape=shape,
+        run = guarded_run(tasks, gen, rmax=s.eval.rmax, dag=dag, model=loop.base, max_tokens=gen.fit_max_tokens([t.reference for t in tasks]), shape=loop.shape,
                           progress=lambda r: loop.log(f"  attempt {r['attempt']}: {r['passed']}/{r['n']} passed in {r['seconds']:.1f} s"))
         n = len(dag)
     first = sum(r.first_passed for r in run.runs)
     return {'dag': str(d/'dag'), 'tasks': len(tasks), 'artifacts': n, 'first_attempt_passed': first,
             'passed_after_retries': sum(r.passed for r in run.runs), 'human_references': sum(r.human_id is not None for r in run.runs),
-            'rounds': run.rounds, 'shape': shape is not None}
+            'rounds': run.rounds, 'shape': loop.shape is not None}
 
 
 
@@ -329,7 +329,7 @@ def step_train(loop:Loop) -> dict:
 
 # %% ../nbs/60_loop.ipynb #ddda03ec
 def step_convert(loop:Loop) -> dict:
-    "GGUF files of the trained model (float, `[gguf] quants`, and the LoRA adapter for the base file), verified, with manifest.json; the suite's `suite_shape` beside them (listed there with its sha256), to serve the files within it as they were evaluated."
+    "GGUF files of the trained model (float, `[gguf] quants`, and the LoRA adapter for the base file), verified, with manifest.json; `Loop.shape` beside them (listed there with its sha256), to serve the files within it as they were evaluated."
     from specter_lab.gguf import convert
     from specter_lab.shape import SHAPE_FILE
     g = loop.settings.gguf
@@ -337,15 +337,12 @@ def step_convert(loop:Loop) -> dict:
     ref = resolve_model(loop.base, loop.settings.model.offline)
     m = convert(loop.need('train')['adapter'], d, quants=_quants(loop.settings), outtype=g.outtype, name=g.name or f"{ref.name}-specter",
                 license=model_license(loop.base, loop.settings), base_model=hub_id(ref.path) or hub_id(ref.name) or ref.name, datasets=[Path(loop.tasks).name], prompts=g.verify_prompts,
-                max_tokens=g.verify_tokens, log=loop.log, base_gguf=base_gguf(loop) if g.adapter else None, adapter_type=g.adapter_type)
+                max_tokens=g.verify_tokens, log=loop.log, base_gguf=base_gguf(loop) if g.adapter else None, adapter_type=g.adapter_type, shape=loop.shape)
     ok = [f['name'] for f in m['files'] if f.get('verification', {}).get('passed', True)]
     failed = [{'name': f['name'], 'reason': f['verification'].get('reason', '')} for f in m['files'] if f['name'] not in ok]
     for f in failed: loop.log(f"  {f['name']}: not shipped ({f['reason']})")
     if not ok: raise SpecterError("no GGUF file passed verification (see manifest.json)", d/'manifest.json')
-    if shape := suite_shape(loop):
-        write_json(d/SHAPE_FILE, shape)
-        write_json(d/'manifest.json', m | {'shape': file_record(d/SHAPE_FILE)})   # pushed and checked with the files
-    return {'manifest': str(d/'manifest.json'), 'files': ok, 'failed': failed, 'shape': shape and str(d/SHAPE_FILE)}
+    return {'manifest': str(d/'manifest.json'), 'files': ok, 'failed': failed, 'shape': loop.shape and str(d/SHAPE_FILE)}
 
 
 
