@@ -1,70 +1,95 @@
-"""What the answer shape adds: each loop run's start model and shipped file on its test split, decoded free and within the shape.
+"""What the answer shape adds: each loop run's start model and shipped file evaluated once more, free or within the shape the code learns now.
 
     flock /tmp/specter-cpu.lock .venv/bin/python benchmarks/shape_effect.py --runs benchmarks/results/loop_shape.json
-    .venv/bin/python benchmarks/shape_effect.py --readme README.md     # the table, from the results file, into <!-- shape-effect -->
+    flock /tmp/specter-cpu.lock .venv/bin/python benchmarks/shape_effect.py --variant forms --runs benchmarks/results/loop_shape_collect.json --suites office_tools,payment_extraction
+    .venv/bin/python benchmarks/shape_effect.py [--variant forms] --readme README.md   # the table, from the results file, into the README
 
 The loop evaluates everything within the suite's answer shape (chapter `shape`): its ε before and after are both decoded
 that way. For every run of the loop results file (`--runs`; its run folders must exist, run from the folder they were
-made in) this evaluates the start model and the shipped file once more on the same test tasks with `[eval] shape = false`,
-and sets each free report against the run's own (`compare_reports`: ε, and the shipped file's tasks lost and gained
-between free and shaped, McNemar's p). Writes benchmarks/results/shape_effect.json (one row per suite and seed, the
-commit and load average of this invocation); `--readme` writes the Markdown table generated from it.
+made in; `--suites` keeps some), this evaluates the start model and the shipped file once more on the same tasks, and
+sets each new report against the run's own (`compare_reports`: ε, and the tasks lost and gained, McNemar's p):
+
+- `--variant free` (the default): on the test split with `[eval] shape = false`; written to
+  benchmarks/results/shape_effect.json, README block `shape-effect`;
+- `--variant forms`: within the shape `shape.suite_shape` learns now (with its value forms: the enum of a closed set,
+  the pattern of values written alike), on the test split and, for the shipped file, on the dev split too: the split a
+  recipe choice is made on; written to benchmarks/results/shape_forms.json, README block `shape-forms`.
+
+Each row has the commit and load average of its invocation.
 """
 from __future__ import annotations
 import argparse, json, os, subprocess, sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-OUT = ROOT / 'benchmarks' / 'results' / 'shape_effect.json'
+VARIANTS = {'free': {'shape': False, 'results': 'shape_effect.json', 'block': 'shape-effect'},
+            'forms': {'shape': None, 'results': 'shape_forms.json', 'block': 'shape-forms'}}
 
 
-def effect(run: dict) -> dict:
-    "One run's row: ε of its start model and shipped file, free and within the shape, and the paired count of the shipped file's two."
+def effect(run: dict, variant: str) -> dict:
+    "One run's row: for the start model on test and the shipped file on test (and, for `forms`, on dev), ε of the run's report and of the new one, and their paired count."
     from specter_lab.evaluate import compare_reports, evaluate
     from specter_lab.files import read_json
     folder = Path(run['run'])
+    before, after = read_json(folder / '1_eval_before' / 'step.json'), read_json(folder / '6_eval_after' / 'step.json')
+    cases = [('before', before, 'test', folder / '1_eval_before' / 'report.json'), ('after', after, 'test', folder / '6_eval_after' / 'report.json')]
+    if variant == 'forms': cases.insert(1, ('after_dev', after, 'dev', folder / '6_eval_after' / f"{after['name']}.dev.json"))
     row = {'suite': run['suite'], 'seed': run['seed'], 'run': run['run'], 'shipped': run['gguf']}
-    for step, key in (('1_eval_before', 'before'), ('6_eval_after', 'after')):
-        st = read_json(folder / step / 'step.json')
-        shaped = read_json(folder / step / 'report.json')
-        free = evaluate(st['model'], run['tasks'], split='test', rmax=0, adapter=st.get('adapter'), shape=False,
-                        output=folder / step / 'report-free.json')
-        c = compare_reports(free, shaped)
-        row[key] = {'free': free['epsilon']['hat'], 'shape': shaped['epsilon']['hat'], 'n': free['n'], 'shape_on': shaped.get('shape') is not None,
-                    'paired': c['paired'], 'mcnemar_p': c['mcnemar_p']}
+    for key, st, split, stored in cases:
+        old = read_json(stored)
+        new = evaluate(st['model'], run['tasks'], split=split, rmax=0, adapter=st.get('adapter'), shape=VARIANTS[variant]['shape'],
+                       output=stored.with_name(f"{stored.stem}-{variant}.json"))
+        c = compare_reports(*((new, old) if variant == 'free' else (old, new)))   # (without, with): 'gained' are the tasks the shape, or the value forms, won
+        row[key] = {'run': old['epsilon']['hat'], variant: new['epsilon']['hat'], 'n': new['n'], 'split': split,
+                    'shape_on': old.get('shape') is not None, 'paired': c['paired'], 'mcnemar_p': c['mcnemar_p']}
     return row
 
 
-def table(res: dict) -> str:
-    "The README table: per run, ε of the start model and of the shipped file, free and within the shape."
-    rows = ["| suite | seed | start model, free | start model, within the shape | shipped file, free | shipped file, within the shape | shipped: tasks the shape won / lost (McNemar p) |",
-            "|---|---|---|---|---|---|---|"]
-    for r in sorted(res['runs'], key=lambda r: (r['suite'], r['seed'])):
-        b, a = r['before'], r['after']
-        rows.append(f"| `{r['suite']}` | {r['seed']} | {b['free']:.3f} | {b['shape']:.3f} | {a['free']:.3f} | {a['shape']:.3f} | "
-                    f"{a['paired']['gained']} / {a['paired']['lost']} ({a['mcnemar_p']:.2g}) |")
+def table(res: dict, variant: str) -> str:
+    "The README table: per run, ε of the start model and of the shipped file in the run and evaluated anew."
+    runs = sorted(res['runs'], key=lambda r: (r['suite'], r['seed']))
+    if variant == 'free':
+        rows = ["| suite | seed | start model, free | start model, within the shape | shipped file, free | shipped file, within the shape | shipped: tasks the shape won / lost (McNemar p) |",
+                "|---|---|---|---|---|---|---|"]
+        for r in runs:
+            b, a = r['before'], r['after']
+            rows.append(f"| `{r['suite']}` | {r['seed']} | {b['free']:.3f} | {b['run']:.3f} | {a['free']:.3f} | {a['run']:.3f} | "
+                        f"{a['paired']['gained']} / {a['paired']['lost']} ({a['mcnemar_p']:.2g}) |")
+        return '\n'.join(rows)
+    rows = ["| suite | seed | start model, test | shipped file, dev | shipped file, test | shipped, test: tasks the value forms won / lost (McNemar p) |",
+            "|---|---|---|---|---|---|"]
+    for r in runs:
+        b, d, a = r['before'], r['after_dev'], r['after']
+        rows.append(f"| `{r['suite']}` | {r['seed']} | {b['run']:.3f} -> {b['forms']:.3f} | {d['run']:.3f} -> {d['forms']:.3f} | "
+                    f"{a['run']:.3f} -> {a['forms']:.3f} | {a['paired']['gained']} / {a['paired']['lost']} ({a['mcnemar_p']:.2g}) |")
     return '\n'.join(rows)
 
 
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument('--runs', help="a loop results file (benchmarks/loop_suites.py --results) whose runs to evaluate free")
-    p.add_argument('--results', default=str(OUT))
-    p.add_argument('--readme', help="write the table into this README (between <!-- shape-effect --> markers) and exit")
+    p.add_argument('--variant', choices=list(VARIANTS), default='free')
+    p.add_argument('--runs', help="a loop results file (benchmarks/loop_suites.py --results) whose runs to evaluate anew")
+    p.add_argument('--suites', help="comma-separated suites of --runs to evaluate (default: all)")
+    p.add_argument('--results', help="the results file (default: benchmarks/results/ shape_effect.json or shape_forms.json, by --variant)")
+    p.add_argument('--readme', help="write the table into this README (between the variant's markers) and exit")
     a = p.parse_args()
+    v = VARIANTS[a.variant]
+    results = Path(a.results or ROOT / 'benchmarks' / 'results' / v['results'])
     if a.readme:
         from specter_lab.loop import replace_block
-        if not replace_block(a.readme, 'shape-effect', table(json.loads(Path(a.results).read_text()))): sys.exit(f"{a.readme}: no <!-- shape-effect --> markers")
+        if not replace_block(a.readme, v['block'], table(json.loads(results.read_text()), a.variant)): sys.exit(f"{a.readme}: no <!-- {v['block']} --> markers")
         return 0
     if not a.runs: p.error("--runs or --readme")
-    res = json.loads(Path(a.results).read_text()) if Path(a.results).is_file() else {'runs': []}
+    res = json.loads(results.read_text()) if results.is_file() else {'runs': []}
     commit = subprocess.run(['git', 'rev-parse', 'HEAD'], cwd=ROOT, capture_output=True, text=True).stdout.strip() or None
+    keep = set(a.suites.split(',')) if a.suites else None
     for run in json.loads(Path(a.runs).read_text())['runs']:
-        row = effect(run) | {'commit': commit, 'load_average': os.getloadavg()}
+        if keep and run['suite'] not in keep: continue
+        row = effect(run, a.variant) | {'commit': commit, 'load_average': os.getloadavg()}
         res['runs'] = [r for r in res['runs'] if (r['suite'], r['seed']) != (row['suite'], row['seed'])] + [row]
-        Path(a.results).write_text(json.dumps(res, indent=1) + '\n')
-        print(json.dumps({k: row[k] for k in ('suite', 'seed')} | {k: {x: row[k][x] for x in ('free', 'shape')} for k in ('before', 'after')}), flush=True)
-    print(table(res))
+        results.write_text(json.dumps(res, indent=1) + '\n')
+        print(json.dumps({k: row[k] for k in ('suite', 'seed')} | {k: {x: row[k][x] for x in ('run', a.variant)} for k in ('before', 'after_dev', 'after') if k in row}), flush=True)
+    print(table(res, a.variant))
     return 0
 
 

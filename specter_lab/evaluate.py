@@ -16,7 +16,7 @@ from .artifact import ArtifactDAG, now_iso
 from .suite import load_tasks, resolve_suite
 from .generate import Generator, make_generator
 from .guarded import guarded_run
-from .shape import answer_shape
+from .shape import suite_shape
 from .recipe import _request, decided, json_leaves, json_value
 from . import epsilon as eps
 
@@ -102,7 +102,7 @@ def _canonical_sha(obj) -> str:
 def evaluate(model=None, tasks=None, split:str|None='test', settings:Settings|None=None, trials:int|None=None, rmax:int|None=None,
              limit:int|None=None, dag_out=None, output=None, generator:Generator|None=None, progress=None, adapter=None, spread:bool=False,
              shape:dict|bool|None=None) -> dict:
-    "Evaluate `model` (spec, or a ready `generator`; a GGUF with a LoRA `adapter` GGUF) on suite `tasks` (its first `limit` tasks, or with `spread` `limit` tasks evenly spread over the split), decoding within `shape` (None: the suite's train split's `answer_shape` when `[eval] shape` is on and the generator can constrain; False: free): the report dict, written to `output` if given."
+    "Evaluate `model` (spec, or a ready `generator`; a GGUF with a LoRA `adapter` GGUF) on suite `tasks` (its first `limit` tasks, or with `spread` `limit` tasks evenly spread over the split), decoding within `shape` (None: the suite's `suite_shape` when `[eval] shape` is on and the generator can constrain; False: free): the report dict, written to `output` if given."
     s = settings or Settings()
     e = s.eval
     trials,rmax,limit = (e.trials if trials is None else trials),(e.rmax if rmax is None else rmax),(e.limit if limit is None else limit)
@@ -114,9 +114,10 @@ def evaluate(model=None, tasks=None, split:str|None='test', settings:Settings|No
     if limit: ts = [ts[i * len(ts) // limit] for i in range(limit)] if spread and limit < len(ts) else ts[:limit]
     spec = model if model is not None else s.model.base
     gen = generator or make_generator(spec, s, adapter=adapter)
-    train = [t for t in load_tasks(src) if t.split == 'train']
+    every = load_tasks(src)
+    train = [t for t in every if t.split == 'train']
     budget = gen.fit_max_tokens([t.reference for t in train] or [t.reference for t in ts])   # the train split's answers set it
-    if shape is None: shape = answer_shape(train) if e.shape and gen.constrains else None
+    if shape is None: shape = suite_shape(every) if e.shape and gen.constrains else None
     dag = ArtifactDAG(dag_out) if dag_out else None
     runs,rounds = [],[]
     try:

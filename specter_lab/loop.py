@@ -81,10 +81,10 @@ class Loop:
 
     @cached_property
     def shape(self) -> dict|None:
-        "The answer shape of the run's suite, learned from its train split (chapter `shape`), that every answer of the run is decoded within; None when `[eval] shape` is off or the answers have none."
-        from specter_lab.shape import answer_shape
+        "The answer shape of the run's suite, learned from its train split and fitting its dev split (`shape.suite_shape`), that every answer of the run is decoded within; None when `[eval] shape` is off or the answers have none."
+        from specter_lab.shape import suite_shape
         from specter_lab.suite import load_tasks
-        return answer_shape(load_tasks(self.suite, 'train')) if self.settings.eval.shape else None
+        return suite_shape(load_tasks(self.suite)) if self.settings.eval.shape else None
 
 
 

@@ -6,13 +6,14 @@ Docs: https://specter-lab.github.io/specter_lab/shape.html.md"""
 
 # %% ../nbs/27_shape.ipynb #d58f280f
 from __future__ import annotations
-import json
+import json, re
+from collections import Counter
 from .config import SpecterError
 from .recipe import input_spans, json_leaves, json_value, _request
 
 # %% auto #0
-__all__ = ['SHAPE_SCHEMA', 'SHAPE_FILE', 'request_spans', 'copied_paths', 'answer_shape', 'shape_schema', 'shape_grammar',
-           'read_shape']
+__all__ = ['SHAPE_SCHEMA', 'SHAPE_FILE', 'request_spans', 'copied_paths', 'value_forms', 'answer_shape', 'suite_shape',
+           'shape_schema', 'shape_grammar', 'read_shape']
 
 # %% ../nbs/27_shape.ipynb #ba52992c
 def _star(path:tuple) -> tuple: return tuple('*' if isinstance(k, int) else k for k in path)
@@ -30,26 +31,52 @@ def copied_paths(tasks, max_words:int, share:float=0.95) -> dict:
             if isinstance(x, str): q = _star(p); seen[q] = seen.get(q, 0) + 1; hit[q] = hit.get(q, 0) + (x in spans)
     return {q: round(hit[q] / n, 4) for q,n in seen.items() if hit[q] >= share * n}
 
+# %% ../nbs/27_shape.ipynb #6f48dff0
+def _digit_pattern(x:str) -> str|None:
+    "The regex of the strings written as `x` but for their digits; None when `x` has no digit or a character a pattern must escape (other than a dot)."
+    if not any(c.isdigit() for c in x) or any(c in '^$*+?()[]{}|\\"' for c in x): return None
+    return '^' + ''.join('[0-9]' if c.isdigit() else '[.]' if c == '.' else c for c in x) + '$'
+
+def value_forms(tasks, copied, others=(), most_values:int=16) -> dict:
+    "{path: schema} for the string leaves of `tasks`' answers not at a `copied` path: an `enum` where they take at most `most_values` values, each in two answers or more; a `pattern` where every value is written alike but for its digits. A value of `others`' answers (a dev split) that the enum or pattern would refuse leaves the path free."
+    seen,more = {},{}
+    for ts,into in ((tasks, seen), (others, more)):
+        for t in ts:
+            for p,x in json_leaves(json_value(t.reference) or {}):
+                if isinstance(x, str) and (q := _star(p)) not in copied: into.setdefault(q, []).append(x)
+    out = {}
+    for q,xs in seen.items():
+        n,extra = Counter(xs),set(more.get(q, ()))
+        if len(n) <= most_values and min(n.values()) >= 2 and extra <= set(n): out[q] = {'enum': sorted(n)}
+        elif len(forms := {_digit_pattern(x) for x in [*n, *extra]}) == 1 and (f := forms.pop()): out[q] = {'type': 'string', 'pattern': f}
+    return out
+
+
 # %% ../nbs/27_shape.ipynb #661c83ee
-def _schema(v, path:tuple, copied) -> dict:
-    "The JSON schema of the value `v` at `path`: an object with its keys in its order, every value of its type, a string at a `copied` path a placeholder."
-    if isinstance(v, dict): return {'type': 'object', 'properties': {k: _schema(w, path + (k,), copied) for k,w in v.items()}, 'required': list(v), 'additionalProperties': False}
+def _schema(v, path:tuple, copied, forms:dict) -> dict:
+    "The JSON schema of the value `v` at `path`: an object with its keys in its order, every value of its type, a string at a `copied` path a placeholder, at a path of `forms` its form."
+    if isinstance(v, dict): return {'type': 'object', 'properties': {k: _schema(w, path + (k,), copied, forms) for k,w in v.items()}, 'required': list(v), 'additionalProperties': False}
     if isinstance(v, list):
-        items = list({json.dumps(s, sort_keys=True): s for w in v for s in [_schema(w, path + ('*',), copied)]}.values())
+        items = list({json.dumps(s, sort_keys=True): s for w in v for s in [_schema(w, path + ('*',), copied, forms)]}.values())
         return {'type': 'array', 'items': items[0] if len(items) == 1 else {'anyOf': items}} if items else {'type': 'array'}
-    if isinstance(v, str): return {'$copy': True} if path in copied else {'type': 'string'}
+    if isinstance(v, str): return {'$copy': True} if path in copied else forms.get(path, {'type': 'string'})
     if v is None: return {'type': 'null'}
     return {'type': {bool: 'boolean', int: 'integer', float: 'number'}[type(v)]}
 
-def answer_shape(tasks, share:float=0.95, most_shapes:int=32) -> dict|None:
-    "What `tasks`' (a train split's) answers share: their JSON shapes and `copied_paths` (spans of up to `max_words`, one more than the longest string value); None when an answer is not a JSON object or array, or they take more than `most_shapes` shapes."
+def answer_shape(tasks, share:float=0.95, most_shapes:int=32, others=()) -> dict|None:
+    "What `tasks`' (a train split's) answers share: their JSON shapes, `copied_paths` (spans of up to `max_words`, one more than the longest string value) and `value_forms` (that `others`, a dev split, must fit); None when an answer is not a JSON object or array, or they take more than `most_shapes` shapes."
     refs = [json_value(t.reference) for t in tasks]
     if not refs or any(v is None for v in refs): return None
     words = 1 + max((len(x.split()) for v in refs for _,x in json_leaves(v) if isinstance(x, str)), default=0)
     copied = copied_paths(tasks, words, share)
-    shapes = list({json.dumps(s): s for v in refs for s in [_schema(v, (), copied)]}.values())
+    forms = value_forms(tasks, copied, others)
+    shapes = list({json.dumps(s): s for v in refs for s in [_schema(v, (), copied, forms)]}.values())
     if len(shapes) > most_shapes: return None
     return {'max_words': words, 'copied': [{'path': list(p), 'share': s} for p,s in copied.items()], 'shapes': shapes}
+
+def suite_shape(tasks) -> dict|None:
+    "The answer shape of a suite (all its `tasks`): `answer_shape` of its train split, which its dev split's answers must fit."
+    return answer_shape([t for t in tasks if t.split == 'train'], others=[t for t in tasks if t.split == 'dev'])
 
 # %% ../nbs/27_shape.ipynb #868f1ec1
 def _fill(s, spans:list):
