@@ -19,8 +19,9 @@ __all__ = ['SHAPE_SCHEMA', 'SHAPE_FILE', 'request_spans', 'copied_paths', 'value
 def _star(path:tuple) -> tuple: return tuple('*' if isinstance(k, int) else k for k in path)
 
 def request_spans(text:str, max_words:int) -> list[str]:
-    "The runs of 1 to `max_words` words of `text` (`recipe.input_spans`) that hold no word without a letter or digit (nor an empty one, what a lone quote and colon leave): a value does not reach across a dash, an arrow or a quote."
-    return [s for s in input_spans(text, max_words) if all(any(c.isalnum() for c in w) for w in s.split(' '))]
+    "The runs of 1 to `max_words` words of `text` (`recipe.input_spans`) that hold no word without a letter or digit (nor an empty one, what a lone quote and colon leave): a value does not reach across a dash, an arrow or a quote. A run that ends in a possessive is there without it too (`Quinn's email`: `Quinn`)."
+    spans = [s for s in input_spans(text, max_words) if all(any(c.isalnum() for c in w) for w in s.split(' '))]
+    return list(dict.fromkeys(x for s in spans for x in (s, re.sub(r"['’]s$", '', s)) if x))
 
 def copied_paths(tasks, max_words:int, share:float=0.95) -> dict:
     "{path: share} for the string leaves of `tasks`' JSON answers whose value is, in at least `share` of the answers with a string there, one of the `request_spans` (list indices as '*')."
