@@ -124,7 +124,7 @@ def _evaluate(loop:Loop, model:str, step:str, name:str='report.json', split:str|
     d,t0 = loop.dir(step),time.time()
     split = split or loop.settings.eval.split
     rep = evaluate(model, tasks or loop.suite, split=split, settings=loop.settings, rmax=0, output=d/name, adapter=adapter, limit=limit, spread=True,
-                   shape=loop.shape or False if tasks else None)   # the suite: evaluate learns its shape itself
+                   shape=loop.shape or False)   # learned once a run, for the suite and the fresh-dev tasks alike
     e,b,lm = rep['epsilon'],rep.get('baseline'),rep.get('labels')
     loop.log(f"  ε = {e['hat']:.3f} [{e['ci95'][0]:.3f}, {e['ci95'][1]:.3f}] on {rep['n']} {split} tasks, "
              f"{rep['timings']['tasks_per_s']:.1f} tasks/s" + (f" (best constant answer: {b['epsilon']:.3f})" if b else '')
