@@ -33,10 +33,12 @@ def copied_paths(tasks, max_words:int, share:float=0.95) -> dict:
     return {q: round(hit[q] / n, 4) for q,n in seen.items() if hit[q] >= share * n}
 
 # %% ../nbs/27_shape.ipynb #6f48dff0
+_DIGITS = '0123456789'
+
 def _digit_pattern(x:str) -> str|None:
-    "The regex of the strings written as `x` but for their digits; None when `x` has no digit or a character a pattern must escape (other than a dot)."
-    if not any(c.isdigit() for c in x) or any(c in '^$*+?()[]{}|\\"' for c in x): return None
-    return '^' + ''.join('[0-9]' if c.isdigit() else '[.]' if c == '.' else c for c in x) + '$'
+    "The regex of the strings written as `x` but for their digits; None when `x` has no ASCII digit, or has a character a pattern must escape (other than a dot), another digit (`٣`) or one that does not print."
+    if not any(c in _DIGITS for c in x) or any(c in '^$*+?()[]{}|\\"' or not c.isprintable() or (c.isdigit() and c not in _DIGITS) for c in x): return None
+    return '^' + ''.join('[0-9]' if c in _DIGITS else '[.]' if c == '.' else c for c in x) + '$'
 
 def value_forms(tasks, copied, others=(), most_values:int=16) -> dict:
     "{path: schema} for the string leaves of `tasks`' answers not at a `copied` path: an `enum` where they take at most `most_values` values, each in two answers or more; a `pattern` where every value is written alike but for its digits. A value of `others`' answers (a dev split) that the enum or pattern would refuse leaves the path free."
