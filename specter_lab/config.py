@@ -78,7 +78,7 @@ class DataSettings:
     mirror: bool = False          # on-policy rounds: a mirror pair for each wrong label (chapter recipe; measured to lower dev ε, so off)
     reference: bool = True        # learn from the suites' reference answers (fallback, contrast and on-policy pairs); false = only accepted retries and upstream answers
     replay: float = 0.5           # a cycle rehearses its regression suites: this many of their train tasks per target train task train too, and their dev tasks rank the rounds (0 = none)
-    seed: int = 0
+    seed: int = 0                 # the data's: the dev split carved from train, the collect step's samples, the tasks the pairs are made for
 
 @dataclass
 class DPOSettings:

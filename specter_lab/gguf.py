@@ -704,11 +704,8 @@ def cli_convert(argv=None) -> int:
         from specter_lab.model import embedded_hf_dir, EMBEDDED_NAME
         model, name, base = embedded_hf_dir(), s.name or EMBEDDED_NAME, a.base_model or f'HuggingFaceTB/{EMBEDDED_NAME}'
     else: model, name, base = Path(a.model), s.name, a.base_model
-    heldout = None
-    if a.shape:
-        from specter_lab.shape import read_shape
-        shape = read_shape(a.shape)
-    else: shape = None
+    from specter_lab.shape import read_shape
+    heldout, shape = None, read_shape(a.shape) if a.shape else None
     if a.heldout:
         if not Path(a.heldout).is_file(): raise SpecterError("held-out text file not found", a.heldout)
         heldout = Path(a.heldout).read_text(encoding='utf-8')

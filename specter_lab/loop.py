@@ -145,7 +145,7 @@ def step_eval_before(loop:Loop) -> dict:
 
 # %% ../nbs/60_loop.ipynb #5999792a
 def step_collect(loop:Loop) -> dict:
-    "Run the guarded loop on the train split into an artifact DAG, every attempt within `Loop.shape` (as the model is evaluated and served): the rejected answers are wrong decisions and values, not wrong forms."
+    "Run the guarded loop on the train split into an artifact DAG, every attempt within `Loop.shape` (as the model is evaluated and served): the rejected answers are wrong decisions and values, not wrong forms. Attempts are sampled with `[data] seed`, so each seed of a run collects its own traces."
     from specter_lab.suite import load_tasks
     from specter_lab.generate import make_generator
     from specter_lab.guarded import guarded_run
@@ -154,7 +154,7 @@ def step_collect(loop:Loop) -> dict:
     tasks = load_tasks(loop.suite, split='train')
     if s.data.collect_tasks: tasks = tasks[:s.data.collect_tasks]
     model,adapter = start_model(loop)
-    gen = make_generator(model, s, adapter=adapter, temperature=s.eval.collect_temperature)
+    gen = make_generator(model, s, adapter=adapter, temperature=s.eval.collect_temperature, seed=s.data.seed)
     d = loop.dir('collect')
     shutil.rmtree(d/'dag', ignore_errors=True)
     with ArtifactDAG(d/'dag') as dag:
@@ -331,7 +331,6 @@ def step_train(loop:Loop) -> dict:
 def step_convert(loop:Loop) -> dict:
     "GGUF files of the trained model (float, `[gguf] quants`, and the LoRA adapter for the base file), verified, with manifest.json; `Loop.shape` beside them (listed there with its sha256), to serve the files within it as they were evaluated."
     from specter_lab.gguf import convert
-    from specter_lab.shape import SHAPE_FILE
     g = loop.settings.gguf
     d = loop.dir('convert')
     ref = resolve_model(loop.base, loop.settings.model.offline)
@@ -342,7 +341,7 @@ def step_convert(loop:Loop) -> dict:
     failed = [{'name': f['name'], 'reason': f['verification'].get('reason', '')} for f in m['files'] if f['name'] not in ok]
     for f in failed: loop.log(f"  {f['name']}: not shipped ({f['reason']})")
     if not ok: raise SpecterError("no GGUF file passed verification (see manifest.json)", d/'manifest.json')
-    return {'manifest': str(d/'manifest.json'), 'files': ok, 'failed': failed, 'shape': loop.shape and str(d/SHAPE_FILE)}
+    return {'manifest': str(d/'manifest.json'), 'files': ok, 'failed': failed, 'shape': str(d/m['shape']['name']) if 'shape' in m else None}
 
 
 
