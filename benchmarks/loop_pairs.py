@@ -4,10 +4,13 @@
         --results benchmarks/results/collect_shape.json --readme README.md --block collect-shape
     .venv/bin/python benchmarks/loop_pairs.py --before benchmarks/results/loop_shape_collect.json --after benchmarks/results/loop_value_forms.json \
         --results benchmarks/results/value_forms.json --readme README.md --block value-forms
+    .venv/bin/python benchmarks/loop_pairs.py --before benchmarks/results/loop_value_forms.json --after benchmarks/results/loop_collect_copies.json \
+        --results benchmarks/results/collect_copies.json --readme README.md --block collect-copies
 
 Both files come from `benchmarks/loop_suites.py`, `--before` from commits without the change and `--after` from commits
 with it (each row records its commit): collecting free (5b70e65) against collecting within the answer shape (936f24f on),
-and that shape without value forms against with them (8c3e4a9 on). For every suite and seed in both, it sets side by side
+that shape without value forms against with them (8c3e4a9 on), and collecting within the whole shape against
+collecting within it without its value forms (864c0c9, branch `exp/collect-copies`: 31e064b with that one change). For every suite and seed in both, it sets side by side
 what the collect step gave and cost, round 1's dev ε and the best round's (the recipe's own judge: the test split is only
 reported), the rounds the 20-minute budget let train, test ε after and whether every target was met. Writes `--results`,
 and with `--readme` the Markdown table generated from it into the `--block` markers (a table of two results files:

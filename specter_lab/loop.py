@@ -145,11 +145,12 @@ def step_eval_before(loop:Loop) -> dict:
 
 # %% ../nbs/60_loop.ipynb #5999792a
 def step_collect(loop:Loop) -> dict:
-    "Run the guarded loop on the train split into an artifact DAG, every attempt within `Loop.shape` (as the model is evaluated and served): the rejected answers are wrong decisions and values, not wrong forms. Attempts are sampled with `[data] seed`, so each seed of a run collects its own traces."
+    "Run the guarded loop on the train split into an artifact DAG, every attempt within `Loop.shape` without its value forms (`shape.without_forms`): the rejected answers are the suite's JSON with wrong decisions and values, and the model is shown the forms it would write by itself. Attempts are sampled with `[data] seed`, so each seed of a run collects its own traces."
     from specter_lab.suite import load_tasks
     from specter_lab.generate import make_generator
     from specter_lab.guarded import guarded_run
     from specter_lab.artifact import ArtifactDAG
+    from specter_lab.shape import without_forms
     s = loop.settings
     tasks = load_tasks(loop.suite, split='train')
     if s.data.collect_tasks: tasks = tasks[:s.data.collect_tasks]
@@ -158,7 +159,7 @@ def step_collect(loop:Loop) -> dict:
     d = loop.dir('collect')
     shutil.rmtree(d/'dag', ignore_errors=True)
     with ArtifactDAG(d/'dag') as dag:
-        run = guarded_run(tasks, gen, rmax=s.eval.rmax, dag=dag, model=loop.base, max_tokens=gen.fit_max_tokens([t.reference for t in tasks]), shape=loop.shape,
+        run = guarded_run(tasks, gen, rmax=s.eval.rmax, dag=dag, model=loop.base, max_tokens=gen.fit_max_tokens([t.reference for t in tasks]), shape=without_forms(loop.shape),
                           progress=lambda r: loop.log(f"  attempt {r['attempt']}: {r['passed']}/{r['n']} passed in {r['seconds']:.1f} s"))
         n = len(dag)
     first = sum(r.first_passed for r in run.runs)
@@ -536,7 +537,7 @@ def report_epsilon(before:dict, after:dict, cmp:dict, v:dict, figs:dict, names:t
 def report_data(col:dict, ext:dict, s:Settings) -> list[str]:
     "The report's data section, from the collect and extract steps' results."
     return ["## Data", "", f"The guarded loop ran {col['tasks']} train tasks (sampling at T = {s.eval.collect_temperature}"
-          + (", within the answer shape" if col.get('shape') else '') + ", "
+          + (", within the answer shape without its value forms" if col.get('shape') else '') + ", "
           f"up to {s.eval.rmax} retries with the guards' feedback): {col['first_attempt_passed']} passed on the first attempt, "
           f"{col['passed_after_retries']} after retries, {col['human_references']} fell back to the reference answer; "
           f"{col['artifacts']} artifacts in the DAG. The policy {ext['filter']} gave **{ext['trace_pairs']} DPO pairs**; "

@@ -13,7 +13,7 @@ from .recipe import input_spans, json_leaves, json_value, _request
 
 # %% auto #0
 __all__ = ['SHAPE_SCHEMA', 'SHAPE_FILE', 'request_spans', 'copied_paths', 'value_forms', 'answer_shape', 'suite_shape',
-           'shape_schema', 'shape_grammar', 'read_shape']
+           'shape_schema', 'shape_grammar', 'without_forms', 'read_shape']
 
 # %% ../nbs/27_shape.ipynb #ba52992c
 def _star(path:tuple) -> tuple: return tuple('*' if isinstance(k, int) else k for k in path)
@@ -97,6 +97,21 @@ def shape_grammar(shape:dict, messages) -> str:
     "`shape_schema` as a llama.cpp grammar (GBNF) for `LlamaGenerator.generate(grammars=...)`."
     from llama_cpp.llama_grammar import json_schema_to_gbnf
     return json_schema_to_gbnf(json.dumps(shape_schema(shape, messages)))
+
+# %% ../nbs/27_shape.ipynb #6ff41dd7
+def _free(s:dict) -> dict:
+    "The schema node `s` with every value form (an `enum`, a `pattern`) below it any string."
+    if 'enum' in s or 'pattern' in s: return {'type': 'string'}
+    if 'properties' in s: return s | {'properties': {k: _free(w) for k,w in s['properties'].items()}}
+    if isinstance(s.get('items'), dict): return s | {'items': _free(s['items'])}
+    if 'anyOf' in s: return s | {'anyOf': [_free(w) for w in s['anyOf']]}
+    return s
+
+def without_forms(shape:dict|None) -> dict|None:
+    "`shape` with its `value_forms` taken out: an enum or a pattern is any string again; its JSON shapes and copied strings as they were."
+    if shape is None: return None
+    return shape | {'shapes': list({json.dumps(s): s for s in map(_free, shape['shapes'])}.values())}
+
 
 # %% ../nbs/27_shape.ipynb #173c9e4a
 SHAPE_SCHEMA = {

@@ -85,9 +85,9 @@ LEAF = (st.text(max_size=12) | st.tuples(DIGIT, st.sampled_from('-/.:\n'), DIGIT
 @given(rows=st.lists(st.tuples(st.text(max_size=40), st.dictionaries(st.sampled_from(['tool', 'day', 'who']), LEAF, min_size=1, max_size=3)),
                      min_size=1, max_size=12), dev=st.lists(st.dictionaries(st.sampled_from(['tool', 'day', 'who']), LEAF, min_size=1, max_size=3), max_size=4))
 def test_every_answer_lies_inside_the_shape_learned_from_it(rows, dev):
-    "Any suite's JSON answers (any strings: other scripts' digits, quotes, line breaks): the value forms hold every train and dev value, the shape every train answer, and llama.cpp reads its grammar."
+    "Any suite's JSON answers (any strings: other scripts' digits, quotes, line breaks): the value forms hold every train and dev value, the shape (with and without them) every train answer, and llama.cpp reads its grammar."
     from jsonschema import Draft202012Validator
-    from specter_lab.shape import copied_paths, shape_grammar, shape_schema, suite_shape, value_forms
+    from specter_lab.shape import copied_paths, shape_grammar, shape_schema, suite_shape, value_forms, without_forms
     from specter_lab.suite import Task
     def task(i, split, req, ref): return Task(f't{i}', split, [{'role': 'user', 'content': req}], [{'kind': 'max_chars', 'limit': 400}], json.dumps(ref))
     train = [task(i, 'train', q, r) for i, (q, r) in enumerate(rows)]
@@ -97,9 +97,10 @@ def test_every_answer_lies_inside_the_shape_learned_from_it(rows, dev):
             if path[0] in r: assert Draft202012Validator(form).is_valid(r[path[0]]), (path, form, r)
     shape = suite_shape(train + devs)
     if shape is None: return   # more shapes than a grammar holds: decoded free
-    for t in train:
-        assert Draft202012Validator(shape_schema(shape, t.messages)).is_valid(json.loads(t.reference)), (t.reference, shape)
-        shape_grammar(shape, t.messages)
+    for sh in (shape, without_forms(shape)):   # the loop collects within the shape without its value forms
+        for t in train:
+            assert Draft202012Validator(shape_schema(sh, t.messages)).is_valid(json.loads(t.reference)), (t.reference, sh)
+            shape_grammar(sh, t.messages)
 
 
 # ---------------------------------------------------------------- traversal, links, keys

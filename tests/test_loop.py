@@ -86,7 +86,7 @@ def test_json_suite_is_collected_and_shipped_within_its_shape(tmp_path, tiny_mod
     card = (out / "5_convert" / "README.md").read_text()
     assert "## Answer shape" in card and f"`{man['shape']['sha256']}`" in card
     md = (out / "report.md").read_text()
-    assert "within the answer shape, up to" in md and "decoded within the suite's answer shape" in md
+    assert "within the answer shape without its value forms, up to" in md and "decoded within the suite's answer shape" in md
 
 
 def test_each_data_seed_collects_its_own_attempts(tmp_path, tiny_model_dir):
