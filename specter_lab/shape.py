@@ -98,7 +98,7 @@ def shape_grammar(shape:dict, messages) -> str:
     from llama_cpp.llama_grammar import json_schema_to_gbnf
     return json_schema_to_gbnf(json.dumps(shape_schema(shape, messages)))
 
-# %% ../nbs/27_shape.ipynb #6ff41dd7
+# %% ../nbs/27_shape.ipynb #c058fb80
 def _free(s:dict) -> dict:
     "The schema node `s` with every value form (an `enum`, a `pattern`) below it any string."
     if 'enum' in s or 'pattern' in s: return {'type': 'string'}
