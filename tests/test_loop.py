@@ -91,6 +91,7 @@ def test_json_suite_is_collected_and_shipped_within_its_shape(tmp_path, tiny_mod
 
 def test_each_data_seed_collects_its_own_attempts(tmp_path, tiny_model_dir):
     "The collect step samples with `[data] seed` (a suite with its own dev split, so the seed changes nothing else there): runs of two seeds collect other attempts, and a seed's spread covers the data, not only the training."
+    from specter_lab.artifact import ArtifactDAG, read_object
     from specter_lab.suite import load_tasks, write_tasks
     tasks = load_tasks("deal_screening")
     write_tasks(suite := tmp_path / "dev.jsonl", [t for s, n in (("train", 8), ("dev", 4), ("test", 4)) for t in [t for t in tasks if t.split == s][:n]])
@@ -98,7 +99,8 @@ def test_each_data_seed_collects_its_own_attempts(tmp_path, tiny_model_dir):
         out = tmp_path / f"s{seed}"
         r = run_cli("loop", "--tasks", suite, "--base", tiny_model_dir, "--out", out, "--until", "collect", *SET, "--set", f"data.seed={seed}")
         assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
-        return sorted(json.loads(p.read_text())["content"] for p in (out / "2_collect" / "dag" / "objects").rglob("*.json"))
+        dag = ArtifactDAG(out / "2_collect" / "dag", create=False)
+        return sorted(read_object(dag.object_path(i)).content for i in dag.ids())
     a, b = attempts(0), attempts(1)
     assert a and b and a != b
 
