@@ -1,20 +1,19 @@
 """Two versions of the loop, the same suite and seed, run by run, from two loop results files: what one change did.
 
     .venv/bin/python benchmarks/loop_pairs.py --before benchmarks/results/loop_shape.json --after benchmarks/results/loop_shape_collect.json \
-        --results benchmarks/results/collect_shape.json --readme README.md --block collect-shape
+        --results benchmarks/results/collect_shape.json
     .venv/bin/python benchmarks/loop_pairs.py --before benchmarks/results/loop_shape_collect.json --after benchmarks/results/loop_value_forms.json \
-        --results benchmarks/results/value_forms.json --readme README.md --block value-forms
+        --results benchmarks/results/value_forms.json
     .venv/bin/python benchmarks/loop_pairs.py --before benchmarks/results/loop_value_forms.json --after benchmarks/results/loop_collect_copies.json \
-        --results benchmarks/results/collect_copies.json --readme README.md --block collect-copies
+        --results benchmarks/results/collect_copies.json
 
 Both files come from `benchmarks/loop_suites.py`, `--before` from commits without the change and `--after` from commits
 with it (each row records its commit): collecting free (5b70e65) against collecting within the answer shape (936f24f on),
 that shape without value forms against with them (8c3e4a9 on), and collecting within the whole shape against
 collecting within it without its value forms (864c0c9, branch `exp/collect-copies`: 31e064b with that one change). For every suite and seed in both, it sets side by side
 what the collect step gave and cost, round 1's dev ε and the best round's (the recipe's own judge: the test split is only
-reported), the rounds the 20-minute budget let train, test ε after and whether every target was met. Writes `--results`,
-and with `--readme` the Markdown table generated from it into the `--block` markers (a table of two results files:
-nothing is run).
+reported), the rounds the 20-minute budget let train, test ε after and whether every target was met. Writes `--results`
+(a table of two results files: nothing is run); `benchmarks/readme_blocks.py --write` puts its table into the README.
 """
 from __future__ import annotations
 import argparse, json, sys
@@ -55,15 +54,9 @@ def main() -> int:
     p.add_argument('--before', required=True, help="loop results file of the runs without the change")
     p.add_argument('--after', required=True, help="loop results file of the runs with it")
     p.add_argument('--results', required=True, help="the paired results file to write")
-    p.add_argument('--readme', help="also write the table into this README (between the --block markers)")
-    p.add_argument('--block', help="the README block the table goes into")
     a = p.parse_args()
-    if a.readme and not a.block: p.error("--readme needs --block")
     res = pair(*(json.loads(Path(x).read_text()) for x in (a.before, a.after)))
     Path(a.results).write_text(json.dumps(res, indent=1) + '\n')
-    if a.readme:
-        from specter_lab.loop import replace_block
-        if not replace_block(a.readme, a.block, table(res)): sys.exit(f"{a.readme}: no <!-- {a.block} --> markers")
     print(table(res))
     return 0
 

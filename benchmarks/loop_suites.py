@@ -12,8 +12,8 @@ model on the test split) does not depend on the seed: later seeds reuse the firs
 per run its summary (ε before/after with intervals, best constant, recall per label, the verdict and its reasons,
 ε of every file on dev and test, rounds, seconds, and the shipped file's test ε per value of each task meta key: `by_meta`), the wall minutes of this invocation, the peak RSS of the run's process
 tree (wait4's ru_maxrss: the largest single process) and the load average before and after, and per suite the mean, min and max over seeds of the shipped
-file's test ε and of each file type's. `--table` prints the Markdown table the README shows (generated from the
-results file, never typed).
+file's test ε and of each file type's. `benchmarks/readme_blocks.py --write` puts the tables into the READMEs
+(generated from the results file, never typed).
 """
 from __future__ import annotations
 import argparse, json, os, shutil, subprocess, sys, time
@@ -108,10 +108,11 @@ def table(res: dict) -> str:
 
 def why_table(res: dict) -> str:
     "For every run that missed a target: the verdict's reasons, its shipped file's test ε over its test templates resampled whole where the tasks name them, and its test ε per value of each task meta key (`by_meta`): the README's 'why' block."
+    from specter_lab.loop import why_text
     rows = []
     for r in sorted(res['runs'], key=lambda r: (r['suite'], r['seed'])):
         if 'error' in r or r['verdict']['passed']: continue
-        rows += [f"`{r['suite']}` seed {r['seed']}: " + ' '.join((w[:1].upper() if w[:1].isascii() else w[:1]) + w[1:] for w in r['verdict']['why']), '']
+        rows += [f"`{r['suite']}` seed {r['seed']}: " + why_text(r['verdict']['why']), '']
         if not r.get('by_meta'): continue
         tp = [(m['passes'], m['n']) for m in r['by_meta'] if m['key'] == 'template']
         if len(tp) >= 2:   # tasks of one template pass or fail together: ε rests on the templates (chapter epsilon)
@@ -145,9 +146,6 @@ def main(argv=None):
     p.add_argument('--work', default='runs/bench')
     p.add_argument('--base', help="base model of every run (default: [model] base, the embedded model)")
     p.add_argument('--results', default=str(OUT), help="results file (default: benchmarks/results/loop_suites.json)")
-    p.add_argument('--table', action='store_true', help="print the README table of the committed results and exit")
-    p.add_argument('--readme', help="write the table into this README (between <!-- BLOCK --> markers) and exit")
-    p.add_argument('--block', default='loop-suites', help="the README block the table goes into (default: loop-suites)")
     p.add_argument('--set', action='append', default=[], metavar='KEY=VALUE', help="a setting on top of the default recipe, for every run (repeatable; use its own --results and --work)")
     p.add_argument('--merge', nargs='+', metavar='FILE', help="merge the runs of these results files into --results (same suite and seed: the file's run wins), rewrite the spread and exit")
     p.add_argument('--by-meta', action='store_true', help="(re)compute each recorded run's ε per task meta value from its run folder (where it still exists) and exit")
@@ -162,14 +160,6 @@ def main(argv=None):
         res = merge(Path(a.results), [Path(f) for f in a.merge])
         Path(a.results).write_text(json.dumps(res, indent=1, ensure_ascii=False) + '\n')
         print(table(res))
-        return 0
-    if a.table or a.readme:
-        t = table(json.loads(Path(a.results).read_text()))
-        if a.readme:
-            from specter_lab.loop import replace_block
-            if not replace_block(a.readme, a.block, t): sys.exit(f"{a.readme}: no <!-- {a.block} --> markers")
-            replace_block(a.readme, f"{a.block}-why", why_table(json.loads(Path(a.results).read_text())))   # where the README has that block
-        else: print(t)
         return 0
     from specter_lab.suite import bundled_names
     suites = a.suites.split(',') if a.suites else bundled_names()

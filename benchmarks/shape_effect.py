@@ -2,7 +2,6 @@
 
     flock /tmp/specter-cpu.lock .venv/bin/python benchmarks/shape_effect.py --runs benchmarks/results/loop_shape.json
     flock /tmp/specter-cpu.lock .venv/bin/python benchmarks/shape_effect.py --variant forms --runs benchmarks/results/loop_shape_collect.json --suites office_tools,payment_extraction
-    .venv/bin/python benchmarks/shape_effect.py [--variant forms] --readme README.md   # the table, from the results file, into the README
 
 The loop evaluates everything within the suite's answer shape (chapter `shape`): its ε before and after are both decoded
 that way. For every run of the loop results file (`--runs`; its run folders must exist, run from the folder they were
@@ -10,20 +9,21 @@ made in; `--suites` keeps some), this evaluates the start model and the shipped 
 sets each new report against the run's own (`compare_reports`: ε, and the tasks lost and gained, McNemar's p):
 
 - `--variant free` (the default): on the test split with `[eval] shape = false`; written to
-  benchmarks/results/shape_effect.json, README block `shape-effect`;
+  benchmarks/results/shape_effect.json, block `shape-effect` of benchmarks/README.md;
 - `--variant forms`: within the shape `shape.suite_shape` learns now (with its value forms: the enum of a closed set,
   the pattern of values written alike), on the test split and, for the shipped file, on the dev split too: the split a
-  recipe choice is made on; written to benchmarks/results/shape_forms.json, README block `shape-forms`.
+  recipe choice is made on; written to benchmarks/results/shape_forms.json, block `shape-forms`.
 
-Each row has the commit and load average of its invocation.
+Each row has the commit and load average of its invocation; `benchmarks/readme_blocks.py --write` puts the tables into
+benchmarks/README.md.
 """
 from __future__ import annotations
 import argparse, json, os, subprocess, sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-VARIANTS = {'free': {'shape': False, 'results': 'shape_effect.json', 'block': 'shape-effect'},
-            'forms': {'shape': None, 'results': 'shape_forms.json', 'block': 'shape-forms'}}
+VARIANTS = {'free': {'shape': False, 'results': 'shape_effect.json'},
+            'forms': {'shape': None, 'results': 'shape_forms.json'}}
 
 
 def effect(run: dict, variant: str) -> dict:
@@ -68,18 +68,12 @@ def table(res: dict, variant: str) -> str:
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('--variant', choices=list(VARIANTS), default='free')
-    p.add_argument('--runs', help="a loop results file (benchmarks/loop_suites.py --results) whose runs to evaluate anew")
+    p.add_argument('--runs', required=True, help="a loop results file (benchmarks/loop_suites.py --results) whose runs to evaluate anew")
     p.add_argument('--suites', help="comma-separated suites of --runs to evaluate (default: all)")
     p.add_argument('--results', help="the results file (default: benchmarks/results/ shape_effect.json or shape_forms.json, by --variant)")
-    p.add_argument('--readme', help="write the table into this README (between the variant's markers) and exit")
     a = p.parse_args()
     v = VARIANTS[a.variant]
     results = Path(a.results or ROOT / 'benchmarks' / 'results' / v['results'])
-    if a.readme:
-        from specter_lab.loop import replace_block
-        if not replace_block(a.readme, v['block'], table(json.loads(results.read_text()), a.variant)): sys.exit(f"{a.readme}: no <!-- {v['block']} --> markers")
-        return 0
-    if not a.runs: p.error("--runs or --readme")
     res = json.loads(results.read_text()) if results.is_file() else {'runs': []}
     commit = subprocess.run(['git', 'rev-parse', 'HEAD'], cwd=ROOT, capture_output=True, text=True).stdout.strip() or None
     keep = set(a.suites.split(',')) if a.suites else None

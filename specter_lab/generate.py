@@ -174,6 +174,12 @@ def _free_sampler(self:LlamaGenerator, smp):
 
 # %% ../nbs/22_generate.ipynb #79c77f05
 @patch
+def overflowing(self:LlamaGenerator, batch, max_tokens=None) -> dict[int, int]:
+    "{index: context cells it needs} of the chats of `batch` whose prompt and an answer of `max_tokens` do not fit in the context (`n_ctx` cells)."
+    max_tokens = self._knobs(None, None, max_tokens)[2]
+    return {i: n + max_tokens for i,m in enumerate(batch) if (n := len(self.prompt_tokens(m))) + max_tokens > self.n_cells}
+
+@patch
 def generate(self:LlamaGenerator, batch, temperature=None, seed=None, max_tokens=None, grammars=None) -> list[Generation]:
     "One `Generation` per chat of `batch`: shared prefixes once, `n_parallel` sequences per llama.cpp batch; each within its grammar of `grammars`, if given."
     lc = self.lc

@@ -17,7 +17,7 @@ from .suite import Task
 from .trace import Trace, Attempt, user_message
 
 # %% auto #0
-__all__ = ['split_prompt', 'attempt_messages', 'GuardedAttempt', 'TaskRun', 'GuardedRun', 'guarded_run']
+__all__ = ['split_prompt', 'attempt_messages', 'GuardedAttempt', 'TaskRun', 'GuardedRun', 'context_error', 'guarded_run']
 
 # %% ../nbs/23_guarded.ipynb #ec10c282
 def split_prompt(messages:list[dict]) -> tuple[str, str]:
@@ -83,6 +83,13 @@ def _store(dag:ArtifactDAG, run:TaskRun, text:str, outcome:Outcome, workflow_id:
     return a
 
 # %% ../nbs/23_guarded.ipynb #b249bbca
+def context_error(tasks:list[Task], needs:list[int], n_ctx:int, n:int) -> SpecterError:
+    "The error for `tasks` whose chats need `needs` context cells, more than the generator's `n_ctx` (of `n` tasks run): it names the first one's suite file, line and field."
+    t = tasks[0]; path,line = t.where or (None, None)
+    return SpecterError(f"task {t.id!r} needs {needs[0]} context cells (its prompt and the longest answer allowed), more than [eval] n_ctx {n_ctx}"
+                        + (f"; {len(tasks)} of {n} tasks do, the largest needs {max(needs)}" if len(tasks) > 1 else '')
+                        + f". Raise it (--set eval.n_ctx={-(-max(needs) // 256) * 256}) or shorten the messages", path, line, 'messages')
+
 def guarded_run(tasks:list[Task], generator, rmax:int=3, dag:ArtifactDAG|None=None, trial:int=0, temperature=None,
                 seed=None, max_tokens=None, workflow_id:str|None=None, model:str|None=None, progress=None, shape:dict|None=None) -> GuardedRun:
     "Run every task through generate -> guards -> retry with feedback (≤ `rmax` retries), a batch per round, each answer within the answer `shape` if given (chapter `shape`); store attempts in `dag`."
@@ -91,9 +98,14 @@ def guarded_run(tasks:list[Task], generator, rmax:int=3, dag:ArtifactDAG|None=No
     runs,rounds = [TaskRun(t, trial) for t in tasks],[]
     todo = runs
     for r in range(rmax + 1):
+        chats = [attempt_messages(x.task.messages, x.history) for x in todo]
+        if hasattr(generator, 'overflowing') and (over := generator.overflowing(chats, max_tokens)):
+            if r == 0: raise context_error([todo[i].task for i in over], list(over.values()), generator.n_cells, len(todo))
+            # a retry whose chat (the task, its rejected answers and their feedback) outgrows the context ends the task's attempts
+            todo,chats = [x for i,x in enumerate(todo) if i not in over],[c for i,c in enumerate(chats) if i not in over]
         if not todo: break
         t0 = time.perf_counter()
-        gens = generator.generate([attempt_messages(x.task.messages, x.history) for x in todo], temperature=temperature, seed=seed, max_tokens=max_tokens,
+        gens = generator.generate(chats, temperature=temperature, seed=seed, max_tokens=max_tokens,
                                   **({'grammars': [shape_grammar(shape, x.task.messages) for x in todo]} if shape else {}))
         secs = time.perf_counter() - t0
         for x,g in zip(todo, gens):

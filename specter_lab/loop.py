@@ -19,10 +19,10 @@ from .registry import hub_id, base_license
 __all__ = ['STEPS', 'MIN_RECALL', 'CONVERT_S_PER_MB', 'MIN_TRAIN_SHARE', 'STEP_FUNCS', 'relocate', 'Loop', 'forget',
            'model_license', 'as_gguf', 'base_gguf', 'start_model', 'step_eval_before', 'step_collect', 'data_predicate',
            'step_extract', 'round_verdict', 'train_seconds_left', 'over_budget', 'onpolicy_data', 'step_train',
-           'step_convert', 'choose_gguf', 'fresh_dev', 'step_eval_after', 'step_cost', 'verdict', 'report_epsilon',
-           'report_data', 'report_training', 'report_files', 'report_cost', 'report_markdown', 'markdown_to_html',
-           'run_manifest', 'training_method', 'step_report', 'run_step', 'run_steps', 'run_loop', 'readme_block',
-           'replace_block', 'update_readme', 'cli_loop']
+           'step_convert', 'choose_gguf', 'fresh_dev', 'step_eval_after', 'step_cost', 'verdict', 'why_text',
+           'report_epsilon', 'report_data', 'report_training', 'report_files', 'report_cost', 'report_markdown',
+           'markdown_to_html', 'run_manifest', 'training_method', 'step_report', 'run_step', 'run_steps', 'run_loop',
+           'readme_block', 'replace_block', 'update_readme', 'cli_loop']
 
 # %% ../nbs/60_loop.ipynb #3a0d5bec
 def relocate(v, old:str, new:str):
@@ -72,6 +72,8 @@ class Loop:
         from specter_lab.suite import load_tasks, resolve_suite, dev_split, write_tasks
         src = resolve_suite(self.tasks)
         tasks = load_tasks(src)
+        for split,why in (('train', 'trains on'), ('test', 'reports ε on')):
+            if not any(t.split == split for t in tasks): raise SpecterError(f"the loop {why} the suite's '{split}' tasks and it has none", src, field='split')
         if any(t.split == 'dev' for t in tasks): return str(src)
         p = self.out/'suite.jsonl'
         if not p.is_file():
@@ -159,13 +161,13 @@ def step_collect(loop:Loop) -> dict:
     d = loop.dir('collect')
     shutil.rmtree(d/'dag', ignore_errors=True)
     with ArtifactDAG(d/'dag') as dag:
-        run = guarded_run(tasks, gen, rmax=s.eval.rmax, dag=dag, model=loop.base, max_tokens=gen.fit_max_tokens([t.reference for t in tasks]), shape=without_forms(loop.shape),
+        run = guarded_run(tasks, gen, rmax=s.eval.rmax, dag=dag, model=loop.base, max_tokens=gen.fit_max_tokens([t.reference for t in tasks]), shape=(free := without_forms(loop.shape)),
                           progress=lambda r: loop.log(f"  attempt {r['attempt']}: {r['passed']}/{r['n']} passed in {r['seconds']:.1f} s"))
         n = len(dag)
     first = sum(r.first_passed for r in run.runs)
     return {'dag': str(d/'dag'), 'tasks': len(tasks), 'artifacts': n, 'first_attempt_passed': first,
             'passed_after_retries': sum(r.passed for r in run.runs), 'human_references': sum(r.human_id is not None for r in run.runs),
-            'rounds': run.rounds, 'shape': loop.shape is not None}
+            'rounds': run.rounds, 'shape': loop.shape is not None, 'forms_left_out': free != loop.shape}
 
 
 
@@ -480,6 +482,10 @@ def verdict(after:dict, cmp:dict, float_epsilon:float|None=None, min_delta:float
     return {'checks': checks, 'passed': all(checks.values()), 'why': why,
             'targets': {'min_delta': min_delta, 'max_p': max_p, 'min_margin': min_margin, 'min_recall': min_recall, 'max_loss': max_loss}}
 
+def why_text(why:list[str]) -> str:
+    "A verdict's reasons as one paragraph, each sentence capitalised (but 'ε', which has no capital worth writing)."
+    return ' '.join((w[:1].upper() if w[:1].isascii() else w[:1]) + w[1:] for w in why)
+
 
 
 # %% ../nbs/60_loop.ipynb #c0300684
@@ -531,13 +537,13 @@ def report_epsilon(before:dict, after:dict, cmp:dict, v:dict, figs:dict, names:t
     L += ["Targets: " + '; '.join(f"{k} {_mark(ok)}" for k,ok in v['checks'].items()) +
           f" (Δε ≥ {t['min_delta']}, p < {t['max_p']}, ε after ≥ best constant + {t['min_margin']}, every label's recall ≥ {t['min_recall']}, "
           f"shipped file within {t['max_loss']} of the float file).", ""]
-    L += (["**Targets met.**"] if v['passed'] else ["**Targets missed:** " + ' '.join(v['why'])]) + [""]
+    L += (["**Targets met.**"] if v['passed'] else ["**Targets missed:** " + why_text(v['why'])]) + [""]
     return L + ([f"![ε before and after](figures/{figs['epsilon']})", ""] if 'epsilon' in figs else [])
 
 def report_data(col:dict, ext:dict, s:Settings) -> list[str]:
     "The report's data section, from the collect and extract steps' results."
     return ["## Data", "", f"The guarded loop ran {col['tasks']} train tasks (sampling at T = {s.eval.collect_temperature}"
-          + (", within the answer shape without its value forms" if col.get('shape') else '') + ", "
+          + (", within the answer shape" + (" without its value forms" if col.get('forms_left_out') else '') if col.get('shape') else '') + ", "
           f"up to {s.eval.rmax} retries with the guards' feedback): {col['first_attempt_passed']} passed on the first attempt, "
           f"{col['passed_after_retries']} after retries, {col['human_references']} fell back to the reference answer; "
           f"{col['artifacts']} artifacts in the DAG. The policy {ext['filter']} gave **{ext['trace_pairs']} DPO pairs**; "
@@ -723,12 +729,13 @@ def run_loop(out='runs/latest', tasks:str|None=None, base:str|None=None, setting
     "Run (or resume) the loop into `out`; return the summary of the report step (or the last step run)."
     s = settings or load_settings()
     loop = Loop(Path(out), s, str(tasks or s.data.tasks), str(base or s.model.base), log)
-    loop.out.mkdir(parents=True, exist_ok=True)
     cfg = {'tasks': loop.tasks, 'base': loop.base, 'settings': s.to_dict()}
     prev = loop.out/'loop.json'
     if prev.is_file() and read_json(prev) != cfg and from_step is None:
         raise SpecterError("this folder holds a run with other tasks, base or settings: use another --output, or --from STEP",
                            prev)
+    loop.suite   # read and checked (a dev split carved where it has none) before anything is written
+    loop.out.mkdir(parents=True, exist_ok=True)
     write_json(prev, cfg)
     r = run_steps(loop, from_step, until)
     log(f"loop finished: {loop.out/'report.md'}")

@@ -32,6 +32,7 @@ class Task:
     guards: list           # guard specs, callables or `Guard`s; parsed into `Guard`s
     reference: str|None = None
     meta: dict = field(default_factory=dict)
+    where: tuple|None = field(default=None, compare=False, repr=False)   # (suite file, line) it was read from, for errors about it
 
     def __post_init__(self): self.guards = parse_guards(self.guards)
 
@@ -81,7 +82,7 @@ def parse_task(obj:dict, path=None, line:int|None=None) -> Task:
         if not o.passed: raise SpecterError(f"the reference fails the task's own guards: {o.feedback}", path, line, 'reference')
     meta = obj.get('meta') or {}
     if not isinstance(meta, dict): raise SpecterError(f"expected an object, got {type(meta).__name__}", path, line, 'meta')
-    return Task(str(tid), split, messages, guards, ref, meta)
+    return Task(str(tid), split, messages, guards, ref, meta, (str(path), line) if path is not None else None)
 
 # %% ../nbs/21_suite.ipynb #c1e0294f
 def bundled_path(name:str) -> Path:

@@ -292,7 +292,7 @@ def write_bundled(dest=None) -> dict:
 def _summary(name, r:dict) -> str:
     bc,cls = r['best_constant']['test'],r['classes']['test']
     parts = [', '.join(f"{s} {n}" for s,n in r['n'].items()),
-             "test classes " + ', '.join(f"{k} {v}" for k,v in cls.items()) if set(cls) != {'None'} else "no classes",
+             "no test tasks" if not cls else "test classes " + ', '.join(f"{k} {v}" for k,v in cls.items()) if set(cls) != {'None'} else "no classes",
              f"best constant {bc['share']:.3f} ({bc['label']})" if bc else "no label guard"]
     if r['references']['failing']: parts.append(f"{len(r['references']['failing'])} references fail their guards")
     shared = {f"{k} {ab}": v for ab,x in r['shared'].items() for k,v in x.items() if v}

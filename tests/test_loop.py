@@ -79,7 +79,8 @@ def test_json_suite_is_collected_and_shipped_within_its_shape(tmp_path, tiny_mod
     out = tmp_path / "run"
     r = run_cli("loop", "--tasks", suite, "--base", tiny_model_dir, "--out", out, *SET, "--set", "dpo.rounds=1", "--set", "gguf.quants=q8_0", timeout=900)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
-    assert json.loads((out / "2_collect" / "step.json").read_text())["shape"] is True
+    col = json.loads((out / "2_collect" / "step.json").read_text())
+    assert col["shape"] is True and col["forms_left_out"] is True   # the dates' pattern was left out while collecting
     shape, man = out / "5_convert" / "answer_shape.json", json.loads((out / "5_convert" / "manifest.json").read_text())
     assert json.loads(shape.read_text())["shapes"] and man["shape"]["sha256"] == sha256_file(shape)
     assert json.loads((out / "6_eval_after" / "step.json").read_text())["shape"] == str(shape)
@@ -126,3 +127,17 @@ def test_bad_task_file_names_the_line(tmp_path, tiny_model_dir):
     bad.write_text('{"id": "a", "split": "train", "messages": [{"role": "user", "content": "hi"}], "guards": [{"kind": "max_chars", "limit": 5}]}\n{"id": "b"\n')
     r = run_cli("loop", "--tasks", bad, "--base", tiny_model_dir, "--out", tmp_path / "o", *SET)
     assert r.returncode == 1 and "bad.jsonl:2" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_suite_the_loop_cannot_run_is_named_before_any_step(tmp_path, tiny_model_dir):
+    "A suite without test tasks names the user's file; a task too long for `[eval] n_ctx` names its file, line and the n_ctx that holds it."
+    row = lambda i, split, text: json.dumps({"id": i, "split": split, "messages": [{"role": "user", "content": text}], "guards": [{"kind": "regex", "pattern": "^YES"}], "reference": "YES"})
+    (only_train := tmp_path / "train_only.jsonl").write_text("".join(row(f"t{i}", "train", f"say yes {i}") + "\n" for i in range(6)))
+    r = run_cli("loop", "--tasks", only_train, "--base", tiny_model_dir, "--out", tmp_path / "o1", *SET)
+    assert r.returncode == 1 and f"{only_train} [split]: the loop reports ε on the suite's 'test' tasks and it has none" in r.stderr, r.stderr
+    assert "Traceback" not in r.stderr and not (tmp_path / "o1" / "1_eval_before").exists()
+    (long := tmp_path / "long.jsonl").write_text("".join(row(f"t{i}", "train", f"say yes {i}") + "\n" for i in range(6))
+                                                 + row("d0", "dev", "yes?") + "\n" + row("t6", "test", "say yes") + "\n" + row("t7", "test", "yes " * 600) + "\n")
+    r = run_cli("loop", "--tasks", long, "--base", tiny_model_dir, "--out", tmp_path / "o2", *SET)
+    assert r.returncode == 1 and "long.jsonl:9 [messages]: task 't7' needs" in r.stderr and "--set eval.n_ctx=" in r.stderr, r.stderr
+    assert "Traceback" not in r.stderr

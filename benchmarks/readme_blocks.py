@@ -1,0 +1,100 @@
+"""Every generated block of the READMEs and the results file it is generated from: `--check` fails on a block that is not
+what its results file gives (a number typed by hand, or a table not regenerated after a run), `--write` regenerates them.
+
+    .venv/bin/python benchmarks/readme_blocks.py --check     # tests/test_readme.py runs this
+    .venv/bin/python benchmarks/readme_blocks.py --write
+
+A block stands between `<!-- name -->` and `<!-- /name -->`. `BLOCKS` says, per Markdown file, which results file each
+block is generated from and by which benchmark's table: `loop_suites.py` (a loop table, and its `-why` block where the
+file has one), `loop_pairs.py` (two versions of the loop, run by run) or `shape_effect.py` (files evaluated anew).
+"""
+from __future__ import annotations
+import argparse, json, re, sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / 'benchmarks'))
+import loop_pairs, loop_suites, shape_effect   # noqa: E402
+
+R = 'benchmarks/results/'
+BLOCKS = {  # file: {block: (kind, results file, or files whose runs are merged: a later file's run of a suite and seed wins)}
+    'README.md': {
+        'loop-suites': ('loop', (R + 'loop_suites.json', R + 'loop_collect_copies.json')),
+        'loop-unseen': ('loop', (R + 'loop_unseen_free.json', R + 'loop_unseen.json')),
+        'loop-gemma': ('loop', R + 'loop_gemma.json')},
+    'benchmarks/README.md': {
+        'loop-unseen-free': ('loop', R + 'loop_unseen_free.json'),
+        'loop-shape': ('loop', R + 'loop_shape.json'),
+        'shape-effect': ('shape-free', R + 'shape_effect.json'),
+        'collect-shape': ('pairs', R + 'collect_shape.json'),
+        'loop-shape-collect': ('loop', R + 'loop_shape_collect.json'),
+        'shape-forms': ('shape-forms', R + 'shape_forms.json'),
+        'value-forms': ('pairs', R + 'value_forms.json'),
+        'loop-value-forms': ('loop', R + 'loop_value_forms.json'),
+        'collect-copies': ('pairs', R + 'collect_copies.json'),
+        'loop-collect-copies': ('loop', R + 'loop_collect_copies.json')}}
+
+
+def generated(kind: str, res: dict) -> dict:
+    "The blocks (`''` for the block itself, `'-why'` for its why block) that `kind`'s table makes of the results `res`."
+    if kind == 'loop': return {'': loop_suites.table(res), '-why': loop_suites.why_table(res)}
+    if kind == 'pairs': return {'': loop_pairs.table(res)}
+    return {'': shape_effect.table(res, kind.split('-', 1)[1])}
+
+
+def block(text: str, name: str) -> str | None:
+    "What stands between the block's markers in `text` (None when it has none)."
+    m = re.search(rf'<!-- {re.escape(name)} -->\n(.*?)\n<!-- /{re.escape(name)} -->', text, re.S)
+    return m.group(1) if m else None
+
+
+def sources(results) -> tuple[str, ...]: return (results,) if isinstance(results, str) else results
+
+
+def results_of(results, root: Path = ROOT) -> dict | None:
+    "The results a block is generated from: one file's, or the runs of several merged (`loop_suites.merge`); None when a file is missing."
+    files = [root / f for f in sources(results)]
+    if not all(f.is_file() for f in files): return None
+    return json.loads(files[0].read_text()) if len(files) == 1 else loop_suites.merge(files[0], files[1:])
+
+
+def expected(root: Path = ROOT) -> list[tuple[str, str, str | None]]:
+    "(file, block, text) of every block the files of `BLOCKS` hold, generated from its results (text None when a results file is missing)."
+    out = []
+    for f, blocks in BLOCKS.items():
+        text = (root / f).read_text(encoding='utf-8')
+        for name, (kind, results) in blocks.items():
+            if (res := results_of(results, root)) is None: out.append((f, name, None)); continue
+            for suffix, t in generated(kind, res).items():
+                if suffix == '' or block(text, name + suffix) is not None: out.append((f, name + suffix, t))
+    return out
+
+
+def stale(texts: dict, root: Path = ROOT) -> list[str]:
+    "One line per block of `texts` (file -> its Markdown) that is missing or not what its results file gives."
+    def why(f, name, t):
+        results = ' + '.join(sources(BLOCKS[f][name.removesuffix('-why')][1]))
+        if t is None: return f"a results file of {results} is missing"
+        return 'not in the file' if block(texts[f], name) is None else f"not what {results} gives"
+    return [f"{f}: block <!-- {name} -->: {why(f, name, t)}" for f, name, t in expected(root) if t is None or block(texts[f], name) != t]
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    g = p.add_mutually_exclusive_group(required=True)
+    g.add_argument('--check', action='store_true', help="exit 1 naming every block that is not what its results file gives")
+    g.add_argument('--write', action='store_true', help="regenerate every block from its results file")
+    a = p.parse_args(argv)
+    if a.write:
+        from specter_lab.loop import replace_block
+        for f, name, t in expected():
+            if t is None: sys.exit(f"{f}: block <!-- {name} -->: a results file of {' + '.join(sources(BLOCKS[f][name][1]))} is missing")
+            if not replace_block(ROOT / f, name, t): sys.exit(f"{f}: no <!-- {name} --> markers")
+        return 0
+    bad = stale({f: (ROOT / f).read_text(encoding='utf-8') for f in BLOCKS})
+    for line in bad: print(line, file=sys.stderr)
+    return 1 if bad else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
