@@ -44,7 +44,7 @@ def generated(kind: str, res: dict) -> dict:
 
 def block(text: str, name: str) -> str | None:
     "What stands between the block's markers in `text` (None when it has none)."
-    m = re.search(rf'<!-- {re.escape(name)} -->\n(.*?)\n<!-- /{re.escape(name)} -->', text, re.S)
+    m = re.search(rf'<!-- {re.escape(name)} -->\n?(.*?)\n?<!-- /{re.escape(name)} -->', text, re.S)
     return m.group(1) if m else None
 
 

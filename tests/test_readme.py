@@ -24,5 +24,7 @@ def test_a_typed_number_or_a_missing_block_is_named():
     row = next(l for l in t.splitlines() if l.startswith("| `"))
     texts[f] = texts[f].replace(row, row.replace(" | ", " | 9", 1), 1)   # a digit typed into one cell
     assert rb.stale(texts) == [f"{f}: block <!-- {name} -->: not what {' + '.join(rb.sources(rb.BLOCKS[f][name][1]))} gives"]
+    texts[f] = texts[f].replace(f"<!-- {name} -->\n{t}\n", f"<!-- {name} -->\n")   # an emptied block
+    assert rb.stale(texts) == [f"{f}: block <!-- {name} -->: not what {' + '.join(rb.sources(rb.BLOCKS[f][name][1]))} gives"]
     texts[f] = texts[f].replace(f"<!-- /{name} -->", "")
     assert rb.stale(texts) == [f"{f}: block <!-- {name} -->: not in the file"]
