@@ -58,11 +58,16 @@ def results_of(results, root: Path = ROOT) -> dict | None:
     return json.loads(files[0].read_text()) if len(files) == 1 else loop_suites.merge(files[0], files[1:])
 
 
-def expected(root: Path = ROOT) -> list[tuple[str, str, str | None]]:
-    "(file, block, text) of every block the files of `BLOCKS` hold, generated from its results (text None when a results file is missing)."
+def read_texts(root: Path = ROOT) -> dict:
+    "The Markdown of every file of `BLOCKS`."
+    return {f: (root / f).read_text(encoding='utf-8') for f in BLOCKS}
+
+
+def expected(texts: dict, root: Path = ROOT) -> list[tuple[str, str, str | None]]:
+    "(file, block, text) of every block of `BLOCKS` (and each `-why` block `texts`, file -> its Markdown, hold), generated from its results (text None when a results file is missing)."
     out = []
     for f, blocks in BLOCKS.items():
-        text = (root / f).read_text(encoding='utf-8')
+        text = texts[f]
         for name, (kind, results) in blocks.items():
             if (res := results_of(results, root)) is None: out.append((f, name, None)); continue
             for suffix, t in generated(kind, res).items():
@@ -76,7 +81,7 @@ def stale(texts: dict, root: Path = ROOT) -> list[str]:
         results = ' + '.join(sources(BLOCKS[f][name.removesuffix('-why')][1]))
         if t is None: return f"a results file of {results} is missing"
         return 'not in the file' if block(texts[f], name) is None else f"not what {results} gives"
-    return [f"{f}: block <!-- {name} -->: {why(f, name, t)}" for f, name, t in expected(root) if t is None or block(texts[f], name) != t]
+    return [f"{f}: block <!-- {name} -->: {why(f, name, t)}" for f, name, t in expected(texts, root) if t is None or block(texts[f], name) != t]
 
 
 def main(argv=None) -> int:
@@ -87,11 +92,11 @@ def main(argv=None) -> int:
     a = p.parse_args(argv)
     if a.write:
         from specter_lab.loop import replace_block
-        for f, name, t in expected():
+        for f, name, t in expected(read_texts()):
             if t is None: sys.exit(f"{f}: block <!-- {name} -->: a results file of {' + '.join(sources(BLOCKS[f][name][1]))} is missing")
             if not replace_block(ROOT / f, name, t): sys.exit(f"{f}: no <!-- {name} --> markers")
         return 0
-    bad = stale({f: (ROOT / f).read_text(encoding='utf-8') for f in BLOCKS})
+    bad = stale(read_texts())
     for line in bad: print(line, file=sys.stderr)
     return 1 if bad else 0
 
