@@ -103,6 +103,7 @@ def guarded_run(tasks:list[Task], generator, rmax:int=3, dag:ArtifactDAG|None=No
             if r == 0: raise context_error([todo[i].task for i in over], list(over.values()), generator.n_cells, len(todo))
             # a retry whose chat (the task, its rejected answers and their feedback) outgrows the context ends the task's attempts
             todo,chats = [x for i,x in enumerate(todo) if i not in over],[c for i,c in enumerate(chats) if i not in over]
+            rounds[-1]['outgrown'] = len(over)   # of the last round's failures, those that could not retry
         if not todo: break
         t0 = time.perf_counter()
         gens = generator.generate(chats, temperature=temperature, seed=seed, max_tokens=max_tokens,
