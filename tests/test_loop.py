@@ -141,3 +141,29 @@ def test_suite_the_loop_cannot_run_is_named_before_any_step(tmp_path, tiny_model
     r = run_cli("loop", "--tasks", long, "--base", tiny_model_dir, "--out", tmp_path / "o2", *SET)
     assert r.returncode == 1 and "long.jsonl:9 [messages]: task 't7' needs" in r.stderr and "--set eval.n_ctx=" in r.stderr, r.stderr
     assert "Traceback" not in r.stderr
+
+
+def test_odd_but_valid_suites_are_collected_and_paired(tmp_path, tiny_model_dir):
+    "Suites in the documented format that the bundled ones do not resemble: arrays of objects with booleans, nulls and floats; labels with spaces and accents; a key with a space and an argument object that is sometimes empty."
+    def suite(name, rows):
+        (p := tmp_path / f"{name}.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+        return p
+    split = lambda i: "train" if i < 10 else "dev" if i < 13 else "test"
+    const = lambda v: {"kind": "json_schema", "schema": {"const": v}}
+    fruit = ["apple", "pear", "fig", "kiwi"]
+    arrays = [{"id": f"a{i}", "split": split(i), "messages": [{"role": "user", "content": f"{i % 3 + 1} {fruit[i % 4]}, vip {i % 2 == 0}"}],
+               "guards": [const(v := [{"item": fruit[i % 4], "qty": i % 3 + 1, "vip": i % 2 == 0, "note": None, "price": 1.5 * i}])], "reference": json.dumps(v)}
+              for i in range(16)]
+    labels = ["billing issue", "réclamation", "spam ☃"]
+    spaced = [{"id": f"l{i}", "split": split(i), "messages": [{"role": "system", "content": "Answer 'Category: <label>': " + ", ".join(labels)}, {"role": "user", "content": f"{labels[i % 3]} ✓ {i}"}],
+               "guards": [{"kind": "label", "pattern": r"^Category: (billing issue|réclamation|spam ☃)", "expected": labels[i % 3]}], "reference": f"Category: {labels[i % 3]}"}
+              for i in range(16)]
+    tools = [{"id": f"t{i}", "split": split(i), "messages": [{"role": "user", "content": f"please {'set volume ' + str(i) if i % 2 else 'turn on'}"}],
+              "guards": [const(v := {"tool name": "volume" if i % 2 else "lamp on", "args": {"level": i} if i % 2 else {}})], "reference": json.dumps(v)}
+             for i in range(16)]
+    for name, rows in (("arrays", arrays), ("labels", spaced), ("tools", tools)):
+        out = tmp_path / f"run-{name}"
+        r = run_cli("loop", "--tasks", suite(name, rows), "--base", tiny_model_dir, "--out", out, "--until", "extract", *SET)
+        assert r.returncode == 0, (name, r.stdout[-2000:], r.stderr[-2000:])
+        ex = json.loads((out / "3_extract" / "step.json").read_text())
+        assert ex["pairs"] > 0 and ex["contrast_pairs"] > 0, (name, ex)
