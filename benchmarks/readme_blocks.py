@@ -9,12 +9,13 @@ block is generated from and by which benchmark's table: `loop_suites.py` (a loop
 file has one), `loop_pairs.py` (two versions of the loop, run by run) or `shape_effect.py` (files evaluated anew).
 """
 from __future__ import annotations
-import argparse, json, re, sys
+import argparse, json, sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / 'benchmarks'))
 import loop_pairs, loop_suites, shape_effect   # noqa: E402
+from specter_lab.loop import read_block, replace_block   # noqa: E402
 
 R = 'benchmarks/results/'
 BLOCKS = {  # file: {block: (kind, results file, or files whose runs are merged: a later file's run of a suite and seed wins)}
@@ -42,12 +43,6 @@ def generated(kind: str, res: dict) -> dict:
     return {'': shape_effect.table(res, kind.split('-', 1)[1])}
 
 
-def block(text: str, name: str) -> str | None:
-    "What stands between the block's markers in `text` (None when it has none)."
-    m = re.search(rf'<!-- {re.escape(name)} -->\n?(.*?)\n?<!-- /{re.escape(name)} -->', text, re.S)
-    return m.group(1) if m else None
-
-
 def sources(results) -> tuple[str, ...]: return (results,) if isinstance(results, str) else results
 
 
@@ -71,7 +66,7 @@ def expected(texts: dict, root: Path = ROOT) -> list[tuple[str, str, str | None]
         for name, (kind, results) in blocks.items():
             if (res := results_of(results, root)) is None: out.append((f, name, None)); continue
             for suffix, t in generated(kind, res).items():
-                if suffix == '' or block(text, name + suffix) is not None: out.append((f, name + suffix, t))
+                if suffix == '' or read_block(text, name + suffix) is not None: out.append((f, name + suffix, t))
     return out
 
 
@@ -80,8 +75,8 @@ def stale(texts: dict, root: Path = ROOT) -> list[str]:
     def why(f, name, t):
         results = ' + '.join(sources(BLOCKS[f][name.removesuffix('-why')][1]))
         if t is None: return f"a results file of {results} is missing"
-        return 'not in the file' if block(texts[f], name) is None else f"not what {results} gives"
-    return [f"{f}: block <!-- {name} -->: {why(f, name, t)}" for f, name, t in expected(texts, root) if t is None or block(texts[f], name) != t]
+        return 'not in the file' if read_block(texts[f], name) is None else f"not what {results} gives"
+    return [f"{f}: block <!-- {name} -->: {why(f, name, t)}" for f, name, t in expected(texts, root) if t is None or read_block(texts[f], name) != t]
 
 
 def main(argv=None) -> int:
@@ -91,7 +86,6 @@ def main(argv=None) -> int:
     g.add_argument('--write', action='store_true', help="regenerate every block from its results file")
     a = p.parse_args(argv)
     if a.write:
-        from specter_lab.loop import replace_block
         for f, name, t in expected(read_texts()):
             if t is None: sys.exit(f"{f}: block <!-- {name} -->: a results file of {' + '.join(sources(BLOCKS[f][name][1]))} is missing")
             if not replace_block(ROOT / f, name, t): sys.exit(f"{f}: no <!-- {name} --> markers")

@@ -22,7 +22,7 @@ __all__ = ['STEPS', 'MIN_RECALL', 'CONVERT_S_PER_MB', 'MIN_TRAIN_SHARE', 'STEP_F
            'step_convert', 'choose_gguf', 'fresh_dev', 'step_eval_after', 'step_cost', 'verdict', 'why_text',
            'report_epsilon', 'report_data', 'report_training', 'report_files', 'report_cost', 'report_markdown',
            'markdown_to_html', 'run_manifest', 'training_method', 'step_report', 'run_step', 'run_steps', 'run_loop',
-           'readme_block', 'replace_block', 'update_readme', 'cli_loop']
+           'readme_block', 'read_block', 'replace_block', 'update_readme', 'cli_loop']
 
 # %% ../nbs/60_loop.ipynb #3a0d5bec
 def relocate(v, old:str, new:str):
@@ -757,11 +757,19 @@ def readme_block(summary:dict, command:str) -> str:
               f"Targets met: {'yes' if summary['verdict']['passed'] else 'no'} ({', '.join(k for k,ok in summary['verdict']['checks'].items() if ok) or 'none'})."]
     return '\n'.join(lines)
 
+def _markers(name:str) -> tuple[str, str]: return f'<!-- {name} -->',f'<!-- /{name} -->'
+
+def read_block(text:str, name:str) -> str|None:
+    "What `replace_block` put between the markers of block `name` in the Markdown `text`; None when it has no such markers."
+    a,b = _markers(name)
+    if a not in text or b not in text: return None
+    return text.split(a, 1)[1].split(b, 1)[0].removeprefix('\n').removesuffix('\n')
+
 def replace_block(path, name:str, text:str) -> bool:
     "Replace what stands between `<!-- name -->` and `<!-- /name -->` in the file at `path` by `text`; False when it has no such markers."
     p = Path(path); t = p.read_text(encoding='utf-8')
-    a,b = f'<!-- {name} -->',f'<!-- /{name} -->'
-    if a not in t or b not in t: return False
+    a,b = _markers(name)
+    if read_block(t, name) is None: return False
     pre,rest = t.split(a, 1); _,post = rest.split(b, 1)
     write_text_atomic(p, f"{pre}{a}\n{text}\n{b}{post}")
     return True
