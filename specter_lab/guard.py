@@ -14,7 +14,8 @@ from .config import SpecterError
 from .files import loads_json
 
 # %% auto #0
-__all__ = ['REGEX_TIMEOUT', 'GUARD_KINDS', 'GuardCheck', 'Guard', 'parse_guard', 'Outcome', 'parse_guards', 'check']
+__all__ = ['REGEX_TIMEOUT', 'GUARD_KINDS', 'MAX_REPEATED', 'GuardCheck', 'Guard', 'repeated_positions', 'parse_guard', 'Outcome',
+           'parse_guards', 'check']
 
 # %% ../nbs/20_guard.ipynb #a7cc4ac7
 @dataclass
@@ -100,10 +101,37 @@ def _max_chars(n:int):
 # %% ../nbs/20_guard.ipynb #9bb5fe2c
 GUARD_KINDS = ('regex', 'label', 'json_schema', 'max_chars')
 
+MAX_REPEATED = 100_000   # positions a pattern's counted repeats may expand to: the regex package crashes compiling ((a|b){1000}){1000}
+
+def repeated_positions(p:str) -> int:
+    "About how many positions the pattern `p` spells out once its counted repeats (`{m}`, `{m,n}`) are expanded: nested counts multiply."
+    stack,i = [[0]],0   # per open group: [positions so far]; the last atom's size decides what a following count repeats
+    last = 0
+    while i < len(p):
+        ch = p[i]
+        if ch == '\\': last,i = 1,i + 2
+        elif ch == '[':
+            j = i + 1 + (p[i+1:i+2] == '^'); j += p[j:j+1] == ']'
+            while j < len(p) and p[j] != ']': j += 1 + (p[j] == '\\')
+            last,i = 1,j + 1
+        elif ch == '(': stack.append([0]); last,i = 0,i + 1
+        elif ch == ')':
+            inner = stack.pop()[0] if len(stack) > 1 else 0
+            last,i = inner,i + 1; stack[-1][0] += inner
+            continue
+        elif ch == '{' and (m := regex.match(r'\{(\d+)(?:,(\d*))?\}', p[i:])):
+            n = max(int(m[1]), int(m[2] or 0))
+            stack[-1][0] += last * (n - 1); last *= n; i += m.end()
+            continue
+        else: last,i = (0 if ch in '|*+?^$' else 1),i + 1
+        stack[-1][0] += last
+    return sum(f[0] for f in stack)
+
 def _compile(p, fld, path, line):
     "A `regex` pattern (the `re` syntax, run with a time limit), or a `SpecterError` naming `fld`."
     if not isinstance(p, str): raise SpecterError(f"expected a regex string, got {type(p).__name__}", path, line, fld)
     if len(p) > 10_000: raise SpecterError(f"regex of {len(p):,} characters (limit 10,000)", path, line, fld)
+    if (n := repeated_positions(p)) > MAX_REPEATED: raise SpecterError(f"bad regex: its counted repeats spell out {n:,} positions (limit {MAX_REPEATED:,})", path, line, fld)
     try: return regex.compile(p, regex.V0)
     except (regex.error, OverflowError, ValueError, RecursionError, MemoryError) as e:
         raise SpecterError(f"bad regex: {str(e)[:200]}", path, line, fld) from None
@@ -186,6 +214,7 @@ def _timed_validator(cls):
     return validators.extend(cls, {'pattern': pattern, 'patternProperties': pattern_properties})
 
 def _search(p, s):
+    if repeated_positions(p) > MAX_REPEATED: raise ValueError(f"bad pattern {p[:60]!r}: its counted repeats spell out more than {MAX_REPEATED:,} positions")
     try: return regex.compile(p, regex.V0).search(s, timeout=REGEX_TIMEOUT)
     except TimeoutError: raise
     except Exception: raise ValueError(f"bad pattern {p[:60]!r}") from None
