@@ -34,7 +34,7 @@ _SECRET_TEXT = [
     (re.compile(r'(?i)\b(bearer|basic)(\s+)[A-Za-z0-9._~+/=-]{4,}'), r'\1\2***'),
     (re.compile(r'\b(sk|pk|rk)-[A-Za-z0-9_-]{6,}'), r'\1-***'),
     (re.compile(r'\b(hf|gh[pousr]|xox[bpa])_[A-Za-z0-9]{6,}'), r'\1_***'),
-    (re.compile(r'''(?i)((?:api[_-]?key|access[_-]?token|auth[_-]?token|token|secret|password|passwd|x-api-key)["']?\s*[=:]\s*["']?)(?!\*\*\*)[^\s"'&,;}\]]+'''), r'\1***'),
+    (re.compile(r'''(?i)((?<![/\\.\w-])(?:api[_-]?key|access[_-]?token|auth[_-]?token|token|secret|password|passwd|x-api-key)["']?\s*[=:]\s*["']?)(?!\*\*\*)[^\s"'&,;}\]]+'''), r'\1***'),
     (re.compile(r'(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@]*@'), r'\1')]   # scheme://user:pass@host -> scheme://host
 _SECRETS: set[str] = set()
 
