@@ -21,10 +21,10 @@ from .recipe import _request, decided, json_leaves, json_value
 from . import epsilon as eps
 
 # %% auto #0
-__all__ = ['REPORT_SCHEMA_ID', 'REPORT_SCHEMA', 'validate_report', 'model_record', 'evaluate', 'decision_of', 'expected_decision',
-           'wrong_leaf', 'leaf_failures', 'by_template', 'leaf_at', 'decision_leaf', 'run_decisions',
-           'decision_metrics', 'read_report', 'compare_reports', 'format_comparison', 'epsilon_by_meta', 'cli_eval',
-           'cli_compare']
+__all__ = ['REPORT_SCHEMA_ID', 'REPORT_SCHEMA', 'PLOT_SUFFIXES', 'validate_report', 'model_record', 'evaluate', 'decision_of',
+           'expected_decision', 'wrong_leaf', 'leaf_failures', 'by_template', 'leaf_at', 'decision_leaf',
+           'run_decisions', 'decision_metrics', 'read_report', 'compare_reports', 'format_comparison',
+           'epsilon_by_meta', 'cli_eval', 'cli_compare']
 
 # %% ../nbs/25_evaluate.ipynb #32f37c2a
 REPORT_SCHEMA_ID = 'https://specter-lab.github.io/specter_lab/schemas/eval-report-v1.json'
@@ -56,7 +56,9 @@ REPORT_SCHEMA = {
         'failure_modes': {'type': 'array', 'items': {'type': 'object', 'required': ['guard', 'checked', 'failed']},
                           'description': 'per guard, on first attempts: checked, failed, fail_rate, sole, top_feedback'},
         'pass_at_k': {'type': ['object', 'null'], 'description': 'unbiased pass@k for k = 1..trials (null when trials = 1)'},
-        'baseline': {'type': ['object', 'null'], 'description': 'label suites: the best constant answer (majority label) and its ε'},
+        'baseline': {'type': ['object', 'null'], 'required': ['label', 'epsilon'],
+                     'properties': {'label': {'type': 'string'}, 'epsilon': {'type': 'number', 'minimum': 0, 'maximum': 1}},
+                     'description': 'label suites: the best constant answer (majority label) and its ε'},
         'labels': {'type': ['object', 'null'], 'description': "the decision per task (a label guard's label, or the value at the JSON leaf `key` where a suite of JSON answers holds it, e.g. the tool): recall per value (Wilson CI), confusion matrix, balanced accuracy, on first attempts"},
         'leaves': {'type': ['object', 'null'], 'description': "JSON suites: failed first attempts by what they got wrong ('not JSON', 'other keys', a leaf's path, 'other guards')"},
         'outcomes': {'type': 'array', 'items': {'type': 'object',
@@ -298,8 +300,9 @@ def cli_eval(argv=None) -> int:
     p.add_argument('--output', required=True, help="report.json to write")
     p.add_argument('--quiet', action='store_true', help="no progress lines on stderr")
     a = add_settings_args(p).parse_args(argv)
-    check_output(a.output)   # before the model loads: a report that cannot be written is found out now
-    if a.dag_out: check_output(a.dag_out, 'dir', 'DAG folder')
+    reads = [a.model if a.model and Path(a.model).exists() else None, a.tasks if a.tasks and Path(a.tasks).exists() else None, a.adapter]
+    check_output(a.output, inputs=[*reads, a.dag_out])   # before the model loads: a report that cannot be written is found out now
+    if a.dag_out: check_output(a.dag_out, 'dir', 'DAG folder', inputs=reads)
     s = settings_from_args(a)
     split = None if s.eval.split == 'all' else s.eval.split
     log = None if a.quiet else (lambda r: print(f"attempt {r['attempt']}: {r['n']} tasks, {r['passed']} passed, {r['seconds']:.1f} s", file=sys.stderr))
@@ -308,6 +311,8 @@ def cli_eval(argv=None) -> int:
     print(f"ε = {e['hat']:.3f} [{e['ci95'][0]:.3f}, {e['ci95'][1]:.3f}] ({e['passes']}/{e['n']}), "
           f"{r['timings']['tasks_per_s']:.2f} tasks/s -> {a.output}")
     return 0
+
+PLOT_SUFFIXES = ('.png', '.pdf', '.svg', '.jpg')   # the formats `compare --plot` writes (by the file's suffix)
 
 def cli_compare(argv=None) -> int:
     "`specter-lab compare BEFORE.json AFTER.json`: Δε, Fisher, McNemar, Cohen's h."
@@ -319,8 +324,10 @@ def cli_compare(argv=None) -> int:
     p.add_argument('--plot', help="write a PNG of both ε with their intervals")
     p.add_argument('--allow-different-tasks', action='store_true', help="compare reports of different task lists (unpaired tests only)")
     a = add_settings_args(p).parse_args(argv)
-    for o in (a.output, a.plot):
-        if o: check_output(o)
+    if a.output: check_output(a.output, inputs=[a.before, a.after])
+    if a.plot:
+        check_output(a.plot, what='plot', inputs=[a.before, a.after, a.output])
+        if Path(a.plot).suffix.lower() not in PLOT_SUFFIXES: raise SpecterError(f"a plot is written as {', '.join(PLOT_SUFFIXES)}, not {Path(a.plot).suffix or 'a file without a suffix'}", a.plot)
     b,af = read_report(a.before),read_report(a.after)
     c = compare_reports(b, af, a.allow_different_tasks)
     print(format_comparison(c))

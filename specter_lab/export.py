@@ -135,8 +135,9 @@ def cli_export(argv=None) -> int:
     add_settings_args(p)
     a = p.parse_args(argv)
     from specter_lab.files import check_output
-    check_output(a.output)
-    if a.summary: check_output(a.summary, what='summary')
+    reads = [*a.dag_path, *a.feedback]
+    check_output(a.output, inputs=reads)
+    if a.summary: check_output(a.summary, what='summary', inputs=[*reads, a.output])
     s = settings_from_args(a, **{'data.predicate': a.filter, 'data.min_retries': a.min_retries, 'data.since': a.since,
                                  'data.prompt_template': a.prompt_template}).data
     summary = export(a.output, a.dag_path, a.format, s.predicate, s.prompt_template, s.min_retries, s.since, a.feedback,

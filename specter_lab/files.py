@@ -216,9 +216,15 @@ def read_toml(path, what:str='file') -> dict:
     except RecursionError: raise SpecterError("TOML nested too deeply", path) from None
 
 # %% ../nbs/01_files.ipynb #8c3d3375
-def check_output(path, kind:str='file', what:str='output') -> Path:
-    "`path` if a stage can write its output there (`kind` 'file' or 'dir'), else a `SpecterError` saying why; creates nothing."
+def check_output(path, kind:str='file', what:str='output', inputs=()) -> Path:
+    "`path` if a stage can write its output there (`kind` 'file' or 'dir') without touching any of its `inputs` (files or folders it reads; None skipped), else a `SpecterError` saying why; creates nothing."
     p = Path(path).expanduser()
+    if str(path).strip() == '-': raise SpecterError(f"{what} '-': give a file path (this stage writes no output to the terminal)")
+    for i in inputs:
+        if i is None: continue
+        q = Path(i).expanduser().resolve()
+        if p.resolve() == q or (q.is_dir() and q in p.resolve().parents):
+            raise SpecterError(f"{what} would {'overwrite' if p.resolve() == q else 'write inside'} {i}, which this stage reads; give another path", p)
     if kind == 'file' and p.is_dir(): raise SpecterError(f"{what} is a folder; give a file path", p)
     if kind == 'dir' and p.exists() and not p.is_dir(): raise SpecterError(f"{what} is a file; give a folder", p)
     if kind == 'file' and str(path).endswith(('/', os.sep)): raise SpecterError(f"{what} names a folder; give a file path", p)

@@ -13,8 +13,8 @@ from .config import SpecterError
 from .artifact import Artifact, Status, Source
 
 # %% auto #0
-__all__ = ['POLICIES', 'Predicate', 'And', 'Or', 'Not', 'status', 'source', 'action_pair', 'workflow', 'all_successes',
-           'refinement', 'retries', 'high_value', 'parse_time', 'recent', 'policy', 'parse_predicate']
+__all__ = ['POLICIES', 'MAX_FILTER_TOKENS', 'Predicate', 'And', 'Or', 'Not', 'status', 'source', 'action_pair', 'workflow',
+           'all_successes', 'refinement', 'retries', 'high_value', 'parse_time', 'recent', 'policy', 'parse_predicate']
 
 # %% ../nbs/11_predicate.ipynb #79f34f47
 class Predicate:
@@ -136,6 +136,8 @@ def _atom(name, arg, min_retries, since):
     if arg is not None: raise SpecterError(f"{name} takes no argument", field='filter')
     return policy(name, min_retries, since)
 
+MAX_FILTER_TOKENS = 256   # terms and operators in one filter: its parse and its printed form recurse once a term
+
 def parse_predicate(text:str, min_retries:int=3, since:str|None=None) -> Predicate:
     "The predicate a formula such as `refinement & ~human_only | high_value(5)` denotes."
     toks,pos = [],0
@@ -145,6 +147,7 @@ def parse_predicate(text:str, min_retries:int=3, since:str|None=None) -> Predica
         if not m or m.end() == pos: raise SpecterError(f"cannot read the filter at {text[pos:]!r}", field='filter')
         toks.append(m); pos = m.end()
         while pos < len(text) and text[pos].isspace(): pos += 1
+    if len(toks) > MAX_FILTER_TOKENS: raise SpecterError(f"a filter of {len(toks)} terms and operators (limit {MAX_FILTER_TOKENS})", field='filter')
     i = 0
     def peek(): return toks[i]['op'] if i < len(toks) else None
     def unary():

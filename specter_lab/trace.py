@@ -126,6 +126,7 @@ def load_templates(spec:str|None) -> dict|None:
     data = read_json(p, "prompt template file")
     if not isinstance(data, dict): raise SpecterError("expected a JSON object of templates", p)
     data = data.get('action_pairs', data)
+    if not isinstance(data, dict): raise SpecterError(f"expected an object of templates, got {type(data).__name__}", p, field='action_pairs')
     if key and key not in data: raise SpecterError(f"no template '{key}' (has: {', '.join(map(str, data))})", p, field=key)
     chosen = {'*': data[key]} if key else data
     out = {}
