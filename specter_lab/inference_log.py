@@ -80,7 +80,7 @@ def redact(target) -> str:
 class InferenceLog:
     "The inference log in SQLite (a path) or PostgreSQL (a URL): `write` rows, `add_feedback`, read `rows` and `feedback_rows`."
     def __init__(self, target, create:bool=True):
-        self.target,self.kind = str(target),('postgresql' if is_postgres(target) else 'sqlite')
+        self.target,self.kind,self.readonly = str(target),('postgresql' if is_postgres(target) else 'sqlite'),not create
         self.ph = '%s' if self.kind == 'postgresql' else '?'
         if self.kind == 'sqlite' and not create and not Path(target).is_file(): raise SpecterError("inference log not found", target)
         self._lock = threading.Lock()
@@ -97,6 +97,8 @@ class InferenceLog:
             if self.kind == 'postgresql':
                 import psycopg
                 return psycopg.connect(self.target, connect_timeout=10)
+            if self.readonly:   # a reader (monitor, export, cycle) leaves the file as it found it: no journal mode switched, nothing created
+                return sqlite3.connect(f"{Path(self.target).resolve().as_uri()}?mode=ro", uri=True, timeout=30, check_same_thread=False)
             conn = sqlite3.connect(self.target, timeout=30, check_same_thread=False)
             conn.execute('PRAGMA journal_mode=WAL'); conn.execute('PRAGMA synchronous=NORMAL')
             return conn
