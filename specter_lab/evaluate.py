@@ -124,7 +124,7 @@ def evaluate(model=None, tasks=None, split:str|None='test', settings:Settings|No
     runs,rounds = [],[]
     try:
         for k in range(trials):
-            r = guarded_run(ts, gen, rmax=rmax, dag=dag, trial=k, seed=e.seed + k, max_tokens=budget, model=str(spec), progress=progress, shape=shape or None)
+            r = guarded_run(ts, gen, rmax=rmax, dag=dag, trial=k, seed=e.seed + k, max_tokens=budget, model=scrub(str(spec)), progress=progress, shape=shape or None)
             runs += r.runs; rounds += r.rounds
     finally:
         if dag is not None: dag.close()

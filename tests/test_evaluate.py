@@ -74,10 +74,13 @@ def test_eval_through_llama_cpp_server(embedded_gguf, cli, tmp_path):
                 if srv.poll() is not None: raise AssertionError((tmp_path / "server.log").read_text()[-2000:])
                 time.sleep(0.5)
         # HF_HUB_OFFLINE blocks every request of huggingface_hub's client, even to 127.0.0.1: allow it for this run
-        cli("eval", "--model", url + "/v1", "--tasks", "deal_screening", "--limit", 4, "--rmax", 0, "--max-tokens", 16,
-            "--output", tmp_path / "r.json", env={"HF_HUB_OFFLINE": "0"}, check=True)
+        # credentials in the URL reach the server and nothing the lab writes: not the report, not one artifact of the DAG
+        cli("eval", "--model", url.replace("//", "//alice:s3cretPassw0rd@") + "/v1", "--tasks", "deal_screening", "--limit", 4,
+            "--rmax", 0, "--max-tokens", 16, "--dag-out", tmp_path / "dag", "--output", tmp_path / "r.json", env={"HF_HUB_OFFLINE": "0"}, check=True)
         rep = _report(tmp_path / "r.json")
         assert rep["model"]["kind"] == "endpoint" and rep["n"] == 4
+        written = [p for p in tmp_path.rglob("*") if p.is_file() and p.name != "server.log"]
+        assert len(written) > 4 and not [p for p in written if b"s3cret" in p.read_bytes() or b"alice" in p.read_bytes()]
         assert all(o["output"] for o in rep["outcomes"]) and rep["timings"]["completion_tokens"] > 0
     finally:
         srv.terminate(); srv.wait(30); log.close()
