@@ -174,8 +174,9 @@ def _free_sampler(self:LlamaGenerator, smp):
 
 # %% ../nbs/22_generate.ipynb #79c77f05
 @patch
-def overflowing(self:LlamaGenerator, batch, max_tokens=None) -> dict[int, int]:
-    "{index: context cells it needs} of the chats of `batch` whose prompt and an answer of `max_tokens` do not fit in the context (`n_ctx` cells)."
+def overflowing(self:Generator, batch, max_tokens=None) -> dict[int, int]:
+    "{index: context cells it needs} of the chats of `batch` whose prompt and an answer of `max_tokens` do not fit in the context (`n_cells`: llama.cpp's `n_ctx`, or a transformers model's, at most its position embeddings); none for a generator without a context of its own (a server)."
+    if getattr(self, 'n_cells', None) is None: return {}
     max_tokens = self._knobs(None, None, max_tokens)[2]
     return {i: n + max_tokens for i,m in enumerate(batch) if (n := len(self.prompt_tokens(m))) + max_tokens > self.n_cells}
 
@@ -262,10 +263,11 @@ def _schedule(self:LlamaGenerator, prompts, P, queue, active, kept, out, tempera
 class HFGenerator(Generator):
     "A transformers causal LM (a folder, or a loaded model + tokenizer): batched `generate` with left padding."
     kind = 'hf'
-    def __init__(self, model_dir=None, model=None, tokenizer=None, device:str='auto', batch_size:int=32, offline:bool=True, **kw):
+    def __init__(self, model_dir=None, model=None, tokenizer=None, device:str='auto', batch_size:int=32, offline:bool=True, n_ctx:int=2048, **kw):
         super().__init__(**kw)
         if model is None: model,tokenizer = load_model(model_dir, device=device, offline=offline)
         self.path,self.model,self.tok,self.batch_size = (str(model_dir) if model_dir else None),model.eval(),tokenizer,batch_size
+        self.n_cells = min(n_ctx, getattr(model.config, 'max_position_embeddings', None) or n_ctx)   # what `overflowing` holds a chat to
         eos = model.generation_config.eos_token_id
         self.eos = set(eos if isinstance(eos, list) else [tokenizer.eos_token_id if eos is None else eos])
         self.pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
@@ -331,4 +333,4 @@ def make_generator(spec=None, settings:Settings|None=None, adapter=None, **kw) -
         return EndpointGenerator(url, model=name or None, n_parallel=e.n_parallel, **knobs)
     ref = resolve_model(spec, s.model.offline)
     if ref.kind == 'gguf': return LlamaGenerator(ref.path, n_ctx=e.n_ctx, n_threads=e.n_threads, n_parallel=e.n_parallel, adapter=adapter, **knobs)
-    return HFGenerator(ref.path, device=s.model.device, offline=s.model.offline, **knobs)
+    return HFGenerator(ref.path, device=s.model.device, offline=s.model.offline, n_ctx=e.n_ctx, **knobs)

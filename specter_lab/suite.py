@@ -60,11 +60,13 @@ def _messages(v, path, line):
     for i,m in enumerate(v):
         f = f"messages[{i}]"
         if not isinstance(m, dict): raise SpecterError(f"expected a message object, got {type(m).__name__}", path, line, f)
-        role = require(m, 'role', str, path, line)
+        role = m.get('role')
+        if not isinstance(role, str): raise SpecterError("missing field" if 'role' not in m else f"expected str, got {type(role).__name__}", path, line, f"{f}.role")
         if role not in ROLES: raise SpecterError(f"unknown role {role!r} (known: {', '.join(ROLES)})", path, line, f"{f}.role")
         if not isinstance(m.get('content'), str):
             raise SpecterError("missing field" if 'content' not in m else f"expected str, got {type(m['content']).__name__}",
                                path, line, f"{f}.content")
+    if not any(m['role'] == 'user' for m in v): raise SpecterError("a task's chat needs a user message", path, line, 'messages')
     return v
 
 def parse_task(obj:dict, path=None, line:int|None=None) -> Task:
@@ -82,6 +84,8 @@ def parse_task(obj:dict, path=None, line:int|None=None) -> Task:
         if not o.passed: raise SpecterError(f"the reference fails the task's own guards: {o.feedback}", path, line, 'reference')
     meta = obj.get('meta') or {}
     if not isinstance(meta, dict): raise SpecterError(f"expected an object, got {type(meta).__name__}", path, line, 'meta')
+    if (tpl := meta.get('template')) is not None and (not isinstance(tpl, (str, int)) or isinstance(tpl, bool)):   # tasks are grouped by it (dev split, ε per template)
+        raise SpecterError(f"expected the template's name (a string), got {type(meta['template']).__name__}", path, line, 'meta.template')
     return Task(str(tid), split, messages, guards, ref, meta, (str(path), line) if path is not None else None)
 
 # %% ../nbs/21_suite.ipynb #c1e0294f

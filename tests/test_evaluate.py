@@ -114,3 +114,14 @@ def test_compare_bad_input(cli, tmp_path):
     r = cli("compare", tmp_path / "missing.json", tmp_path / "x.json")
     assert r.returncode == 1 and "report not found" in r.stderr
     assert cli("eval", "--tasks", "deal_screening").returncode == 2   # --output is required
+
+
+def test_eval_of_a_transformers_model_holds_chats_to_its_context(cli, tmp_path, tiny_model_dir):
+    "A transformers folder is held to [eval] n_ctx as a GGUF is: a 5 MB message is named by file, line and task before any generation."
+    p = tmp_path / "long.jsonl"
+    row = {"id": "t1", "split": "test", "messages": [{"role": "user", "content": "word " * 1_000_000}], "guards": [{"kind": "max_chars", "limit": 5}]}
+    p.write_text(json.dumps({**row, "id": "t0", "messages": [{"role": "user", "content": "hi"}]}) + "\n" + json.dumps(row) + "\n")
+    r = cli("eval", "--model", tiny_model_dir, "--tasks", p, "--max-tokens", 8, "--set", "eval.n_ctx=512", "--output", tmp_path / "r.json", timeout=300)
+    assert r.returncode == 1 and "long.jsonl:2 [messages]: task 't1' needs" in r.stderr and "eval.n_ctx" in r.stderr, r.stderr
+    assert "Traceback" not in r.stderr and r.stderr.strip().splitlines()[-1].startswith("specter-lab eval: error: ")
+    assert not (tmp_path / "r.json").exists()
