@@ -55,11 +55,12 @@ def _lines(dags, fmt, predicate, templates, feedback, conversational, skipped, s
     opened = open_dags(dags, skipped) if dags else []
     total = sum(len(d) for d in opened)
     if workers <= 0: workers = 1 if total < 50_000 else min(2, os.cpu_count() or 1)
-    if workers > 1: gc.freeze()   # the loaded indexes stay out of the collector: forked workers do not copy their pages
     _JOB.update(dags=opened, fmt=fmt, predicate=predicate, templates=templates, conversational=conversational, skip=skipped is not None)
     jobs = _shards(opened, workers)
+    workers = min(workers, len(jobs))   # no more processes than shards
+    if workers > 1: gc.freeze()   # the loaded indexes stay out of the collector: forked workers do not copy their pages
     bar = progress_bar(total, progress)
-    pool = multiprocessing.get_context('fork').Pool(workers) if workers > 1 and len(jobs) > 1 else None
+    pool = multiprocessing.get_context('fork').Pool(workers) if workers > 1 else None
     try:
         for n,lines,st,sk in (pool.imap(_shard, jobs) if pool else map(_shard, jobs)):
             for k,c in st.items(): stats[k].update(c)
@@ -83,6 +84,7 @@ def export(output, dags=(), fmt:str='sft', filter:str='refinement', prompt_templ
     if fmt not in ('sft', 'dpo'): raise SpecterError(f"unknown format '{fmt}' (known: sft, dpo)", field='format')
     if feedback and fmt != 'dpo': raise SpecterError("app feedback gives preference pairs: use --format dpo", field='feedback')
     if not dags and not feedback: raise SpecterError("nothing to export: give --dag-path and/or --feedback", field='dag_path')
+    if not 0 <= workers <= 64: raise SpecterError(f"workers must be 0 (chosen by size) to 64, got {workers}", field='workers')
     predicate = parse_predicate(filter, min_retries, since or None)
     templates = load_templates(prompt_template)
     skipped = Counter() if skip_invalid else None

@@ -218,7 +218,8 @@ def __exit__(self:InferenceLog, *exc): self.close()
 # %% ../nbs/71_inference_log.ipynb #85b8ebf5
 def _as_time(v) -> datetime:
     if isinstance(v, datetime): return v.astimezone(timezone.utc)
-    return datetime.fromisoformat(v)
+    t = datetime.fromisoformat(v)
+    return t if t.tzinfo else t.replace(tzinfo=timezone.utc)   # a row written by hand without an offset is UTC, as the lab writes them
 
 @patch
 def _select(self:InferenceLog, table, cols, since=None, until=None, where:str|None=None) -> list[dict]:
@@ -232,7 +233,10 @@ def _select(self:InferenceLog, table, cols, since=None, until=None, where:str|No
         out = [dict(zip(cols, r)) for r in cur.fetchall()]
     finally: conn.close()
     for r in out:
-        r['created_at'] = _as_time(r['created_at'])
+        try: r['created_at'] = _as_time(r['created_at'])
+        except (ValueError, TypeError):
+            raise SpecterError((f"row id {r['id']}: " if r.get('id') is not None else '') + f"not an ISO-8601 time: {str(r['created_at'])[:40]!r}",
+                               redact(self.target), field=f"{table}.created_at") from None
         if 'passed' in r: r['passed'] = bool(r['passed'])
     return out
 

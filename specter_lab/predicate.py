@@ -100,7 +100,10 @@ def recent(since:str|datetime|None=None, days:float|None=None, now:datetime|None
                (since if isinstance(since, datetime) else parse_time(since, 'since'))
     except (OverflowError, ValueError): raise SpecterError(f"recent({days}d) reaches before the year 1", field='filter') from None
     if cut.tzinfo is None: cut = cut.replace(tzinfo=timezone.utc)
-    return Predicate('recent', lambda a,_: parse_time(a.created_at) > cut, cut.isoformat())
+    def after(a, _):
+        try: return parse_time(a.created_at) > cut
+        except SpecterError as e: raise SpecterError(f"artifact {a.artifact_id}: {e.msg}", field='created_at') from None
+    return Predicate('recent', after, cut.isoformat())
 
 # %% ../nbs/11_predicate.ipynb #7b16e3be
 POLICIES = ('refinement', 'generator_only', 'human_only', 'high_value', 'recent', 'all_successes')
