@@ -6,7 +6,7 @@ Docs: https://specter-lab.github.io/specter_lab/evaluate.html.md"""
 
 # %% ../nbs/25_evaluate.ipynb #eb2427db
 from __future__ import annotations
-import argparse, hashlib, importlib.metadata, json, sys, time
+import argparse, hashlib, importlib.metadata, json, shutil, sys, time
 from collections import Counter
 from dataclasses import replace
 from pathlib import Path
@@ -120,12 +120,16 @@ def evaluate(model=None, tasks=None, split:str|None='test', settings:Settings|No
     train = [t for t in every if t.split == 'train']
     budget = gen.fit_max_tokens([t.reference for t in train] or [t.reference for t in ts])   # the train split's answers set it
     if shape is None: shape = suite_shape(every) if e.shape and gen.constrains else None
+    fresh = dag_out is not None and not Path(dag_out).exists()
     dag = ArtifactDAG(dag_out) if dag_out else None
     runs,rounds = [],[]
     try:
         for k in range(trials):
             r = guarded_run(ts, gen, rmax=rmax, dag=dag, trial=k, seed=e.seed + k, max_tokens=budget, model=scrub(str(spec)), progress=progress, shape=shape or None)
             runs += r.runs; rounds += r.rounds
+    except BaseException:
+        if fresh and dag is not None and len(dag) == 0: dag.close(); dag = None; shutil.rmtree(dag_out, ignore_errors=True)   # a DAG this run made and never wrote to goes
+        raise
     finally:
         if dag is not None: dag.close()
     report = _report(ts, runs, rounds, gen, spec, src, split, trials, rmax, replace(s, eval=replace(e, max_tokens=budget)), dag_out) | {'shape': shape or None}

@@ -96,7 +96,7 @@ def test_eval_through_llama_cpp_server(embedded_gguf, cli, tmp_path):
 def test_eval_bad_input(cli, tmp_path, args, msg):
     r = cli("eval", "--tasks", "deal_screening", *args, "--output", tmp_path / "r.json")
     assert r.returncode == 1 and msg in r.stderr, r.stderr
-    assert not (tmp_path / "r.json").exists()
+    assert not (tmp_path / "r.json").exists() and not (tmp_path / "dag").exists()   # nor a DAG folder it never wrote to
 
 
 def test_eval_bad_suite_line(cli, tmp_path):
@@ -121,7 +121,8 @@ def test_eval_of_a_transformers_model_holds_chats_to_its_context(cli, tmp_path, 
     p = tmp_path / "long.jsonl"
     row = {"id": "t1", "split": "test", "messages": [{"role": "user", "content": "word " * 1_000_000}], "guards": [{"kind": "max_chars", "limit": 5}]}
     p.write_text(json.dumps({**row, "id": "t0", "messages": [{"role": "user", "content": "hi"}]}) + "\n" + json.dumps(row) + "\n")
-    r = cli("eval", "--model", tiny_model_dir, "--tasks", p, "--max-tokens", 8, "--set", "eval.n_ctx=512", "--output", tmp_path / "r.json", timeout=300)
+    r = cli("eval", "--model", tiny_model_dir, "--tasks", p, "--max-tokens", 8, "--set", "eval.n_ctx=512", "--output", tmp_path / "r.json",
+            "--dag-out", tmp_path / "dag", timeout=300)
     assert r.returncode == 1 and "long.jsonl:2 [messages]: task 't1' needs" in r.stderr and "eval.n_ctx" in r.stderr, r.stderr
     assert "Traceback" not in r.stderr and r.stderr.strip().splitlines()[-1].startswith("specter-lab eval: error: ")
-    assert not (tmp_path / "r.json").exists()
+    assert not (tmp_path / "r.json").exists() and not (tmp_path / "dag").exists()   # nor a DAG folder it never wrote to
