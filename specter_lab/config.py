@@ -224,12 +224,18 @@ def _convert(section, key:str, value, where:str, path=None, line=None):
     return x
 
 # %% ../nbs/00_config.ipynb #ef3e4278
+def _ours(path) -> bool:
+    "Whether the INI file at `path` is a specter_lab settings file: it has one of the lab's sections (an nbdev 2 project's `settings.ini` has `[DEFAULT]` only)."
+    try: head = Path(path).read_bytes()[:1 << 20].decode('utf-8', 'replace')
+    except OSError: return True   # unreadable: load_settings says why
+    return any(re.match(r'\s*\[\s*(\w+)\s*\]', l) and re.match(r'\s*\[\s*(\w+)\s*\]', l)[1] in _sections() for l in head.splitlines())
+
 def find_settings(start=None) -> Path|None:
-    "The settings file in use: `$SPECTER_LAB_SETTINGS`, else the nearest `settings.ini` upwards from `start`."
+    "The settings file in use: `$SPECTER_LAB_SETTINGS`, else the nearest `settings.ini` upwards from `start` that is the lab's (`_ours`: another tool's file of that name is passed over)."
     if env := os.environ.get('SPECTER_LAB_SETTINGS'): return Path(env)
     p = Path(start or Path.cwd()).resolve()
     for d in [p, *p.parents]:
-        if (d/'settings.ini').is_file(): return d/'settings.ini'
+        if (d/'settings.ini').is_file() and _ours(d/'settings.ini'): return d/'settings.ini'
     return None
 
 def read_ini(path, sections=None) -> list[tuple[str, str, str, int]]:
