@@ -60,6 +60,10 @@ def read_version(root, version:str) -> dict:
     for i,f in enumerate(_need(r, 'files', list, p)):
         if not isinstance(f, dict) or not all(isinstance(f.get(k), t) for k,t in (('name', str), ('bytes', int), ('sha256', str))):
             raise SpecterError("expected {name, bytes, sha256}", p, field=f'files[{i}]')
+        if not isinstance(f.get('path', ''), (str, type(None))): raise SpecterError(f"expected a path, got {type(f['path']).__name__}", p, field=f'files[{i}].path')
+    if not isinstance(r['ship'].get('model'), str): raise SpecterError("expected the GGUF the version runs as", p, field='ship.model')
+    for k in ('adapter', 'peft'):
+        if not isinstance(r['ship'].get(k), (str, type(None))): raise SpecterError(f"expected a path or null, got {type(r['ship'][k]).__name__}", p, field=f'ship.{k}')
     if r['parent'] is not None and not isinstance(r.get('gate'), dict): raise SpecterError("a candidate needs the gate's decision", p, field='gate')
     return r
 
@@ -69,7 +73,10 @@ def read_pointer(root) -> dict:
     p = Path(root)/'shipped.json'
     r = read_record(p, 'shipped pointer')
     v,stack = _need(r, 'version', str, p),_need(r, 'stack', list, p)
-    _need(r, 'history', list, p)
+    for i,x in enumerate(stack):
+        if not isinstance(x, str): raise SpecterError(f"expected a version name, got {type(x).__name__}", p, field=f'stack[{i}]')
+    for i,x in enumerate(_need(r, 'history', list, p)):
+        if not isinstance(x, dict): raise SpecterError(f"expected an object, got {type(x).__name__}", p, field=f'history[{i}]')
     if not stack or stack[-1] != v: raise SpecterError(f"the stack must end with the shipped version '{v}'", p, field='stack')
     known = set(version_names(root))
     for x in stack:
@@ -83,7 +90,8 @@ def shipped_version(root) -> str:
 @contextlib.contextmanager
 def lab_lock(root, name:str='.lock', wait:bool=True):
     "Hold an exclusive lock on the lab's file `name` while the block runs; `wait=False` fails at once when another process holds it."
-    f = open(Path(root)/name, 'a+')
+    try: f = open(Path(root)/name, 'a+')
+    except OSError as e: raise SpecterError(f"cannot open the lab's lock file: {e.strerror}", Path(root)/name) from None
     try:
         try: fcntl.flock(f, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
         except BlockingIOError: raise SpecterError("another process holds this lab (a cycle is running)", Path(root)/name) from None
@@ -212,7 +220,12 @@ def version_epsilon(root, version:str, split:str='test') -> dict:
     out = {}
     for p in sorted((Path(root)/'evals'/version).glob(f'*.{split}.json')):
         e = read_record(p, 'eval report').get('epsilon') or {}
-        if not isinstance(e.get('hat'), (int, float)): raise SpecterError("an eval report without ε", p, field='epsilon.hat')
+        if not isinstance(e, dict): raise SpecterError(f"expected an object, got {type(e).__name__}", p, field='epsilon')
+        if isinstance(e.get('hat'), bool) or not isinstance(e.get('hat'), (int, float)) or not 0 <= e['hat'] <= 1:
+            raise SpecterError("an eval report without ε (a number in [0, 1])", p, field='epsilon.hat')
+        ci = e.get('ci95')
+        if ci is not None and not (isinstance(ci, list) and len(ci) == 2 and all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in ci)):
+            raise SpecterError("expected [low, high]", p, field='epsilon.ci95')
         out[p.name[:-len(f'.{split}.json')]] = {'hat': e['hat'], 'ci95': e.get('ci95'), 'n': e.get('n')}
     return out
 
