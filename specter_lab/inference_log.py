@@ -87,6 +87,7 @@ class InferenceLog:
         self._q,self._thread,self._wconn = queue.SimpleQueue(),None,None
         conn = self.connect()
         try: self._init(conn, create)
+        except sqlite3.DatabaseError as e: raise SpecterError(f"cannot read the inference log: {e}", redact(self.target)) from None
         finally: conn.close()
 
     def __repr__(self): return f"InferenceLog({redact(self.target)!r})"
@@ -231,8 +232,13 @@ def _select(self:InferenceLog, table, cols, since=None, until=None, where:str|No
     try:
         cur = conn.cursor(); cur.execute(sql, args)
         out = [dict(zip(cols, r)) for r in cur.fetchall()]
+    except sqlite3.DatabaseError as e: raise SpecterError(f"cannot read the inference log: {e}", redact(self.target), field=table) from None
     finally: conn.close()
     for r in out:
+        for c in cols:   # SQLite keeps whatever a hand-made row holds: a number column must hold a number
+            if (ty := _TYPES.get(c) if table == 'inferences' else None) and ('INTEGER' in str(ty) or 'REAL' in str(ty)) and c != 'passed' \
+               and (isinstance(r[c], bool) or not isinstance(r[c], (int, float))):
+                raise SpecterError((f"row id {r['id']}: " if r.get('id') is not None else '') + f"not a number: {str(r[c])[:40]!r}", redact(self.target), field=f"{table}.{c}")
         try: r['created_at'] = _as_time(r['created_at'])
         except (ValueError, TypeError):
             raise SpecterError((f"row id {r['id']}: " if r.get('id') is not None else '') + f"not an ISO-8601 time: {str(r['created_at'])[:40]!r}",
