@@ -31,7 +31,10 @@ def _text(v) -> str:
 def _check_field(v, key, path, line, messages=False):
     "A string or a list of {role, content} messages (only messages when `messages`), else a SpecterError."
     if isinstance(v, str) and not messages: return
-    if isinstance(v, list) and v and all(isinstance(m, dict) and isinstance(m.get('role'), str) and isinstance(m.get('content'), str) for m in v): return
+    if isinstance(v, list) and v and all(isinstance(m, dict) and isinstance(m.get('role'), str) and isinstance(m.get('content'), str) for m in v):
+        for i,m in enumerate(v):
+            if extra := sorted(set(m) - {'role', 'content'}): raise SpecterError(f"a message holds role and content only, this one also {', '.join(map(str, extra))}", path, line, f"{key}[{i}]")
+        return
     want = "a list of {role, content} messages" if messages else "a string or a list of {role, content} messages"
     raise SpecterError(f"expected {want}", path, line, key)
 
@@ -81,8 +84,13 @@ def load_records(src, method:str='dpo', test_fraction:float=0.1):
     import datasets
     src = Path(src)
     splits, dropped, cols = {}, Counter(), RECORD_COLUMNS.get(method)
+    forms = {}   # each field's form (text or messages) as the first record has it: a dataset column holds one
     for split,where,line,r in _sources(src):
         why = check_record(r, method, where, line)
+        for k in cols:
+            form = 'a string' if isinstance(r[k], str) else 'a list of messages' if isinstance(r[k], list) else None
+            if form and forms.setdefault(k, (form, line))[0] != form:
+                raise SpecterError(f"{form} here, {forms[k][0]} on line {forms[k][1]}: every record gives it in one form", where, line, k)
         if why: dropped[why] += 1; continue
         splits.setdefault(split or 'train', []).append({k: r[k] for k in cols})
     n = sum(map(len, splits.values()))
