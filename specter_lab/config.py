@@ -29,6 +29,7 @@ class SettingsError(SpecterError):
     "A malformed settings file, unknown key or bad value."
 
 # %% ../nbs/00_config.ipynb #b093678a
+_NOT_SECRET = {'PWD', 'OLDPWD'}   # the shell's working folders: 'pwd' there is no password
 _SECRET_ENV = re.compile(r'(?i)(^|_)(api_?key|key|token|secret|password|passwd|pwd|credentials?|auth)($|_)')
 _SECRET_TEXT = [
     (re.compile(r'(?i)\b(bearer|basic)(\s+)[A-Za-z0-9._~+/=-]{4,}'), r'\1\2***'),
@@ -46,7 +47,7 @@ def scrub(text, secrets=()) -> str:
     "`text` without keys or tokens: registered and `secrets` values, key-holding environment variables, key-shaped strings, URL credentials."
     text = str(text)
     vals = {*_SECRETS, *(s for s in secrets if s and len(s) >= 4),
-            *(v for k,v in os.environ.items() if len(v) >= 8 and _SECRET_ENV.search(k))}
+            *(v for k,v in os.environ.items() if len(v) >= 8 and _SECRET_ENV.search(k) and k.upper() not in _NOT_SECRET)}
     for v in sorted(vals, key=len, reverse=True): text = text.replace(v, '***')
     for rx,rep in _SECRET_TEXT: text = rx.sub(rep, text)
     return text

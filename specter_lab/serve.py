@@ -286,7 +286,7 @@ def _upstream_message(raw:bytes) -> str:
     except ValueError: return ''
     e = d.get('error') if isinstance(d, dict) else None
     m = e.get('message') if isinstance(e, dict) else e if isinstance(e, str) else d.get('detail') if isinstance(d, dict) else None
-    return m[:200] if isinstance(m, str) else ''
+    return m[:100_000] if isinstance(m, str) else ''   # whole, so that a key in it is masked before the message is cut short
 
 def parse_completion(raw:bytes) -> Generation:
     "The answer and token counts of an OpenAI chat-completion body; anything else raises `TierFailure`."
@@ -309,7 +309,7 @@ async def complete(self:ApiTier, messages, max_tokens:int, temperature:float=0.0
     except (asyncio.TimeoutError, self.httpx.TimeoutException): raise TierFailure(f"timeout after {t:g} s") from None
     except self.httpx.HTTPError as e: raise TierFailure(f"connection error: {type(e).__name__}") from None
     if status >= 400:
-        m = self.scrub(_upstream_message(raw))
+        m = self.scrub(_upstream_message(raw))[:200]
         raise TierFailure(f"HTTP {status}" + (f": {m}" if m else ''))
     return parse_completion(raw)
 
