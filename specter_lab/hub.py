@@ -371,7 +371,7 @@ def push_plan(folder, repo_id:str, repo_type:str='model', private:bool=True, mes
     entries = [{'path': f, 'bytes': (folder/f).stat().st_size if (folder/f).is_file() else None} for f in files]
     return {'repo_id': repo_id, 'repo_type': repo_type, 'revision': revision, 'private': bool(private), 'target': target, 'folder': str(folder),
             'files': entries, 'total_bytes': sum(e['bytes'] or 0 for e in entries), 'withheld': withheld, 'warnings': warnings,
-            'message': message or f"specter-lab: upload {len(entries)} file(s) from {folder.name}"}
+            'message': scrub(message, [hf_token()]) if message else f"specter-lab: upload {len(entries)} file(s) from {folder.name}"}   # a commit message is public: no key in it
 
 def _push_local(plan:dict, root) -> dict:
     dest = local_repo(root, plan['repo_id'], plan['repo_type'], plan.get('revision'))
