@@ -229,7 +229,7 @@ def _ours(path) -> bool:
     "Whether the INI file at `path` is a specter_lab settings file: it has one of the lab's sections (an nbdev 2 project's `settings.ini` has `[DEFAULT]` only)."
     try: head = Path(path).read_bytes()[:1 << 20].decode('utf-8', 'replace')
     except OSError: return True   # unreadable: load_settings says why
-    return any(re.match(r'\s*\[\s*(\w+)\s*\]', l) and re.match(r'\s*\[\s*(\w+)\s*\]', l)[1] in _sections() for l in head.splitlines())
+    return bool(set(re.findall(r'(?m)^\s*\[\s*(\w+)\s*\]', head)) & set(_sections()))
 
 def find_settings(start=None) -> Path|None:
     "The settings file in use: `$SPECTER_LAB_SETTINGS`, else the nearest `settings.ini` upwards from `start` that is the lab's (`_ours`: another tool's file of that name is passed over)."

@@ -21,10 +21,10 @@ from .recipe import _request, decided, json_leaves, json_value
 from . import epsilon as eps
 
 # %% auto #0
-__all__ = ['REPORT_SCHEMA_ID', 'REPORT_SCHEMA', 'PLOT_SUFFIXES', 'validate_report', 'model_record', 'evaluate', 'decision_of',
-           'expected_decision', 'wrong_leaf', 'leaf_failures', 'by_template', 'leaf_at', 'decision_leaf',
-           'run_decisions', 'decision_metrics', 'read_report', 'compare_reports', 'format_comparison',
-           'epsilon_by_meta', 'cli_eval', 'cli_compare']
+__all__ = ['REPORT_SCHEMA_ID', 'REPORT_SCHEMA', 'validate_report', 'model_record', 'evaluate', 'decision_of', 'expected_decision',
+           'wrong_leaf', 'leaf_failures', 'by_template', 'leaf_at', 'decision_leaf', 'run_decisions',
+           'decision_metrics', 'read_report', 'compare_reports', 'format_comparison', 'epsilon_by_meta', 'cli_eval',
+           'cli_compare']
 
 # %% ../nbs/25_evaluate.ipynb #32f37c2a
 REPORT_SCHEMA_ID = 'https://specter-lab.github.io/specter_lab/schemas/eval-report-v1.json'
@@ -304,7 +304,7 @@ def cli_eval(argv=None) -> int:
     p.add_argument('--output', required=True, help="report.json to write")
     p.add_argument('--quiet', action='store_true', help="no progress lines on stderr")
     a = add_settings_args(p).parse_args(argv)
-    reads = [a.model if a.model and Path(a.model).exists() else None, a.tasks if a.tasks and Path(a.tasks).exists() else None, a.adapter]
+    reads = [a.model, a.tasks, a.adapter]   # a name that is no path ('embedded', a bundled suite, a URL) matches no output
     check_output(a.output, inputs=[*reads, a.dag_out])   # before the model loads: a report that cannot be written is found out now
     if a.dag_out: check_output(a.dag_out, 'dir', 'DAG folder', inputs=reads)
     s = settings_from_args(a)
@@ -316,7 +316,7 @@ def cli_eval(argv=None) -> int:
           f"{r['timings']['tasks_per_s']:.2f} tasks/s -> {a.output}")
     return 0
 
-PLOT_SUFFIXES = ('.png', '.pdf', '.svg', '.jpg')   # the formats `compare --plot` writes (by the file's suffix)
+
 
 def cli_compare(argv=None) -> int:
     "`specter-lab compare BEFORE.json AFTER.json`: Δε, Fisher, McNemar, Cohen's h."
@@ -331,7 +331,9 @@ def cli_compare(argv=None) -> int:
     if a.output: check_output(a.output, inputs=[a.before, a.after])
     if a.plot:
         check_output(a.plot, what='plot', inputs=[a.before, a.after, a.output])
-        if Path(a.plot).suffix.lower() not in PLOT_SUFFIXES: raise SpecterError(f"a plot is written as {', '.join(PLOT_SUFFIXES)}, not {Path(a.plot).suffix or 'a file without a suffix'}", a.plot)
+        from matplotlib.backend_bases import FigureCanvasBase   # the formats matplotlib writes, by the file's suffix
+        if (suf := Path(a.plot).suffix.lower().lstrip('.')) not in (known := FigureCanvasBase.get_supported_filetypes()):
+            raise SpecterError(f"matplotlib writes a plot as {', '.join(sorted(known))}, not {suf or 'a file without a suffix'}", a.plot)
     b,af = read_report(a.before),read_report(a.after)
     c = compare_reports(b, af, a.allow_different_tasks)
     print(format_comparison(c))

@@ -66,6 +66,7 @@ def schema(kind:str) -> list[str]:
             'CREATE INDEX IF NOT EXISTS feedback_response_id ON feedback (response_id)']
 
 assert set(_TYPES) == set(COLUMNS)
+_NUMBERS = {c for c,t in _TYPES.items() if c != 'passed' and any(k in str(t) for k in ('INTEGER', 'REAL'))}   # columns a reader checks hold numbers
 
 # %% ../nbs/71_inference_log.ipynb #ce15c2c2
 def is_postgres(target) -> bool:
@@ -235,9 +236,8 @@ def _select(self:InferenceLog, table, cols, since=None, until=None, where:str|No
     except sqlite3.DatabaseError as e: raise SpecterError(f"cannot read the inference log: {e}", redact(self.target), field=table) from None
     finally: conn.close()
     for r in out:
-        for c in cols:   # SQLite keeps whatever a hand-made row holds: a number column must hold a number
-            if (ty := _TYPES.get(c) if table == 'inferences' else None) and ('INTEGER' in str(ty) or 'REAL' in str(ty)) and c != 'passed' \
-               and (isinstance(r[c], bool) or not isinstance(r[c], (int, float))):
+        for c in _NUMBERS.intersection(cols) if table == 'inferences' else ():   # SQLite keeps whatever a hand-made row holds
+            if isinstance(r[c], bool) or not isinstance(r[c], (int, float)):
                 raise SpecterError((f"row id {r['id']}: " if r.get('id') is not None else '') + f"not a number: {str(r[c])[:40]!r}", redact(self.target), field=f"{table}.{c}")
         try: r['created_at'] = _as_time(r['created_at'])
         except (ValueError, TypeError):

@@ -126,3 +126,14 @@ def test_eval_of_a_transformers_model_holds_chats_to_its_context(cli, tmp_path, 
     assert r.returncode == 1 and "long.jsonl:2 [messages]: task 't1' needs" in r.stderr and "eval.n_ctx" in r.stderr, r.stderr
     assert "Traceback" not in r.stderr and r.stderr.strip().splitlines()[-1].startswith("specter-lab eval: error: ")
     assert not (tmp_path / "r.json").exists() and not (tmp_path / "dag").exists()   # nor a DAG folder it never wrote to
+
+
+def test_compare_never_writes_over_its_reports(eval_run, cli, tmp_path):
+    "compare --output over a report it reads, or a --plot in a format matplotlib does not write, is refused before anything is written."
+    d, _ = eval_run
+    rep = d / "report.json"
+    before = rep.read_bytes()
+    r = cli("compare", rep, rep, "--output", rep)
+    assert r.returncode == 1 and "would overwrite" in r.stderr and rep.read_bytes() == before, r.stderr
+    r = cli("compare", rep, rep, "--output", tmp_path / "c.json", "--plot", tmp_path / "p.txt")
+    assert r.returncode == 1 and "matplotlib writes a plot as" in r.stderr and not (tmp_path / "c.json").exists(), r.stderr
