@@ -181,7 +181,12 @@ def _validator(schema, path, line, fld):
         cls.check_schema(schema)
     except SchemaError as e: raise SpecterError(f"bad JSON schema: {e.message[:200]}", path, line, fld) from None
     except RecursionError: raise SpecterError("bad JSON schema: nested too deeply", path, line, fld) from None
-    for where,ref in _refs(schema):
+    for where,p in _keyed(schema, ('pattern',), str):   # checked once here, not on every output the guard checks
+        if (n := repeated_positions(p)) > MAX_REPEATED: raise SpecterError(f"bad regex: its counted repeats spell out {n:,} positions (limit {MAX_REPEATED:,})", path, line, f"{fld}{where}")
+    for where,pp in _keyed(schema, ('patternProperties',), dict):
+        for p in pp:
+            if repeated_positions(p) > MAX_REPEATED: raise SpecterError(f"bad regex: its counted repeats spell out more than {MAX_REPEATED:,} positions", path, line, f"{fld}{where}")
+    for where,ref in _keyed(schema, ('$ref', '$dynamicRef', '$recursiveRef'), str):
         if not ref.startswith('#'): raise SpecterError(f"bad JSON schema: only local references ('#...') are allowed, got {ref[:80]!r}", path, line, f"{fld}{where}")
     v = _timed_validator(cls)(schema)
     for probe in (None, {}, [], '', 0):   # a schema that refers to itself without end ({"$ref": "#"}) loops on any value
@@ -190,14 +195,14 @@ def _validator(schema, path, line, fld):
         except Exception as e: raise SpecterError(f"bad JSON schema: {type(e).__name__}: {str(e)[:200]}", path, line, fld) from None
     return v
 
-def _refs(schema, where=''):
-    "(place, value) of every `$ref`, `$dynamicRef` and `$recursiveRef` in `schema`."
+def _keyed(schema, keys, kind, where=''):
+    "(place, value) of every member of `schema` named one of `keys` whose value is a `kind` (the others are searched on: a property may be named `$ref`)."
     if isinstance(schema, dict):
         for k,x in schema.items():
-            if k in ('$ref', '$dynamicRef', '$recursiveRef') and isinstance(x, str): yield where, x
-            else: yield from _refs(x, f"{where}.{k}")
+            if k in keys and isinstance(x, kind): yield where, x
+            else: yield from _keyed(x, keys, kind, f"{where}.{k}")
     elif isinstance(schema, list):
-        for i,x in enumerate(schema): yield from _refs(x, f"{where}[{i}]")
+        for i,x in enumerate(schema): yield from _keyed(x, keys, kind, f"{where}[{i}]")
 
 def _timed_validator(cls):
     "`cls` with `pattern` and `patternProperties` run by the `regex` package under `REGEX_TIMEOUT` (jsonschema uses `re`, without a limit)."
@@ -214,7 +219,6 @@ def _timed_validator(cls):
     return validators.extend(cls, {'pattern': pattern, 'patternProperties': pattern_properties})
 
 def _search(p, s):
-    if repeated_positions(p) > MAX_REPEATED: raise ValueError(f"bad pattern {p[:60]!r}: its counted repeats spell out more than {MAX_REPEATED:,} positions")
     try: return regex.compile(p, regex.V0).search(s, timeout=REGEX_TIMEOUT)
     except TimeoutError: raise
     except Exception: raise ValueError(f"bad pattern {p[:60]!r}") from None

@@ -219,9 +219,8 @@ def __exit__(self:InferenceLog, *exc): self.close()
 
 # %% ../nbs/71_inference_log.ipynb #85b8ebf5
 def _as_time(v) -> datetime:
-    if isinstance(v, datetime): return v.astimezone(timezone.utc)
-    t = datetime.fromisoformat(v)
-    return t if t.tzinfo else t.replace(tzinfo=timezone.utc)   # a row written by hand without an offset is UTC, as the lab writes them
+    from specter_lab.predicate import parse_time   # naive = UTC, as the lab writes them
+    return v.astimezone(timezone.utc) if isinstance(v, datetime) else parse_time(v)
 
 @patch
 def _select(self:InferenceLog, table, cols, since=None, until=None, where:str|None=None) -> list[dict]:
@@ -240,7 +239,7 @@ def _select(self:InferenceLog, table, cols, since=None, until=None, where:str|No
             if isinstance(r[c], bool) or not isinstance(r[c], (int, float)):
                 raise SpecterError((f"row id {r['id']}: " if r.get('id') is not None else '') + f"not a number: {str(r[c])[:40]!r}", redact(self.target), field=f"{table}.{c}")
         try: r['created_at'] = _as_time(r['created_at'])
-        except (ValueError, TypeError):
+        except SpecterError:
             raise SpecterError((f"row id {r['id']}: " if r.get('id') is not None else '') + f"not an ISO-8601 time: {str(r['created_at'])[:40]!r}",
                                redact(self.target), field=f"{table}.created_at") from None
         if 'passed' in r: r['passed'] = bool(r['passed'])
