@@ -9,12 +9,14 @@ from __future__ import annotations
 import math, os, re, tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 from .config import SpecterError
+from .files import MAX_DEPTH
 from .guard import Guard, parse_guard, parse_guards
 
 # %% auto #0
-__all__ = ['read_toml_lines', 'line_of', 'Tier', 'Route', 'Policy', 'load_policy', 'request_flags', 'route_tiers',
-           'response_format_guard']
+__all__ = ['MAX_TIMEOUT_S', 'MAX_N_CTX', 'MAX_N_PARALLEL', 'MAX_N_THREADS', 'MAX_RMAX', 'MAX_BODY_BYTES', 'read_toml_lines',
+           'line_of', 'Tier', 'Route', 'Policy', 'load_policy', 'request_flags', 'route_tiers', 'response_format_guard']
 
 # %% ../nbs/70_policy.ipynb #b4338a32
 _HEADER = re.compile(r'^\[\[?\s*(.+?)\s*\]\]?\s*(#.*)?$')
@@ -34,6 +36,7 @@ def read_toml_lines(path) -> tuple[dict, dict]:
     except tomllib.TOMLDecodeError as e:
         m = re.search(r'\(at line (\d+), column (\d+)\)', str(e))
         raise SpecterError(f"malformed TOML: {str(e).split(' (at ')[0]}", path, int(m.group(1)) if m else None) from None
+    except RecursionError: raise SpecterError(f"malformed TOML: nested too deeply (a policy nests at most {MAX_DEPTH} levels)", path) from None
     lines,table,quote = {},(),None
     for i,l in enumerate(text.splitlines(), 1):
         s = l.strip()
@@ -47,14 +50,28 @@ def read_toml_lines(path) -> tuple[dict, dict]:
             rest = s[m.end():]
             for q in ('"""', "'''"):
                 if rest.count(q) % 2: quote = q
+    if (at := _too_deep(data, MAX_DEPTH)) is not None:   # a guard's JSON schema checked that deep would end in RecursionError
+        raise SpecterError(f"nested deeper than {MAX_DEPTH} tables and arrays", path, line_of(lines, at), _written(lines, at))
     return data, lines
+
+def _too_deep(data, limit:int) -> str|None:
+    "The dotted key (list items by index) of the first value of `data` nested deeper than `limit` tables and arrays, or None."
+    stack = [(data, '', 1)]
+    while stack:
+        v,at,depth = stack.pop()
+        if depth > limit: return at
+        items = v.items() if isinstance(v, dict) else enumerate(v) if isinstance(v, list) else ()
+        stack += [(x, f"{at}.{k}" if at else str(k), depth + 1) for k,x in items if isinstance(x, (dict, list))]
+    return None
+
+def _written(lines:dict, key:str) -> str:
+    "Dotted `key`, or its nearest enclosing key written in the file."
+    parts = key.split('.')
+    return next((k for n in range(len(parts), 0, -1) if (k := '.'.join(parts[:n])) in lines), key)
 
 def line_of(lines:dict, key:str) -> int|None:
     "The line of dotted `key`, or of its nearest enclosing key written in the file."
-    parts = key.split('.')
-    for n in range(len(parts), 0, -1):
-        if (k := '.'.join(parts[:n])) in lines: return lines[k]
-    return None
+    return lines.get(_written(lines, key))
 
 # %% ../nbs/70_policy.ipynb #ae1ea8d0
 @dataclass
@@ -97,10 +114,20 @@ class Policy:
     path: str|None = None
 
 # %% ../nbs/70_policy.ipynb #6970f003
+MAX_TIMEOUT_S = 3600.0      # an attempt at a tier waits at most an hour
+MAX_N_CTX = 1 << 17         # KV cells of a local tier (131,072): more than any model the lab serves was trained on
+MAX_N_PARALLEL = 255        # llama.cpp runs at most 256 sequences (llama_max_parallel_sequences); the tier takes one more than n_parallel
+MAX_N_THREADS = 1024
+MAX_RMAX = 20               # retries per tier: each is a full generation with the growing feedback in its prompt
+MAX_BODY_BYTES = 64 << 20   # a request body is held in memory whole
+_MAX = {'timeout_s': MAX_TIMEOUT_S, 'n_ctx': MAX_N_CTX, 'n_parallel': MAX_N_PARALLEL, 'n_threads': MAX_N_THREADS, 'rmax': MAX_RMAX,
+        'max_body_bytes': MAX_BODY_BYTES, 'max_tokens': MAX_N_CTX, 'default_max_tokens': MAX_N_CTX}
+
 _SECTIONS = ('server', 'flags', 'tiers', 'routes')
 _SERVER = {'max_body_bytes': int, 'max_tokens': int, 'default_max_tokens': int, 'api_key_env': str}
 _TIER = {'model': str, 'url': str, 'api_key_env': str, 'price': str, 'timeout_s': float, 'n_parallel': int, 'n_ctx': int, 'n_threads': int}
 _ROUTE = {'guards': list, 'tiers': list, 'rmax': int, 'system': str, 'flags': dict, 'shape': str}
+_GUARD = {'regex': ('pattern',), 'label': ('pattern', 'expected'), 'json_schema': ('schema',), 'max_chars': ('limit',)}   # keys beyond kind and name
 _ENV = re.compile(r'^[A-Za-z_][A-Za-z0-9_]*$')
 _NAME = re.compile(r'^[A-Za-z0-9][A-Za-z0-9._:/-]*$')
 
@@ -122,12 +149,20 @@ class _Checker:
             ok = isinstance(v, t) and not isinstance(v, bool) or (t is float and isinstance(v, int) and not isinstance(v, bool))
             if not ok: raise self.error(f"expected {'a number' if t is float else t.__name__}, got {type(v).__name__} {v!r}", k_)
             if t is float and not math.isfinite(v): raise self.error(f"expected a finite number, got {v!r}", k_)
+            if k in _MAX and v > _MAX[k]: raise self.error(f"must be at most {_MAX[k]:g}, got {v!r}", k_)
         return d
 
     def positive(self, d, k, key):
         if k in d and d[k] <= 0: raise self.error(f"must be > 0, got {d[k]}", f"{key}.{k}")
 
 # %% ../nbs/70_policy.ipynb #b959ad1c
+def _url_problem(url:str) -> str:
+    "'' if `url` is an http(s) URL a client can connect to, else why not (': Port out of range 0-65535')."
+    if not re.match(r'^https?://[^\s/]+', url): return ' '
+    try: u = urlsplit(url); port = u.port
+    except ValueError as e: return f": {e}"   # a port beyond 65535 or not a number, an unclosed [IPv6 bracket
+    return ': no host' if not u.hostname else ': port 0' if port == 0 else ''
+
 def _tier(c:_Checker, name:str, d:dict, base:Path, env, registry) -> Tier:
     key = f"tiers.{name}"
     c.fields(c.table(d, key), key, _TIER)
@@ -146,7 +181,7 @@ def _tier(c:_Checker, name:str, d:dict, base:Path, env, registry) -> Tier:
             if not p.is_file(): raise c.error(f"model file not found: {p}", f"{key}.model")
             model = str(p)
     else:
-        if not re.match(r'^https?://[^\s/]+', url): raise c.error(f"expected an http(s) URL, got {url!r}", f"{key}.url")
+        if why := _url_problem(url): raise c.error(f"expected an http(s) URL, got {url!r}{why}", f"{key}.url")
         for k in ('n_parallel', 'n_ctx', 'n_threads'):
             if k in d: raise c.error("only a local tier has this key", f"{key}.{k}")
         model = d.get('model', name)
@@ -166,10 +201,17 @@ def _route(c:_Checker, name:str, d:dict, tiers:dict, flags:dict, base:Path=Path(
     c.fields(c.table(d, key), key, _ROUTE)
     for k in ('guards', 'tiers'):
         if k not in d: raise c.error("missing key", f"{key}.{k}")
+    for i,g in enumerate(d['guards']):   # a misspelt key (patern = ...) would otherwise be ignored
+        if isinstance(g, dict) and isinstance(g.get('kind'), str) and g['kind'] in _GUARD:
+            known = ('kind', 'name', *_GUARD[g['kind']])
+            for k in g:
+                if k not in known: raise SpecterError(f"unknown key '{k}' (known for a {g['kind']} guard: {', '.join(known)})",
+                                                      c.path, line_of(c.lines, f"{key}.guards"), f"{key}.guards[{i}].{k}")
     guards = parse_guards(d['guards'], c.path, line_of(c.lines, f"{key}.guards"), f"{key}.guards")
     ts = d['tiers']
     if not ts: raise c.error("a route needs at least one tier", f"{key}.tiers")
     for t in ts:
+        if not isinstance(t, str): raise c.error(f"expected a list of tier names, got {type(t).__name__} {t!r} in it", f"{key}.tiers")
         if t not in tiers: raise c.error(f"unknown tier {t!r} (known: {', '.join(tiers)})", f"{key}.tiers")
     if len(set(ts)) != len(ts): raise c.error("a tier is listed twice", f"{key}.tiers")
     if d.get('rmax', 1) < 0: raise c.error(f"must be >= 0, got {d['rmax']}", f"{key}.rmax")
