@@ -36,7 +36,7 @@ _SECRET_TEXT = [
     (re.compile(r'\b(sk|pk|rk)-[A-Za-z0-9_-]{6,}'), r'\1-***'),
     (re.compile(r'\b(hf|gh[pousr]|xox[bpa])_[A-Za-z0-9]{6,}'), r'\1_***'),
     (re.compile(r'''(?i)((?<![/\\.\w-])(?:api[_-]?key|access[_-]?token|auth[_-]?token|token|secret|password|passwd|x-api-key)["']?\s*[=:]\s*["']?)(?!\*\*\*)[^\s"'&,;}\]]+'''), r'\1***'),
-    (re.compile(r'(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@]*@'), r'\1')]   # scheme://user:pass@host -> scheme://host
+    (re.compile(r'(?i)\b([a-z][a-z0-9+.-]*://)[^/\s]*@'), r'\1')]   # scheme://user:pass@host -> scheme://host, to the last '@' (a raw '@' in the password)
 _SECRETS: set[str] = set()
 
 def add_secret(value:str|None):

@@ -74,8 +74,19 @@ def is_postgres(target) -> bool:
     return str(target).startswith(('postgresql://', 'postgres://'))
 
 def redact(target) -> str:
-    "`target` with any password in a URL replaced by ***."
-    return re.sub(r'(://[^:/@]*:)[^@]*@', r'\1***@', str(target))
+    "`target` with any password in a URL replaced by ***: all of it up to the last '@' (a password may hold a raw '@' or '/')."
+    return re.sub(r'(://[^:/@\s]*:)\S*@', r'\1***@', str(target))
+
+def _pg_url(url:str) -> str:
+    "PostgreSQL `url` with a raw '@' or '/' in its password percent-encoded: libpq would end the password there and name the rest as the host in an error."
+    from urllib.parse import quote
+    from specter_lab.config import add_secret
+    scheme,rest = url.split('://', 1)
+    at = re.split(r'[?#]', rest, maxsplit=1)[0].rfind('@')   # the password runs to the last '@' before the query
+    user,colon,pw = rest[:at].partition(':') if at >= 0 else ('', '', '')
+    if not colon: return url
+    add_secret(pw)   # scrub blanks it wherever a message shows it
+    return f"{scheme}://{user}:{quote(pw, safe='%')}{rest[at:]}"
 
 # %% ../nbs/71_inference_log.ipynb #34e572b9
 class InferenceLog:
@@ -98,7 +109,7 @@ class InferenceLog:
         try:
             if self.kind == 'postgresql':
                 import psycopg
-                return psycopg.connect(self.target, connect_timeout=10)
+                return psycopg.connect(_pg_url(self.target), connect_timeout=10)
             if self.readonly:   # a reader (monitor, export, cycle) leaves the file as it found it: no journal mode switched, nothing created
                 return sqlite3.connect(f"{Path(self.target).resolve().as_uri()}?mode=ro", uri=True, timeout=30, check_same_thread=False)
             conn = sqlite3.connect(self.target, timeout=30, check_same_thread=False)
