@@ -11,27 +11,31 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from .config import SpecterError
 from .epsilon import epsilon as eps_of
-from .inference_log import InferenceLog, utc_now
+from .inference_log import InferenceLog, is_postgres, utc_now
 from .predicate import parse_time
 
 # %% auto #0
-__all__ = ['TARGETS', 'parse_duration', 'parse_since', 'requests_of', 'metrics', 'check_targets', 'drop_test', 'drift', 'monitor',
-           'monitor_table', 'to_json', 'plot_monitor', 'cli_monitor']
+__all__ = ['MAX_DURATION', 'TARGETS', 'parse_duration', 'parse_since', 'requests_of', 'metrics', 'check_targets', 'drop_test',
+           'drift', 'monitor', 'monitor_table', 'to_json', 'plot_monitor', 'cli_monitor']
 
 # %% ../nbs/73_monitor.ipynb #27b2e356
 _UNITS = {'s': 1, 'm': 60, 'h': 3600, 'd': 86400, 'w': 604800}
 
-def parse_duration(s:str, field:str='window') -> timedelta:
-    "A duration such as '90s', '15m', '1h', '1.5d', '2w'."
+MAX_DURATION = timedelta(days=36_525)   # a century: a longer window or --since reaches before year 1 (an OverflowError)
+
+def parse_duration(s:str, field:str='--window') -> timedelta:
+    "A duration such as '90s', '15m', '1h', '1.5d', '2w', at most `MAX_DURATION`."
     m = re.fullmatch(r'\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*', str(s))
     if not m or float(m.group(1)) <= 0: raise SpecterError(f"expected a duration like 15m, 1h or 7d, got {s!r}", field=field)
-    return timedelta(seconds=float(m.group(1))*_UNITS[m.group(2)])
+    secs = float(m.group(1))*_UNITS[m.group(2)]
+    if secs > MAX_DURATION.total_seconds(): raise SpecterError(f"a duration of at most {MAX_DURATION.days:,} days, got {s!r}", field=field)
+    return timedelta(seconds=secs)
 
 def parse_since(s:str|None, now:datetime|None=None) -> datetime|None:
     "`--since`: a duration back from `now` ('24h') or an ISO date/time; None for all."
     if not s: return None
-    if re.fullmatch(r'\s*\d+(?:\.\d+)?\s*[smhdw]\s*', s): return (now or utc_now()) - parse_duration(s, 'since')
-    return parse_time(s, 'since')
+    if re.fullmatch(r'\s*\d+(?:\.\d+)?\s*[smhdw]\s*', s): return (now or utc_now()) - parse_duration(s, '--since')
+    return parse_time(s, '--since')
 
 # %% ../nbs/73_monitor.ipynb #205c6d2c
 def requests_of(rows:list[dict], local=None) -> list[dict]:
@@ -207,7 +211,11 @@ def cli_monitor(argv=None) -> int:
     add_settings_args(p)
     a = p.parse_args(argv)
     settings_from_args(a)   # a bad --settings / --set fails here like in every stage
-    m = monitor(a.log, parse_since(a.since), parse_duration(a.window), a.report, a.local.split(',') if a.local else None)
+    from specter_lab.files import check_output
+    since,window = parse_since(a.since),parse_duration(a.window)   # every flag is checked before the log is read
+    if a.output: check_output(a.output, what='--output', inputs=[a.report, None if is_postgres(a.log) else a.log])
+    if a.figures: check_output(a.figures, 'dir', '--figures')
+    m = monitor(a.log, since, window, a.report, a.local.split(',') if a.local else None)
     if a.output:
         from specter_lab.files import write_text_atomic
         write_text_atomic(a.output, to_json(m) + '\n')
