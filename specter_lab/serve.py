@@ -6,27 +6,29 @@ Docs: https://specter-lab.github.io/specter_lab/serve.html.md"""
 
 # %% ../nbs/72_serve.ipynb #65b0c0ba
 from __future__ import annotations
-import argparse, asyncio, hmac, ipaddress, json, os, queue, socket, sys, threading, time, uuid, zlib
+import argparse, asyncio, hmac, ipaddress, json, os, queue, re, socket, sys, threading, time, uuid, zlib
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from .config import SpecterError
+from .files import MAX_DEPTH, SURROGATE_ESCAPE, json_depth_at
 from .artifact import ArtifactDAG, GuardResult as ArtifactGuardResult, Status, new_artifact
 from .generate import Generation
 from .guard import Guard, check
 from .guarded import attempt_messages, split_prompt
 from .shape import shape_grammar
-from .inference_log import Inference, InferenceLog, redact
+from .inference_log import Inference, InferenceLog, is_postgres, redact
 from .policy import Policy, Route, Tier, load_policy, request_flags, response_format_guard, route_tiers
 from .trace import Attempt as TraceAttempt
 from fastapi import FastAPI, Request   # at module level: the handlers' annotations are resolved in this module
 
 # %% auto #0
-__all__ = ['MAX_UPSTREAM_BYTES', 'TierFailure', 'LocalTier', 'ApiTier', 'parse_completion', 'Answer', 'make_tier', 'Gateway',
-           'new_request_id', 'HTTPError', 'read_request_json', 'chat_request', 'completion_body', 'sse_events',
-           'build_app', 'is_loopback', 'listen', 'background_server', 'reindex', 'serve', 'cli_serve']
+__all__ = ['MAX_UPSTREAM_BYTES', 'MAX_USAGE_TOKENS', 'TierFailure', 'LocalTier', 'ApiTier', 'parse_completion', 'Answer',
+           'make_tier', 'Gateway', 'new_request_id', 'HTTPError', 'read_request_json', 'chat_request',
+           'completion_body', 'sse_events', 'build_app', 'is_loopback', 'listen', 'background_server', 'reindex',
+           'serve', 'cli_serve']
 
 # %% ../nbs/72_serve.ipynb #915fb8c6
 class TierFailure(Exception):
@@ -280,13 +282,20 @@ async def _post(self:ApiTier, body:dict) -> tuple[int, bytes]:
             chunks.append(ch)
         return r.status_code, b''.join(chunks)
 
+MAX_USAGE_TOKENS = 2**31 - 1   # a token count an upstream reports beyond this (1e20, Infinity) is no count: logged as 0
+_LONE = re.compile(r'[\ud800-\udfff]')
+
+def _text(s:str) -> str:
+    "`s` with each lone surrogate (a `\\ud800` escape without its pair, which no log or response can encode) replaced by U+FFFD."
+    return _LONE.sub('\ufffd', s)
+
 def _upstream_message(raw:bytes) -> str:
     "The error message in an upstream's error body, if it has one."
     try: d = json.loads(raw)
     except ValueError: return ''
     e = d.get('error') if isinstance(d, dict) else None
     m = e.get('message') if isinstance(e, dict) else e if isinstance(e, str) else d.get('detail') if isinstance(d, dict) else None
-    return m[:100_000] if isinstance(m, str) else ''   # whole, so that a key in it is masked before the message is cut short
+    return _text(m[:100_000]) if isinstance(m, str) else ''   # whole, so that a key in it is masked before the message is cut short
 
 def parse_completion(raw:bytes) -> Generation:
     "The answer and token counts of an OpenAI chat-completion body; anything else raises `TierFailure`."
@@ -297,9 +306,9 @@ def parse_completion(raw:bytes) -> Generation:
         if not isinstance(text, str): raise TypeError
     except (KeyError, IndexError, TypeError): raise TierFailure("malformed reply: no choices[0].message.content text") from None
     u = d.get('usage') if isinstance(d.get('usage'), dict) else {}
-    num = lambda v: int(v) if isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0 else 0
+    num = lambda v: int(v) if isinstance(v, (int, float)) and not isinstance(v, bool) and 0 <= v <= MAX_USAGE_TOKENS else 0
     fr = c.get('finish_reason')
-    return Generation(text, num(u.get('prompt_tokens')), num(u.get('completion_tokens')), fr if isinstance(fr, str) else 'stop')
+    return Generation(_text(text), num(u.get('prompt_tokens')), num(u.get('completion_tokens')), _text(fr[:40]) if isinstance(fr, str) else 'stop')
 
 @patch
 async def complete(self:ApiTier, messages, max_tokens:int, temperature:float=0.0, seed:int=0) -> Generation:
@@ -472,11 +481,26 @@ async def read_request_json(request, limit:int) -> dict:
         n += len(ch)
         if n > limit: raise HTTPError(413, f"request body exceeds the limit of {limit} bytes", code='body_too_large')
         chunks.append(ch)
-    try: d = json.loads(b''.join(chunks))
+    try: text = b''.join(chunks).decode('utf-8')
     except UnicodeDecodeError: raise HTTPError(400, "request body is not UTF-8", code='malformed_json') from None
+    if (at := json_depth_at(text)) is not None:   # json.loads would recurse until RecursionError
+        raise HTTPError(400, f"JSON nested deeper than {MAX_DEPTH} levels (at character {at + 1})", code='malformed_json')
+    try: d = json.loads(text)
     except json.JSONDecodeError as e: raise HTTPError(400, f"malformed JSON: {e.msg} (line {e.lineno} column {e.colno})", code='malformed_json') from None
     if not isinstance(d, dict): raise HTTPError(400, f"expected a JSON object, got {type(d).__name__}", code='malformed_json')
+    if SURROGATE_ESCAPE.search(text) and (where := _lone_surrogate(d)) is not None:   # no log, tokenizer or reply can encode it
+        raise HTTPError(400, "a lone surrogate (\\ud800-\\udfff without its pair) is not text", param=where, code='malformed_json')
     return d
+
+def _lone_surrogate(o, at:str='') -> str|None:
+    "Where in the decoded JSON `o` a key or string holds a lone surrogate ('messages[0].content'), or None; the key in ASCII escapes."
+    if isinstance(o, str): return at if _LONE.search(o) else None
+    items = o.items() if isinstance(o, dict) else enumerate(o) if isinstance(o, list) else ()
+    for k,v in items:
+        here = f"{at}[{k}]" if isinstance(k, int) else f"{at}.{json.dumps(k)[1:-1]}" if at else json.dumps(k)[1:-1]
+        if isinstance(k, str) and _LONE.search(k): return here
+        if (w := _lone_surrogate(v, here)) is not None: return w
+    return None
 
 # %% ../nbs/72_serve.ipynb #71b5fe95
 _ROLES = {'system': 'system', 'developer': 'system', 'user': 'user', 'assistant': 'assistant'}
@@ -497,7 +521,7 @@ def chat_request(d:dict, policy:Policy) -> dict:
     if not isinstance(msgs, list) or not msgs: raise HTTPError(400, "'messages' must be a non-empty list", param='messages')
     out = []
     for i,x in enumerate(msgs):
-        if not isinstance(x, dict) or x.get('role') not in _ROLES:
+        if not isinstance(x, dict) or not isinstance(x.get('role'), str) or x['role'] not in _ROLES:
             raise HTTPError(400, f"each message needs a role ({', '.join(_ROLES)})", param=f'messages[{i}].role')
         out.append({'role': _ROLES[x['role']], 'content': _content(x.get('content'), i)})
     if not any(x['role'] == 'user' for x in out): raise HTTPError(400, "the chat needs a user message", param='messages')
@@ -674,11 +698,15 @@ def serve(policy_path, host:str='127.0.0.1', port:int=8000, log='inferences.db',
     if not is_loopback(host):
         api_key = env.get(pol.api_key_env)
         if not api_key: raise SpecterError(f"serving beyond loopback needs a bearer key: set ${pol.api_key_env}", field='--host')
+    from specter_lab.files import check_output
+    check_output(dag, 'dir', '--dag')                           # every argument is checked before anything is created:
+    d = ArtifactDAG(dag)                                        # an existing DAG's index is read, nothing written yet
+    if not is_postgres(log): check_output(log, what='--log')
     sock = listen(host, port)
     sys.setswitchinterval(0.001)   # the event loop waits at most 1 ms (not 5) for the GIL while the batch scheduler's Python holds it
-    d = ArtifactDAG(dag)
-    n = reindex(d)
-    gw = Gateway(pol, InferenceLog(log), d, registry=registry, n_threads=n_threads)
+    il = InferenceLog(log)
+    n = reindex(d)                                              # the first write: the DAG folder and its index
+    gw = Gateway(pol, il, d, registry=registry, n_threads=n_threads)
     print(f"specter-lab serve: listening on http://{host}:{sock.getsockname()[1]}  routes: {', '.join(pol.routes)}  "
           f"log: {redact(log)}  dag: {dag}" + (f" ({n} artifacts of an interrupted run indexed)" if n else ''), flush=True)
     _uvicorn(build_app(gw, api_key)).run(sockets=[sock])

@@ -245,12 +245,40 @@ def test_bad_requests_get_their_status(policy_file, local_tier, tmp_path, capfd)
             'feedback, unknown id': (post('/v1/feedback', json={'id': 'chatcmpl-none', 'rating': 'like'}), 404),
             'unknown path': (post('/v2/whatever', json={}), 404),
             'wrong method': (httpx.get(f"{url}/v1/chat/completions"), 405),
+            # a lone surrogate no log can store, a body json.loads would recurse into, a role that is no string: 400, never a 500
+            'lone surrogate, content': (post(content=b'{"model": "helpdesk", "messages": [{"role": "user", "content": "a\\ud800"}]}'), 400),
+            'lone surrogate, key': (post(content=b'{"model": "helpdesk", "\\udc00": 1, "messages": [{"role": "user", "content": "hi"}]}'), 400),
+            'lone surrogate, comment': (post('/v1/feedback', content=b'{"id": "x", "rating": "like", "comment": "\\udfff"}'), 400),
+            'lone surrogate, id': (post('/v1/feedback', content=b'{"id": "\\ud800", "rating": "like"}'), 400),
+            'nested 200k deep': (post(content=b'[' * 200_000 + b']' * 200_000), 400),
+            'role a list': (post(json={'model': 'helpdesk', 'messages': [{'role': ['user'], 'content': 'hi'}]}), 400),
+            'role an object': (post(json={'model': 'helpdesk', 'messages': [{'role': {'a': 1}, 'content': 'hi'}]}), 400),
         }
     for name, (r, status) in cases.items():
         assert r.status_code == status, (name, r.status_code, r.text)
         assert set(r.json()['error']) == {'message', 'type', 'param', 'code'}, name
     assert InferenceLog(log, create=False).rows() == []   # nothing was attempted for a bad request
-    assert 'Traceback' not in capfd.readouterr().err
+    assert 'Traceback' not in (err := capfd.readouterr().err) and 'internal error' not in err
+    for name, param in (('lone surrogate, content', 'messages[0].content'), ('lone surrogate, key', '\\udc00'),
+                        ('lone surrogate, comment', 'comment'), ('lone surrogate, id', 'id'), ('role a list', 'messages[0].role')):
+        assert cases[name][0].json()['error']['param'] == param, name
+    assert cases['nested 200k deep'][0].json()['error']['message'] == 'JSON nested deeper than 64 levels (at character 65)'
+
+
+def test_absurd_upstream_usage_is_logged(policy_file, local_tier, tmp_path, capfd):
+    "Token counts of 1e20 or Infinity from an upstream: the answer is served and logged (counts 0), not a 500 with the request unlogged."
+    url_ = load_policy(policy_file).tiers['api'].url
+    p = tmp_path/'usage.toml'
+    p.write_text(policy_file.read_text() + ''.join(f'\n[tiers.{n}]\nurl = "{url_}"\nmodel = "usage-{v}"\nprice = "deepseek-v3"\n'
+                                                   f'[routes.{n}]\nguards = [{{kind = "max_chars", limit = 500}}]\nrmax = 0\ntiers = ["{n}"]\n'
+                                                   for n, v in (('huge', '1e20'), ('inf', 'Infinity'))))
+    with gateway(p, local_tier, tmp_path) as (url, log, dag):
+        rs = [chat(url, n) for n in ('huge', 'inf')]
+    assert [r.status_code for r in rs] == [200, 200], [r.text for r in rs]
+    assert_log_complete(log, rs)
+    rows = InferenceLog(log, create=False).rows()
+    assert [(r['prompt_tokens'], r['completion_tokens']) for r in rows] == [(0, 0), (0, 0)]
+    assert 'internal error' not in capfd.readouterr().err
 
 
 def test_response_format_becomes_a_guard(policy_file, local_tier, tmp_path):
@@ -289,13 +317,22 @@ def test_keys_never_leak(policy_file, local_tier, tmp_path, capfd, monkeypatch):
     (('tiers = ["local", "api"]', 'tiers = ["local", "cloud"]'), ":38 [routes.helpdesk.tiers]: unknown tier 'cloud'"),
     (('timeout_s = 5', 'timeout_s = -5'), ':13 [tiers.api.timeout_s]: must be > 0'),
     (('[tiers.local]', '[tiers.local'), ':7: malformed TOML'),
+    (('[tiers.api_down]\nurl = "http://127.0.0.1:', '[tiers.api_down]\nurl = "http://127.0.0.1:9'), ':32 [tiers.api_down.url]: expected an http(s) URL, got '),
+    (('[tiers.api_down]\nurl = "http://127.0.0.1:', '[tiers.api_down]\nurl = "http://[::1'), ":32 [tiers.api_down.url]: expected an http(s) URL, got 'http://[::1"),
+    (('timeout_s = 5', 'timeout_s = 1e300'), ':13 [tiers.api.timeout_s]: must be at most 3600, got 1e+300'),
+    (('model = "embedded"', 'model = "embedded"\nn_ctx = 100000000000'), ':9 [tiers.local.n_ctx]: must be at most 131072, got 100000000000'),
+    (('rmax = 1', 'rmax = 1000'), ':37 [routes.helpdesk.rmax]: must be at most 20, got 1000'),
+    (('kind = "regex", pattern', 'kind = "regex", patern = "x", pattern'), ":36 [routes.helpdesk.guards[0].patern]: unknown key 'patern'"),
+    (('tiers = ["local", "api"]', 'tiers = [["api"]]'), ":38 [routes.helpdesk.tiers]: expected a list of tier names, got list ['api'] in it"),
+    (('[server]', 'deep = ' + '[' * 100_000 + ']' * 100_000 + '\n[server]'), ': malformed TOML: nested too deeply'),
 ])
 def test_bad_policy_is_refused_with_file_line_key(policy_file, tmp_path, edit, message):
     p = tmp_path/'bad.toml'
     p.write_text(policy_file.read_text().replace(*edit, 1))
     r = run_cli('serve', '--policy', p, '--port', '0', '--log', tmp_path/'log.db', '--dag', tmp_path/'dag')
     assert r.returncode == 1 and f"{p}{message}" in r.stderr, r.stderr
-    assert 'Traceback' not in r.stderr and not (tmp_path/'log.db').exists()
+    assert 'Traceback' not in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    assert not (tmp_path/'log.db').exists() and not (tmp_path/'dag').exists()
 
 
 # ---------------------------------------------------------------- the real command, killed and stopped
@@ -442,3 +479,30 @@ def test_monitor_cli_recommends_retraining_on_drift(tmp_path):
     assert (tmp_path/'fig'/'monitor.png').stat().st_size > 10_000
     r = run_cli('monitor', '--log', tmp_path/'log.db', '--window', 'an hour')
     assert r.returncode == 1 and 'expected a duration like 15m' in r.stderr
+    # a flag's bad value is one line naming the flag, found before the log is read (an OverflowError, an IsADirectoryError before)
+    (tmp_path/'afile').write_text('x')
+    for args, message in ((('--window', '99999999999999d'), "[--window]: a duration of at most 36,525 days, got '99999999999999d'"),
+                          (('--since', '99999999999d'), "[--since]: a duration of at most 36,525 days"),
+                          (('--output', tmp_path/'fig'), f"{tmp_path/'fig'}: --output is a folder; give a file path"),
+                          (('--figures', tmp_path/'afile'), f"{tmp_path/'afile'}: --figures is a file; give a folder")):
+        r = run_cli('monitor', '--log', tmp_path/'log.db', *args)
+        assert r.returncode == 1 and f"specter-lab monitor: error: {message}" in r.stderr and len(r.stderr.splitlines()) == 1, r.stderr
+
+
+def test_serve_checks_log_and_dag_before_creating_anything(policy_file, tmp_path):
+    "A bad --log leaves no new DAG folder behind; a --dag that is a file is one line naming --dag (a FileExistsError before)."
+    r = run_cli('serve', '--policy', policy_file, '--port', '0', '--log', tmp_path/'no'/'such'/'log.db', '--dag', tmp_path/'dag')
+    assert r.returncode == 1 and 'no/such/log.db: cannot open the inference log' in r.stderr and len(r.stderr.splitlines()) == 1, r.stderr
+    assert not (tmp_path/'dag').exists()
+    (tmp_path/'afile').write_text('x')
+    r = run_cli('serve', '--policy', policy_file, '--port', '0', '--log', tmp_path/'log.db', '--dag', tmp_path/'afile')
+    assert r.returncode == 1 and f"specter-lab serve: error: {tmp_path/'afile'}: --dag is a file; give a folder" in r.stderr, r.stderr
+    assert not (tmp_path/'log.db').exists() and (tmp_path/'afile').read_text() == 'x'
+
+
+@pytest.mark.parametrize('password', ['sec@ret-pw', 'sec/ret-pw'])
+def test_no_part_of_a_postgres_password_is_printed(password):
+    "A raw '@' or '/' in the password: libpq used to take its tail for the host and print it."
+    r = run_cli('monitor', '--log', f"postgresql://lab:{password}@127.0.0.1:{free_port()}/db")
+    assert r.returncode == 1 and 'cannot open the inference log' in r.stderr, r.stderr
+    assert 'sec' not in r.stderr and 'ret-pw' not in r.stderr, r.stderr
