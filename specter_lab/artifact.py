@@ -173,7 +173,7 @@ class _JSONStream:
     "Decode a large JSON object member by member from a text file, keeping only a window of it in memory."
     def __init__(self, path, chunk=1<<20):
         self.path,self.chunk = Path(path),chunk
-        self.f = open(self.path, 'r', encoding='utf-8', newline='')
+        self.f = os.fdopen(open_regular(self.path, 'index', limit=1 << 62), 'r', encoding='utf-8', newline='')   # no FIFO waited on
         self.buf,self.i,self.line0,self.eof,self._lpos,self._ln = '',0,1,False,0,0
         self._dec = STRICT_JSON   # NaN, Infinity, 1e400, duplicate keys refused
 
@@ -378,6 +378,8 @@ def _grouped(self:ArtifactDAG, codes) -> dict[int, list[str]]:
 
 @patch
 def _load_index(self:ArtifactDAG):
+    if not os.path.realpath(self.index_path).startswith(os.path.realpath(self._root) + os.sep):   # a link to another DAG's index, or anywhere
+        raise SpecterError("a symbolic link that leads out of the DAG's folder: refused", self.index_path)
     s = _JSONStream(self.index_path)
     try:
         if s.peek() != '{': raise SpecterError("malformed JSON: expected an object", self.index_path, s.line())

@@ -21,8 +21,8 @@ from .route import (CATEGORY_TIER, escalate, capped_attempts, p_fail, read_queri
 __all__ = ['COST_PLAN', 'COST_FIGURES', 'parse_mix', 'Scenario', 'project', 'savings', 'plan_numbers', 'check_plan_claims',
            'usd_per_success', 'epsilon_value', 'break_even_months', 'jsonable', 'scenario_from_settings', 'cycle_cost',
            'cost_quality_curve', 'cpt', 'default_ranges', 'sensitivity', 'plot_projection', 'plot_cost_quality',
-           'plot_tornado', 'plot_cost_by_epsilon', 'save_figure', 'cost_parser', 'cost_scenario', 'monthly_projection',
-           'before_after', 'training_cost', 'quality_and_sensitivity', 'cost_figures', 'cli_cost']
+           'plot_tornado', 'plot_cost_by_epsilon', 'save_figure', 'cost_parser', 'cost_scenario', 'cost_inputs',
+           'monthly_projection', 'before_after', 'training_cost', 'quality_and_sensitivity', 'cost_figures', 'cli_cost']
 
 # %% ../nbs/52_cost.ipynb #00b9944c
 def parse_mix(spec, field:str='cost.mix') -> dict:
@@ -224,7 +224,7 @@ def cpt(curve:pd.DataFrame, router:str, level:float=0.5) -> float:
 def _with(reg, sc, name, value):
     "The registry and scenario with input `name` set to `value`."
     if name.startswith('price:'):
-        _,row,col = name.split(':')
+        row,_,col = name.removeprefix('price:').rpartition(':')   # a row's name may hold a ':' 
         registry_row(reg, row, name)
         reg = reg.copy(); reg.loc[row, col] = value
         return reg, sc
@@ -238,7 +238,7 @@ def _with(reg, sc, name, value):
 
 def default_ranges(reg:pd.DataFrame, sc:Scenario, report:dict|None=None) -> dict:
     "Low/high values of the main assumptions of `sc` (ε from the report's 95 % interval when present)."
-    loc = reg.loc[sc.local]
+    loc = registry_row(reg, sc.local, 'cost.local_model', kind='local')   # its machine is an input
     ci = (report or {}).get('ci95') or [max(0.0, sc.eps_local-0.1), min(1.0, sc.eps_local+0.1)]
     tps = sc.tasks_per_s or (loc['tasks_per_s'] if pd.notna(loc['tasks_per_s']) else None)
     r = {'volume': (sc.volume/2, sc.volume*2), 'eps_local': tuple(ci), 'retries': (0, 2*sc.retries+1),
@@ -365,6 +365,17 @@ def cost_scenario(settings:Settings, reg:pd.DataFrame, reports=(), epsilon:float
         res['queries'] = per['category'].value_counts().to_dict()
     return sc, reports, res
 
+# %% ../nbs/52_cost.ipynb #097d5d6a
+def cost_inputs(reg:pd.DataFrame, settings:Settings, train_summary=None, train_seconds:float|None=None,
+                gpu_hours:float|None=None) -> float|None:
+    "The measured training seconds (a summary's or `train_seconds`) once the inputs `cli_cost` prices later are checked; a `SpecterError` naming the flag or setting first."
+    registry_row(reg, settings.cost.local_model, 'cost.local_model', kind='local')
+    for flag,v in (('--train-seconds', train_seconds), ('--gpu-hours', gpu_hours)):
+        if v is not None and not (math.isfinite(v) and v >= 0): raise SpecterError(f"expected a finite number >= 0, got {v!r}", field=flag)
+    secs = read_train_seconds(train_summary) if train_summary else train_seconds
+    if secs is not None or gpu_hours is not None: registry_row(reg, settings.cost.train_hardware, 'cost.train_hardware', kind='hardware')
+    return secs
+
 # %% ../nbs/52_cost.ipynb #cb9f87e2
 def _table(df:pd.DataFrame, cols, digits:dict) -> str:
     return df[cols].round(digits).to_string(float_format=lambda x: f"{x:,.6g}")
@@ -445,17 +456,17 @@ def cli_cost(argv=None) -> int:
                                   'cost.train_hardware': a.train_hardware, 'eval.rmax': a.retries})
     reg = read_registry(st.cost.registry)
     sc,reports,logged = cost_scenario(st, reg, a.report, a.epsilon, a.queries)
+    secs = cost_inputs(reg, st, a.train_summary, a.train_seconds, a.gpu_hours)   # every input checked before the first line is printed
+    chk = check_plan_claims(reg) if a.check_plan else None
     res = {'settings': st.cost.__dict__ | {'retries': st.eval.rmax}} | logged
     monthly,tables = monthly_projection(reg, sc, after=len(reports) == 2)
     res |= monthly
-    secs = read_train_seconds(a.train_summary) if a.train_summary else a.train_seconds
     if len(reports) == 2:
         change,before = before_after(reg, sc, reports, st, secs)
         res |= change; tables = before | tables
     if (a.train_summary or a.train_seconds or a.gpu_hours) and 'cycle' not in res:
         res['training'] = training_cost(reg, st.cost.train_hardware, secs, a.gpu_hours, res.get('epsilon_value', {}).get('monthly_saving_usd'))
-    if a.check_plan:
-        chk = check_plan_claims(reg)
+    if chk is not None:
         res['plan_claims'] = chk.to_dict('records')
         print("\nThe cost plan's claims from its own inputs:\n" + chk.to_string(index=False))
     quality,curve,sens = quality_and_sensitivity(reg, sc, reports[-1] if reports else None)

@@ -19,9 +19,9 @@ __all__ = ['ARCHS', 'OUTTYPES', 'VERIFY_PROMPTS', 'ADAPTER_TYPES', 'merge_adapte
            'bpe_pre', 'add_tokenizer', 'add_base_vocab', 'add_hparams', 'add_provenance', 'add_general',
            'hf_chat_template', 'check_metadata', 'convert_hf', 'llama_cpp_script', 'run_llama_cpp_script',
            'convert_with_llama_cpp', 'quant_types', 'quant_type', 'quantize', 'prompt_ids', 'hf_reference',
-           'compare_greedy', 'convert_adapter', 'set_general', 'heldout_text', 'perplexity', 'hf_source', 'float_file',
-           'quantized_files', 'adapter_file', 'write_manifest', 'convert', 'round_weights', 'verify_files',
-           'cli_convert']
+           'compare_greedy', 'check_adapter_type', 'convert_adapter', 'set_general', 'heldout_text', 'perplexity',
+           'hf_source', 'float_file', 'quantized_files', 'adapter_file', 'write_manifest', 'convert', 'round_weights',
+           'verify_files', 'cli_convert']
 
 # %% ../nbs/40_gguf.ipynb #0bb2ef71
 def merge_adapter(adapter_dir, out_dir, base=None, dtype='float32') -> Path:
@@ -466,14 +466,20 @@ def compare_greedy(gguf_path, ref:list[dict], tok, tie_margin:float=0.1, adapter
     return res
 
 # %% ../nbs/40_gguf.ipynb #486bbf7d
-ADAPTER_TYPES = ('f32', 'f16', 'bf16', 'q8_0')   # what llama.cpp's LoRA converter writes
+ADAPTER_TYPES = ('f32', 'f16', 'bf16', 'q8_0')   # what llama.cpp's LoRA converter writes (its --outtype; 'auto' aside)
+
+def check_adapter_type(name:str) -> str:
+    "`name` as one of `ADAPTER_TYPES` (any case), else a `SpecterError` naming `gguf.adapter_type`: q4_0 and the like are no LoRA GGUF type."
+    t = str(name).strip().lower()
+    if t not in ADAPTER_TYPES: raise SpecterError(f"unknown adapter type '{name}' (known: {', '.join(ADAPTER_TYPES)}: what llama.cpp's LoRA converter writes)", field='gguf.adapter_type')
+    return t
 
 def convert_adapter(adapter_dir, out_path, base=None, outtype:str='f16', llama_cpp=None) -> Path:
     "The PEFT LoRA adapter in `adapter_dir` as a llama.cpp LoRA GGUF at `out_path` (`base`: the HF folder it was trained on; default: the adapter's own record)."
     from peft import PeftConfig
     adapter_dir = Path(adapter_dir)
     if not (adapter_dir/'adapter_config.json').is_file(): raise SpecterError("not a LoRA adapter folder (no adapter_config.json)", adapter_dir)
-    if outtype not in ADAPTER_TYPES: raise SpecterError(f"unknown adapter type '{outtype}' (known: {', '.join(ADAPTER_TYPES)})", field='gguf.adapter_type')
+    outtype = check_adapter_type(outtype)
     base = Path(base or PeftConfig.from_pretrained(adapter_dir).base_model_name_or_path)
     if not (base/'config.json').is_file(): raise SpecterError("the adapter's base is not a local HF folder (no config.json): pass base=", base)
     with atomic_path(out_path) as tmp:
@@ -592,6 +598,16 @@ def _float_type(name:str) -> str:
     if t not in OUTTYPES: raise SpecterError(f"unknown float type '{name}' (known: {', '.join(OUTTYPES)})", field='gguf.outtype')
     return t
 
+def _base_gguf(base_gguf, model_dir:Path) -> Path|None:
+    "The GGUF an adapter is written for, checked before any work: `model_dir` is a LoRA adapter folder and `base_gguf` a readable GGUF of a model."
+    if base_gguf is None: return None
+    if not (model_dir/'adapter_config.json').is_file():
+        raise SpecterError("a base GGUF is for a LoRA adapter folder, and this folder holds a whole model (no adapter_config.json)", model_dir)
+    if not Path(base_gguf).is_file(): raise SpecterError("base GGUF for the adapter not found", base_gguf)
+    from specter_lab.registry import gguf_spec
+    gguf_spec(base_gguf)   # its header and metadata: random bytes are 'not a readable GGUF file', with or without verification
+    return Path(base_gguf)
+
 def convert(model_dir, out_dir, quants=('Q4_K_M',), outtype:str='f16', name:str='', license:str='', base_model:str='', datasets=(),
             verify:bool=True, prompts:int=20, max_tokens:int=16, heldout:str|None=None, max_ppl_ratio:float=1.5,
             epsilon_limit:int=0, llama_cpp=None, log=print, base_gguf=None, adapter_type:str='f16', shape:dict|None=None) -> dict:
@@ -601,7 +617,7 @@ def convert(model_dir, out_dir, quants=('Q4_K_M',), outtype:str='f16', name:str=
     quants = [quant_type(q)[0] for q in quants if q.strip()]
     if prompts > len(VERIFY_PROMPTS): raise SpecterError(f"at most {len(VERIFY_PROMPTS)} verification prompts", field='gguf.verify_prompts')
     if not model_dir.is_dir(): raise SpecterError("model folder not found", model_dir)
-    if base_gguf is not None and not Path(base_gguf).is_file(): raise SpecterError("base GGUF for the adapter not found", base_gguf)
+    base_gguf, adapter_type = _base_gguf(base_gguf, model_dir), check_adapter_type(adapter_type)
     out_dir.mkdir(parents=True, exist_ok=True)
     name = name or model_dir.name
     with hf_source(model_dir, out_dir, log) as src:
@@ -705,10 +721,9 @@ def cli_convert(argv=None) -> int:
         model, name, base = embedded_hf_dir(), s.name or EMBEDDED_NAME, a.base_model or f'HuggingFaceTB/{EMBEDDED_NAME}'
     else: model, name, base = Path(a.model), s.name, a.base_model
     from specter_lab.shape import read_shape
+    from specter_lab.files import read_text
     heldout, shape = None, read_shape(a.shape) if a.shape else None
-    if a.heldout:
-        if not Path(a.heldout).is_file(): raise SpecterError("held-out text file not found", a.heldout)
-        heldout = Path(a.heldout).read_text(encoding='utf-8')
+    if a.heldout: heldout = read_text(a.heldout, "held-out text file")   # strict UTF-8: a bad byte is named by its line
     m = convert(model, a.output, s.quants.split(','), s.outtype, name, s.license, base, a.dataset, not a.no_verify, s.verify_prompts,
                 s.verify_tokens, heldout, a.max_ppl_ratio, a.epsilon, a.llama_cpp, base_gguf=a.base_gguf, adapter_type=s.adapter_type, shape=shape)
     print(f"manifest: {Path(a.output)/'manifest.json'}")

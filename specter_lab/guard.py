@@ -189,11 +189,20 @@ def _validator(schema, path, line, fld):
     for where,ref in _keyed(schema, ('$ref', '$dynamicRef', '$recursiveRef'), str):
         if not ref.startswith('#'): raise SpecterError(f"bad JSON schema: only local references ('#...') are allowed, got {ref[:80]!r}", path, line, f"{fld}{where}")
     v = _timed_validator(cls)(schema)
+    _check_refs(v, schema, path, line, fld)
     for probe in (None, {}, [], '', 0):   # a schema that refers to itself without end ({"$ref": "#"}) loops on any value
         try: _best_error(v, probe)
         except RecursionError: raise SpecterError("bad JSON schema: it refers to itself without end", path, line, fld) from None
         except Exception as e: raise SpecterError(f"bad JSON schema: {type(e).__name__}: {str(e)[:200]}", path, line, fld) from None
     return v
+
+def _check_refs(v, schema, path, line, fld):
+    "Each `$ref` of `schema` resolved once, here: one to a missing definition is refused now, not found by every output it fails (left to the validator under a nested `$id`, where a reference's base changes)."
+    from referencing.exceptions import Unresolvable
+    if any(where for where,_ in _keyed(schema, ('$id', 'id'), str)): return
+    for where,ref in _keyed(schema, ('$ref',), str):
+        try: v._resolver.lookup(ref)
+        except Unresolvable: raise SpecterError(f"bad JSON schema: $ref {ref[:80]!r} refers to nothing in the schema", path, line, f"{fld}{where}") from None
 
 def _keyed(schema, keys, kind, where=''):
     "(place, value) of every member of `schema` named one of `keys` whose value is a `kind` (the others are searched on: a property may be named `$ref`)."

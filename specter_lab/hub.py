@@ -10,13 +10,13 @@ import argparse, json, os, re, shutil, sys
 from pathlib import Path
 from .config import SpecterError, scrub
 from .epsilon import check_estimate
-from .files import atomic_path, check_output, file_record, read_json, sha256_file, write_json, write_text_atomic
+from .files import atomic_dir, atomic_path, check_output, file_record, read_json, sha256_file, write_json, write_text_atomic
 
 # %% auto #0
 __all__ = ['REPO_TYPES', 'MANIFEST', 'WRITTEN_BY', 'LICENSE_NOTICES', 'check_repo', 'hf_token', 'safe_name', 'read_manifest',
            'manifest_meta', 'folder_files', 'check_folder', 'manifest_for', 'own_manifest', 'ensure_manifest',
            'read_eval', 'model_card', 'write_model_card', 'card_license', 'dataset_card', 'local_repo', 'push_plan',
-           'push', 'pull', 'cli_push', 'cli_pull']
+           'push', 'pull', 'offline_variables', 'cli_push', 'cli_pull']
 
 # %% ../nbs/42_hub.ipynb #123b70fe
 REPO_TYPES = ('model', 'dataset')
@@ -373,6 +373,10 @@ def push_plan(folder, repo_id:str, repo_type:str='model', private:bool=True, mes
             'files': entries, 'total_bytes': sum(e['bytes'] or 0 for e in entries), 'withheld': withheld, 'warnings': warnings,
             'message': scrub(message, [hf_token()]) if message else f"specter-lab: upload {len(entries)} file(s) from {folder.name}"}   # a commit message is public: no key in it
 
+def _local_target(root, repo_id:str, repo_type:str, revision:str|None=None) -> Path:
+    "The folder a local push writes, if it can be one (not a file, nor under one), else a `SpecterError` naming it; creates nothing."
+    return check_output(local_repo(root, repo_id, repo_type, revision), 'dir', 'local repository')
+
 def _push_local(plan:dict, root) -> dict:
     dest = local_repo(root, plan['repo_id'], plan['repo_type'], plan.get('revision'))
     folder = Path(plan['folder'])
@@ -397,17 +401,27 @@ def push(folder, repo_id:str, repo_type:str='model', private:bool=True, message:
     "Upload `folder` (with its manifest, written if missing) to `repo_id` (branch `revision`) on the Hub or under `local_root`; `dry_run` only plans."
     plan = push_plan(folder, repo_id, repo_type, private, message, local_root, endpoint, revision)
     if dry_run: return {**plan, 'dry_run': True}
+    if local_root: _local_target(local_root, repo_id, repo_type, revision)   # before the folder gets its manifest
     ensure_manifest(folder)
     plan = push_plan(folder, repo_id, repo_type, private, message, local_root, endpoint, revision)
     return _push_local(plan, local_root) if local_root else _push_hub(plan, endpoint, token)
 
 # %% ../nbs/42_hub.ipynb #5408d5ea
+def _inside(p, folder, what:str) -> Path:
+    "`p` if its real path (every symbolic link followed) stays inside `folder`'s, else a `SpecterError` naming `p`."
+    if not os.path.realpath(p).startswith(os.path.realpath(folder) + os.sep):
+        raise SpecterError(f"a symbolic link that leads out of {what}: refused", p)
+    return Path(p)
+
 def _local_source(root, repo_id, repo_type, revision=None):
     src = local_repo(root, repo_id, repo_type, revision)
     if not src.is_dir(): raise SpecterError(f"{repo_type} repository '{repo_id}' not found in the local hub", src)
+    _inside(src, Path(root).expanduser(), "the local hub")
     def fetch(name, dest, sha256):
-        if not (src/name).is_file(): raise FileNotFoundError(name)
+        if not os.path.lexists(src/name): raise FileNotFoundError(name)
+        if not _inside(src/name, src, "the repository's folder").is_file(): raise FileNotFoundError(name)
         return _copy_resumable(src/name, dest, sha256, name)
+    fetch.where = lambda name: src/name
     return fetch
 
 def _hub_source(repo_id, repo_type, revision=None, endpoint=None, token=None):
@@ -416,39 +430,53 @@ def _hub_source(repo_id, repo_type, revision=None, endpoint=None, token=None):
     from huggingface_hub.file_download import http_get
     from huggingface_hub.utils import build_hf_headers
     endpoint = endpoint or os.environ.get('HF_ENDPOINT') or None
+    url_of = lambda name: hf_hub_url(repo_id, name, repo_type=repo_type, revision=revision, endpoint=endpoint)
     def fetch(name, dest, sha256):
-        url = hf_hub_url(repo_id, name, repo_type=repo_type, revision=revision, endpoint=endpoint)
-        try: meta = get_hf_file_metadata(url, token=token, endpoint=endpoint)
+        try: meta = get_hf_file_metadata(url_of(name), token=token, endpoint=endpoint)
         except RemoteEntryNotFoundError: raise FileNotFoundError(name) from None
         fill = lambda fo, start: http_get(meta.location, fo, resume_size=start, headers=build_hf_headers(token=token),
                                           expected_size=meta.size, displayed_filename=name)
         return _resumable(dest, meta.size, sha256, fill, name)
+    fetch.where = url_of
     return fetch
+
+def _pull_into(out:Path, fetch, repo_id:str, repo_type:str, files=None) -> list[dict]:
+    "Fetch the manifest (kept aside until the files it lists are in), then the files, then the card, into the folder `out`; no path leads out of it."
+    def dest(name):   # the file and its partial download: neither may be a link out of `out`
+        _inside(out/safe_name(name), out, "the output folder")
+        return _inside(out/(name + '.incomplete'), out, "the output folder").with_name(Path(name).name)
+    staged, recs, man = out/f'.{MANIFEST}.pulled', [], None
+    try:
+        try: recs.append(fetch(MANIFEST, staged, None)); man = read_manifest(staged)
+        except FileNotFoundError: pass
+        except SpecterError as e: raise SpecterError(e.msg, fetch.where(MANIFEST), e.line, e.field) from None   # the source's manifest, not a temporary file
+        if not man and not files: raise SpecterError(f"no {MANIFEST} in {repo_type} repository '{repo_id}': name the files to pull")
+        for f in files or man:
+            try: recs.append(fetch(f, dest(f), (man or {}).get(f, {}).get('sha256')))
+            except FileNotFoundError: raise SpecterError(f"no such file in {repo_type} repository '{repo_id}'", f) from None
+        if not files and 'README.md' not in man:   # (no files named: `man` is a manifest)
+            try: recs.append(fetch('README.md', dest('README.md'), None))
+            except FileNotFoundError: pass
+        if man is not None: os.replace(staged, dest(MANIFEST))   # the manifest last: it never lists a file not yet here
+    finally: staged.unlink(missing_ok=True)
+    return recs
 
 def pull(repo_id:str, out, repo_type:str='model', files=None, local_root=None, revision:str|None=None,
          endpoint:str|None=None, token:str|None=None) -> list[dict]:
-    "Download `files` (default: all the manifest lists) of `repo_id` into `out`, resuming and verifying sha256."
+    "Download `files` (default: all the manifest lists) of `repo_id` into `out`, resuming and verifying sha256; a new `out` appears only whole."
     repo_id,repo_type = check_repo(repo_id, repo_type)
-    out = Path(out); created = not out.exists(); out.mkdir(parents=True, exist_ok=True)
+    out = Path(out)
     fetch = _local_source(local_root, repo_id, repo_type, revision) if local_root else _hub_source(repo_id, repo_type, revision, endpoint, token)
-    recs = []
     try:
-        try: recs.append(fetch(MANIFEST, out/MANIFEST, None)); man = read_manifest(out/MANIFEST)
-        except FileNotFoundError: man = {}
-        except SpecterError:   # a manifest refused is not kept (nor the folder made for it)
-            (out/MANIFEST).unlink(missing_ok=True)
-            if created and not any(out.iterdir()): out.rmdir()
-            raise
-        if not man and not files: raise SpecterError(f"no {MANIFEST} in {repo_type} repository '{repo_id}': name the files to pull")
-        for f in files or man:
-            try: recs.append(fetch(f, out/safe_name(f), man.get(f, {}).get('sha256')))
-            except FileNotFoundError: raise SpecterError(f"no such file in {repo_type} repository '{repo_id}'", f) from None
-        if not files and 'README.md' not in man:
-            try: recs.append(fetch('README.md', out/'README.md', None))
-            except FileNotFoundError: pass
+        if out.exists(): return _pull_into(out, fetch, repo_id, repo_type, files)   # files already there are kept, partial ones resumed
+        with atomic_dir(out) as tmp:   # a temporary sibling, renamed onto `out` when every file is in; deleted on any error
+            try: return _pull_into(tmp, fetch, repo_id, repo_type, files)
+            except SpecterError as e:   # name the place in `out`, not in the temporary folder that is gone
+                p = Path(e.path) if e.path is not None else None
+                if p is not None and tmp in p.parents: raise SpecterError(e.msg, out/p.relative_to(tmp), e.line, e.field) from None
+                raise
     except SpecterError: raise
     except Exception as e: raise SpecterError(f"download failed: {_scrubbed(e, token)}", field=repo_id) from None
-    return recs
 
 # %% ../nbs/42_hub.ipynb #208b70ca
 def _common(p):
@@ -468,8 +496,16 @@ def _settings(args):
                            "or --local-root DIR for a local folder", field='model.offline')
     if not args.local_root and not getattr(args, 'dry_run', False):
         from huggingface_hub import constants
-        if constants.HF_HUB_OFFLINE: raise SpecterError("HF_HUB_OFFLINE is set in the environment: unset it to use the Hub")
+        if constants.HF_HUB_OFFLINE:
+            on = offline_variables()
+            raise SpecterError(f"{' and '.join(on)} {'is' if len(on) == 1 else 'are'} set in the environment: unset {'it' if len(on) == 1 else 'them'} to use the Hub")
     return s
+
+def offline_variables(environ=None) -> list[str]:
+    "The environment variables that put huggingface_hub offline here (HF_HUB_OFFLINE, or TRANSFORMERS_OFFLINE, which it honours too), as set."
+    env = os.environ if environ is None else environ
+    on = [k for k in ('HF_HUB_OFFLINE', 'TRANSFORMERS_OFFLINE') if env.get(k, '').strip().upper() in ('1', 'ON', 'YES', 'TRUE')]
+    return [f"{k}={env[k]}" for k in on] or ['HF_HUB_OFFLINE']   # none now: huggingface_hub read it when it was imported
 
 def _size(n): return f"{n/2**20:.1f} MiB" if n >= 2**20 else f"{n} B"
 
@@ -490,6 +526,7 @@ def cli_push(argv=None) -> int:
     p.add_argument('--license', help="card: license (default: the manifest's, or the base's where its terms bind derivatives (Gemma, Llama), else [gguf] license)")
     args = _common(p).parse_args(argv)
     s = _settings(args)
+    if args.local_root and not args.dry_run: _local_target(args.local_root, args.repo_id, args.repo_type, args.revision)   # before a card is written
     if args.card and not args.dry_run and args.repo_type == 'dataset':
         write_text_atomic(Path(args.folder)/'README.md', str(dataset_card(args.folder, args.repo_id, args.license or s.gguf.license)))
     elif args.card and not args.dry_run:

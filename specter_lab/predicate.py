@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta, timezone
 from typing import Callable, Sequence
-from .config import SpecterError
+from .config import RANGES, SpecterError, check_range
 from .artifact import Artifact, Status, Source
 
 # %% auto #0
@@ -83,7 +83,9 @@ def retries(a:Artifact, prior:Sequence[Artifact]) -> int:
 
 def high_value(min_retries:int=3) -> Predicate:
     "Φ_high_value (Definition 22): retry count ≥ `min_retries`."
-    if min_retries < 0: raise SpecterError(f"min_retries must be >= 0, got {min_retries}", field='min_retries')
+    if isinstance(min_retries, bool) or not isinstance(min_retries, int):
+        raise SpecterError(f"min_retries must be a whole number, got {str(min_retries)[:40]}", field='min_retries')
+    check_range(min_retries, RANGES['DataSettings.min_retries'], field='min_retries')   # the range `[data] min_retries` has: 10**20 is no count
     return Predicate('high_value', lambda a,prior: retries(a, prior) >= min_retries, min_retries, needs_chain=True)
 
 # %% ../nbs/11_predicate.ipynb #f38e1357
@@ -124,10 +126,14 @@ def policy(name:str, min_retries:int=3, since:str|None=None, days:float|None=Non
 # %% ../nbs/11_predicate.ipynb #b65abb16
 _TOKEN = re.compile(r'\s*(?:(?P<op>[&|~()])|(?P<atom>[A-Za-z_]\w*)(?:\((?P<arg>[^()]*)\))?)')
 
+def _short(s:str, n:int=40) -> str: return repr(s if len(s) <= n else s[:n] + '…')
+
 def _atom(name, arg, min_retries, since):
     if name == 'high_value' and arg is not None:
-        try: return policy('high_value', int(arg))
-        except ValueError: raise SpecterError(f"high_value takes an integer, got {arg!r}", field='filter') from None
+        try: n = int(arg)
+        except ValueError: raise SpecterError(f"high_value takes an integer, got {_short(arg)}", field='filter') from None
+        try: return policy('high_value', n)
+        except SpecterError as e: raise SpecterError(f"high_value({_short(arg.strip())}): {e.msg}", field='filter') from None
     if name == 'recent' and arg is not None:
         m = re.fullmatch(r'\s*(\d+(?:\.\d+)?)\s*d\s*', arg)
         return policy('recent', days=float(m[1])) if m else policy('recent', since=arg.strip())

@@ -75,17 +75,19 @@ def read_registry(*paths) -> pd.DataFrame:
     for r in rows.values():
         if r['kind'] == 'local':
             hw = rows.get(r['hardware'])
-            if hw is None or hw['kind'] != 'hardware':
-                raise SpecterError(f"hardware '{r['hardware']}' is not a hardware row of the registry", r['file'], r['line'], 'hardware')
+            if hw is None: raise SpecterError(f"hardware '{r['hardware']}' is not a hardware row of the registry", r['file'], r['line'], 'hardware')
+            if hw['kind'] != 'hardware':   # the row that replaced the machine is at fault, not the model's
+                raise SpecterError(f"'{hw['name']}' is a {hw['kind']} row, but local model '{r['name']}' ({r['file']}:{r['line']}) runs on it: a machine is kind hardware",
+                                   hw['file'], hw['line'], 'kind')
     return pd.DataFrame(list(rows.values())).set_index('name')
 
 def registry_row(reg:pd.DataFrame, name:str, field:str='model', kind:str|None=None) -> pd.Series:
-    "The registry row `name` (of `kind` when given), or a `SpecterError` naming the setting or flag `field`."
+    "The registry row `name` (of `kind` when given), or a `SpecterError` naming the setting or flag `field` (the row's file and line in its message)."
     if name not in reg.index:
         raise SpecterError(f"unknown model '{name}' (known: {', '.join(reg.index)})", field=field)
     row = reg.loc[name]
     if kind and row['kind'] != kind:
-        raise SpecterError(f"'{name}' is a {row['kind']} row, expected {kind}", row['file'], row['line'], field)
+        raise SpecterError(f"'{name}' is a {row['kind']} row ({row['file']}:{row['line']}), expected {kind}", field=field)
     return row
 
 # %% ../nbs/50_prices.ipynb #d6a95e80
@@ -151,7 +153,7 @@ def call_usd(reg:pd.DataFrame, name:str, report:dict|None=None, prompt_tokens:fl
              completion_tokens:float|None=None, field:str='model') -> float:
     "Expected dollars of one call (one attempt) of model `name`; a local model's throughput from `report` if given."
     row = registry_row(reg, name, field)
-    if row['kind'] == 'hardware': raise SpecterError(f"'{name}' is hardware, not a model", row['file'], row['line'], field)
+    if row['kind'] == 'hardware': raise SpecterError(f"'{name}' is hardware ({row['file']}:{row['line']}), not a model", field=field)
     if row['kind'] == 'local':
         hw = reg.loc[row['hardware']]
         if hw['usd_per_hour'] == 0: return 0.0
@@ -161,7 +163,7 @@ def call_usd(reg:pd.DataFrame, name:str, report:dict|None=None, prompt_tokens:fl
     usd = row['usd_per_request']
     for price,toks,col in ((row['usd_per_1k_input'], prompt_tokens, 'prompt_tokens'), (row['usd_per_1k_output'], completion_tokens, 'completion_tokens')):
         if price:
-            if toks is None: raise SpecterError(f"'{name}' is priced per token: give {col}", row['file'], row['line'], field)
+            if toks is None: raise SpecterError(f"'{name}' is priced per token ({row['file']}:{row['line']}) and {col} is not given", field=field)
             usd += price*toks/1000
     return usd
 

@@ -6,7 +6,7 @@ Docs: https://specter-lab.github.io/specter_lab/registry.html.md"""
 
 # %% ../nbs/41_registry.ipynb #76d572f9
 from __future__ import annotations
-import argparse, functools, importlib.resources, json, re
+import argparse, functools, importlib.resources, json, math, re
 from pathlib import Path
 import pandas as pd
 from .config import SpecterError
@@ -187,8 +187,15 @@ def hardware_table(models=None, n_ctx:int=2048, quants=DEPLOY_QUANTS, registry=N
                              ram_gb=round(r['total']/1e9, 3), ppl_delta=load_quants().loc[r['quant'], 'ppl_delta']))
     return pd.DataFrame(rows)
 
+def _ram_budget(ram_gb, field:str='ram_gb') -> float:
+    "`ram_gb` if it is a RAM budget (a finite number of GB above 0), else a `SpecterError` naming `field`: 0, -4 or nan fit nothing."
+    if isinstance(ram_gb, bool) or not isinstance(ram_gb, (int, float)) or not math.isfinite(ram_gb) or ram_gb <= 0:
+        raise SpecterError(f"expected a RAM budget in GB above 0, got {ram_gb!r}", field=field)
+    return float(ram_gb)
+
 def recommend_quant(model, ram_gb:float, n_ctx:int=2048, quants=DEPLOY_QUANTS, registry=None) -> dict:
     "The quantization of `model` with the smallest perplexity cost whose RAM at `n_ctx` fits `ram_gb`."
+    _ram_budget(ram_gb)
     t = hardware_table([model], n_ctx, quants, registry)
     fits = t[t.ram_gb <= ram_gb]
     if fits.empty:
@@ -199,6 +206,7 @@ def recommend_quant(model, ram_gb:float, n_ctx:int=2048, quants=DEPLOY_QUANTS, r
 
 def recommend_model(ram_gb:float, n_ctx:int=2048, quants=DEPLOY_QUANTS, max_ppl_delta:float=1.0, registry=None) -> pd.DataFrame:
     "Registry models that fit `ram_gb` at `n_ctx` with their best quantization (perplexity cost <= `max_ppl_delta`), largest first."
+    _ram_budget(ram_gb)
     reg = load_models() if registry is None else registry
     q = load_quants()
     quants = [o for o in quants if q.loc[o.upper(), 'ppl_delta'] <= max_ppl_delta]
@@ -252,6 +260,7 @@ def cli_registry(argv=None) -> int:
     p.add_argument('--json', action='store_true', help="print JSON records")
     p.add_argument('--loop', action='store_true', help="only the loop's time on a 2-core CPU (measured or estimated) and the training step's cost")
     args = add_settings_args(p).parse_args(argv)
+    if args.ram is not None: _ram_budget(args.ram, '--ram')
     if args.loop:
         lt = loop_times()
         if args.models: lt = lt[lt.model.isin(args.models)]

@@ -100,7 +100,12 @@ def traces_of(opened:list[ArtifactDAG], k:int, predicate:Predicate, skipped:Coun
             e = SpecterError(f"duplicate artifact id '{a.artifact_id}' (also in an earlier DAG)", dag.index_path, field='artifacts')
             if skipped is None: raise e
             skipped[reason(e)] += 1; continue
-        if predicate(a, prior): yield make_trace(a, prior, dag.path)
+        try: keep = predicate(a, prior)
+        except SpecterError as e:   # a value the predicate cannot read (recent: a created_at that is no time) makes the artifact invalid
+            e = SpecterError(e.msg.removeprefix(f"artifact {a.artifact_id}: "), e.path or dag.object_path(a.artifact_id), e.line, e.field)
+            if skipped is None: raise e from None
+            skipped[reason(e)] += 1; continue
+        if keep: yield make_trace(a, prior, dag.path)
 
 def progress_bar(total:int, progress:bool|None=None):
     "A tqdm bar over `total` artifacts, or None when it is not shown (`progress` None: shown from 100,000 on; tqdm is then not even imported)."

@@ -108,3 +108,22 @@ def test_bad_files_name_file_line_field(cli, tmp_path):
     with pytest.raises(SpecterError, match=r"r\.json \[epsilon\.hat\]"): cli_cost(['--report', str(tmp_path/'r.json'), '--out', str(tmp_path/'o')])
     (tmp_path/'t.json').write_text(json.dumps({'steps': 3}))
     with pytest.raises(SpecterError, match=r"t\.json \[seconds\]"): cli_cost(['--train-summary', str(tmp_path/'t.json'), '--out', str(tmp_path/'o')])
+    (tmp_path/'hw.csv').write_text(f"{head}\ncpu-2core,api,,1,,,,,\n")   # replaces the machine the local model runs on
+    r = cli('cost', '--registry', tmp_path/'hw.csv', '--out', tmp_path/'o')
+    assert r.returncode == 1 and r.stderr.startswith(f"specter-lab cost: error: {tmp_path/'hw.csv'}:2 [kind]: 'cpu-2core' is a api row, but local model 'specter-local'")
+
+
+@pytest.mark.parametrize('args,where', [
+    (['--train-seconds', 'inf'], "[--train-seconds]: expected a finite number >= 0, got inf"),
+    (['--gpu-hours', '-1'], "[--gpu-hours]: expected a finite number >= 0, got -1.0"),
+    (['--train-summary', 'train.json', '--train-hardware', 'nope'], "[cost.train_hardware]: unknown model 'nope'"),
+    (['--gpu-hours', '1', '--train-hardware', 'specter-local'], "[cost.train_hardware]: 'specter-local' is a local row ("),
+    (['--set', 'cost.local_model=deepseek-v3'], "[cost.local_model]: 'deepseek-v3' is a api row ("),   # was KeyError ''
+    (['--report', 'before.json', '--report', 'after.json', '--train-seconds', 'nan'], "[--train-seconds]"),
+])
+def test_inputs_checked_before_anything_is_printed(reports, capsys, args, where):
+    "A bad training time, training machine or local model is refused before the projection is printed, naming the flag or setting (not the registry file)."
+    args = [str(reports/x) if x.endswith('.json') else x for x in args]
+    with pytest.raises(SpecterError) as e: cli_cost([*args, '--out', str(reports/'o')])
+    assert str(e.value).startswith(where)
+    assert capsys.readouterr().out == '' and not (reports/'o').exists()

@@ -271,3 +271,20 @@ def test_reader_gone_away_stops_quietly(dag, tmp_path):
     err = p.stderr.read().decode(); p.wait(timeout=120)
     assert p.returncode == 141 and 'Traceback' not in err and 'Exception ignored' not in err, err
     assert (tmp_path/'o.jsonl').is_file()
+
+
+def test_bad_time_skipped_index_link_refused_absurd_count(dag, tmp_path, capsys):
+    "An artifact whose time `recent` cannot read is skipped by --skip-invalid; index.json linked out of its DAG folder is refused; high_value(10**20) is one line."
+    idx = json.loads((dag/'index.json').read_text()); aid = list(idx['artifacts'])[-1]
+    o = json.loads(obj(dag, aid).read_text()); o['created_at'] = 'yesterday'; obj(dag, aid).write_text(json.dumps(o, indent=2))
+    idx['artifacts'][aid]['created_at'] = 'yesterday'; (dag/'index.json').write_text(json.dumps(idx, indent=2))
+    rc, _, err = run(['--dag-path', dag, '--output', tmp_path/'o.jsonl', '--filter', 'recent(2000-01-01)'], capsys)
+    assert rc == 1 and err.strip() == f"specter-lab export: error: {obj(dag, aid)} [created_at]: not an ISO-8601 date or time: 'yesterday'", err
+    rc, out, err = run(['--dag-path', dag, '--output', tmp_path/'o.jsonl', '--filter', 'recent(2000-01-01)', '--skip-invalid'], capsys)
+    assert rc == 0 and len(lines(tmp_path/'o.jsonl')) == 7 and 'not an ISO-8601 date or time [created_at]' in out, err
+    elsewhere = tmp_path/'elsewhere'; elsewhere.mkdir(); (dag/'index.json').rename(elsewhere/'index.json')
+    (dag/'index.json').symlink_to(elsewhere/'index.json')
+    rc, _, err = run(['--dag-path', dag, '--output', tmp_path/'o2.jsonl'], capsys)
+    assert rc == 1 and "index.json: a symbolic link that leads out of the DAG's folder: refused" in err and not (tmp_path/'o2.jsonl').exists()
+    rc, _, err = run(['--dag-path', elsewhere, '--output', tmp_path/'o3.jsonl', '--filter', f'high_value({10**20})'], capsys)
+    assert rc == 1 and err.strip() == f"specter-lab export: error: [filter]: high_value('{10**20}'): {10**20} is out of range [0,1000]", err

@@ -99,3 +99,22 @@ def test_other_architecture_through_llama_cpp(cli, tmp_path):
     r = cli("convert", d, "--quant", "q8_0", "--output", tmp_path/"o", "--prompts", "4", "--tokens", "4", "--llama-cpp", LLAMA_CPP)
     assert r.returncode == 0, r.stderr
     assert (tmp_path/"o"/"gpt2-f16.gguf").is_file() and (tmp_path/"o"/"gpt2-Q8_0.gguf").is_file()
+
+
+def test_bad_adapter_arguments_refused_before_any_work(cli, tiny_model_dir, tmp_path):
+    "A base GGUF that is no GGUF (even with --no-verify), an adapter type llama.cpp's LoRA converter lacks, a non-UTF-8 held-out file: one line, nothing written."
+    adapter = tmp_path/"adapter"; adapter.mkdir()
+    (adapter/"adapter_config.json").write_text("{}")   # refused before the adapter is read
+    (tmp_path/"random.gguf").write_bytes(os.urandom(4096))
+    (tmp_path/"base.gguf").write_bytes(b"GGUF")          # the magic and nothing else
+    (tmp_path/"heldout.txt").write_bytes(b"fine\nbad \xff byte\n")
+    for args, msg in [
+        ((adapter, "--base-gguf", tmp_path/"random.gguf", "--no-verify"), f"{tmp_path/'random.gguf'}: not a readable GGUF file"),
+        ((adapter, "--base-gguf", tmp_path/"base.gguf"), f"{tmp_path/'base.gguf'}: not a readable GGUF file"),
+        ((adapter, "--adapter-type", "q4_0", "--no-verify"), "[gguf.adapter_type]: unknown adapter type 'q4_0' (known: f32, f16, bf16, q8_0"),
+        ((tiny_model_dir, "--base-gguf", tmp_path/"random.gguf"), "a base GGUF is for a LoRA adapter folder"),
+        ((tiny_model_dir, "--heldout", tmp_path/"heldout.txt"), f"{tmp_path/'heldout.txt'}:2: invalid UTF-8 (byte 0xff at column 5)"),
+    ]:
+        r = cli("convert", *args, "--quant", "", "--output", tmp_path/"o")
+        assert r.returncode == 1 and msg in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
+        assert not (tmp_path/"o").exists()

@@ -132,6 +132,34 @@ def test_bad_input(cli, tmp_path, gguf_folder):
     r = cli("pull", "me/x", "--type", "space", "--out", tmp_path / "o", "--local-root", hub)
     assert r.returncode == 1 and "unknown repo type 'space'" in r.stderr
 
+    assert not (tmp_path / "o").exists()   # a failed pull into a new folder leaves no folder
+
+
+def test_links_files_and_offline_variables(cli, tmp_path, gguf_folder):
+    "Pull follows no link out of the local repository or out of --out; push to a repository that is a file; the offline variable actually set."
+    hub, outside = tmp_path / "hub", tmp_path / "outside"
+    outside.mkdir(); (outside / "secret.txt").write_text("secret")
+    cli("push", gguf_folder, "me/x", "--local-root", hub, check=True)
+    (hub / "models/me/x/leak.txt").symlink_to(outside / "secret.txt")
+    r = cli("pull", "me/x", "--out", tmp_path / "o", "--local-root", hub, "--file", "leak.txt")
+    assert r.returncode == 1 and r.stderr.strip().endswith("leak.txt: a symbolic link that leads out of the repository's folder: refused")
+    assert not (tmp_path / "o").exists()
+    (hub / "models/me/linked").symlink_to(gguf_folder)   # a repository folder that is a link out of the hub
+    r = cli("pull", "me/linked", "--out", tmp_path / "o", "--local-root", hub)
+    assert r.returncode == 1 and "a symbolic link that leads out of the local hub: refused" in r.stderr
+    o2 = tmp_path / "o2"; o2.mkdir(); (o2 / "agent-f16.gguf.incomplete").symlink_to(outside / "victim")
+    r = cli("pull", "me/x", "--out", o2, "--local-root", hub)
+    assert r.returncode == 1 and "agent-f16.gguf.incomplete: a symbolic link that leads out of the output folder: refused" in r.stderr
+    assert not (outside / "victim").exists() and not (o2 / "manifest.json").exists()   # the manifest goes in last
+    (hub / "datasets/me").mkdir(parents=True); (hub / "datasets/me/file").write_text("")
+    data = tmp_path / "data"; data.mkdir(); (data / "d.jsonl").write_text('{"a": 1}\n')
+    r = cli("push", data, "me/file", "--type", "dataset", "--local-root", hub)
+    assert r.returncode == 1 and r.stderr.strip() == f"specter-lab push: error: {hub / 'datasets/me/file'}: local repository is a file; give a folder"
+    assert not (data / "manifest.json").exists()   # nothing written into the pushed folder either
+    env = {"HF_HUB_OFFLINE": "", "TRANSFORMERS_OFFLINE": "1"}
+    r = cli("push", data, "me/x", "--type", "dataset", "--online", env=env)
+    assert r.returncode == 1 and "TRANSFORMERS_OFFLINE=1 is set in the environment: unset it to use the Hub" in r.stderr
+
 
 def test_read_manifest_and_reports_errors(tmp_path):
     from specter_lab.config import SpecterError

@@ -25,6 +25,8 @@ def test_table_and_user_models(capsys, tmp_path):
 def test_bad_input(tmp_path):
     with pytest.raises(SpecterError, match="unknown model 'nope'"): cli_registry(["nope"])
     with pytest.raises(SpecterError, match="does not fit 0.1 GB"): cli_registry(["Llama-3.2-3B-Instruct", "--ram", "0.1"])
+    for ram in ("0", "-4", "nan", "inf"):   # a budget nothing fits: refused, not an empty table
+        with pytest.raises(SpecterError, match=r"^\[--ram\]: expected a RAM budget in GB above 0"): cli_registry(["--ram", ram])
     bad = tmp_path / "bad.csv"
     bad.write_text("id,arch,params\nx,llama,1\n")
     with pytest.raises(SpecterError, match=r"bad.csv \[n_layers\]: missing column"): cli_registry(["--extra", str(bad)])

@@ -46,6 +46,8 @@ CASES = [
     (guard(kind="json_schema"), "guards[0].schema", "missing field"),
     (guard(kind="json_schema", schema={"type": "objekt"}), "guards[0].schema", "bad JSON schema"),
     (guard(kind="json_schema", schema="{}"), "guards[0].schema", "expected a JSON schema object"),
+    (guard(kind="json_schema", schema={"type": "object", "properties": {"a": {"$ref": "#/$defs/missing"}}}),
+     "guards[0].schema.properties.a", "bad JSON schema: $ref '#/$defs/missing' refers to nothing in the schema"),   # no reference needed to find it
     (guard(kind="max_chars", limit="200"), "guards[0].limit", "positive integer"),
     (guard(kind="max_chars", limit=0), "guards[0].limit", "positive integer"),
     ({**GOOD, "reference": "PASS - too late"}, "reference", "fails the task's own guards: label: wrong label"),
