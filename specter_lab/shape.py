@@ -53,7 +53,8 @@ def request_numbers(text:str, most:int=64) -> list:
     for m in _NUMBER.finditer(text):
         for v in _readings(m.group(1)):
             for x in (v, v * _SCALES[m.group(2).lower()]) if m.group(2) else (v,):
-                out.append(int(x) if float(x).is_integer() else round(x, 9))
+                x = round(x, 9)   # 0.007k is 7, not 7.000000000000001
+                out.append(int(x) if float(x).is_integer() else x)
     return list(dict.fromkeys(out))[:most]
 
 def request_dates(text:str, most:int=366) -> list[str]:
