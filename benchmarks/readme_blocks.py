@@ -33,7 +33,8 @@ BLOCKS = {  # file: {block: (kind, results file, or files whose runs are merged:
         'value-forms': ('pairs', R + 'value_forms.json'),
         'loop-value-forms': ('loop', R + 'loop_value_forms.json'),
         'collect-copies': ('pairs', R + 'collect_copies.json'),
-        'loop-collect-copies': ('loop', R + 'loop_collect_copies.json')}}
+        'loop-collect-copies': ('loop', R + 'loop_collect_copies.json'),
+        'shape-read': ('shape-read', R + 'shape_read.json')}}
 
 
 def generated(kind: str, res: dict) -> dict:

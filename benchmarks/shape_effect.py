@@ -2,6 +2,7 @@
 
     flock /tmp/specter-cpu.lock .venv/bin/python benchmarks/shape_effect.py --runs benchmarks/results/loop_shape.json
     flock /tmp/specter-cpu.lock .venv/bin/python benchmarks/shape_effect.py --variant forms --runs benchmarks/results/loop_shape_collect.json --suites office_tools,payment_extraction
+    flock /tmp/specter-cpu.lock .venv/bin/python benchmarks/shape_effect.py --variant read --runs benchmarks/results/loop_collect_copies.json --suites payment_extraction
 
 The loop evaluates everything within the suite's answer shape (chapter `shape`): its ε before and after are both decoded
 that way. For every run of the loop results file (`--runs`; its run folders must exist, run from the folder they were
@@ -12,7 +13,9 @@ sets each new report against the run's own (`compare_reports`: ε, and the tasks
   benchmarks/results/shape_effect.json, block `shape-effect` of benchmarks/README.md;
 - `--variant forms`: within the shape `shape.suite_shape` learns now (with its value forms: the enum of a closed set,
   the pattern of values written alike), on the test split and, for the shipped file, on the dev split too: the split a
-  recipe choice is made on; written to benchmarks/results/shape_forms.json, block `shape-forms`.
+  recipe choice is made on; written to benchmarks/results/shape_forms.json, block `shape-forms`;
+- `--variant read`: the same, from the commit where the shape reads numbers and dates from the request
+  (`shape.read_paths`); written to benchmarks/results/shape_read.json, block `shape-read`.
 
 Each row has the commit and load average of its invocation; `benchmarks/readme_blocks.py --write` puts the tables into
 benchmarks/README.md.
@@ -23,7 +26,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 VARIANTS = {'free': {'shape': False, 'results': 'shape_effect.json'},
-            'forms': {'shape': None, 'results': 'shape_forms.json'}}
+            'forms': {'shape': None, 'results': 'shape_forms.json'},
+            'read': {'shape': None, 'results': 'shape_read.json'}}
 
 
 def effect(run: dict, variant: str) -> dict:
@@ -33,7 +37,7 @@ def effect(run: dict, variant: str) -> dict:
     folder = Path(run['run'])
     before, after = read_json(folder / '1_eval_before' / 'step.json'), read_json(folder / '6_eval_after' / 'step.json')
     cases = [('before', before, 'test', folder / '1_eval_before' / 'report.json'), ('after', after, 'test', folder / '6_eval_after' / 'report.json')]
-    if variant == 'forms': cases.insert(1, ('after_dev', after, 'dev', folder / '6_eval_after' / f"{after['name']}.dev.json"))
+    if variant != 'free': cases.insert(1, ('after_dev', after, 'dev', folder / '6_eval_after' / f"{after['name']}.dev.json"))
     row = {'suite': run['suite'], 'seed': run['seed'], 'run': run['run'], 'shipped': run['gguf']}
     for key, st, split, stored in cases:
         old = read_json(stored)
@@ -56,12 +60,13 @@ def table(res: dict, variant: str) -> str:
             rows.append(f"| `{r['suite']}` | {r['seed']} | {b['free']:.3f} | {b['run']:.3f} | {a['free']:.3f} | {a['run']:.3f} | "
                         f"{a['paired']['gained']} / {a['paired']['lost']} ({a['mcnemar_p']:.2g}) |")
         return '\n'.join(rows)
-    rows = ["| suite | seed | start model, test | shipped file, dev | shipped file, test | shipped, test: tasks the value forms won / lost (McNemar p) |",
+    won = {'forms': 'the value forms', 'read': 'reading numbers and dates'}[variant]
+    rows = [f"| suite | seed | start model, test | shipped file, dev | shipped file, test | shipped, test: tasks {won} won / lost (McNemar p) |",
             "|---|---|---|---|---|---|"]
     for r in runs:
         b, d, a = r['before'], r['after_dev'], r['after']
-        rows.append(f"| `{r['suite']}` | {r['seed']} | {b['run']:.3f} -> {b['forms']:.3f} | {d['run']:.3f} -> {d['forms']:.3f} | "
-                    f"{a['run']:.3f} -> {a['forms']:.3f} | {a['paired']['gained']} / {a['paired']['lost']} ({a['mcnemar_p']:.2g}) |")
+        rows.append(f"| `{r['suite']}` | {r['seed']} | {b['run']:.3f} -> {b[variant]:.3f} | {d['run']:.3f} -> {d[variant]:.3f} | "
+                    f"{a['run']:.3f} -> {a[variant]:.3f} | {a['paired']['gained']} / {a['paired']['lost']} ({a['mcnemar_p']:.2g}) |")
     return '\n'.join(rows)
 
 

@@ -12,8 +12,9 @@ from .config import SpecterError
 from .recipe import input_spans, json_leaves, json_value, _request
 
 # %% auto #0
-__all__ = ['SHAPE_SCHEMA', 'SHAPE_FILE', 'request_spans', 'copied_paths', 'value_forms', 'answer_shape', 'suite_shape',
-           'shape_schema', 'shape_grammar', 'without_forms', 'read_shape']
+__all__ = ['READERS', 'SHAPE_SCHEMA', 'SHAPE_FILE', 'request_spans', 'copied_paths', 'request_numbers', 'request_dates',
+           'read_paths', 'value_forms', 'answer_shape', 'suite_shape', 'shape_schema', 'shape_grammar', 'without_forms',
+           'read_shape']
 
 # %% ../nbs/27_shape.ipynb #ba52992c
 def _star(path:tuple) -> tuple: return tuple('*' if isinstance(k, int) else k for k in path)
@@ -31,6 +32,62 @@ def copied_paths(tasks, max_words:int, share:float=0.95) -> dict:
         for p,x in json_leaves(json_value(t.reference)):
             if isinstance(x, str): q = _star(p); seen[q] = seen.get(q, 0) + 1; hit[q] = hit.get(q, 0) + (x in spans)
     return {q: round(hit[q] / n, 4) for q,n in seen.items() if hit[q] >= share * n}
+
+# %% ../nbs/27_shape.ipynb #b6225660
+_MONTHS = {w: i for i, ws in enumerate([('january', 'jan'), ('february', 'feb'), ('march', 'mar'), ('april', 'apr'), ('may',), ('june', 'jun'),
+            ('july', 'jul'), ('august', 'aug'), ('september', 'sep', 'sept'), ('october', 'oct'), ('november', 'nov'), ('december', 'dec')], 1) for w in ws}
+_SCALES = {'k': 10**3, 'thousand': 10**3, 'm': 10**6, 'mn': 10**6, 'million': 10**6, 'bn': 10**9, 'billion': 10**9}
+_NUMBER = re.compile(r"(?<![\w.,])(\d+(?:[.,]\d+)*)(?:\s*(" + '|'.join(_SCALES) + r")\b)?", re.I)
+_ISO_DATE = re.compile(r'^[0-9]{4}-[0-9]{2}-[0-9]{2}$')
+
+def _readings(digits:str) -> list:
+    "What the written number `digits` can be: its digits alone; without its thousands separators (one kind, groups of three after the first); with one decimal point or comma."
+    parts = re.split(r'[.,]', digits)
+    if len(parts) == 1: return [int(digits)]
+    out = [int(''.join(parts))] if len(parts[0]) <= 3 and all(len(p) == 3 for p in parts[1:]) and len(set(re.findall(r'[.,]', digits))) == 1 else []
+    return out + [float('.'.join(parts))] if len(parts) == 2 else out
+
+def request_numbers(text:str, most:int=64) -> list:
+    "The numbers `text` writes, as each can be read (`_readings`), times its scale word if one follows (`$1.2k`: 1.2 and 1200); a whole value an `int`; at most `most`."
+    out = []
+    for m in _NUMBER.finditer(text):
+        for v in _readings(m.group(1)):
+            for x in (v, v * _SCALES[m.group(2).lower()]) if m.group(2) else (v,):
+                x = round(x, 9)   # 0.007k is 7, not 7.000000000000001
+                out.append(int(x) if float(x).is_integer() else x)
+    return list(dict.fromkeys(out))[:most]
+
+def request_dates(text:str, most:int=366) -> list[str]:
+    "The ISO dates (`2024-03-05`) the numbers and English month names of `text` can spell, in any order: a year of four digits (1900-2099), a month named or numbered, a day (`5th` too); none when there are more than `most`."
+    import datetime
+    years = [int(y) for y in re.findall(r'(?<!\d)((?:19|20)\d\d)(?!\d)', text)]
+    small = [int(x) for x in re.findall(r'(?<!\d)(\d{1,2})(?:st|nd|rd|th)?(?!\d)', text)]
+    months = [_MONTHS[w.lower()] for w in re.findall(r'[A-Za-z]+', text) if w.lower() in _MONTHS] + [x for x in small if 1 <= x <= 12]
+    days = [x for x in small if 1 <= x <= 31]
+    out = []
+    for y in dict.fromkeys(years):
+        for mo in dict.fromkeys(months):
+            for d in dict.fromkeys(days):
+                try: out.append(datetime.date(y, mo, d).isoformat())
+                except ValueError: pass
+    return out if len(out) <= most else []
+
+READERS = {'number': request_numbers, 'date': request_dates}   # what a leaf can be read from the request as, by its kind
+
+def _kind(x) -> str|None:
+    "The kind of value `READERS` could read `x` as: a number (not a bool), an ISO date; else None."
+    if isinstance(x, (int, float)) and not isinstance(x, bool): return 'number'
+    if isinstance(x, str) and _ISO_DATE.match(x): return 'date'
+
+def read_paths(tasks, share:float=0.95) -> dict:
+    "{path: (kind, share)} for the leaves of `tasks`' JSON answers whose value is, in at least `share` of the answers, one its `READERS` kind reads from the request: a number it writes, a date it names (list indices as '*'); a path whose values are of mixed kinds is not one."
+    seen,hit,kinds = {},{},{}
+    for t in tasks:
+        request = _request(t)
+        for p,x in json_leaves(json_value(t.reference) or {}):
+            q = _star(p); seen[q] = seen.get(q, 0) + 1; kinds.setdefault(q, set()).add(k := _kind(x))
+            hit[q] = hit.get(q, 0) + (k is not None and x in READERS[k](request))
+    return {q: (kinds[q].pop(), round(hit[q] / n, 4)) for q,n in seen.items() if len(kinds[q]) == 1 and None not in kinds[q] and hit[q] >= share * n}
 
 # %% ../nbs/27_shape.ipynb #6f48dff0
 _DIGITS = '0123456789'
@@ -56,41 +113,49 @@ def value_forms(tasks, copied, others=(), most_values:int=16) -> dict:
 
 
 # %% ../nbs/27_shape.ipynb #661c83ee
-def _schema(v, path:tuple, copied, forms:dict) -> dict:
-    "The JSON schema of the value `v` at `path`: an object with its keys in its order, every value of its type, a string at a `copied` path a placeholder, at a path of `forms` its form."
-    if isinstance(v, dict): return {'type': 'object', 'properties': {k: _schema(w, path + (k,), copied, forms) for k,w in v.items()}, 'required': list(v), 'additionalProperties': False}
+def _schema(v, path:tuple, copied, forms:dict, read:dict={}) -> dict:
+    "The JSON schema of the value `v` at `path`: an object with its keys in its order, every value of its type, a string at a `copied` path a placeholder, at a path of `read` its kind beside its type or form, at a path of `forms` its form."
+    if isinstance(v, dict): return {'type': 'object', 'properties': {k: _schema(w, path + (k,), copied, forms, read) for k,w in v.items()}, 'required': list(v), 'additionalProperties': False}
     if isinstance(v, list):
-        items = list({json.dumps(s, sort_keys=True): s for w in v for s in [_schema(w, path + ('*',), copied, forms)]}.values())
+        items = list({json.dumps(s, sort_keys=True): s for w in v for s in [_schema(w, path + ('*',), copied, forms, read)]}.values())
         return {'type': 'array', 'items': items[0] if len(items) == 1 else {'anyOf': items}} if items else {'type': 'array'}
-    if isinstance(v, str): return {'$copy': True} if path in copied else forms.get(path, {'type': 'string'})
+    if isinstance(v, str): return {'$copy': True} if path in copied else ({'$read': read[path]} if path in read else {}) | forms.get(path, {'type': 'string'})
     if v is None: return {'type': 'null'}
-    return {'type': {bool: 'boolean', int: 'integer', float: 'number'}[type(v)]}
+    return ({'$read': read[path]} if path in read and not isinstance(v, bool) else {}) | {'type': {bool: 'boolean', int: 'integer', float: 'number'}[type(v)]}
 
 def answer_shape(tasks, share:float=0.95, most_shapes:int=32, others=()) -> dict|None:
-    "What `tasks`' (a train split's) answers share: their JSON shapes, `copied_paths` (spans of up to `max_words`, one more than the longest string value) and `value_forms` (that `others`, a dev split, must fit); None when an answer is not a JSON object or array, or they take more than `most_shapes` shapes."
+    "What `tasks`' (a train split's) answers share: their JSON shapes, `copied_paths` (spans of up to `max_words`, one more than the longest string value), `read_paths` (numbers and dates read from the request) and `value_forms` (that `others`, a dev split, must fit); None when an answer is not a JSON object or array, or they take more than `most_shapes` shapes."
     refs = [json_value(t.reference) for t in tasks]
     if not refs or any(v is None for v in refs): return None
     words = 1 + max((len(x.split()) for v in refs for _,x in json_leaves(v) if isinstance(x, str)), default=0)
     copied = copied_paths(tasks, words, share)
+    read = {p: ks for p,ks in read_paths(tasks, share).items() if p not in copied}
     forms = value_forms(tasks, copied, others)
-    shapes = list({json.dumps(s): s for v in refs for s in [_schema(v, (), copied, forms)]}.values())
+    shapes = list({json.dumps(s): s for v in refs for s in [_schema(v, (), copied, forms, {p: k for p,(k,_) in read.items()})]}.values())
     if len(shapes) > most_shapes: return None
-    return {'max_words': words, 'copied': [{'path': list(p), 'share': s} for p,s in copied.items()], 'shapes': shapes}
+    return {'max_words': words, 'copied': [{'path': list(p), 'share': s} for p,s in copied.items()],
+            'read': [{'path': list(p), 'kind': k, 'share': s} for p,(k,s) in read.items()], 'shapes': shapes}
 
 def suite_shape(tasks) -> dict|None:
     "The answer shape of a suite (all its `tasks`): `answer_shape` of its train split, which its dev split's answers must fit."
     return answer_shape([t for t in tasks if t.split == 'train'], others=[t for t in tasks if t.split == 'dev'])
 
 # %% ../nbs/27_shape.ipynb #868f1ec1
-def _fill(s, spans:list):
-    if isinstance(s, dict): return {'enum': spans} if s.get('$copy') else {k: _fill(w, spans) for k,w in s.items()}
-    if isinstance(s, list): return [_fill(w, spans) for w in s]
-    return s
+def _fill(s, spans:list, request:str):
+    "The schema node `s` for one request: a copied string an `enum` of its `spans`, a value read from it an `enum` of what its `READERS` read there (of the node's type), or its type or form when they read nothing."
+    if isinstance(s, list): return [_fill(w, spans, request) for w in s]
+    if not isinstance(s, dict): return s
+    if s.get('$copy') is True: return {'enum': spans}
+    if s.get('$read') in READERS:
+        rest = {k: w for k,w in s.items() if k != '$read'}
+        xs = [x for x in READERS[s['$read']](request) if rest.get('type') != 'integer' or isinstance(x, int)]
+        return {'enum': xs} if xs else rest
+    return {k: _fill(w, spans, request) for k,w in s.items()}
 
 def shape_schema(shape:dict, messages) -> dict:
-    "The JSON schema of the answers `shape` allows to the chat `messages`: its copied strings are spans of the last user message."
+    "The JSON schema of the answers `shape` allows to the chat `messages`: its copied strings are spans of the last user message, its read values the numbers or dates that message writes."
     request = next((str(m['content']) for m in reversed(messages) if m['role'] == 'user'), '')
-    ss = [_fill(s, request_spans(request, shape['max_words']) or ['']) for s in shape['shapes']]
+    ss = [_fill(s, request_spans(request, shape['max_words']) or [''], request) for s in shape['shapes']]
     return ss[0] if len(ss) == 1 else {'anyOf': ss}
 
 def shape_grammar(shape:dict, messages) -> str:
@@ -100,7 +165,8 @@ def shape_grammar(shape:dict, messages) -> str:
 
 # %% ../nbs/27_shape.ipynb #c058fb80
 def _free(s:dict) -> dict:
-    "The schema node `s` with every value form (an `enum`, a `pattern`) below it any string."
+    "The schema node `s` with every value form (an `enum`, a `pattern`) below it any string; a value read from the request stays read (without its form where none is read)."
+    if '$read' in s: return {'$read': s['$read'], 'type': s.get('type', 'string')}
     if 'enum' in s or 'pattern' in s: return {'type': 'string'}
     if 'properties' in s: return s | {'properties': {k: _free(w) for k,w in s['properties'].items()}}
     if isinstance(s.get('items'), dict): return s | {'items': _free(s['items'])}
@@ -108,7 +174,7 @@ def _free(s:dict) -> dict:
     return s
 
 def without_forms(shape:dict|None) -> dict|None:
-    "`shape` with its `value_forms` taken out: an enum or a pattern is any string again; its JSON shapes and copied strings as they were."
+    "`shape` with its `value_forms` taken out: an enum or a pattern is any string again; its JSON shapes, copied strings and values read from the request as they were."
     if shape is None: return None
     return shape | {'shapes': list({json.dumps(s): s for s in map(_free, shape['shapes'])}.values())}
 
@@ -119,6 +185,8 @@ SHAPE_SCHEMA = {
     'properties': {'max_words': {'type': 'integer', 'minimum': 1, 'maximum': 64},
                    'copied': {'type': 'array', 'items': {'type': 'object', 'required': ['path', 'share'],
                               'properties': {'path': {'type': 'array', 'items': {'type': 'string'}}, 'share': {'type': 'number', 'minimum': 0, 'maximum': 1}}}},
+                   'read': {'type': 'array', 'items': {'type': 'object', 'required': ['path', 'kind', 'share'],   # optional: a shape written before numbers and dates were read has none
+                            'properties': {'path': {'type': 'array', 'items': {'type': 'string'}}, 'kind': {'enum': list(READERS)}, 'share': {'type': 'number', 'minimum': 0, 'maximum': 1}}}},
                    'shapes': {'type': 'array', 'minItems': 1, 'items': {'type': 'object'}}}}
 
 SHAPE_FILE = 'answer_shape.json'   # the name the loop ships a suite's shape under, next to the model files

@@ -1,6 +1,6 @@
 """Hostile input, everywhere: a fast fuzz sample over every reader (benchmarks/fuzz.py runs >= 10,000 cases), the
 traversal, symlink and key cases of issue 18, and every CLI stage given hostile input."""
-import json, os, shutil, threading
+import datetime, json, os, shutil, threading
 from functools import lru_cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -78,29 +78,53 @@ def test_rule_rewrites_on_any_system_message(system, names, a, b):
 
 DIGIT = st.sampled_from('0123456789٠١٢٣٤٥٦٧٨٩')   # ASCII digits and another script's
 LEAF = (st.text(max_size=12) | st.tuples(DIGIT, st.sampled_from('-/.:\n'), DIGIT).map(''.join)
-        | st.sampled_from(['a_tool', 'b_tool', 'Ana', "Ana's"]))
+        | st.sampled_from(['a_tool', 'b_tool', 'Ana', "Ana's"]) | st.integers(-10**6, 10**9)
+        | st.dates(datetime.date(1900, 1, 1), datetime.date(2099, 12, 31)).map(str))   # numbers and dates a request may write
 
 
 @settings(max_examples=200, **FAST)
-@given(rows=st.lists(st.tuples(st.text(max_size=40), st.dictionaries(st.sampled_from(['tool', 'day', 'who']), LEAF, min_size=1, max_size=3)),
+@given(rows=st.lists(st.tuples(st.text(max_size=40), st.dictionaries(st.sampled_from(['tool', 'day', 'who']), LEAF, min_size=1, max_size=3), st.booleans()),
                      min_size=1, max_size=12), dev=st.lists(st.dictionaries(st.sampled_from(['tool', 'day', 'who']), LEAF, min_size=1, max_size=3), max_size=4))
 def test_every_answer_lies_inside_the_shape_learned_from_it(rows, dev):
-    "Any suite's JSON answers (any strings: other scripts' digits, quotes, line breaks): the value forms hold every train and dev value, the shape (with and without them) every train answer, and llama.cpp reads its grammar."
+    "Any suite's JSON answers (any strings: other scripts' digits, quotes, line breaks, numbers and dates, the request writing them or not): the value forms hold every train and dev value, the shape (with and without them) every train answer, and llama.cpp reads its grammar."
     from jsonschema import Draft202012Validator
     from specter_lab.shape import copied_paths, shape_grammar, shape_schema, suite_shape, value_forms, without_forms
     from specter_lab.suite import Task
     def task(i, split, req, ref): return Task(f't{i}', split, [{'role': 'user', 'content': req}], [{'kind': 'max_chars', 'limit': 400}], json.dumps(ref))
+    rows = [(q + (' ' + ' '.join(map(str, r.values())) if writes else ''), r) for q, r, writes in rows]
     train = [task(i, 'train', q, r) for i, (q, r) in enumerate(rows)]
     devs = [task(100 + i, 'dev', 'a request', r) for i, r in enumerate(dev)]
     for path, form in value_forms(train, copied_paths(train, 3), others=devs).items():   # every value the splits hold fits its form
         for r in [*(r for _, r in rows), *dev]:
-            if path[0] in r: assert Draft202012Validator(form).is_valid(r[path[0]]), (path, form, r)
+            if isinstance(r.get(path[0]), str): assert Draft202012Validator(form).is_valid(r[path[0]]), (path, form, r)   # a form holds strings
     shape = suite_shape(train + devs)
     if shape is None: return   # more shapes than a grammar holds: decoded free
     for sh in (shape, without_forms(shape)):   # the loop collects within the shape without its value forms
         for t in train:
             assert Draft202012Validator(shape_schema(sh, t.messages)).is_valid(json.loads(t.reference)), (t.reference, sh)
             shape_grammar(sh, t.messages)
+
+
+AMOUNT = {'plain': str, 'comma': '{:,}'.format, 'dots': lambda n: f"{n:,}".replace(',', '.'), 'k': lambda n: f"{n / 1000}k", 'dollar': lambda n: f"${n:,}"}
+DATE = {'iso': str, 'name': lambda d: f"{d:%B} {d.day}, {d.year}", 'abbr': lambda d: f"{d.day} {d:%b} {d.year}",
+        'dmy': lambda d: f"{d.day}.{d.month}.{d.year}", 'mdy': lambda d: f"{d.month}/{d.day}/{d.year}"}
+
+
+@settings(max_examples=150, **FAST)
+@given(rows=st.lists(st.tuples(st.integers(0, 10**8), st.dates(datetime.date(1900, 1, 1), datetime.date(2099, 12, 31)),
+                               st.sampled_from(list(AMOUNT)), st.sampled_from(list(DATE)), st.text(max_size=30)), min_size=1, max_size=12))
+def test_numbers_and_dates_written_any_way_are_read(rows):
+    "Amounts and dates a request writes in any of the usual ways (separators, a scale word, a month's name, the day or the month first) are read from it: the shape reads both leaves, and holds every train answer."
+    from jsonschema import Draft202012Validator
+    from specter_lab.shape import shape_schema, suite_shape, without_forms
+    from specter_lab.suite import Task
+    train = [Task(f't{i}', 'train', [{'role': 'user', 'content': f"{noise} paid {AMOUNT[a](n)} on {DATE[d](day)}."}], [{'kind': 'max_chars', 'limit': 400}],
+                  json.dumps({'amount': n, 'date': str(day)})) for i, (n, day, a, d, noise) in enumerate(rows)]
+    shape = suite_shape(train)
+    read, copied = {tuple(r['path']): r['kind'] for r in shape['read']}, {tuple(c['path']) for c in shape['copied']}
+    assert read.get(('amount',)) == 'number' and (read.get(('date',)) == 'date' or ('date',) in copied), shape   # every date written as in the answer: a span
+    for sh in (shape, without_forms(shape)):
+        for t in train: assert Draft202012Validator(shape_schema(sh, t.messages)).is_valid(json.loads(t.reference)), (t.messages, t.reference)
 
 
 # ---------------------------------------------------------------- traversal, links, keys
