@@ -17,9 +17,9 @@ from .versions import (open_lab, init_lab, read_version, read_record, shipped_ve
                                   add_version, promote, lab_lock, eval_path, version_names)
 
 # %% auto #0
-__all__ = ['COLLECT_RMAX', 'suite_name', 'freeze_suite', 'training_suite', 'log_pairs', 'new_lines', 'gather', 'measure',
-           'release_gate', 'version_card', 'objectives', 'collect_settings', 'step_ship', 'run_cycle', 'cycle_markdown',
-           'cli_cycle']
+__all__ = ['COLLECT_RMAX', 'suite_name', 'freeze_suite', 'training_suite', 'log_pairs', 'new_lines', 'feedback_chunk',
+           'check_sources', 'gather', 'measure', 'release_gate', 'version_card', 'objectives', 'collect_settings',
+           'step_ship', 'run_cycle', 'cycle_markdown', 'cli_cycle']
 
 # %% ../nbs/63_cycle.ipynb #9014c185
 def suite_name(src) -> str:
@@ -79,13 +79,14 @@ def log_pairs(rows) -> list[dict]:
 
 # %% ../nbs/63_cycle.ipynb #f2b52fe6
 def new_lines(path, mark:dict|None=None) -> tuple[bytes, dict]:
-    "(the whole lines of `path` after watermark `mark`, the new watermark {'offset', 'head_sha256'})."
-    data = Path(path).read_bytes()
+    "(the whole lines of `path` after watermark `mark`, the new watermark {'offset', 'head_sha256'}, with where the lines start: 'from_offset', 'from_line')."
+    from specter_lab.files import open_regular
+    with open(open_regular(path, 'feedback file', limit=1 << 62), 'rb') as f: data = f.read()
     start = 0
     if mark and len(data) >= mark['offset'] and hashlib.sha256(data[:mark['offset']]).hexdigest() == mark['head_sha256']: start = mark['offset']
     end = data.rfind(b'\n') + 1
     end = max(end, start)
-    return data[start:end], {'offset': end, 'head_sha256': hashlib.sha256(data[:end]).hexdigest(), 'from_offset': start}
+    return data[start:end], {'offset': end, 'head_sha256': hashlib.sha256(data[:end]).hexdigest(), 'from_offset': start, 'from_line': data.count(b'\n', 0, start) + 1}
 
 # %% ../nbs/63_cycle.ipynb #beae4b8e
 def _key(kind:str, target) -> str:
@@ -125,6 +126,29 @@ def _log_source(target, mark:dict|None) -> tuple[dict, list[dict], list[dict]]:
                          'feedback_id': max((i for i,_ in events), default=mark['feedback_id'])}}
     return src, log_pairs(rows), [{'prompt': e['prompt'], 'response': e['response'], 'feedback': e['feedback']} for _,e in events]
 
+def feedback_chunk(path, mark:dict|None, out) -> tuple[str, dict]:
+    "(the whole lines of the app feedback file `path` after watermark `mark`, the new watermark), copied to `out`/app_feedback.jsonl and read as `feedback.read_feedback` reads them: a bad byte, line or field is a SpecterError naming `path` and its own line, not the copy's."
+    from specter_lab.feedback import read_feedback
+    from specter_lab.files import decode_text
+    chunk,m = new_lines(path, mark)
+    text = decode_text(chunk, path, m['from_line'])
+    copy = Path(out)/'app_feedback.jsonl'
+    write_text_atomic(copy, text)
+    try:
+        for _ in read_feedback([copy], unpaired=[]): pass
+    except SpecterError as e:
+        if Path(str(e.path)) != copy: raise
+        raise SpecterError(e.msg, path, e.line and e.line + m['from_line'] - 1, e.field) from None
+    return text, m
+
+def check_sources(log_db=None, feedback=None, marks:dict|None=None):
+    "Read the inference log and the feedback file from their watermarks in `marks` as `gather` will, before a cycle writes anything: a bad source is a SpecterError naming it."
+    import tempfile
+    marks = marks or {}
+    if log_db: _log_source(log_db, marks.get(_key('log', log_db)))
+    if feedback:
+        with tempfile.TemporaryDirectory() as t: feedback_chunk(feedback, marks.get(_key('feedback', feedback)), t)
+
 def gather(out, marks:dict, log=None, dag=None, feedback=None, settings:Settings|None=None) -> dict:
     "Read each source from its watermark in `marks`; write the DPO files and KTO rows into `out`; return what was found and the new watermarks."
     from specter_lab.feedback import feedback_pairs, feedback_kto
@@ -148,12 +172,10 @@ def gather(out, marks:dict, log=None, dag=None, feedback=None, settings:Settings
         if evs: write_jsonl(out/'log_feedback.jsonl', evs); events.append(out/'log_feedback.jsonl')
     if feedback:
         k = _key('feedback', feedback)
-        if not Path(feedback).is_file(): raise SpecterError("feedback file not found", feedback)
-        chunk,mark = new_lines(feedback, marks.get(k))
-        write_text_atomic(out/'app_feedback.jsonl', chunk.decode('utf-8', errors='replace'))
+        text,mark = feedback_chunk(feedback, marks.get(k), out)
         events.append(out/'app_feedback.jsonl'); marks[k] = {x: mark[x] for x in ('offset', 'head_sha256')}
         sources.append({'kind': 'feedback', 'path': str(Path(feedback).resolve()), 'sha256': sha256_file(feedback), 'from': None,
-                        'to': now_iso(), 'bytes': [mark['from_offset'], mark['offset']], 'lines': chunk.count(b'\n'), 'watermark': marks[k]})
+                        'to': now_iso(), 'bytes': [mark['from_offset'], mark['offset']], 'lines': text.count('\n'), 'watermark': marks[k]})
     kto = []
     if events:
         keep('app_feedback_pairs', list(feedback_pairs(events, conversational=True, dropped=dropped)))
@@ -177,7 +199,7 @@ def measure(root, version:str, files:dict, suite:str, path:Path, split:str, s:Se
     from specter_lab.evaluate import evaluate
     dest = eval_path(root, version, suite, split)
     for p in [dest, *map(Path, known)]:
-        if p.is_file() and _same(rep := json.loads(p.read_text()), files, path, split, s):
+        if p.is_file() and _same(rep := read_record(p, 'eval report'), files, path, split, s):
             if p != dest: write_json(dest, rep)
             return rep
     log(f"  {version} on {suite} ({split}):")
@@ -287,13 +309,16 @@ def _start_lab(root, base, s:Settings, log) -> dict:
 def run_cycle(lab, tasks=(), regression=(), log_db=None, dag=None, feedback=None, settings:Settings|None=None, base:str|None=None,
               push:str|None=None, local_root=None, log=print) -> dict:
     "One cycle on `lab`: gather, train from the shipped version, evaluate, gate, write the version (promoted or rejected); its summary."
-    from specter_lab.loop import Loop, STEP_FUNCS, run_step, model_license
+    from specter_lab.loop import Loop, STEP_FUNCS, run_step, model_license, check_base
     s = settings or load_settings()
     root = Path(lab)
     from specter_lab.suite import load_tasks
     for f,what in ((dag, 'serve DAG'), (feedback, 'feedback file')):
         if f and not Path(f).exists(): raise SpecterError(f"{what} not found", f)
     for src in [*(tasks or [s.data.tasks]), *regression]: load_tasks(src)   # bad suites stop the cycle before anything is written
+    new = not (root/'lab.json').is_file()
+    if new: check_base(base or s.model.base, s)   # a lab is made only around a base it can read
+    check_sources(log_db, feedback, None if new else _marks(root, shipped_version(root)))   # so are a bad log and feedback file
     labrec = _start_lab(root, base or s.model.base, s, log)
     if base and base != labrec['base']: raise SpecterError(f"this lab improves '{labrec['base']}', not '{base}'", root/'lab.json', field='base')
     t0 = time.time()
@@ -305,11 +330,11 @@ def run_cycle(lab, tasks=(), regression=(), log_db=None, dag=None, feedback=None
         cfg = {'parent': parent, 'targets': sorted(tg), 'regression': sorted(rg), 'log': log_db and str(log_db), 'dag': dag and str(Path(dag).resolve()),
                'feedback': feedback and str(Path(feedback).resolve()), 'settings': s.to_dict()}
         v = next((c.name for c in sorted((root/'cycles').glob('v*')) if not (root/'versions'/c.name).exists() and (c/'cycle.json').is_file()
-                  and json.loads((c/'cycle.json').read_text()) == cfg), None) or next_version(root)
+                  and read_record(c/'cycle.json', 'cycle record') == cfg), None) or next_version(root)
         out = root/'cycles'/v
         write_json(out/'cycle.json', cfg)
         log(f"cycle {v}: from {parent}, targets {', '.join(tg)}" + (f", regression {', '.join(rg)}" if rg else ''))
-        g = json.loads((out/'0_gather'/'gather.json').read_text()) if (out/'0_gather'/'gather.json').is_file() else \
+        g = read_record(out/'0_gather'/'gather.json', 'gather record') if (out/'0_gather'/'gather.json').is_file() else \
             gather(out/'0_gather', _marks(root, parent), log_db, dag, feedback, s)
         for src in g['sources']: log(f"  {src['kind']} {src['path']}: " + ', '.join(f"{k} {src[k]}" for k in ('artifacts', 'rows', 'feedback', 'lines', 'pairs') if k in src))
         s2 = dataclasses.replace(s, gguf=dataclasses.replace(s.gguf, name=s.gguf.name or f"{Path(str(labrec['base'])).name}-specter-{v}"))

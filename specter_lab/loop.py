@@ -17,12 +17,13 @@ from .registry import hub_id, base_license
 
 # %% auto #0
 __all__ = ['STEPS', 'MIN_RECALL', 'CONVERT_S_PER_MB', 'MIN_TRAIN_SHARE', 'STEP_FUNCS', 'relocate', 'Loop', 'forget',
-           'model_license', 'as_gguf', 'base_gguf', 'start_model', 'step_eval_before', 'step_collect', 'data_predicate',
-           'step_extract', 'round_verdict', 'train_seconds_left', 'over_budget', 'onpolicy_data', 'step_train',
-           'step_convert', 'choose_gguf', 'fresh_dev', 'step_eval_after', 'step_cost', 'verdict', 'why_text',
-           'report_epsilon', 'report_data', 'report_training', 'report_files', 'report_cost', 'report_markdown',
-           'markdown_to_html', 'run_manifest', 'training_method', 'step_report', 'run_step', 'run_steps', 'run_loop',
-           'readme_block', 'read_block', 'replace_block', 'update_readme', 'cli_loop']
+           'model_license', 'as_gguf', 'check_base', 'base_gguf', 'start_model', 'step_eval_before', 'step_collect',
+           'data_predicate', 'step_extract', 'round_verdict', 'train_seconds_left', 'over_budget', 'onpolicy_data',
+           'step_train', 'step_convert', 'choose_gguf', 'fresh_dev', 'step_eval_after', 'step_cost', 'verdict',
+           'why_text', 'report_epsilon', 'report_data', 'report_training', 'report_files', 'report_cost',
+           'report_markdown', 'markdown_to_html', 'run_manifest', 'training_method', 'step_report', 'run_step',
+           'run_steps', 'config_diff', 'check_steps', 'run_loop', 'readme_block', 'read_block', 'replace_block',
+           'update_readme', 'cli_loop']
 
 # %% ../nbs/60_loop.ipynb #3a0d5bec
 def relocate(v, old:str, new:str):
@@ -113,6 +114,15 @@ def as_gguf(base:str, out, settings:Settings, log=print) -> str:
     g = settings.gguf
     m = convert(hf_dir(ref), out, quants=_quants(settings)[:1], outtype=g.outtype, name=ref.name, license=model_license(base, settings), verify=False, log=log)
     return str(Path(out)/m['files'][-1]['name'])
+
+def check_base(base:str, settings:Settings) -> str:
+    "The path (or Hub id) of `base`, checked before a run writes anything: found and of a kind the lab reads (`model.resolve_model`), and a GGUF's first bytes its magic; else a SpecterError naming it."
+    from specter_lab.files import open_regular
+    ref = resolve_model(base, settings.model.offline)
+    if ref.kind == 'gguf':
+        with open(open_regular(ref.path, 'base model'), 'rb') as f: magic = f.read(4)
+        if magic != b'GGUF': raise SpecterError("not a GGUF file (it does not start with the GGUF magic bytes)", ref.path, field='model.base')
+    return ref.path
 
 def base_gguf(loop:Loop) -> str:
     "The base as a GGUF: `loop.base_file`, a GGUF base itself, or an HF base converted into the first step's folder."
@@ -726,6 +736,21 @@ def run_steps(loop:Loop, from_step:str|None=None, until:str|None=None) -> dict:
     loop.log(f"steps finished in {time.time() - t_all:.0f} s: {loop.out}")
     return r
 
+def config_diff(old, new, key:str='') -> list[tuple]:
+    "(dotted key, old value, new value) wherever the recorded configuration `old` (a run's loop.json) and `new` differ."
+    if not (isinstance(old, dict) and isinstance(new, dict)): return [] if old == new else [(key or 'loop.json', old, new)]
+    return [d for k in dict.fromkeys([*new, *old]) for d in config_diff(old.get(k), new.get(k), f"{key}.{k}" if key else k)]
+
+def check_steps(loop:Loop, from_step:str|None=None, until:str|None=None):
+    "Refuse, before any step runs, a `from_step` after `until` (nothing would run) or one whose earlier steps have not all finished in the run folder."
+    for k,v in (('--from', from_step), ('--until', until)):
+        if v is not None and v not in STEPS: raise SpecterError(f"unknown step '{v}' (steps: {', '.join(STEPS)})", field=k)
+    if from_step is None: return
+    if until and STEPS.index(from_step) > STEPS.index(until): raise SpecterError(f"--from {from_step} comes after --until {until}: no step would run", field='--from')
+    if missing := [s for s in STEPS[:STEPS.index(from_step)] if loop.result(s) is None]:
+        raise SpecterError(f"step '{missing[0]}' has not run in this folder, and step '{from_step}' needs it: "
+                           "run without --from (the loop resumes where it stopped)", loop.out, field='--from')
+
 def run_loop(out='runs/latest', tasks:str|None=None, base:str|None=None, settings:Settings|None=None,
              from_step:str|None=None, until:str|None=None, log=print) -> dict:
     "Run (or resume) the loop into `out`; return the summary of the report step (or the last step run)."
@@ -733,9 +758,11 @@ def run_loop(out='runs/latest', tasks:str|None=None, base:str|None=None, setting
     loop = Loop(Path(out), s, str(tasks or s.data.tasks), str(base or s.model.base), log)
     cfg = {'tasks': loop.tasks, 'base': loop.base, 'settings': s.to_dict()}
     prev = loop.out/'loop.json'
-    if prev.is_file() and read_json(prev) != cfg and from_step is None:
-        raise SpecterError("this folder holds a run with other tasks, base or settings: use another --output, or --from STEP",
-                           prev)
+    if prev.is_file() and (diff := config_diff(read_json(prev, 'loop record'), cfg)):   # --from too: it reruns steps of this run, as it was set
+        raise SpecterError("this folder holds a run with other settings (" + '; '.join(f"{k}: {repr(a):.40} there, {repr(b):.40} now" for k,a,b in diff[:3])
+                           + (f"; {len(diff) - 3} more" if len(diff) > 3 else '') + "): use another --output", prev, field=diff[0][0])
+    check_steps(loop, from_step, until)
+    check_base(loop.base, s)
     loop.suite   # read and checked (a dev split carved where it has none) before anything is written
     loop.out.mkdir(parents=True, exist_ok=True)
     write_json(prev, cfg)

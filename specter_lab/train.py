@@ -12,14 +12,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 from .config import SpecterError, Settings, DPOSettings, load_settings, pick_device, pick_dtype, train_precision
-from .files import check_output, read_jsonl, write_json, write_jsonl, atomic_dir, atomic_path
+from .files import check_output, read_json, read_jsonl, write_json, write_jsonl, atomic_dir, atomic_path, sha256_file
 from .model import resolve_model, hf_dir, load_model, save_tokenizer, base_help
 
 # %% auto #0
 __all__ = ['RECORD_COLUMNS', 'METRICS', 'check_record', 'split_by_prompt', 'load_records', 'select_pairs', 'token_lengths',
            'fit_max_length', 'layer_indices', 'lora_config', 'trainer_args', 'kto_weights', 'completion_scoring',
-           'write_metrics', 'training_data', 'shared_datasets', 'model_for_training', 'save_trained', 'train',
-           'cli_train']
+           'write_metrics', 'training_data', 'shared_datasets', 'model_for_training', 'run_key', 'check_checkpoints',
+           'save_trained', 'train', 'cli_train']
 
 # %% ../nbs/30_train.ipynb #0a3be692
 RECORD_COLUMNS = {'dpo': ('prompt', 'chosen', 'rejected'), 'sft': ('messages',), 'kto': ('prompt', 'completion', 'label')}
@@ -69,8 +69,8 @@ def split_by_prompt(rows:list[dict], test_fraction:float=0.1) -> tuple[list[dict
 
 def _sources(src:Path):
     "Yield (split or None, location, line, record) from a JSONL file or a saved DatasetDict / Dataset folder."
-    if src.is_file():
-        for i,r in read_jsonl(src): yield None, src, i, r
+    if src.exists() and not src.is_dir():   # a device or FIFO too: `read_jsonl` says what it is
+        for i,r in read_jsonl(src, what='data file'): yield None, src, i, r
         return
     import datasets
     if not src.is_dir(): raise SpecterError("data file or folder not found", src)
@@ -95,7 +95,7 @@ def load_records(src, method:str='dpo', test_fraction:float=0.1):
         splits.setdefault(split or 'train', []).append({k: r[k] for k in cols})
     n = sum(map(len, splits.values()))
     if not n:
-        why = ', '.join(f"{v} {k}" for k,v in dropped.items()) or "no records"
+        why = ', '.join(f"{v} {k}" for k,v in dropped.items()) or ("the file is empty" if src.is_file() and not src.stat().st_size else "no records")
         raise SpecterError(f"no usable {method.upper()} records ({why})", src)
     if 'test' not in splits and test_fraction > 0 and len(splits.get('train', [])) > 1:
         splits['train'], splits['test'] = split_by_prompt(splits['train'], test_fraction)
@@ -333,6 +333,28 @@ def model_for_training(base, s:Settings, device:str, init_adapter=None):
     if not (Path(init_adapter)/'adapter_config.json').is_file(): raise SpecterError("not a LoRA adapter folder (no adapter_config.json)", init_adapter)
     return PeftModel.from_pretrained(model, str(init_adapter), is_trainable=True), tok, None
 
+def _folder_sha256(d) -> str:
+    "One sha256 over the names and contents of the files in folder `d`."
+    h = hashlib.sha256()
+    for p in sorted(x for x in Path(d).rglob('*') if x.is_file()): h.update(p.relative_to(d).as_posix().encode() + b'\0' + bytes.fromhex(sha256_file(p)))
+    return h.hexdigest()
+
+def run_key(train_ds, base:str, method:str, init_adapter=None) -> dict:
+    "What a run's checkpoints are of: the rows it trains on (sha256), the base, the method, the adapter it continues (sha256 of its files)."
+    rows = hashlib.sha256(json.dumps(train_ds.to_list(), sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+    return {'data': rows, 'base': base, 'method': method, 'init_adapter': init_adapter and _folder_sha256(init_adapter)}
+
+def check_checkpoints(out, run:dict):
+    """Resume only a run's own checkpoints: those in `out` must have been made from the same rows, base, method and starting
+    adapter (`run_key`, recorded in checkpoints/run.json); another run's are refused, neither resumed (it would train on
+    the wrong data, or fail on another base) nor deleted (they are someone's work): choose another output folder."""
+    ck = Path(out)/'checkpoints'
+    if not ck.is_dir() or not any(ck.glob('checkpoint-*')): return
+    old = read_json(ck/'run.json', 'run record') if (ck/'run.json').is_file() else None
+    if old == run: return
+    what = ', '.join(k for k in run if old.get(k) != run[k]) if isinstance(old, dict) else 'data or base (it records none)'
+    raise SpecterError(f"holds the checkpoints of another training run (other {what}): choose another --output, or delete {ck} to start afresh", out, field='--output')
+
 def save_trained(trainer, tok, out:Path, merge:bool=True) -> tuple[dict, object]:
     "Write the adapter, the training curves and (with `merge`) the merged model with the tokenizer into `out`: ({adapter, metrics_csv, figure, merged}, the merged model or None)."
     adapter, merged = out/'adapter', out/'merged'
@@ -352,11 +374,18 @@ def train(data, base:str|None=None, output='runs/train', method:str|None=None, s
     import transformers
     from transformers.trainer_utils import get_last_checkpoint
     from transformers.trainer_callback import ProgressCallback
+    from specter_lab.loop import check_base
     s = settings or load_settings()
     d = s.dpo; method = method or d.method
-    out = Path(output); out.mkdir(parents=True, exist_ok=True)
+    out = Path(output)
     t_start = time.time()
+    # every argument checked before anything is written: the adapter to continue, the base, the data, the checkpoints in `out`
+    if init_adapter and not (Path(init_adapter)/'adapter_config.json').is_file(): raise SpecterError("not a LoRA adapter folder (no adapter_config.json)", init_adapter, field='--init-adapter')
+    ref = check_base(str(base or s.model.base), s)
     train_ds, test_ds, available, dropped = training_data(data, s, method)
+    run = run_key(train_ds, str(Path(ref).resolve()) if Path(ref).exists() else ref, method, init_adapter)
+    check_checkpoints(out, run)
+    write_json(out/'checkpoints'/'run.json', run)
     device = pick_device(s.model.device)
     model, tok, peft_config = model_for_training(base, s, device, init_adapter)
     lens = token_lengths(train_ds, tok, method)

@@ -52,6 +52,7 @@ def read_version(root, version:str) -> dict:
     if not isinstance(version, str) or not _NAME.fullmatch(version): raise SpecterError(f"'{version}' is not a version name (v0, v1, ...)", field='version')
     p = Path(root)/'versions'/version/'version.json'
     if not p.is_file():
+        if p.parent.is_dir(): raise SpecterError(f"the folder of version {version} has no version.json: its record is missing (a folder made or damaged by hand?)", p)
         raise SpecterError(f"unknown version '{version}' (the lab has {', '.join(version_names(root)) or 'none'})", Path(root), field='version')
     r = read_record(p, 'version record')
     if _need(r, 'schema', str, p) != VERSION_SCHEMA: raise SpecterError(f"unknown schema '{r['schema']}' (expected {VERSION_SCHEMA})", p, field='schema')
@@ -65,6 +66,8 @@ def read_version(root, version:str) -> dict:
     for k in ('adapter', 'peft'):
         if not isinstance(r['ship'].get(k), (str, type(None))): raise SpecterError(f"expected a path or null, got {type(r['ship'][k]).__name__}", p, field=f'ship.{k}')
     if r['parent'] is not None and not isinstance(r.get('gate'), dict): raise SpecterError("a candidate needs the gate's decision", p, field='gate')
+    if r['parent'] is not None and not isinstance(r['gate'].get('passed'), bool):
+        raise SpecterError(f"expected true or false, got {json.dumps(r['gate'].get('passed'))}", p, field='gate.passed')
     return r
 
 # %% ../nbs/62_versions.ipynb #1f75df4f
@@ -179,7 +182,7 @@ def version_status(record:dict, pointer:dict) -> tuple[str, str]:
     if record['parent'] is None: return 'base', record.get('reason', 'the base as shipped')
     gate = record['gate']
     by_hand = [h for h in pointer['history'] if h.get('version') == record['version'] and h.get('action') == 'promote']
-    if gate.get('passed'): return 'promoted', gate.get('reason', '')
+    if gate.get('passed') is True: return 'promoted', gate.get('reason', '')
     if by_hand: return 'promoted', f"promoted by hand at {by_hand[0]['at']} (the gate had rejected it: {gate.get('reason', '')})"
     return 'rejected', gate.get('reason', '')
 

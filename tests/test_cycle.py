@@ -130,3 +130,50 @@ def test_corrupt_version_record_is_named(lab, tmp_path):
     (bad / "shipped.json").write_text('{"version": "v5", "stack": ["v0", "v5"], "history": []}')
     r = run_cli("rollback", "--lab", bad)
     assert r.returncode == 1 and "shipped.json [stack]: names version 'v5'" in r.stderr, r.stderr
+
+
+@pytest.mark.parametrize("args,expect", [
+    (("--log", "{tmp}/none.db"), "none.db: inference log not found"),
+    (("--log", "{tmp}/notes.txt"), "notes.txt: cannot read the inference log: file is not a database"),
+    (("--base", "{tmp}/fake.gguf"), "fake.gguf [model.base]: not a GGUF file"),
+    (("--feedback", "{tmp}/latin1.jsonl"), "latin1.jsonl:2: invalid UTF-8 (byte 0xe9"),
+    (("--feedback", "/dev/null"), "/dev/null: feedback file is not a regular file"),
+])
+def test_bad_source_or_base_writes_nothing(tmp_path, args, expect):
+    "Checked before the lab is made or a cycle written: no lab, no cycles/vN, no suites (no training fixture needed)."
+    (tmp_path / "notes.txt").write_text("hi"); (tmp_path / "fake.gguf").write_text("not a model")
+    (tmp_path / "latin1.jsonl").write_bytes(b'{"prompt": "a", "response": "b", "feedback": "like"}\n{"prompt": "caf\xe9", "response": "b", "feedback": "like"}\n')
+    r = run_cli("cycle", "--lab", tmp_path / "lab", "--tasks", "incident_triage", *[a.format(tmp=tmp_path) for a in args])
+    assert r.returncode == 1 and expect in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert not (tmp_path / "lab").exists()
+
+
+def _fake_lab(tmp_path, gate_passed):
+    "A lab on a stand-in base file with a candidate v1 the gate rejected, its record then edited to say `gate_passed`."
+    from specter_lab.artifact import now_iso
+    from specter_lab.versions import init_lab, add_version
+    base = tmp_path / "base.gguf"; base.write_bytes(b"GGUF base")
+    init_lab(tmp_path / "lab", "tiny", base)
+    add_version(tmp_path / "lab", {"version": "v1", "parent": "v0", "created_at": now_iso(), "gate": {"passed": False, "reason": "not better on a"}},
+                [base], ship={"model": str(base), "adapter": None})
+    p = tmp_path / "lab/versions/v1/version.json"
+    p.write_text(json.dumps(json.loads(p.read_text()) | {"gate": {"passed": gate_passed, "reason": "not better on a"}}))
+    return tmp_path / "lab"
+
+
+def test_edited_lab_records_are_named(tmp_path):
+    "A gate edited to \"passed\": \"no\" is not listed as promoted; a version folder without its record, and a corrupt cycle.json, are named."
+    lab = _fake_lab(tmp_path, "no")
+    r = run_cli("versions", "--lab", lab)
+    assert r.returncode == 1 and "versions/v1/version.json [gate.passed]: expected true or false, got \"no\"" in r.stderr and "promoted" not in r.stdout, r.stdout + r.stderr
+    rec = json.loads((lab / "versions/v1/version.json").read_text()); rec["gate"]["passed"] = False
+    (lab / "versions/v1/version.json").write_text(json.dumps(rec))
+    r = run_cli("versions", "--lab", lab, "--json")
+    assert r.returncode == 0 and [v["status"] for v in json.loads(r.stdout)] == ["base", "rejected"], r.stderr
+    (lab / "versions/v2").mkdir()
+    r = run_cli("versions", "--lab", lab)
+    assert r.returncode == 1 and "versions/v2/version.json: the folder of version v2 has no version.json" in r.stderr, r.stderr
+    (lab / "versions/v2").rmdir()
+    (lab / "cycles/v2").mkdir(parents=True); (lab / "cycles/v2/cycle.json").write_text('{"parent": "v1",\n "targets": [,]}\n')
+    r = run_cli("cycle", "--lab", lab, "--tasks", "incident_triage")
+    assert r.returncode == 1 and "cycles/v2/cycle.json:2: malformed JSON" in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr

@@ -143,6 +143,28 @@ def test_suite_the_loop_cannot_run_is_named_before_any_step(tmp_path, tiny_model
     assert "Traceback" not in r.stderr
 
 
+def test_bad_arguments_are_refused_before_loop_json_is_written(tmp_path, tiny_suite):
+    "A base that is no model, --from after --until, --from a step whose earlier steps never ran: one line each, and the folder stays unmade (a rerun is not blocked)."
+    (tmp_path / "fake.gguf").write_text("not a model"); (tmp_path / "notes.txt").write_text("hi")
+    out = tmp_path / "o"
+    for args, expect in [(("--base", tmp_path / "fake.gguf"), "fake.gguf [model.base]: not a GGUF file"),
+                         (("--base", tmp_path / "notes.txt"), "notes.txt [model.base]: is a file, but not a model"),
+                         (("--from", "cost", "--until", "train"), "--from cost comes after --until train"),
+                         (("--from", "train"), "step 'eval_before' has not run in this folder")]:
+        r = run_cli("loop", "--tasks", tiny_suite, "--out", out, *args)
+        assert r.returncode == 1 and expect in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
+        assert not out.exists(), args
+
+
+def test_from_keeps_the_runs_settings(tmp_path, tiny_suite):
+    "--from reruns steps of the folder's run: other settings are refused as without it."
+    out = tmp_path / "o"
+    r = run_cli("loop", "--tasks", tiny_suite, "--out", out, "--until", "eval_before", "--set", "eval.max_tokens=2", "--set", "eval.n_ctx=512")
+    assert r.returncode == 0, r.stderr[-2000:]
+    r = run_cli("loop", "--tasks", tiny_suite, "--out", out, "--from", "eval_before", "--until", "eval_before", "--set", "eval.max_tokens=3", "--set", "eval.n_ctx=512")
+    assert r.returncode == 1 and "[settings.eval.max_tokens]: this folder holds a run with other settings (settings.eval.max_tokens: 2 there, 3 now)" in r.stderr, r.stderr
+
+
 def test_odd_but_valid_suites_are_collected_and_paired(tmp_path, tiny_model_dir):
     "Suites in the documented format that the bundled ones do not resemble: arrays of objects with booleans, nulls and floats; labels with spaces and accents; a key with a space and an argument object that is sometimes empty."
     def suite(name, rows):

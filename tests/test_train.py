@@ -75,7 +75,7 @@ def test_resume_after_kill(tiny_model_dir, pairs, tmp_path):
 
 
 @pytest.mark.parametrize("rows,msg", [
-    ([], "no records"),
+    ([], "no usable DPO records (the file is empty)"),
     ([{**pair(0), "rejected": pair(0)["chosen"]}], "no usable DPO records (1 identical)"),
     ([pair(0), {"prompt": "p", "chosen": "c"}], "pairs.jsonl:2 [rejected]: missing field"),
     ([pair(0), {"prompt": "p", "chosen": ["x"], "rejected": "r"}], "pairs.jsonl:2 [chosen]: expected a string or a list"),
@@ -84,7 +84,29 @@ def test_bad_data(cli, tiny_model_dir, tmp_path, rows, msg):
     write_jsonl(tmp_path / "pairs.jsonl", rows)
     r = cli("train", "--data", tmp_path / "pairs.jsonl", "--base", tiny_model_dir, "--output", tmp_path / "o")
     assert r.returncode == 1 and msg in r.stderr, r.stderr
-    assert not (tmp_path / "o" / "merged").exists()
+    assert not (tmp_path / "o").exists()   # the data is checked before the output folder is made
+
+
+@pytest.mark.parametrize("args,msg", [
+    (("--data", "/dev/null"), "/dev/null: data file is not a regular file (a device, FIFO or socket)"),
+    (("--data", "{pairs}", "--init-adapter", "{tmp}"), "[--init-adapter]: not a LoRA adapter folder (no adapter_config.json)"),
+    (("--data", "{pairs}", "--base", "{tmp}/fake.gguf"), "fake.gguf [model.base]: not a GGUF file"),
+])
+def test_bad_arguments_make_nothing(cli, tiny_model_dir, pairs, tmp_path, args, msg):
+    (tmp_path / "fake.gguf").write_text("not a model")
+    r = cli("train", "--base", tiny_model_dir, *[str(a).format(pairs=pairs, tmp=tmp_path) for a in args], "--output", tmp_path / "o")
+    assert r.returncode == 1 and msg in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert not (tmp_path / "o").exists()
+
+
+def test_another_runs_checkpoints_are_refused(cli, tiny_model_dir, pairs, tmp_path):
+    "An --output holding the checkpoints of a run on other data is not resumed (0 steps) but refused, naming what differs."
+    out = tmp_path / "o"
+    r = cli("train", "--data", pairs, "--base", tiny_model_dir, "--output", out, "--max-steps", "1", *FAST, "--set", "dpo.save_steps=1")
+    assert r.returncode == 0 and list((out / "checkpoints").glob("checkpoint-*")), r.stderr
+    write_jsonl(tmp_path / "other.jsonl", [pair(i) for i in range(40, 52)])
+    r = cli("train", "--data", tmp_path / "other.jsonl", "--base", tiny_model_dir, "--output", out, "--max-steps", "1", *FAST)
+    assert r.returncode == 1 and f"{out} [--output]: holds the checkpoints of another training run (other data): choose another --output" in r.stderr, r.stderr
 
 
 def test_identical_and_too_long_are_counted(cli, tiny_model_dir, tmp_path):
