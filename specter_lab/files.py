@@ -13,10 +13,11 @@ from typing import Iterable, Iterator
 from .config import SpecterError
 
 # %% auto #0
-__all__ = ['MAX_BYTES', 'MAX_LINE', 'MAX_DEPTH', 'STRICT_JSON', 'SURROGATE_ESCAPE', 'atomic_path', 'write_text_atomic',
-           'write_json', 'atomic_dir', 'open_regular', 'read_bytes', 'decode_text', 'read_text', 'NotStrictJSON',
-           'json_depth_at', 'has_lone_surrogate', 'loads_json', 'read_json', 'read_csv', 'read_toml', 'check_output',
-           'write_jsonl', 'read_jsonl', 'require', 'sha256_file', 'file_record']
+__all__ = ['MAX_BYTES', 'MAX_LINE', 'MAX_DEPTH', 'STRICT_JSON', 'SURROGATE_ESCAPE', 'LONE_SURROGATE', 'atomic_path',
+           'write_text_atomic', 'write_json', 'atomic_dir', 'open_regular', 'read_bytes', 'decode_text', 'read_text',
+           'NotStrictJSON', 'json_depth_at', 'lone_surrogate_at', 'has_lone_surrogate', 'loads_json', 'read_json',
+           'read_csv', 'read_toml', 'check_output', 'write_jsonl', 'read_jsonl', 'require', 'sha256_file',
+           'file_record']
 
 # %% ../nbs/01_files.ipynb #e86ea99e
 @contextlib.contextmanager
@@ -144,7 +145,7 @@ def _no_duplicates(pairs):
 
 STRICT_JSON = json.JSONDecoder(parse_constant=_refuse_constant, parse_float=_finite_float, object_pairs_hook=_no_duplicates)
 SURROGATE_ESCAPE = re.compile(r'\\u[dD][89a-fA-F]')
-_SURROGATE = re.compile(r'[\ud800-\udfff]')
+LONE_SURROGATE = re.compile(r'[\ud800-\udfff]')   # in decoded text: a surrogate no encoder can write
 _JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.S)
 
 def json_depth_at(text:str, limit:int=MAX_DEPTH) -> int|None:
@@ -159,12 +160,19 @@ def json_depth_at(text:str, limit:int=MAX_DEPTH) -> int|None:
         elif c in ']}': depth -= 1
     return None
 
+def lone_surrogate_at(o, at:str='') -> str|None:
+    "Where in a decoded JSON value a key or string holds a lone surrogate (a `\\ud800` escape without its pair): 'messages[0].content' (a key in ASCII escapes), '' for `o` itself; None when none does."
+    if isinstance(o, str): return at if LONE_SURROGATE.search(o) else None
+    items = o.items() if isinstance(o, dict) else enumerate(o) if isinstance(o, list) else ()
+    for k,v in items:
+        here = f"{at}[{k}]" if isinstance(k, int) else f"{at}.{json.dumps(k)[1:-1]}" if at else json.dumps(k)[1:-1]
+        if isinstance(k, str) and LONE_SURROGATE.search(k): return here
+        if (w := lone_surrogate_at(v, here)) is not None: return w
+    return None
+
 def has_lone_surrogate(o) -> bool:
-    "Whether a decoded JSON value holds a lone surrogate (a `\\ud800` escape without its pair) in a key or string."
-    if isinstance(o, str): return bool(_SURROGATE.search(o))
-    if isinstance(o, dict): return any(has_lone_surrogate(k) or has_lone_surrogate(v) for k,v in o.items())
-    if isinstance(o, list): return any(map(has_lone_surrogate, o))
-    return False
+    "Whether a decoded JSON value holds a lone surrogate in a key or string (`lone_surrogate_at`)."
+    return lone_surrogate_at(o) is not None
 
 def _line_of(text:str, needle:str, nth:int=1) -> int:
     "Lines before the `nth` occurrence of `needle` in `text` (0 when not found)."

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from .config import SpecterError
-from .files import MAX_DEPTH, SURROGATE_ESCAPE, json_depth_at
+from .files import LONE_SURROGATE, MAX_DEPTH, SURROGATE_ESCAPE, json_depth_at, lone_surrogate_at
 from .artifact import ArtifactDAG, GuardResult as ArtifactGuardResult, Status, new_artifact
 from .generate import Generation
 from .guard import Guard, check
@@ -283,11 +283,11 @@ async def _post(self:ApiTier, body:dict) -> tuple[int, bytes]:
         return r.status_code, b''.join(chunks)
 
 MAX_USAGE_TOKENS = 2**31 - 1   # a token count an upstream reports beyond this (1e20, Infinity) is no count: logged as 0
-_LONE = re.compile(r'[\ud800-\udfff]')
+
 
 def _text(s:str) -> str:
     "`s` with each lone surrogate (a `\\ud800` escape without its pair, which no log or response can encode) replaced by U+FFFD."
-    return _LONE.sub('\ufffd', s)
+    return LONE_SURROGATE.sub('\ufffd', s)
 
 def _upstream_message(raw:bytes) -> str:
     "The error message in an upstream's error body, if it has one."
@@ -488,19 +488,9 @@ async def read_request_json(request, limit:int) -> dict:
     try: d = json.loads(text)
     except json.JSONDecodeError as e: raise HTTPError(400, f"malformed JSON: {e.msg} (line {e.lineno} column {e.colno})", code='malformed_json') from None
     if not isinstance(d, dict): raise HTTPError(400, f"expected a JSON object, got {type(d).__name__}", code='malformed_json')
-    if SURROGATE_ESCAPE.search(text) and (where := _lone_surrogate(d)) is not None:   # no log, tokenizer or reply can encode it
+    if SURROGATE_ESCAPE.search(text) and (where := lone_surrogate_at(d)) is not None:   # no log, tokenizer or reply can encode it
         raise HTTPError(400, "a lone surrogate (\\ud800-\\udfff without its pair) is not text", param=where, code='malformed_json')
     return d
-
-def _lone_surrogate(o, at:str='') -> str|None:
-    "Where in the decoded JSON `o` a key or string holds a lone surrogate ('messages[0].content'), or None; the key in ASCII escapes."
-    if isinstance(o, str): return at if _LONE.search(o) else None
-    items = o.items() if isinstance(o, dict) else enumerate(o) if isinstance(o, list) else ()
-    for k,v in items:
-        here = f"{at}[{k}]" if isinstance(k, int) else f"{at}.{json.dumps(k)[1:-1]}" if at else json.dumps(k)[1:-1]
-        if isinstance(k, str) and _LONE.search(k): return here
-        if (w := _lone_surrogate(v, here)) is not None: return w
-    return None
 
 # %% ../nbs/72_serve.ipynb #71b5fe95
 _ROLES = {'system': 'system', 'developer': 'system', 'user': 'user', 'assistant': 'assistant'}
