@@ -40,11 +40,14 @@ def _makedirs(d:Path) -> list[Path]:
     "Create folder `d` and its missing parents; return those created, deepest first."
     made = []
     while not os.path.lexists(d) and d != d.parent: made.append(d); d = d.parent
+    mine = []
     try:
-        for m in reversed(made): os.mkdir(m)
-    except FileExistsError as e: raise SpecterError("cannot create the folder: a file is in the way", e.filename) from None
+        for m in reversed(made):
+            try: os.mkdir(m); mine.insert(0, m)
+            except FileExistsError as e:  # another process (a DDP rank) may have made it meanwhile: a folder is fine
+                if not os.path.isdir(m) or os.path.islink(m): raise SpecterError("cannot create the folder: a file is in the way", e.filename) from None
     except NotADirectoryError as e: raise SpecterError("cannot create the folder: a parent is a file", e.filename) from None
-    return made
+    return mine
 
 def _unmake(made:list[Path]):
     "Remove the folders `_makedirs` created, if they are still empty: a failed write leaves nothing behind."
