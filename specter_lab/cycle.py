@@ -329,8 +329,8 @@ def run_cycle(lab, tasks=(), regression=(), log_db=None, dag=None, feedback=None
         if both := sorted(set(tg) & set(rg)): raise SpecterError(f"a suite cannot be both a target and a regression suite: {', '.join(both)}", field='--regression')
         cfg = {'parent': parent, 'targets': sorted(tg), 'regression': sorted(rg), 'log': log_db and str(log_db), 'dag': dag and str(Path(dag).resolve()),
                'feedback': feedback and str(Path(feedback).resolve()), 'settings': s.to_dict()}
-        v = next((c.name for c in sorted((root/'cycles').glob('v*')) if not (root/'versions'/c.name).exists() and (c/'cycle.json').is_file()
-                  and read_record(c/'cycle.json', 'cycle record') == cfg), None) or next_version(root)
+        v = next((c for c in version_names(root, 'cycles') if not (root/'versions'/c).exists() and (root/'cycles'/c/'cycle.json').is_file()
+                  and read_record(root/'cycles'/c/'cycle.json', 'cycle record') == cfg), None) or next_version(root)
         out = root/'cycles'/v
         write_json(out/'cycle.json', cfg)
         log(f"cycle {v}: from {parent}, targets {', '.join(tg)}" + (f", regression {', '.join(rg)}" if rg else ''))

@@ -116,12 +116,10 @@ def as_gguf(base:str, out, settings:Settings, log=print) -> str:
     return str(Path(out)/m['files'][-1]['name'])
 
 def check_base(base:str, settings:Settings) -> str:
-    "The path (or Hub id) of `base`, checked before a run writes anything: found and of a kind the lab reads (`model.resolve_model`), and a GGUF's first bytes its magic; else a SpecterError naming it."
-    from specter_lab.files import open_regular
+    "The path (or Hub id) of `base`, checked before a run writes anything: found and of a kind the lab reads (`model.resolve_model`), and a GGUF a readable one (`registry.gguf_spec`); else a SpecterError naming it."
+    from specter_lab.registry import gguf_spec
     ref = resolve_model(base, settings.model.offline)
-    if ref.kind == 'gguf':
-        with open(open_regular(ref.path, 'base model'), 'rb') as f: magic = f.read(4)
-        if magic != b'GGUF': raise SpecterError("not a GGUF file (it does not start with the GGUF magic bytes)", ref.path, field='model.base')
+    if ref.kind == 'gguf': gguf_spec(ref.path, field='model.base')
     return ref.path
 
 def base_gguf(loop:Loop) -> str:

@@ -6,11 +6,11 @@ Docs: https://specter-lab.github.io/specter_lab/registry.html.md"""
 
 # %% ../nbs/41_registry.ipynb #76d572f9
 from __future__ import annotations
-import argparse, functools, importlib.resources, json, math, re
+import argparse, functools, importlib.resources, json, math, os, re
 from pathlib import Path
 import pandas as pd
 from .config import SpecterError
-from .files import read_csv, read_json
+from .files import open_regular, read_csv, read_json
 
 # %% auto #0
 __all__ = ['MODEL_COLUMNS', 'PERMISSIVE_LICENSES', 'FIXED_OVERHEAD', 'DEPLOY_QUANTS', 'CALIBRATION_MODEL', 'data_path',
@@ -80,12 +80,17 @@ def _field(r, key, default=None):
     f = r.fields.get(key)
     return default if f is None else f.contents()
 
-def gguf_spec(path) -> dict:
-    "Architecture, parameters, quantization and exact weight bytes of the GGUF at `path`, from its own metadata."
+def gguf_spec(path, field:str|None=None) -> dict:
+    "Architecture, parameters, quantization and exact weight bytes of the GGUF at `path`, from its own metadata; a file that is none is named (with `field`, the flag or setting that gave it)."
     path = Path(path)
-    if not path.is_file(): raise SpecterError("GGUF file not found", path)
+    if not os.path.lexists(path): raise SpecterError("GGUF file not found", path, field=field)
+    with open(open_regular(path, 'GGUF file', limit=1 << 62), 'rb') as f: magic = f.read(4)
+    if magic != b'GGUF': raise SpecterError("not a GGUF file (it does not start with the GGUF magic bytes)", path, field=field)
     st = path.stat()
-    return dict(_gguf_spec(path.resolve(), st.st_size, st.st_mtime_ns))
+    try: return dict(_gguf_spec(path.resolve(), st.st_size, st.st_mtime_ns))
+    except SpecterError as e:
+        if field and not e.field: raise SpecterError(e.msg, e.path, e.line, field) from None
+        raise
 
 @functools.lru_cache(maxsize=16)
 def _gguf_spec(path:Path, size:int, mtime_ns:int) -> dict:

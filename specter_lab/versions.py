@@ -42,9 +42,9 @@ def open_lab(root) -> dict:
     _need(r, 'base', str, p)
     return r
 
-def version_names(root) -> list[str]:
-    "The versions of the lab at `root`, oldest first."
-    d = Path(root)/'versions'
+def version_names(root, folder:str='versions') -> list[str]:
+    "The versions of the lab at `root` (or, with `folder='cycles'`, its cycles), oldest first: v2 before v10."
+    d = Path(root)/folder
     return sorted((p.name for p in d.iterdir() if p.is_dir() and _NAME.fullmatch(p.name)), key=lambda n: int(n[1:])) if d.is_dir() else []
 
 def read_version(root, version:str) -> dict:
@@ -143,7 +143,7 @@ def init_lab(root, base:str, base_gguf) -> dict:
 
 def next_version(root) -> str:
     "The name the next candidate gets: one more than any version or cycle folder of the lab."
-    names = version_names(root) + [p.name for p in (Path(root)/'cycles').glob('v*') if _NAME.fullmatch(p.name)]
+    names = version_names(root) + version_names(root, 'cycles')
     return f"v{max((int(n[1:]) for n in names), default=0) + 1}"
 
 def _place(src:Path, dest:Path):

@@ -109,7 +109,7 @@ def test_bad_adapter_arguments_refused_before_any_work(cli, tiny_model_dir, tmp_
     (tmp_path/"base.gguf").write_bytes(b"GGUF")          # the magic and nothing else
     (tmp_path/"heldout.txt").write_bytes(b"fine\nbad \xff byte\n")
     for args, msg in [
-        ((adapter, "--base-gguf", tmp_path/"random.gguf", "--no-verify"), f"{tmp_path/'random.gguf'}: not a readable GGUF file"),
+        ((adapter, "--base-gguf", tmp_path/"random.gguf", "--no-verify"), f"{tmp_path/'random.gguf'}: not a GGUF file (it does not start with the GGUF magic bytes)"),
         ((adapter, "--base-gguf", tmp_path/"base.gguf"), f"{tmp_path/'base.gguf'}: not a readable GGUF file"),
         ((adapter, "--adapter-type", "q4_0", "--no-verify"), "[gguf.adapter_type]: unknown adapter type 'q4_0' (known: f32, f16, bf16, q8_0"),
         ((tiny_model_dir, "--base-gguf", tmp_path/"random.gguf"), "a base GGUF is for a LoRA adapter folder"),
