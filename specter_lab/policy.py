@@ -179,6 +179,9 @@ def _tier(c:_Checker, name:str, d:dict, base:Path, env, registry) -> Tier:
             p = p if p.is_absolute() else base/p
             if p.suffix != '.gguf': raise c.error(f"a local model is 'embedded' or a .gguf file, got {model!r}", f"{key}.model")
             if not p.is_file(): raise c.error(f"model file not found: {p}", f"{key}.model")
+            from specter_lab.registry import gguf_spec
+            try: gguf_spec(p)   # a readable GGUF, checked before serve creates its log or loads any model
+            except SpecterError as e: raise c.error(f"{p}: {e.msg}", f"{key}.model") from None
             model = str(p)
     else:
         if why := _url_problem(url): raise c.error(f"expected an http(s) URL, got {url!r}{why}", f"{key}.url")
