@@ -271,9 +271,13 @@ def suite_check(tasks) -> dict:
         seen = set().union(*(vocab[e] for e in earlier)) - STOPWORDS
         tw = set().union(*_template_words(by[s]).values()) if by[s] else set()
         cw = {w for t in by[s] if t.meta.get('cue') for w in words(str(t.meta['cue']))}
+        named = any(t.meta.get('template') or t.meta.get('cue') for t in by[s])
         r['overlap'][s] = {'template_words': sorted(tw & seen), 'cue_words': sorted(cw & seen),
-                           'new_words': len(vocab[s] - vocab['train'] - STOPWORDS)}
-    r['held_out'] = all(not o['template_words'] and not o['cue_words'] for o in r['overlap'].values())
+                           'new_words': len(vocab[s] - vocab['train'] - STOPWORDS), 'named': named,
+                           'inputs_all_seen': sum(not (set(words(_input(t))) - STOPWORDS - seen) for t in by[s])}
+    # a split that names its templates or cues is held out when none of their words was seen earlier; one that names
+    # neither, when every input has a word never seen earlier (otherwise nothing tells a paraphrase from a copy)
+    r['held_out'] = all((not o['template_words'] and not o['cue_words']) if o['named'] else not o['inputs_all_seen'] for o in r['overlap'].values())
     return r
 
 # %% ../nbs/26_suites.ipynb #a7fa0a6e
@@ -297,8 +301,10 @@ def _summary(name, r:dict) -> str:
     if r['references']['failing']: parts.append(f"{len(r['references']['failing'])} references fail their guards")
     shared = {f"{k} {ab}": v for ab,x in r['shared'].items() for k,v in x.items() if v}
     if shared: parts.append("shared between splits: " + ', '.join(f"{v} {k}" for k,v in shared.items()))
-    seen = {f"{s} {k.split('_')[0]} words": o[k] for s,o in r['overlap'].items() for k in ('template_words', 'cue_words') if o[k]}
-    parts.append("held out: yes" if r['held_out'] else "held out: no (seen earlier: " + '; '.join(f"{k} {', '.join(v)}" for k,v in seen.items()) + ")")
+    seen = [f"{s} {k.split('_')[0]} words {', '.join(o[k])}" for s,o in r['overlap'].items() for k in ('template_words', 'cue_words') if o[k]]
+    copies = [f"{o['inputs_all_seen']} of {r['n'][s]} {s} inputs use only words seen earlier" for s,o in r['overlap'].items() if not o['named'] and o['inputs_all_seen']]
+    parts.append("held out: yes" if r['held_out'] else "held out: no (" + '; '.join((["seen earlier: " + '; '.join(seen)] if seen else []) + copies) + ")")
+    if not r['n']['dev']: parts.append("no dev split (the loop carves one out of train)")
     return f"{name}: " + '; '.join(parts)
 
 def cli_suites(argv=None) -> int:

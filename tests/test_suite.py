@@ -155,3 +155,14 @@ def test_suites_cli(cli, tmp_path):
     assert r.returncode == 0 and json.loads(r.stdout)[str(p)]["best_constant"]["test"]["share"] == 0.6
     r = cli("suites", "no_such_suite")
     assert r.returncode == 1 and "no_such_suite: task suite not found" in r.stderr
+
+
+def test_suites_cli_on_a_suite_that_names_no_template(cli, tmp_path):
+    "A suite a user brings without meta.template or meta.cue, whose test inputs copy training's words and which has no dev split: `suites` says both."
+    rows = [{"id": f"t{i}", "split": "train" if i < 30 else "test", "messages": [{"role": "user", "content": f"case {i} about {lab}"}],
+             "guards": [{"kind": "label", "pattern": r"^(alpha|beta)\b", "expected": lab}], "reference": lab}
+            for i, lab in zip(range(40), ["alpha", "beta"] * 20)]
+    p = tmp_path / "bare.jsonl"; p.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    r = cli("suites", p)
+    assert r.returncode == 0, r.stderr
+    assert "held out: no (10 of 10 test inputs use only words seen earlier); no dev split (the loop carves one out of train)" in r.stdout, r.stdout
