@@ -57,19 +57,40 @@ def request_numbers(text:str, most:int=64) -> list:
                 out.append(int(x) if float(x).is_integer() else x)
     return list(dict.fromkeys(out))[:most]
 
-def request_dates(text:str, most:int=366) -> list[str]:
-    "The ISO dates (`2024-03-05`) the numbers and English month names of `text` can spell, in any order: a year of four digits (1900-2099), a month named or numbered, a day (`5th` too); none when there are more than `most`."
-    import datetime
-    years = [int(y) for y in re.findall(r'(?<!\d)((?:19|20)\d\d)(?!\d)', text)]
-    small = [int(x) for x in re.findall(r'(?<!\d)(\d{1,2})(?:st|nd|rd|th)?(?!\d)', text)]
-    months = [_MONTHS[w.lower()] for w in re.findall(r'[A-Za-z]+', text) if w.lower() in _MONTHS] + [x for x in small if 1 <= x <= 12]
-    days = [x for x in small if 1 <= x <= 31]
+_DATE_TOKEN = re.compile(r'(?<!\d)(\d{1,4})(?:st|nd|rd|th)?(?!\d)|(?<![A-Za-z0-9])([A-Za-z]+)')
+_DATE_GAP = re.compile(r'[\s,./-]{0,3}|[\s,]*of[\s,]+', re.I)   # what may stand between the parts of one written date
+
+def _date_tokens(text:str) -> list[tuple]:
+    "The numbers of up to four digits (`5th` too) and the English month names of `text`: (kind 'n' or 'm', value, start, end)."
     out = []
-    for y in dict.fromkeys(years):
-        for mo in dict.fromkeys(months):
-            for d in dict.fromkeys(days):
-                try: out.append(datetime.date(y, mo, d).isoformat())
-                except ValueError: pass
+    for m in _DATE_TOKEN.finditer(text):
+        if m.group(1): out.append(('n', int(m.group(1)), m.start(), m.end()))
+        elif m.group(2).lower() in _MONTHS: out.append(('m', _MONTHS[m.group(2).lower()], m.start(), m.end()))
+    return out
+
+def _spelled(tokens:list) -> list[str]:
+    "The ISO dates three distinct `tokens` spell: a year of four digits (1900-2099), a month (named, if any of them is, else numbered) and a day; after a year written first, the month before the day."
+    import datetime, itertools
+    named = any(k == 'm' for k,*_ in tokens)
+    out = []
+    for (yk,y,ys,_),(mk,mo,ms,_),(dk,d,ds,_) in itertools.permutations(tokens, 3):
+        if yk != 'n' or not 1900 <= y <= 2099 or dk != 'n' or (mk == 'm') != named: continue
+        if ys < ms and ys < ds and ds < ms: continue   # a year written first is followed by the month (2024-03-05)
+        try: out.append(datetime.date(y, mo, d).isoformat())
+        except ValueError: pass
+    return out
+
+def request_dates(text:str, most:int=366) -> list[str]:
+    """The ISO dates (`2024-03-05`) `text` writes: three of its numbers and English month names standing together (one
+    written date: `12 Jun 2025`, `5.3.2024`, `March 5th, 2024`; three numbers with one separator twice), each used once,
+    in any order (`_spelled`); when no three stand together, any three of the text's. None when there are more than `most`."""
+    ts = _date_tokens(text)
+    def together(w):
+        gaps = [text[a[3]:b[2]] for a,b in zip(w, w[1:])]
+        return all(_DATE_GAP.fullmatch(g) for g in gaps) and (any(k == 'm' for k,*_ in w) or gaps[0] == gaps[1])
+    out = [d for i in range(len(ts) - 2) if together(ts[i:i+3]) for d in _spelled(ts[i:i+3])]
+    if not out and len(ts) <= 24: out = _spelled(ts)
+    out = list(dict.fromkeys(out))
     return out if len(out) <= most else []
 
 READERS = {'number': request_numbers, 'date': request_dates}   # what a leaf can be read from the request as, by its kind
