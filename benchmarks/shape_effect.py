@@ -16,14 +16,11 @@ sets each new report against the run's own (`compare_reports`: ε, and the tasks
   recipe choice is made on; written to benchmarks/results/shape_forms.json, block `shape-forms`;
 - `--variant read`: the same, from the commit where the shape reads numbers and dates from the request
   (`shape.read_paths`); written to benchmarks/results/shape_read.json, block `shape-read`;
-- `--variant phrases`: the same, from the commit where a date is read from numbers and a month name written together,
-  each used once (`shape.request_dates`), and a copied span keeps the form of the train and dev values at its path
-  (`shape.span_forms`: no digit or always one, a name's capitals or none); benchmarks/results/shape_phrases.json, block
-  `shape-phrases` (run from branch exp/span-forms);
-- `--variant dates`: the dates written together alone, without the span forms; benchmarks/results/shape_dates.json,
-  block `shape-dates`.
-
-`--splits dev` evaluates the shipped file on the dev split only (the split a choice is made on), leaving test for later.
+- `--variant dates`: the same, from the commit where a date is read from numbers and a month name written together,
+  each used once (`shape.request_dates`); benchmarks/results/shape_dates.json, block `shape-dates`;
+- `phrases` (block `shape-phrases`, benchmarks/results/shape_phrases.json): the dates and span forms of branch
+  exp/span-forms (`shape.span_forms`: a copied span in the form of the train and dev values at its path), measured by
+  this script as that branch has it (`--variant phrases` there); here only its table is made.
 
 Each row has the commit and load average of its invocation; `benchmarks/readme_blocks.py --write` puts the tables into
 benchmarks/README.md.
@@ -36,11 +33,10 @@ ROOT = Path(__file__).resolve().parents[1]
 VARIANTS = {'free': {'shape': False, 'results': 'shape_effect.json'},
             'forms': {'shape': None, 'results': 'shape_forms.json'},
             'read': {'shape': None, 'results': 'shape_read.json'},
-            'phrases': {'shape': None, 'results': 'shape_phrases.json'},
             'dates': {'shape': None, 'results': 'shape_dates.json'}}
 
 
-def effect(run: dict, variant: str, splits=('dev', 'test')) -> dict:
+def effect(run: dict, variant: str) -> dict:
     "One run's row: for the start model on test and the shipped file on test (and, for `forms`, on dev), ε of the run's report and of the new one, and their paired count."
     from specter_lab.evaluate import compare_reports, evaluate
     from specter_lab.files import read_json
@@ -48,7 +44,6 @@ def effect(run: dict, variant: str, splits=('dev', 'test')) -> dict:
     before, after = read_json(folder / '1_eval_before' / 'step.json'), read_json(folder / '6_eval_after' / 'step.json')
     cases = [('before', before, 'test', folder / '1_eval_before' / 'report.json'), ('after', after, 'test', folder / '6_eval_after' / 'report.json')]
     if variant != 'free': cases.insert(1, ('after_dev', after, 'dev', folder / '6_eval_after' / f"{after['name']}.dev.json"))
-    cases = [c for c in cases if c[2] in splits]
     row = {'suite': run['suite'], 'seed': run['seed'], 'run': run['run'], 'shipped': run['gguf']}
     for key, st, split, stored in cases:
         old = read_json(stored)
@@ -75,7 +70,6 @@ def table(res: dict, variant: str) -> str:
     rows = [f"| suite | seed | start model, test | shipped file, dev | shipped file, test | shipped, test: tasks {won} won / lost (McNemar p) |",
             "|---|---|---|---|---|---|"]
     for r in runs:
-        if 'after' not in r: continue   # dev only (--splits dev)
         b, d, a = r['before'], r['after_dev'], r['after']
         rows.append(f"| `{r['suite']}` | {r['seed']} | {b['run']:.3f} -> {b[variant]:.3f} | {d['run']:.3f} -> {d[variant]:.3f} | "
                     f"{a['run']:.3f} -> {a[variant]:.3f} | {a['paired']['gained']} / {a['paired']['lost']} ({a['mcnemar_p']:.2g}) |")
@@ -87,7 +81,6 @@ def main() -> int:
     p.add_argument('--variant', choices=list(VARIANTS), default='free')
     p.add_argument('--runs', required=True, help="a loop results file (benchmarks/loop_suites.py --results) whose runs to evaluate anew")
     p.add_argument('--suites', help="comma-separated suites of --runs to evaluate (default: all)")
-    p.add_argument('--splits', default='dev,test', help="the splits to evaluate on (default: %(default)s; dev alone: the shipped file on dev)")
     p.add_argument('--results', help="the results file (default: benchmarks/results/ shape_effect.json or shape_forms.json, by --variant)")
     a = p.parse_args()
     v = VARIANTS[a.variant]
@@ -97,7 +90,7 @@ def main() -> int:
     keep = set(a.suites.split(',')) if a.suites else None
     for run in json.loads(Path(a.runs).read_text())['runs']:
         if keep and run['suite'] not in keep: continue
-        row = effect(run, a.variant, a.splits.split(',')) | {'commit': commit, 'load_average': os.getloadavg()}
+        row = effect(run, a.variant) | {'commit': commit, 'load_average': os.getloadavg()}
         res['runs'] = [r for r in res['runs'] if (r['suite'], r['seed']) != (row['suite'], row['seed'])] + [row]
         results.write_text(json.dumps(res, indent=1) + '\n')
         print(json.dumps({k: row[k] for k in ('suite', 'seed')} | {k: {x: row[k][x] for x in ('run', a.variant)} for k in ('before', 'after_dev', 'after') if k in row}), flush=True)

@@ -603,9 +603,8 @@ def _base_gguf(base_gguf, model_dir:Path) -> Path|None:
     if base_gguf is None: return None
     if not (model_dir/'adapter_config.json').is_file():
         raise SpecterError("a base GGUF is for a LoRA adapter folder, and this folder holds a whole model (no adapter_config.json)", model_dir)
-    if not Path(base_gguf).is_file(): raise SpecterError("base GGUF for the adapter not found", base_gguf)
     from specter_lab.registry import gguf_spec
-    gguf_spec(base_gguf)   # its magic, header and metadata, with or without verification
+    gguf_spec(base_gguf)   # found, a regular file, its magic, header and metadata: with or without verification
     return Path(base_gguf)
 
 def convert(model_dir, out_dir, quants=('Q4_K_M',), outtype:str='f16', name:str='', license:str='', base_model:str='', datasets=(),
