@@ -20,7 +20,8 @@ from specter_lab.loop import read_block, replace_block   # noqa: E402
 R = 'benchmarks/results/'
 BLOCKS = {  # file: {block: (kind, results file, or files whose runs are merged: a later file's run of a suite and seed wins)}
     'README.md': {
-        'loop-suites': ('loop', (R + 'loop_suites.json', R + 'loop_collect_copies.json', R + 'loop_read.json')),
+        'loop-suites': ('loop', (R + 'loop_suites.json', R + 'loop_collect_copies.json', R + 'loop_read.json',
+                                R + 'loop_dates.json')),
         'loop-unseen': ('loop', (R + 'loop_unseen_free.json', R + 'loop_unseen.json', R + 'loop_unseen_read.json')),
         'loop-gemma': ('loop', R + 'loop_gemma.json')},
     'benchmarks/README.md': {
@@ -36,6 +37,7 @@ BLOCKS = {  # file: {block: (kind, results file, or files whose runs are merged:
         'loop-collect-copies': ('loop', R + 'loop_collect_copies.json'),
         'shape-read': ('shape-read', R + 'shape_read.json'),
         'shape-dates': ('shape-dates', R + 'shape_dates.json'),
+        'loop-dates': ('loop', R + 'loop_dates.json'),
         'shape-phrases': ('shape-phrases', R + 'shape_phrases.json')}}
 
 
