@@ -35,9 +35,16 @@ _SECRET_TEXT = [
     (re.compile(r'(?i)\b(bearer|basic)(\s+)[A-Za-z0-9._~+/=-]{4,}'), r'\1\2***'),
     (re.compile(r'\b(sk|pk|rk)-[A-Za-z0-9_-]{6,}'), r'\1-***'),
     (re.compile(r'\b(hf|gh[pousr]|xox[bpa])_[A-Za-z0-9]{6,}'), r'\1_***'),
-    (re.compile(r'''(?i)((?<![/\\.\w-])(?:api[_-]?key|access[_-]?token|auth[_-]?token|token|secret|password|passwd|x-api-key)["']?\s*[=:]\s*["']?)(?!\*\*\*)[^\s"'&,;}\]]+'''), r'\1***'),
+    (re.compile(r'''(?i)((?<![/\\.\w-])(?:api[_-]?key|access[_-]?token|auth[_-]?token|secret|password|passwd|x-api-key)["']?\s*[=:]\s*["']?)(?!\*\*\*)[^\s"'&,;}\]]+'''), r'\1***'),
+    # a bare 'token' is also a model's token ('EOS token: </s>'): its value is blanked when it looks like a key
+    (re.compile(r'''(?i)((?<![/\\.\w-])token["']?\s*[=:]\s*["']?)(?!\*\*\*)([^\s"'&,;}\]]+)'''), lambda m: m[1] + '***' if _key_like(m[2]) else m[0]),
     (re.compile(r'(?i)\b([a-z][a-z0-9+.-]*://)[^/\s]*@'), r'\1')]   # scheme://user:pass@host -> scheme://host, to the last '@' (a raw '@' in the password)
 _SECRETS: set[str] = set()
+
+def _key_like(v:str) -> bool:
+    "Whether `v` could be a key: 8 or more characters a key is written with, and a digit, both cases, or 16 of them."
+    return (len(v) >= 8 and re.fullmatch(r'[A-Za-z0-9._~+/=-]+', v) is not None
+            and (any(c.isdigit() for c in v) or (v.lower() != v and v.upper() != v) or len(v) >= 16))
 
 def add_secret(value:str|None):
     "Remember `value` (a key read from the environment or a file) so that `scrub` blanks it wherever it shows up."
