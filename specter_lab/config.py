@@ -94,6 +94,7 @@ class DPOSettings:
     method: str = "dpo"           # dpo | sft | kto
     learning_rate: float = 1e-3
     warmup: float = 0.0           # share of each round's steps over which the learning rate rises to learning_rate (0 = full rate from the first step)
+    continue_warmup: float = 0.0  # the same for a round that continues an adapter (an on-policy round; a cycle's first), when larger than warmup
     beta: float = 0.1
     sft_weight: float = 1.0       # weight of the NLL-on-chosen term added to the DPO loss (0 = pure DPO)
     epochs: float = 1.0           # per on-policy round
@@ -194,7 +195,7 @@ RANGES = {  # declared once, checked wherever a value arrives (settings.ini, --s
     'DataSettings.min_retries': '[0,1000]', 'DataSettings.test_fraction': '[0,1)', 'DataSettings.swapped': '[0,1]', 'DataSettings.moved': '[0,1]', 'DataSettings.fresh': '[0,1]', 'DataSettings.fresh_values': '[0,1]', 'DataSettings.collect_tasks': '[0,)',
     'DPOSettings.learning_rate': '(0,1]', 'DPOSettings.beta': '(0,)', 'DPOSettings.sft_weight': '[0,)', 'DPOSettings.epochs': '(0,10000]', 'DPOSettings.first_epochs': '(0,10000]',
     'DPOSettings.batch_size': '[1,)', 'DPOSettings.grad_accum': '[1,)', 'DPOSettings.lora_r': '[1,)', 'DPOSettings.lora_alpha': '[1,)',
-    'DPOSettings.lora_dropout': '[0,1)', 'DPOSettings.warmup': '[0,1)', 'DPOSettings.save_steps': '[1,)',
+    'DPOSettings.lora_dropout': '[0,1)', 'DPOSettings.warmup': '[0,1)', 'DPOSettings.continue_warmup': '[0,1)', 'DPOSettings.save_steps': '[1,)',
     'GGUFSettings.max_epsilon_loss': '[0,1]', 'GGUFSettings.verify_tokens': '[1,)',
     'EvalSettings.trials': '[1,)', 'EvalSettings.max_tokens': '[0,)', 'EvalSettings.n_ctx': '[16,)', 'EvalSettings.n_parallel': '[1,)',
     'EvalSettings.temperature': '[0,100]', 'EvalSettings.collect_temperature': '[0,100]'}

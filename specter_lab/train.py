@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse, hashlib, json, math, os, re, sys, time
 from collections import Counter
 from contextlib import contextmanager
-from dataclasses import dataclass, field, asdict
+from dataclasses import dataclass, field, asdict, replace
 from pathlib import Path
 from .config import SpecterError, Settings, DPOSettings, load_settings, pick_device, pick_dtype, train_precision
 from .files import check_output, read_json, read_jsonl, write_json, write_jsonl, atomic_dir, atomic_path, sha256_file
@@ -392,7 +392,8 @@ def train(data, base:str|None=None, output='runs/train', method:str|None=None, s
     ml, cut = fit_max_length(lens + (token_lengths(test_ds, tok, method) if test_ds else []), d.max_length)
     if method == 'sft': train_ds, test_ds = _sft_rows(train_ds), test_ds and _sft_rows(test_ds)
     train_ds, test_ds = shared_datasets(out, device, train_ds, test_ds)   # several processes (accelerate launch): one copy on disk
-    args = trainer_args(d, out/'checkpoints', device, ml, method)
+    # a continued adapter's first steps at the full rate, with fresh Adam moments, jolt what it learned: `continue_warmup` eases them in
+    args = trainer_args(replace(d, warmup=max(d.warmup, d.continue_warmup)) if init_adapter else d, out/'checkpoints', device, ml, method)
     if method == 'kto': args.desirable_weight, args.undesirable_weight = kto_weights(train_ds['label'])
     args.max_steps = max_steps
     if not progress: args.disable_tqdm = True
