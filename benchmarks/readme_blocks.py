@@ -6,7 +6,7 @@ what its results file gives (a number typed by hand, or a table not regenerated 
 
 A block stands between `<!-- name -->` and `<!-- /name -->`. `BLOCKS` says, per Markdown file, which results file each
 block is generated from and by which benchmark's table: `loop_suites.py` (a loop table, and its `-why` block where the
-file has one), `loop_pairs.py` (two versions of the loop, run by run) or `shape_effect.py` (files evaluated anew).
+file has one), `loop_pairs.py` (two versions of the loop, run by run), `recipe_rounds.py` (the rounds of training variants) or `shape_effect.py` (files evaluated anew).
 """
 from __future__ import annotations
 import argparse, json, sys
@@ -14,7 +14,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / 'benchmarks'))
-import loop_pairs, loop_suites, shape_effect   # noqa: E402
+import loop_pairs, loop_suites, recipe_rounds, shape_effect   # noqa: E402
 from specter_lab.loop import read_block, replace_block   # noqa: E402
 
 R = 'benchmarks/results/'
@@ -23,7 +23,7 @@ BLOCKS = {  # file: {block: (kind, results file, or files whose runs are merged:
         'loop-suites': ('loop', (R + 'loop_suites.json', R + 'loop_collect_copies.json', R + 'loop_read.json',
                                 R + 'loop_dates.json')),
         'loop-unseen': ('loop', (R + 'loop_unseen_free.json', R + 'loop_unseen.json', R + 'loop_unseen_read.json')),
-        'loop-gemma': ('loop', R + 'loop_gemma.json')},
+        'loop-gemma': ('loop', (R + 'loop_gemma.json', R + 'loop_gemma_shape.json'))},
     'benchmarks/README.md': {
         'loop-unseen-free': ('loop', R + 'loop_unseen_free.json'),
         'loop-shape': ('loop', R + 'loop_shape.json'),
@@ -38,6 +38,8 @@ BLOCKS = {  # file: {block: (kind, results file, or files whose runs are merged:
         'shape-read': ('shape-read', R + 'shape_read.json'),
         'shape-dates': ('shape-dates', R + 'shape_dates.json'),
         'loop-dates': ('loop', R + 'loop_dates.json'),
+        'gemma-continue-rounds': ('rounds', R + 'recipe_warmup/gemma3-270m_payment_extraction-s0.json'),
+        'gemma-continue-warmup': ('pairs', R + 'gemma_continue_warmup.json'),
         'shape-phrases': ('shape-phrases', R + 'shape_phrases.json')}}
 
 
@@ -45,6 +47,7 @@ def generated(kind: str, res: dict) -> dict:
     "The blocks (`''` for the block itself, `'-why'` for its why block) that `kind`'s table makes of the results `res`."
     if kind == 'loop': return {'': loop_suites.table(res), '-why': loop_suites.why_table(res)}
     if kind == 'pairs': return {'': loop_pairs.table(res)}
+    if kind == 'rounds': return {'': recipe_rounds.table(res)}
     return {'': shape_effect.table(res, kind.split('-', 1)[1])}
 
 

@@ -22,6 +22,14 @@ and `[dpo] warmup` (rounds that continue an adapter start at the full learning r
         --results benchmarks/results/recipe_warmup/ticket_routing-s1.json
     recipe_rounds.py --suite deal_screening --seed 1 --variant default: --variant warm:dpo.warmup=0.25 \
         --results benchmarks/results/recipe_warmup/deal_screening-s1.json
+
+and `[dpo] continue_warmup` on Gemma, from two whole loop runs (benchmarks/README.md, *a continued adapter eased in*),
+
+    recipe_rounds.py --suite payment_extraction --seed 0 --variant default:model.base=gemma3-270m,dpo.budget_minutes=40 \
+        --variant continue:model.base=gemma3-270m,dpo.budget_minutes=40,dpo.continue_warmup=0.25 \
+        --run default=RUN --run continue=RUN2 --results benchmarks/results/recipe_warmup/gemma3-270m_payment_extraction-s0.json
+
+`table` makes the README block of such a file (`benchmarks/readme_blocks.py`).
 """
 from __future__ import annotations
 import argparse, csv, json, os, subprocess, sys
@@ -64,6 +72,19 @@ def rounds(run: Path, suite: str, seed: int, sets: list[str]) -> dict:
             'precision': cfg['dpo'].get('precision', 'fp32'), 'best_round': t['best_round'],
             'rounds': [{k: x.get(k) for k in KEEP} | {k: x.get('next', {}).get(k) for k in ('onpolicy_pairs', 'mirror_pairs', 'contrast_pairs')}
                        | jolt(x.get('metrics_csv')) for x in t['rounds']]}
+
+
+def table(res: dict) -> str:
+    "A Markdown table of the results `res`: per variant and round, its steps, dev ε, lowest dev recall and the jolt (`jolt`)."
+    f = lambda x, d=3: '–' if x is None else f"{x:.{d}f}"
+    rows = ['| variant | settings | round | steps | dev ε | lowest dev recall | lowest chosen log-prob | largest gradient norm |',
+            '|---|---|---|---|---|---|---|---|']
+    for name, v in res.items():
+        if not isinstance(v, dict) or 'rounds' not in v: continue
+        for x in v['rounds']:
+            rows.append(f"| {name} | {' '.join(f'`{o}`' for o in v['overrides']) or '(default)'} | {x['round']}{' (kept)' if x['round'] == v['best_round'] else ''} | {x['steps']} "
+                        f"| {f(x['dev_epsilon'])} | {f(x['dev_min_recall'], 2)} | {f(x['lowest_chosen_logp'], 1)} | {f(x['max_grad_norm'], 1)} |")
+    return '\n'.join(rows)
 
 
 def main(argv=None):
