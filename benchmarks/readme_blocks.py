@@ -38,7 +38,7 @@ BLOCKS = {  # file: {block: (kind, results file, or files whose runs are merged:
         'shape-read': ('shape-read', R + 'shape_read.json'),
         'shape-dates': ('shape-dates', R + 'shape_dates.json'),
         'loop-dates': ('loop', R + 'loop_dates.json'),
-        'gemma-continue-rounds': ('rounds', R + 'recipe_warmup/gemma3-270m_payment_extraction-s0.json'),
+        'gemma-continue-rounds': ('rounds', R + 'gemma_continue_rounds.json'),
         'gemma-continue-warmup': ('pairs', R + 'gemma_continue_warmup.json'),
         'gemma-deal-warmup': ('loop', R + 'loop_gemma_shape_warmup.json'),
         'shape-phrases': ('shape-phrases', R + 'shape_phrases.json')}}

@@ -27,7 +27,7 @@ and `[dpo] continue_warmup` on Gemma, from two whole loop runs (benchmarks/READM
 
     recipe_rounds.py --suite payment_extraction --seed 0 --variant default:model.base=gemma3-270m,dpo.budget_minutes=40 \
         --variant continue:model.base=gemma3-270m,dpo.budget_minutes=40,dpo.continue_warmup=0.25 \
-        --run default=RUN --run continue=RUN2 --results benchmarks/results/recipe_warmup/gemma3-270m_payment_extraction-s0.json
+        --run default=RUN --run continue=RUN2 --results benchmarks/results/gemma_continue_rounds.json
 
 `table` makes the README block of such a file (`benchmarks/readme_blocks.py`).
 """
