@@ -35,9 +35,9 @@ _SECRET_TEXT = [
     (re.compile(r'(?i)\b(bearer|basic)(\s+)[A-Za-z0-9._~+/=-]{4,}'), r'\1\2***'),
     (re.compile(r'\b(sk|pk|rk)-[A-Za-z0-9_-]{6,}'), r'\1-***'),
     (re.compile(r'\b(hf|gh[pousr]|xox[bpa])_[A-Za-z0-9]{6,}'), r'\1_***'),
-    (re.compile(r'''(?i)((?<![/\\.\w-])(?:api[_-]?key|access[_-]?token|auth[_-]?token|secret|password|passwd|x-api-key)["']?\s*[=:]\s*["']?)(?!\*\*\*)[^\s"'&,;}\]]+'''), r'\1***'),
-    # a bare 'token' is also a model's token ('EOS token: </s>'): its value is blanked when it looks like a key
-    (re.compile(r'''(?i)((?<![/\\.\w-])token["']?\s*[=:]\s*["']?)(?!\*\*\*)([^\s"'&,;}\]]+)'''), lambda m: m[1] + '***' if _key_like(m[2]) else m[0]),
+    # a bare 'token' is also a model's token ('EOS token: </s>'): its value is blanked only when it looks like a key
+    (re.compile(r'''(?i)((?<![/\\.\w-])(api[_-]?key|access[_-]?token|auth[_-]?token|token|secret|password|passwd|x-api-key)["']?\s*[=:]\s*["']?)(?!\*\*\*)([^\s"'&,;}\]]+)'''),
+     lambda m: m[1] + '***' if m[2].lower() != 'token' or _key_like(m[3]) else m[0]),
     (re.compile(r'(?i)\b([a-z][a-z0-9+.-]*://)[^/\s]*@'), r'\1')]   # scheme://user:pass@host -> scheme://host, to the last '@' (a raw '@' in the password)
 _SECRETS: set[str] = set()
 
