@@ -41,6 +41,7 @@ BLOCKS = {  # file: {block: (kind, results file, or files whose runs are merged:
         'gemma-continue-rounds': ('rounds', R + 'gemma_continue_rounds.json'),
         'gemma-continue-warmup': ('pairs', R + 'gemma_continue_warmup.json'),
         'gemma-deal-warmup': ('loop', R + 'loop_gemma_shape_warmup.json'),
+        'gemma-round1': ('rounds', R + 'gemma_round1.json'),
         'shape-phrases': ('shape-phrases', R + 'shape_phrases.json')}}
 
 

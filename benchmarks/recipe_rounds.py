@@ -29,10 +29,22 @@ and `[dpo] continue_warmup` on Gemma, from two whole loop runs (benchmarks/READM
         --variant continue:model.base=gemma3-270m,dpo.budget_minutes=40,dpo.continue_warmup=0.25 \
         --run default=RUN --run continue=RUN2 --results benchmarks/results/gemma_continue_rounds.json
 
+and round 1 of Gemma on a label suite (benchmarks/README.md, *round 1 of a label suite*), every variant from the
+default run's traces (`--from-run`), the learning rate over three rounds and the rest over round 1 alone:
+
+    recipe_rounds.py --suite deal_screening --seed 0 --from-run RUN --run default=RUN \
+        --variant default:model.base=gemma3-270m,dpo.budget_minutes=40 \
+        --variant lr5e-4:model.base=gemma3-270m,dpo.budget_minutes=40,dpo.learning_rate=5e-4 \
+        --variant lr2e-4:model.base=gemma3-270m,dpo.budget_minutes=40,dpo.learning_rate=2e-4 \
+        --variant fp32:model.base=gemma3-270m,dpo.budget_minutes=40,dpo.rounds=1,dpo.precision=fp32 \
+        --variant all:model.base=gemma3-270m,dpo.budget_minutes=40,dpo.rounds=1,dpo.lora_layers=all \
+        --variant ep4:model.base=gemma3-270m,dpo.budget_minutes=40,dpo.rounds=1,dpo.first_epochs=4 \
+        --results benchmarks/results/gemma_round1.json
+
 `table` makes the README block of such a file (`benchmarks/readme_blocks.py`).
 """
 from __future__ import annotations
-import argparse, csv, json, os, subprocess, sys
+import argparse, csv, json, os, shutil, subprocess, sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -54,6 +66,13 @@ def jolt(metrics_csv: str | None) -> dict:
     rows = list(csv.DictReader(p.open()))
     col = lambda k: [float(r[k]) for r in rows if r.get(k)]
     return {'lowest_chosen_logp': min(col('logps/chosen'), default=None), 'max_grad_norm': max(col('grad_norm'), default=None)}
+
+
+def start_from(src: Path, run: Path):
+    "Start the new folder `run` with the steps before training of the run folder `src`, copied (the loop moves their paths)."
+    from specter_lab.loop import STEPS
+    for i, step in enumerate(STEPS[:STEPS.index('train')]):
+        shutil.copytree(src / f'{i + 1}_{step}', run / f'{i + 1}_{step}', symlinks=True)
 
 
 def rounds(run: Path, suite: str, seed: int, sets: list[str]) -> dict:
@@ -94,12 +113,15 @@ def main(argv=None):
     p.add_argument('--work', default='runs/recipe')
     p.add_argument('--variant', action='append', help="NAME[:section.key=value,...] (repeatable; default: mirror and plain)")
     p.add_argument('--run', action='append', default=[], help="NAME=FOLDER: an existing run folder for variant NAME")
+    p.add_argument('--from-run', metavar='FOLDER', help="a variant without a folder starts from this run's steps before training (the same traces and pairs)")
     p.add_argument('--results', default=str(OUT))
     a = p.parse_args(argv)
     runs = dict(r.split('=', 1) for r in a.run)
     res = {'suite': a.suite, 'seed': a.seed, 'load_average': os.getloadavg()}
     for name, sets in map(parse_variant, a.variant or DEFAULT_VARIANTS):
-        res[name] = rounds(Path(runs[name]) if name in runs else ROOT / a.work / f'{a.suite}-s{a.seed}-{name}', a.suite, a.seed, sets)
+        run = Path(runs[name]) if name in runs else ROOT / a.work / f'{a.suite}-s{a.seed}-{name}'
+        if a.from_run and not run.exists(): start_from(Path(a.from_run), run)
+        res[name] = rounds(run, a.suite, a.seed, sets)
     Path(a.results).write_text(json.dumps(res, indent=1) + '\n')
     print(json.dumps(res, indent=1))
     return 0
