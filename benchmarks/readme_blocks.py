@@ -23,7 +23,7 @@ BLOCKS = {  # file: {block: (kind, results file, or files whose runs are merged:
         'loop-suites': ('loop', (R + 'loop_suites.json', R + 'loop_collect_copies.json', R + 'loop_read.json',
                                 R + 'loop_dates.json')),
         'loop-unseen': ('loop', (R + 'loop_unseen_free.json', R + 'loop_unseen.json', R + 'loop_unseen_read.json')),
-        'loop-gemma': ('loop', (R + 'loop_gemma.json', R + 'loop_gemma_shape.json'))},
+        'loop-gemma': ('loop', (R + 'loop_gemma.json', R + 'loop_gemma_shape.json', R + 'loop_gemma_first_epochs.json'))},
     'benchmarks/README.md': {
         'loop-unseen-free': ('loop', R + 'loop_unseen_free.json'),
         'loop-shape': ('loop', R + 'loop_shape.json'),
@@ -42,6 +42,7 @@ BLOCKS = {  # file: {block: (kind, results file, or files whose runs are merged:
         'gemma-continue-warmup': ('pairs', R + 'gemma_continue_warmup.json'),
         'gemma-deal-warmup': ('loop', R + 'loop_gemma_shape_warmup.json'),
         'gemma-round1': ('rounds', R + 'gemma_round1.json'),
+        'gemma-first-epochs': ('loop', R + 'loop_gemma_first_epochs.json'),
         'shape-phrases': ('shape-phrases', R + 'shape_phrases.json')}}
 
 
