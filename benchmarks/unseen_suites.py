@@ -1,10 +1,10 @@
-"""The loop on suites it was never tuned on: three suites written here, in the documented format, by code of their own.
+"""The loop on suites it was never tuned on: six suites written here, in the documented format, by code of their own.
 
-    .venv/bin/python benchmarks/unseen_suites.py --write runs/unseen            # the three suite files, and their checks
+    .venv/bin/python benchmarks/unseen_suites.py --write runs/unseen            # the six suite files, and their checks
     flock /tmp/specter-cpu.lock .venv/bin/python benchmarks/loop_suites.py --suites runs/unseen/mail_intent.jsonl \
         --seeds 0 --work runs/unseen --results benchmarks/results/loop_unseen.json
 
-The bundled suites are where the default recipe was chosen (on their dev splits); these three are not bundled, share no
+The bundled suites are where the default recipe was chosen (on their dev splits); these are not bundled, share no
 code with `specter_lab.suites`, and were written after the recipe was fixed, as a user would write a suite:
 - `mail_intent`: emails -> one of three inboxes (SALES 45 %, SUPPORT 33 %, SPAM 22 %), the rule in the system message
   listing each inbox's words; each split has words and templates of its own (test words are listed in the rule, never
@@ -16,6 +16,13 @@ code with `specter_lab.suites`, and were written after the recipe was fixed, as 
   travel requests -> one JSON tool call, `book_flight` (60 %) or `book_hotel` (40 %), both with the city and weekday
   copied; only the cue word tells the tools apart (each split has its own, all listed in the rule, the templates are
   shared by both tools), and the test cities never occur in train or dev.
+Three more, written when the loop had stopped changing (a second look with shapes the first three lack):
+- `claim_priority`: insurance claims -> one of five priorities (32/26/20/14/8 %), cue words per split as in `mail_intent`.
+- `expense_fields`: expenses -> JSON `{"merchant", "amount", "currency"}`: the merchant copied, the amount normalised
+  (no symbol, no thousands separator), the currency normalised to its ISO code from a symbol, a code or a word; the test
+  split writes every currency as a word (`dollars`) that train never uses (the rule lists every form).
+- `home_tools`: one JSON tool call of three whose arguments differ (`set_thermostat(room, degrees)`, `lights_off(room)`,
+  `play_music(genre)`), so the tool decides which values are copied; cue phrases, rooms and genres per split.
 `specter_lab.suites.suite_check` checks them (held-out words, disjoint inputs, references pass their guards).
 """
 from __future__ import annotations
@@ -140,6 +147,119 @@ def trip_tools(seed: int = 0, sizes=(('train', 240), ('dev', 60), ('test', 180))
                         'reference': json.dumps(call), 'meta': {'template': f"{split}-{ti}", 'tool': tool, 'cue': cue}})
     return out
 
+CLAIM_LABELS = {'URGENT': .32, 'HIGH': .26, 'NORMAL': .2, 'LOW': .14, 'CLOSE': .08}
+CLAIM_CUES = {
+    'train': {'URGENT': ('fire', 'flood'), 'HIGH': ('theft', 'burglary'), 'NORMAL': ('dent', 'scratch'),
+              'LOW': ('receipt', 'paperwork'), 'CLOSE': ('duplicate', 'withdrawn')},
+    'dev':   {'URGENT': ('explosion',), 'HIGH': ('robbery',), 'NORMAL': ('crack',), 'LOW': ('invoice',), 'CLOSE': ('cancelled',)},
+    'test':  {'URGENT': ('inferno', 'deluge'), 'HIGH': ('looting', 'mugging'), 'NORMAL': ('scuff', 'chip'),
+              'LOW': ('voucher', 'form'), 'CLOSE': ('resubmitted', 'retracted')}}
+CLAIM_KIND = {'URGENT': 'a home is unsafe now', 'HIGH': 'something was stolen', 'NORMAL': 'minor damage',
+              'LOW': 'a missing document', 'CLOSE': 'nothing left to do'}
+CLAIM_SYSTEM = ('You set the priority of an insurance claim. '
+                + ' '.join(f"{lab} ({CLAIM_KIND[lab]}): {', '.join(sorted(c for s in CLAIM_CUES.values() for c in s[lab]))}."
+                           for lab in CLAIM_LABELS)
+                + ' Answer in one line: PRIORITY - reason.')
+CLAIM_TEMPLATES = {
+    'train': ("Claim {ref}: policy holder {name} reports a {cue}.", "{name} called about the {cue} (claim {ref}).",
+              "New claim {ref} from {name}, cause: {cue}"),
+    'dev':   ("{ref} / {name} / {cue}",),
+    'test':  ("Hi, {name} here about case {ref} - it's a {cue}, what now?", "File {ref}: {cue} reported by {name}")}
+
+EXPENSE_CURRENCIES = {'USD': {'train': ('$', 'USD'), 'dev': ('US$',), 'test': ('dollars',)},
+                      'EUR': {'train': ('€', 'EUR'), 'dev': ('Euro',), 'test': ('euros',)},
+                      'GBP': {'train': ('£', 'GBP'), 'dev': ('Sterling',), 'test': ('pounds',)}}
+EXPENSE_MERCHANTS = {'train': ("Tesco", "Walmart", "Shell", "Ikea", "Uber", "Hertz"), 'dev': ("Lidl", "Avis"),
+                     'test': ("Carrefour", "Lufthansa", "Staples")}
+EXPENSE_SYSTEM = ('Read the expense and output only JSON: {"merchant": name, "amount": number, "currency": code}. Copy the '
+                  'merchant; the amount is a number without symbols; the currency is its ISO code: '
+                  + '; '.join(f"{code} for {', '.join(f for s in forms.values() for f in s)}" for code, forms in EXPENSE_CURRENCIES.items()) + '.')
+EXPENSE_TEMPLATES = {
+    'train': ("Paid {money} at {merchant}.", "{merchant} receipt, total {money}", "Expense: {merchant}, {money}"),
+    'dev':   ("{merchant} charged me {money}",),
+    'test':  ("Could you log {money} spent with {merchant}?", "{merchant} -- {money} -- reimburse please")}
+
+HOME_TOOLS = {  # tool: (arguments, {split: cue phrases}); the arguments differ, so the tool decides what is copied
+    'set_thermostat': (('room', 'degrees'), {'train': ('heat the', 'warm the'), 'dev': ('make it toasty in the',), 'test': ('crank the temperature in the', 'bump the heating in the')}),
+    'lights_off': (('room',), {'train': ('switch off the lights in the', 'turn off the lamp in the'), 'dev': ('kill the lamps in the',), 'test': ('darken the', 'cut the lighting in the')}),
+    'play_music': (('genre',), {'train': ('play some', 'put on'), 'dev': ('queue',), 'test': ('blast', 'spin')})}
+HOME_SHARES = {'set_thermostat': .45, 'lights_off': .35, 'play_music': .2}
+HOME_ROOMS = {'train': ("kitchen", "bedroom", "bathroom", "garage"), 'dev': ("attic",), 'test': ("hallway", "nursery", "basement")}
+HOME_GENRES = {'train': ("jazz", "rock", "blues", "reggae"), 'dev': ("techno",), 'test': ("salsa", "opera", "funk")}
+HOME_SYSTEM = ('Turn the request into one JSON tool call, {"tool": NAME, "arguments": {...}}, and output only the JSON. Tools: '
+               'set_thermostat(room, degrees) sets a room to a temperature in degrees; lights_off(room) turns a room\'s lights off; '
+               'play_music(genre) plays music of a genre. Copy the values from the request; degrees is an integer.')
+HOME_TEMPLATES = {'train': ("Please {cue} {rest}.", "Hey, {cue} {rest}"), 'dev': ("Could you {cue} {rest}?",),
+                  'test': ("I'd love it if you'd {cue} {rest}, thanks", "{cue} {rest} now")}
+
+
+def claim_priority(seed: int = 0, sizes=(('train', 360), ('dev', 60), ('test', 270))) -> list[dict]:
+    rng, out, seen = random.Random(seed), [], set()
+    for split, n in sizes:
+        for j, lab in enumerate(_spread(rng, n, CLAIM_LABELS), 1):
+            for _ in range(1000):
+                ti = rng.randrange(len(CLAIM_TEMPLATES[split]))
+                cue = rng.choice(CLAIM_CUES[split][lab])
+                text = CLAIM_TEMPLATES[split][ti].format(cue=cue, name=rng.choice(NAMES), ref=f"#{rng.randint(1000, 9999)}")
+                if text not in seen: seen.add(text); break
+            out.append({'id': f"claim-{split}-{j:04d}", 'split': split,
+                        'messages': [{'role': 'system', 'content': CLAIM_SYSTEM}, {'role': 'user', 'content': text}],
+                        'guards': [{'kind': 'label', 'pattern': r'(URGENT|HIGH|NORMAL|LOW|CLOSE) - \S', 'expected': lab}],
+                        'reference': f"{lab} - the claim is a {cue}: {CLAIM_KIND[lab]}",
+                        'meta': {'template': f"{split}-{ti}", 'label': lab, 'cue': cue}})
+    return out
+
+
+def _money(rng, amount: float, form: str) -> str:
+    "An amount written with a currency form: a symbol before it, a word or code after it."
+    a = f"{amount:,.2f}" if amount >= 1000 and rng.random() < .5 else (f"{amount:.2f}" if amount % 1 else f"{amount:.0f}")
+    return f"{form}{a}" if form in ('$', '€', '£', 'US$') else f"{a} {form}"
+
+
+def expense_fields(seed: int = 0, sizes=(('train', 240), ('dev', 60), ('test', 180))) -> list[dict]:
+    rng, out, seen = random.Random(seed), [], set()
+    for split, n in sizes:
+        for j in range(1, n + 1):
+            for _ in range(1000):
+                ti = rng.randrange(len(EXPENSE_TEMPLATES[split]))
+                cur = rng.choice(sorted(EXPENSE_CURRENCIES))
+                form = rng.choice(EXPENSE_CURRENCIES[cur][split])
+                amount = rng.choice((rng.randint(3, 2500), rng.randint(300, 99999) / 100))
+                v = {'merchant': rng.choice(EXPENSE_MERCHANTS[split]), 'amount': amount, 'currency': cur}
+                text = EXPENSE_TEMPLATES[split][ti].format(merchant=v['merchant'], money=_money(rng, amount, form))
+                if text not in seen: seen.add(text); break
+            out.append({'id': f"expense-{split}-{j:04d}", 'split': split,
+                        'messages': [{'role': 'system', 'content': EXPENSE_SYSTEM}, {'role': 'user', 'content': text}],
+                        'guards': [{'kind': 'json_schema', 'schema': _exactly(v)}, {'kind': 'max_chars', 'limit': 160}],
+                        'reference': json.dumps(v), 'meta': {'template': f"{split}-{ti}", 'currency': form}})
+    return out
+
+
+def home_tools(seed: int = 0, sizes=(('train', 240), ('dev', 60), ('test', 180))) -> list[dict]:
+    rng, out, seen = random.Random(seed), [], set()
+    for split, n in sizes:
+        for j, tool in enumerate(_spread(rng, n, HOME_SHARES), 1):
+            for _ in range(1000):
+                ti = rng.randrange(len(HOME_TEMPLATES[split]))
+                cue = rng.choice(HOME_TOOLS[tool][1][split])
+                args = {'room': rng.choice(HOME_ROOMS[split]), 'degrees': rng.randint(16, 26), 'genre': rng.choice(HOME_GENRES[split])}
+                args = {k: args[k] for k in HOME_TOOLS[tool][0]}
+                rest = {'set_thermostat': f"{args.get('room')} to {args.get('degrees')} degrees", 'lights_off': f"{args.get('room')}",
+                        'play_music': f"{args.get('genre')}"}[tool]
+                text = HOME_TEMPLATES[split][ti].format(cue=cue, rest=rest)
+                if text not in seen: seen.add(text); break
+            call = {'tool': tool, 'arguments': args}
+            out.append({'id': f"home-{split}-{j:04d}", 'split': split,
+                        'messages': [{'role': 'system', 'content': HOME_SYSTEM}, {'role': 'user', 'content': text}],
+                        'guards': [{'kind': 'json_schema', 'schema': _exactly(call)}, {'kind': 'max_chars', 'limit': 160}],
+                        'reference': json.dumps(call), 'meta': {'template': f"{split}-{ti}", 'tool': tool, 'cue': cue}})
+    return out
+
+
+SUITES = {'mail_intent': mail_intent, 'order_lines': order_lines, 'trip_tools': trip_tools,
+          'claim_priority': claim_priority, 'expense_fields': expense_fields, 'home_tools': home_tools}
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('--write', required=True, metavar='FOLDER', help="where the suite files go")
@@ -147,7 +267,7 @@ def main() -> int:
     from specter_lab.suite import load_tasks
     from specter_lab.suites import suite_check
     d = Path(a.write); d.mkdir(parents=True, exist_ok=True)
-    for name, build in (('mail_intent', mail_intent), ('order_lines', order_lines), ('trip_tools', trip_tools)):
+    for name, build in SUITES.items():
         f = d / f'{name}.jsonl'
         f.write_text(''.join(json.dumps(t) + '\n' for t in build()))
         c = suite_check(load_tasks(str(f)))
