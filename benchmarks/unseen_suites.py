@@ -97,55 +97,53 @@ def _exactly(v: dict) -> dict:
             'properties': {k: _exactly(x) if isinstance(x, dict) else {'const': x} for k, x in v.items()}}
 
 
-def mail_intent(seed: int = 0, sizes=(('train', 360), ('dev', 60), ('test', 270))) -> list[dict]:
+def _build(prefix: str, system: str, seed: int, sizes, shares: dict | None, draw) -> list[dict]:
+    """The tasks of every split: `draw(rng, split, kind)` gives a request and the task's other fields (guards, reference,
+    meta) for each `kind` of the split's `_spread` over `shares` (None without shares), drawn again until the request is new."""
     rng, out, seen = random.Random(seed), [], set()
     for split, n in sizes:
-        for j, lab in enumerate(_spread(rng, n, MAIL_LABELS), 1):
+        for j, kind in enumerate(_spread(rng, n, shares) if shares else [None] * n, 1):
             for _ in range(1000):
-                ti = rng.randrange(len(MAIL_TEMPLATES[split]))
-                cue = rng.choice(MAIL_CUES[split][lab])
-                text = MAIL_TEMPLATES[split][ti].format(cue=cue, name=rng.choice(NAMES), company=rng.choice(COMPANIES))
+                text, fields = draw(rng, split, kind)
                 if text not in seen: seen.add(text); break
-            out.append({'id': f"mail-{split}-{j:04d}", 'split': split,
-                        'messages': [{'role': 'system', 'content': MAIL_SYSTEM}, {'role': 'user', 'content': text}],
-                        'guards': [{'kind': 'label', 'pattern': r'(SALES|SUPPORT|SPAM) - \S', 'expected': lab}],
-                        'reference': f"{lab} - it is about {cue}: {MAIL_KIND[lab]}",
-                        'meta': {'template': f"{split}-{ti}", 'label': lab, 'cue': cue}})
+            out.append({'id': f"{prefix}-{split}-{j:04d}", 'split': split,
+                        'messages': [{'role': 'system', 'content': system}, {'role': 'user', 'content': text}], **fields})
     return out
+
+
+def _json_task(v: dict, meta: dict) -> dict:
+    "The fields of a task whose answer is the JSON object `v`, exactly."
+    return {'guards': [{'kind': 'json_schema', 'schema': _exactly(v)}, {'kind': 'max_chars', 'limit': 160}],
+            'reference': json.dumps(v), 'meta': meta}
+
+
+def mail_intent(seed: int = 0, sizes=(('train', 360), ('dev', 60), ('test', 270))) -> list[dict]:
+    def draw(rng, split, lab):
+        ti = rng.randrange(len(MAIL_TEMPLATES[split]))
+        cue = rng.choice(MAIL_CUES[split][lab])
+        return MAIL_TEMPLATES[split][ti].format(cue=cue, name=rng.choice(NAMES), company=rng.choice(COMPANIES)), {
+            'guards': [{'kind': 'label', 'pattern': r'(SALES|SUPPORT|SPAM) - \S', 'expected': lab}],
+            'reference': f"{lab} - it is about {cue}: {MAIL_KIND[lab]}", 'meta': {'template': f"{split}-{ti}", 'label': lab, 'cue': cue}}
+    return _build('mail', MAIL_SYSTEM, seed, sizes, MAIL_LABELS, draw)
 
 
 def order_lines(seed: int = 0, sizes=(('train', 240), ('dev', 60), ('test', 180))) -> list[dict]:
-    rng, out, seen = random.Random(seed), [], set()
-    for split, n in sizes:
-        for j in range(1, n + 1):
-            for _ in range(1000):
-                ti = rng.randrange(len(ORDER_TEMPLATES[split]))
-                v = {'customer': rng.choice(ORDER_CUSTOMERS[split]), 'product': rng.choice(ORDER_PRODUCTS[split]), 'quantity': rng.randint(2, 60)}
-                text = ORDER_TEMPLATES[split][ti].format(**v)
-                if text not in seen: seen.add(text); break
-            out.append({'id': f"order-{split}-{j:04d}", 'split': split,
-                        'messages': [{'role': 'system', 'content': ORDER_SYSTEM}, {'role': 'user', 'content': text}],
-                        'guards': [{'kind': 'json_schema', 'schema': _exactly(v)}, {'kind': 'max_chars', 'limit': 160}],
-                        'reference': json.dumps(v), 'meta': {'template': f"{split}-{ti}"}})
-    return out
+    def draw(rng, split, _):
+        ti = rng.randrange(len(ORDER_TEMPLATES[split]))
+        v = {'customer': rng.choice(ORDER_CUSTOMERS[split]), 'product': rng.choice(ORDER_PRODUCTS[split]), 'quantity': rng.randint(2, 60)}
+        return ORDER_TEMPLATES[split][ti].format(**v), _json_task(v, {'template': f"{split}-{ti}"})
+    return _build('order', ORDER_SYSTEM, seed, sizes, None, draw)
 
 
 def trip_tools(seed: int = 0, sizes=(('train', 240), ('dev', 60), ('test', 180))) -> list[dict]:
-    rng, out, seen = random.Random(seed), [], set()
-    for split, n in sizes:
-        for j, tool in enumerate(_spread(rng, n, TRIP_SHARES), 1):
-            for _ in range(1000):
-                ti = rng.randrange(len(TRIP_TEMPLATES[split]))
-                cue = rng.choice(TRIP_TOOLS[tool][1][split])
-                args = {'city': rng.choice(TRIP_CITIES[split]), 'day': rng.choice(DAYS)}
-                text = TRIP_TEMPLATES[split][ti].format(cue=cue, **args)
-                if text not in seen: seen.add(text); break
-            call = {'tool': tool, 'arguments': args}
-            out.append({'id': f"trip-{split}-{j:04d}", 'split': split,
-                        'messages': [{'role': 'system', 'content': TRIP_SYSTEM}, {'role': 'user', 'content': text}],
-                        'guards': [{'kind': 'json_schema', 'schema': _exactly(call)}, {'kind': 'max_chars', 'limit': 160}],
-                        'reference': json.dumps(call), 'meta': {'template': f"{split}-{ti}", 'tool': tool, 'cue': cue}})
-    return out
+    def draw(rng, split, tool):
+        ti = rng.randrange(len(TRIP_TEMPLATES[split]))
+        cue = rng.choice(TRIP_TOOLS[tool][1][split])
+        args = {'city': rng.choice(TRIP_CITIES[split]), 'day': rng.choice(DAYS)}
+        return TRIP_TEMPLATES[split][ti].format(cue=cue, **args), _json_task({'tool': tool, 'arguments': args},
+                                                                             {'template': f"{split}-{ti}", 'tool': tool, 'cue': cue})
+    return _build('trip', TRIP_SYSTEM, seed, sizes, TRIP_SHARES, draw)
+
 
 CLAIM_LABELS = {'URGENT': .32, 'HIGH': .26, 'NORMAL': .2, 'LOW': .14, 'CLOSE': .08}
 CLAIM_CUES = {
@@ -194,20 +192,13 @@ HOME_TEMPLATES = {'train': ("Please {cue} {rest}.", "Hey, {cue} {rest}"), 'dev':
 
 
 def claim_priority(seed: int = 0, sizes=(('train', 360), ('dev', 60), ('test', 270))) -> list[dict]:
-    rng, out, seen = random.Random(seed), [], set()
-    for split, n in sizes:
-        for j, lab in enumerate(_spread(rng, n, CLAIM_LABELS), 1):
-            for _ in range(1000):
-                ti = rng.randrange(len(CLAIM_TEMPLATES[split]))
-                cue = rng.choice(CLAIM_CUES[split][lab])
-                text = CLAIM_TEMPLATES[split][ti].format(cue=cue, name=rng.choice(NAMES), ref=f"#{rng.randint(1000, 9999)}")
-                if text not in seen: seen.add(text); break
-            out.append({'id': f"claim-{split}-{j:04d}", 'split': split,
-                        'messages': [{'role': 'system', 'content': CLAIM_SYSTEM}, {'role': 'user', 'content': text}],
-                        'guards': [{'kind': 'label', 'pattern': r'(URGENT|HIGH|NORMAL|LOW|CLOSE) - \S', 'expected': lab}],
-                        'reference': f"{lab} - the claim is a {cue}: {CLAIM_KIND[lab]}",
-                        'meta': {'template': f"{split}-{ti}", 'label': lab, 'cue': cue}})
-    return out
+    def draw(rng, split, lab):
+        ti = rng.randrange(len(CLAIM_TEMPLATES[split]))
+        cue = rng.choice(CLAIM_CUES[split][lab])
+        return CLAIM_TEMPLATES[split][ti].format(cue=cue, name=rng.choice(NAMES), ref=f"#{rng.randint(1000, 9999)}"), {
+            'guards': [{'kind': 'label', 'pattern': r'(URGENT|HIGH|NORMAL|LOW|CLOSE) - \S', 'expected': lab}],
+            'reference': f"{lab} - the claim is a {cue}: {CLAIM_KIND[lab]}", 'meta': {'template': f"{split}-{ti}", 'label': lab, 'cue': cue}}
+    return _build('claim', CLAIM_SYSTEM, seed, sizes, CLAIM_LABELS, draw)
 
 
 def _money(rng, amount: float, form: str) -> str:
@@ -217,43 +208,28 @@ def _money(rng, amount: float, form: str) -> str:
 
 
 def expense_fields(seed: int = 0, sizes=(('train', 240), ('dev', 60), ('test', 180))) -> list[dict]:
-    rng, out, seen = random.Random(seed), [], set()
-    for split, n in sizes:
-        for j in range(1, n + 1):
-            for _ in range(1000):
-                ti = rng.randrange(len(EXPENSE_TEMPLATES[split]))
-                cur = rng.choice(sorted(EXPENSE_CURRENCIES))
-                form = rng.choice(EXPENSE_CURRENCIES[cur][split])
-                amount = rng.choice((rng.randint(3, 2500), rng.randint(300, 99999) / 100))
-                v = {'merchant': rng.choice(EXPENSE_MERCHANTS[split]), 'amount': amount, 'currency': cur}
-                text = EXPENSE_TEMPLATES[split][ti].format(merchant=v['merchant'], money=_money(rng, amount, form))
-                if text not in seen: seen.add(text); break
-            out.append({'id': f"expense-{split}-{j:04d}", 'split': split,
-                        'messages': [{'role': 'system', 'content': EXPENSE_SYSTEM}, {'role': 'user', 'content': text}],
-                        'guards': [{'kind': 'json_schema', 'schema': _exactly(v)}, {'kind': 'max_chars', 'limit': 160}],
-                        'reference': json.dumps(v), 'meta': {'template': f"{split}-{ti}", 'currency': form}})
-    return out
+    def draw(rng, split, _):
+        ti = rng.randrange(len(EXPENSE_TEMPLATES[split]))
+        cur = rng.choice(sorted(EXPENSE_CURRENCIES))
+        form = rng.choice(EXPENSE_CURRENCIES[cur][split])
+        amount = rng.choice((rng.randint(3, 2500), rng.randint(300, 99999) / 100))
+        v = {'merchant': rng.choice(EXPENSE_MERCHANTS[split]), 'amount': amount, 'currency': cur}
+        return (EXPENSE_TEMPLATES[split][ti].format(merchant=v['merchant'], money=_money(rng, amount, form)),
+                _json_task(v, {'template': f"{split}-{ti}", 'currency': form}))
+    return _build('expense', EXPENSE_SYSTEM, seed, sizes, None, draw)
 
 
 def home_tools(seed: int = 0, sizes=(('train', 240), ('dev', 60), ('test', 180))) -> list[dict]:
-    rng, out, seen = random.Random(seed), [], set()
-    for split, n in sizes:
-        for j, tool in enumerate(_spread(rng, n, HOME_SHARES), 1):
-            for _ in range(1000):
-                ti = rng.randrange(len(HOME_TEMPLATES[split]))
-                cue = rng.choice(HOME_TOOLS[tool][1][split])
-                args = {'room': rng.choice(HOME_ROOMS[split]), 'degrees': rng.randint(16, 26), 'genre': rng.choice(HOME_GENRES[split])}
-                args = {k: args[k] for k in HOME_TOOLS[tool][0]}
-                rest = {'set_thermostat': f"{args.get('room')} to {args.get('degrees')} degrees", 'lights_off': f"{args.get('room')}",
-                        'play_music': f"{args.get('genre')}"}[tool]
-                text = HOME_TEMPLATES[split][ti].format(cue=cue, rest=rest)
-                if text not in seen: seen.add(text); break
-            call = {'tool': tool, 'arguments': args}
-            out.append({'id': f"home-{split}-{j:04d}", 'split': split,
-                        'messages': [{'role': 'system', 'content': HOME_SYSTEM}, {'role': 'user', 'content': text}],
-                        'guards': [{'kind': 'json_schema', 'schema': _exactly(call)}, {'kind': 'max_chars', 'limit': 160}],
-                        'reference': json.dumps(call), 'meta': {'template': f"{split}-{ti}", 'tool': tool, 'cue': cue}})
-    return out
+    def draw(rng, split, tool):
+        ti = rng.randrange(len(HOME_TEMPLATES[split]))
+        cue = rng.choice(HOME_TOOLS[tool][1][split])
+        args = {'room': rng.choice(HOME_ROOMS[split]), 'degrees': rng.randint(16, 26), 'genre': rng.choice(HOME_GENRES[split])}
+        args = {k: args[k] for k in HOME_TOOLS[tool][0]}
+        rest = {'set_thermostat': f"{args.get('room')} to {args.get('degrees')} degrees", 'lights_off': f"{args.get('room')}",
+                'play_music': f"{args.get('genre')}"}[tool]
+        return HOME_TEMPLATES[split][ti].format(cue=cue, rest=rest), _json_task({'tool': tool, 'arguments': args},
+                                                                               {'template': f"{split}-{ti}", 'tool': tool, 'cue': cue})
+    return _build('home', HOME_SYSTEM, seed, sizes, HOME_SHARES, draw)
 
 
 SUITES = {'mail_intent': mail_intent, 'order_lines': order_lines, 'trip_tools': trip_tools,
