@@ -22,7 +22,8 @@ BLOCKS = {  # file: {block: (kind, results file, or files whose runs are merged:
     'README.md': {
         'loop-suites': ('loop', (R + 'loop_suites.json', R + 'loop_collect_copies.json', R + 'loop_read.json',
                                 R + 'loop_dates.json')),
-        'loop-unseen': ('loop', (R + 'loop_unseen_free.json', R + 'loop_unseen.json', R + 'loop_unseen_read.json')),
+        'loop-unseen': ('loop', (R + 'loop_unseen_free.json', R + 'loop_unseen.json', R + 'loop_unseen_read.json',
+                                 R + 'loop_unseen_more.json')),
         'loop-gemma': ('loop', (R + 'loop_gemma.json', R + 'loop_gemma_shape.json', R + 'loop_gemma_first_epochs.json'))},
     'benchmarks/README.md': {
         'loop-unseen-free': ('loop', R + 'loop_unseen_free.json'),
@@ -43,6 +44,7 @@ BLOCKS = {  # file: {block: (kind, results file, or files whose runs are merged:
         'gemma-deal-warmup': ('loop', R + 'loop_gemma_shape_warmup.json'),
         'gemma-round1': ('rounds', R + 'gemma_round1.json'),
         'gemma-first-epochs': ('loop', R + 'loop_gemma_first_epochs.json'),
+        'home-before-narrowing': ('loop', R + 'loop_home_tools_before_narrowing.json'),
         'shape-phrases': ('shape-phrases', R + 'shape_phrases.json')}}
 
 
