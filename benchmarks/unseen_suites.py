@@ -225,8 +225,7 @@ def home_tools(seed: int = 0, sizes=(('train', 240), ('dev', 60), ('test', 180))
         cue = rng.choice(HOME_TOOLS[tool][1][split])
         args = {'room': rng.choice(HOME_ROOMS[split]), 'degrees': rng.randint(16, 26), 'genre': rng.choice(HOME_GENRES[split])}
         args = {k: args[k] for k in HOME_TOOLS[tool][0]}
-        rest = {'set_thermostat': f"{args.get('room')} to {args.get('degrees')} degrees", 'lights_off': f"{args.get('room')}",
-                'play_music': f"{args.get('genre')}"}[tool]
+        rest = {'set_thermostat': "{room} to {degrees} degrees", 'lights_off': "{room}", 'play_music': "{genre}"}[tool].format(**args)
         return HOME_TEMPLATES[split][ti].format(cue=cue, rest=rest), _json_task({'tool': tool, 'arguments': args},
                                                                                {'template': f"{split}-{ti}", 'tool': tool, 'cue': cue})
     return _build('home', HOME_SYSTEM, seed, sizes, HOME_SHARES, draw)

@@ -144,13 +144,12 @@ def _schema(v, path:tuple, copied, forms:dict, read:dict={}) -> dict:
     if v is None: return {'type': 'null'}
     return ({'$read': read[path]} if path in read and not isinstance(v, bool) else {}) | {'type': {bool: 'boolean', int: 'integer', float: 'number'}[type(v)]}
 
-def narrowed_forms(refs, forms:dict, structure) -> callable:
-    "A function of an answer `v` of `refs` giving `forms` with every enum narrowed to the values the answers of `v`'s `structure` take there (a tool whose arguments are its own keeps its own name)."
+def narrowed_forms(answers, forms:dict) -> dict:
+    "`forms` with every enum narrowed to the values `answers` (of one JSON structure) take there: a tool whose arguments are its own keeps its own name."
     seen = {}
-    for v in refs:
-        if v is None: continue
-        for p,x in json_leaves(v): seen.setdefault((structure(v), _star(p)), set()).add(x)
-    return lambda v: {q: {'enum': sorted(seen[k])} if 'enum' in f and (k := (structure(v), q)) in seen else f for q,f in forms.items()}
+    for v in answers:
+        for p,x in json_leaves(v): seen.setdefault(_star(p), set()).add(x)
+    return {q: {'enum': sorted(seen[q])} if 'enum' in f and q in seen else f for q,f in forms.items()}
 
 def answer_shape(tasks, share:float=0.95, most_shapes:int=32, others=()) -> dict|None:
     "What `tasks`' (a train split's) answers share: their JSON shapes, `copied_paths` (spans of up to `max_words`, one more than the longest string value), `read_paths` (numbers and dates read from the request) and `value_forms` (that `others`, a dev split, must fit), each shape's enums narrowed to the values its own answers take (`narrowed_forms`); None when an answer is not a JSON object or array, or they take more than `most_shapes` shapes."
@@ -160,8 +159,10 @@ def answer_shape(tasks, share:float=0.95, most_shapes:int=32, others=()) -> dict
     copied = copied_paths(tasks, words, share)
     read = {p: ks for p,ks in read_paths(tasks, share).items() if p not in copied}
     forms,kinds = value_forms(tasks, copied, others),{p: k for p,(k,_) in read.items()}
-    own = narrowed_forms([*refs, *(json_value(t.reference) for t in others)], forms, lambda v: json.dumps(_schema(v, (), copied, {}, kinds)))
-    shapes = list({json.dumps(s): s for v in refs for s in [_schema(v, (), copied, own(v), kinds)]}.values())
+    structure,alike = (lambda v: json.dumps(_schema(v, (), copied, {}, kinds))),{}   # an answer's shape without value forms
+    for v in [*refs, *filter(None, (json_value(t.reference) for t in others))]: alike.setdefault(structure(v), []).append(v)
+    own = {k: narrowed_forms(vs, forms) for k,vs in alike.items()}
+    shapes = list({json.dumps(s): s for v in refs for s in [_schema(v, (), copied, own[structure(v)], kinds)]}.values())
     if len(shapes) > most_shapes: return None
     return {'max_words': words, 'copied': [{'path': list(p), 'share': s} for p,s in copied.items()],
             'read': [{'path': list(p), 'kind': k, 'share': s} for p,(k,s) in read.items()], 'shapes': shapes}
