@@ -19,8 +19,8 @@ from .registry import hub_id, base_license
 __all__ = ['STEPS', 'MIN_RECALL', 'CONVERT_S_PER_MB', 'MIN_TRAIN_SHARE', 'STEP_FUNCS', 'relocate', 'Loop', 'forget',
            'model_license', 'as_gguf', 'check_base', 'base_gguf', 'start_model', 'step_eval_before', 'step_collect',
            'data_predicate', 'step_extract', 'round_verdict', 'train_seconds_left', 'over_budget', 'onpolicy_data',
-           'step_train', 'step_convert', 'choose_gguf', 'fresh_dev', 'step_eval_after', 'step_cost', 'verdict',
-           'why_text', 'report_epsilon', 'report_data', 'report_training', 'report_files', 'report_cost',
+           'step_train', 'step_convert', 'choose_gguf', 'start_advice', 'fresh_dev', 'step_eval_after', 'step_cost',
+           'verdict', 'why_text', 'report_epsilon', 'report_data', 'report_training', 'report_files', 'report_cost',
            'report_markdown', 'markdown_to_html', 'run_manifest', 'training_method', 'step_report', 'run_step',
            'run_steps', 'config_diff', 'check_steps', 'run_loop', 'readme_block', 'read_block', 'replace_block',
            'update_readme', 'cli_loop']
@@ -235,11 +235,11 @@ CONVERT_S_PER_MB = 1.1   # merge, convert, quantize, verify: seconds per MB of t
 MIN_TRAIN_SHARE = 0.25   # round 1 may always train this share of the budget: late with a trained model rather than on time with none
 
 def _budget_parts(loop:Loop, started:float, per_task:float, n_dev:int) -> tuple[float, float]:
-    "(seconds spent: the steps before train and the train step since `started`; seconds needed after training: conversion at `CONVERT_S_PER_MB` and every file on the dev split (`n_dev` tasks) and the test split at `per_task` seconds an answer)."
+    "(seconds spent: the steps before train and the train step since `started`; seconds needed after training: conversion at `CONVERT_S_PER_MB`, every file on the dev split (`n_dev` tasks) and the test split, and the start model on dev, at `per_task` seconds an answer)."
     s = loop.settings
     done = sum(loop.result(k)['seconds'] for k in STEPS[:STEPS.index('train')] if loop.result(k)) + time.time() - started
     n_test = read_json(loop.need('eval_before')['report'])['n']
-    return done, CONVERT_S_PER_MB * Path(base_gguf(loop)).stat().st_size / 2**20 + (len(_quants(s)) + 2) * per_task * (n_dev + n_test)
+    return done, CONVERT_S_PER_MB * Path(base_gguf(loop)).stat().st_size / 2**20 + ((len(_quants(s)) + 2) * (n_dev + n_test) + n_dev) * per_task
 
 def train_seconds_left(loop:Loop, started:float, per_task:float, n_dev:int, floor:float=0.0) -> float|None:
     "Seconds the next round may train within `[dpo] budget_minutes` (None without a budget, or without the first step's pace `per_task`: a cycle measures its versions its own way): what the time spent, the round's dev evaluation and everything after training (`_budget_parts`) leave; at least `floor` of the budget."
@@ -362,6 +362,13 @@ def choose_gguf(files:list[dict], max_loss:float) -> dict:
     ref = next((f for f in files if f['role'] == 'float'), None) or max(files, key=lambda f: f['epsilon'])
     return min((f for f in files if f['epsilon'] >= ref['epsilon'] - max_loss), key=lambda f: (f['bytes'], f['role'] == 'float'))
 
+def start_advice(ship:dict, start:dict|None, min_recall:float=MIN_RECALL) -> str|None:
+    "Why the shipped file is not worth deploying, from its dev result `ship` against the start model's `start` (ranked as rounds are, `_dev_key`); None when it ranks higher, or without `start`."
+    if start is None or _dev_key(ship, min_recall) > _dev_key(start, min_recall): return None
+    rec = lambda e: f", lowest recall {e['min_recall']:.2f}" if e.get('min_recall') is not None else ''
+    return (f"on the dev split the shipped file (ε {ship['epsilon']:.3f}{rec(ship)}) does not beat the model the run started from "
+            f"(ε {start['epsilon']:.3f}{rec(start)}): keep the start model deployed; training did not improve it")
+
 def fresh_dev(loop:Loop) -> str|None:
     "The dev tasks that copy values, with words the base reads as one token and the suite never uses instead (`recipe.fresh_value_tasks`), as a suite file in the step's folder; None when no dev task copies a value at an open leaf (`recipe.open_leaves`)."
     from specter_lab.recipe import fresh_value_tasks, open_leaves, token_words
@@ -375,7 +382,7 @@ def fresh_dev(loop:Loop) -> str|None:
     return str(p)
 
 def step_eval_after(loop:Loop) -> dict:
-    "ε on the dev split of every verified file of the trained model; the smallest that keeps the float file's ε ships; ε of each on the test split, and of the shipped file on `fresh_dev`'s tasks."
+    "ε on the dev split of every verified file of the trained model; the smallest that keeps the float file's ε ships; the start model on dev (`start_advice`); ε of each file on the test split, and of the shipped file on `fresh_dev`'s tasks."
     from specter_lab.evaluate import compare_reports
     man = read_json(loop.need('convert')['manifest'])
     conv = Path(loop.need('convert')['manifest']).parent
@@ -390,6 +397,10 @@ def step_eval_after(loop:Loop) -> dict:
                       'model': model, 'adapter': adapter, 'epsilon': dev['epsilon'], 'dev': dev})
     ship = choose_gguf(files, loop.settings.gguf.max_epsilon_loss)
     loop.log(f"  shipping {ship['name']} ({ship['download_bytes'] / 2**20:.0f} MB): the smallest within {loop.settings.gguf.max_epsilon_loss} of the float file's dev ε")
+    loop.log("  the start model (dev):")
+    model,adapter = start_model(loop)
+    start = _evaluate(loop, model, 'eval_after', 'start.dev.json', split='dev', adapter=adapter)
+    if why := start_advice(ship['dev'], start): loop.log(f"  {why}")
     if fresh := fresh_dev(loop):   # how the shipped file copies words it never saw: a warning dev ε alone cannot give
         loop.log(f"  {ship['name']} (dev, fresh copied values):")
         ship['dev_fresh'] = _evaluate(loop, ship['model'], 'eval_after', f"{ship['name']}.dev-fresh.json", split='dev', adapter=ship['adapter'], tasks=fresh)
@@ -399,7 +410,7 @@ def step_eval_after(loop:Loop) -> dict:
     ship = next(f for f in files if f['name'] == ship['name'])
     write_text_atomic(loop.dir('eval_after')/'report.json', Path(ship['test']['report']).read_text())
     r = {'name': ship['name'], 'model': ship['model'], 'adapter': ship['adapter'], 'epsilon': ship['test']['epsilon'], 'ci95': ship['test']['ci95'],
-         'report': str(loop.dir('eval_after')/'report.json'), 'files': files, 'shape': loop.need('convert').get('shape')}
+         'report': str(loop.dir('eval_after')/'report.json'), 'files': files, 'start_dev': start, 'shape': loop.need('convert').get('shape')}
     before,after = (read_json(x) for x in (loop.need('eval_before')['report'], r['report']))
     c = compare_reports(before, after)
     write_json(loop.dir('eval_after')/'compare.json', c)
@@ -581,7 +592,7 @@ def report_training(tr:dict, s:Settings, figs:dict) -> list[str]:
     return L + [f"![{k.replace('_', ' ')}](figures/{figs[k]})\n" for k in ('training', 'failure_modes') if k in figs]
 
 def report_files(man:dict, ev:dict, s:Settings, figs:dict) -> list[str]:
-    "The report's GGUF section: every file with its verification, dev and test ε and checksum; which one shipped and why."
+    "The report's GGUF section: every file with its verification, dev and test ε and checksum; which one shipped and why, and whether it beats the start model on dev (`start_advice`)."
     eps = {f['name']: f for f in ev['files']}
     L = ["## GGUF files", "", _row('file', 'type', 'MB', 'verified', 'dev ε̂', 'test ε̂', 'test 95 % CI', 'sha256'), _row(*['---'] * 8)]
     for f in man['files']:
@@ -593,6 +604,10 @@ def report_files(man:dict, ev:dict, s:Settings, figs:dict) -> list[str]:
     sh = read_json(ev['shape']) if ev.get('shape') else None
     L += ["", f"Shipped: the smallest download whose ε on the dev split is at most {s.gguf.max_epsilon_loss} below the float file's "
           "(an adapter counts with its base file). The test split was read only for this report.", ""]
+    if st := ev.get('start_dev'):
+        why = start_advice(eps[ev['name']]['dev'], st)
+        L += [f"**Not worth deploying:** {why}." if why else
+              f"On the dev split it beats the model the run started from (ε {eps[ev['name']]['dev']['epsilon']:.3f} against {st['epsilon']:.3f}).", ""]
     L += [f"Every answer, before training and after, was decoded within the suite's answer shape (`answer_shape.json` next to the files, "
           f"learned from the train split: {len(sh['shapes'])} JSON shape(s)"
           + (f"; {', '.join('`' + '.'.join(c['path']) + '`' for c in sh['copied'])} copied as spans of the request" if sh['copied'] else '')
@@ -696,6 +711,7 @@ def step_report(loop:Loop) -> dict:
                'rounds': [{k: r[k] for k in ('round', 'pairs', 'steps', 'train_seconds', 'dev_epsilon', 'dev_min_recall')}
                           | {k: r[k] for k in ('stopped', 'budget') if r.get(k)} for r in tr['rounds']],   # why a round stopped early, why none followed
                'best_round': tr['best_round'], 'train_seconds': tr['train_seconds'], 'gguf': ev['name'],
+               'start_dev_epsilon': (st := ev.get('start_dev')) and st['epsilon'], 'not_worth_deploying': start_advice(next(f['dev'] for f in ev['files'] if f['name'] == ev['name']), st),
                'files': [{'name': f['name'], 'type': f['type'], 'role': f['role'], 'download_bytes': f['download_bytes'],
                           'dev_epsilon': f['dev']['epsilon'], 'dev_fresh_epsilon': f.get('dev_fresh', {}).get('epsilon'), 'test_epsilon': f['test']['epsilon'], 'test_ci95': f['test']['ci95'],
                           'test_min_recall': f['test']['min_recall']} for f in ev['files']],

@@ -63,6 +63,9 @@ def test_loop_runs_every_step(loop_run):
     keep = [f for f in fs if f["epsilon"] >= fs[0]["epsilon"] - 0.02]
     assert ev["name"] == min(keep, key=lambda f: (f["bytes"], f["role"] == "float"))["name"] == summ["gguf"]
     assert f"**{summ['gguf']}** (shipped)" in (out / "report.md").read_text()
+    md = (out / "report.md").read_text()   # the start model on dev: the report says whether the shipped file is worth deploying
+    assert (out / "6_eval_after" / "start.dev.json").is_file() and summ["start_dev_epsilon"] == ev["start_dev"]["epsilon"]
+    assert (summ["not_worth_deploying"] is None) == ("On the dev split it beats the model the run started from" in md) != ("**Not worth deploying:**" in md)
     tr = json.loads((out / "4_train" / "step.json").read_text())   # rounds, judged on the dev split
     assert 1 <= len(tr["rounds"]) <= 2 and all(0 <= r["dev_epsilon"] <= 1 for r in tr["rounds"])
     assert (out / "suite.jsonl").is_file()   # the tiny suite has no dev split: one was carved out of train
