@@ -107,12 +107,12 @@ def table(res: dict) -> str:
 
 
 def why_table(res: dict) -> str:
-    "For every run that missed a target: the verdict's reasons, its shipped file's test ε over its test templates resampled whole where the tasks name them, and its test ε per value of each task meta key (`by_meta`): the README's 'why' block."
+    "For every run that missed a target: the verdict's reasons (and, for runs that measured the start model on dev, whether the shipped file is worth deploying), its shipped file's test ε over its test templates resampled whole where the tasks name them, and its test ε per value of each task meta key (`by_meta`): the README's 'why' block."
     from specter_lab.loop import why_text
     rows = []
     for r in sorted(res['runs'], key=lambda r: (r['suite'], r['seed'])):
         if 'error' in r or r['verdict']['passed']: continue
-        rows += [f"`{r['suite']}` seed {r['seed']}: " + why_text(r['verdict']['why']), '']
+        rows += [f"`{r['suite']}` seed {r['seed']}: " + why_text(r['verdict']['why'] + ([r['not_worth_deploying'] + '.'] if r.get('not_worth_deploying') else [])), '']
         if not r.get('by_meta'): continue
         tp = [(m['passes'], m['n']) for m in r['by_meta'] if m['key'] == 'template']
         if len(tp) >= 2:   # tasks of one template pass or fail together: ε rests on the templates (chapter epsilon)
