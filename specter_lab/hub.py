@@ -218,11 +218,11 @@ LICENSE_NOTICES = {   # the text a base's terms require a derivative to carry wh
 
 def model_card(files:dict, repo_id:str|None=None, base_model:str|None=None, datasets=(), before=None, after=None,
                license:str='apache-2.0', name:str|None=None, folder=None, shipped:str|None=None, method:str|None=None,
-               file_epsilon:dict|None=None, tags=(), adapter_base:str|None=None):
+               file_epsilon:dict|None=None, tags=(), adapter_base:str|None=None, caution:str|None=None):
     """A `huggingface_hub.ModelCard` for the files {name: {'bytes', 'sha256'}} (in `folder`) of `repo_id` (None: not published).
     `before`/`after` are report.json paths of the base model and of `shipped`, the file the card recommends (default: the
     smallest GGUF; `adapter_base`: the base GGUF a shipped LoRA adapter runs on); `method` says how the model was trained;
-    `file_epsilon` {file: ε̂} adds each file's ε to the file list.
+    `file_epsilon` {file: ε̂} adds each file's ε to the file list; `caution` (a sentence) heads the card's text: why not to deploy it.
     Only Hub ids go into the metadata (`base_model`, `datasets`); other names are told in the text."""
     from huggingface_hub import ModelCard, ModelCardData, EvalResult
     from specter_lab.shape import SHAPE_FILE
@@ -243,7 +243,7 @@ def model_card(files:dict, repo_id:str|None=None, base_model:str|None=None, data
     lines = [f"# {name}", "",
              f"{name} is {f'`{base_model}`' if base_model else 'a small language model'} tuned with "
              f"[specter_lab](https://specter-lab.github.io/specter_lab){f' ({method})' if method else ''} and converted to GGUF for llama.cpp."
-             + (f" The file to use is **`{shipped}`**." if shipped else ''), ""]
+             + (f" The file to use is **`{shipped}`**." if shipped else ''), ""] + ([f"> **Not worth deploying:** {caution.rstrip('.')}.", ""] if caution else [])
     if b or a:
         lines += ["## ε before and after",
                   f"First-attempt success rate under the guards of `{suite}` (Wilson 95 % interval; baseline = the best constant answer).", "",

@@ -680,7 +680,7 @@ def training_method(method:str, examples:int, tasks, rounds:int=1) -> str:
 
 # %% ../nbs/60_loop.ipynb #34d18b7d
 def step_report(loop:Loop) -> dict:
-    "report.md, report.html, figures, the run manifest and the model card."
+    "report.md, report.html, figures, the run manifest and the model card (headed by `start_advice` when the shipped file does not beat the start model on dev)."
     from specter_lab.evaluate import compare_reports
     from specter_lab.hub import write_model_card
     before = read_json(loop.need('eval_before')['report'])
@@ -698,10 +698,11 @@ def step_report(loop:Loop) -> dict:
     conv = Path(loop.need('convert')['manifest']).parent
     m = loop.settings.dpo.method
     ex,tr = loop.need('extract'),loop.need('train')
+    advice = start_advice(next(f['dev'] for f in ev['files'] if f['name'] == ev['name']), ev.get('start_dev'))
     card = write_model_card(conv, loop.settings.gguf.repo or None, before=loop.need('eval_before')['report'], after=ev['report'],
                             shipped=ev['name'], file_epsilon={f['name']: f['test']['epsilon'] for f in ev['files']}, tags=[m],
                             method=training_method(m, ex['pairs'], loop.tasks, tr['best_round']),
-                            adapter_base=Path(ev['model']).name if ev.get('adapter') else None)
+                            adapter_base=Path(ev['model']).name if ev.get('adapter') else None, caution=advice)
     summary = {'base': loop.base, 'tasks': loop.tasks, 'n': after['n'], 'split': loop.settings.eval.split,
                'epsilon_before': before['epsilon'], 'epsilon_after': after['epsilon'], 'baseline': after.get('baseline'),
                'compare': {k: cmp[k] for k in ('delta', 'delta_ci95', 'mcnemar_p', 'fisher_p', 'cohens_h', 'paired')},
@@ -711,7 +712,7 @@ def step_report(loop:Loop) -> dict:
                'rounds': [{k: r[k] for k in ('round', 'pairs', 'steps', 'train_seconds', 'dev_epsilon', 'dev_min_recall')}
                           | {k: r[k] for k in ('stopped', 'budget') if r.get(k)} for r in tr['rounds']],   # why a round stopped early, why none followed
                'best_round': tr['best_round'], 'train_seconds': tr['train_seconds'], 'gguf': ev['name'],
-               'start_dev_epsilon': (st := ev.get('start_dev')) and st['epsilon'], 'not_worth_deploying': start_advice(next(f['dev'] for f in ev['files'] if f['name'] == ev['name']), st),
+               'start_dev_epsilon': ev.get('start_dev') and ev['start_dev']['epsilon'], 'not_worth_deploying': advice,
                'files': [{'name': f['name'], 'type': f['type'], 'role': f['role'], 'download_bytes': f['download_bytes'],
                           'dev_epsilon': f['dev']['epsilon'], 'dev_fresh_epsilon': f.get('dev_fresh', {}).get('epsilon'), 'test_epsilon': f['test']['epsilon'], 'test_ci95': f['test']['ci95'],
                           'test_min_recall': f['test']['min_recall']} for f in ev['files']],
