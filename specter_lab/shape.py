@@ -179,14 +179,26 @@ def _fill(s, spans:list, request:str):
     if s.get('$copy') is True: return {'enum': spans}
     if s.get('$read') in READERS:
         rest = {k: w for k,w in s.items() if k != '$read'}
-        xs = [x for x in READERS[s['$read']](request) if rest.get('type') != 'integer' or isinstance(x, int)]
-        return {'enum': xs} if xs else rest
+        return {'enum': xs} if (xs := _read_values(s, request)) else rest
     return {k: _fill(w, spans, request) for k,w in s.items()}
 
+def _read_values(s:dict, request:str) -> list:
+    "What the `READERS` of the read node `s` read in `request`, of the node's type."
+    return [x for x in READERS[s['$read']](request) if s.get('type') != 'integer' or isinstance(x, int)]
+
+def _reads_nothing(s, request:str, always:set, path:tuple=()) -> bool:
+    "Whether the schema node `s` (at `path`) has a value read at one of the paths `always` (read in every answer the shape was learned from) that `request` does not write."
+    if not isinstance(s, dict): return False
+    if s.get('$read') in READERS: return path in always and not _read_values(s, request)
+    if isinstance(s.get('items'), dict): return _reads_nothing(s['items'], request, always, path + ('*',))
+    return any(_reads_nothing(w, request, always, path + (k,)) for k,w in s.get('properties', {}).items())
+
 def shape_schema(shape:dict, messages) -> dict:
-    "The JSON schema of the answers `shape` allows to the chat `messages`: its copied strings are spans of the last user message, its read values the numbers or dates that message writes."
+    "The JSON schema of the answers `shape` allows to the chat `messages`: its copied strings are spans of the last user message, its read values the numbers or dates that message writes; of several JSON shapes, those with a value every answer read (share 1) that the message does not write are left out, unless that leaves none."
     request = next((str(m['content']) for m in reversed(messages) if m['role'] == 'user'), '')
-    ss = [_fill(s, request_spans(request, shape['max_words']) or [''], request) for s in shape['shapes']]
+    always = {tuple(r['path']) for r in shape.get('read', []) if r['share'] >= 1}
+    shapes = [s for s in shape['shapes'] if not _reads_nothing(s, request, always)] or shape['shapes']
+    ss = [_fill(s, request_spans(request, shape['max_words']) or [''], request) for s in shapes]
     return ss[0] if len(ss) == 1 else {'anyOf': ss}
 
 def shape_grammar(shape:dict, messages) -> str:
