@@ -400,7 +400,7 @@ def step_eval_after(loop:Loop) -> dict:
     loop.log("  the start model (dev):")
     model,adapter = start_model(loop)
     start = _evaluate(loop, model, 'eval_after', 'start.dev.json', split='dev', adapter=adapter)
-    if why := start_advice(ship['dev'], start): loop.log(f"  {why}")
+    if advice := start_advice(ship['dev'], start): loop.log(f"  {advice}")
     if fresh := fresh_dev(loop):   # how the shipped file copies words it never saw: a warning dev ε alone cannot give
         loop.log(f"  {ship['name']} (dev, fresh copied values):")
         ship['dev_fresh'] = _evaluate(loop, ship['model'], 'eval_after', f"{ship['name']}.dev-fresh.json", split='dev', adapter=ship['adapter'], tasks=fresh)
@@ -410,7 +410,7 @@ def step_eval_after(loop:Loop) -> dict:
     ship = next(f for f in files if f['name'] == ship['name'])
     write_text_atomic(loop.dir('eval_after')/'report.json', Path(ship['test']['report']).read_text())
     r = {'name': ship['name'], 'model': ship['model'], 'adapter': ship['adapter'], 'epsilon': ship['test']['epsilon'], 'ci95': ship['test']['ci95'],
-         'report': str(loop.dir('eval_after')/'report.json'), 'files': files, 'start_dev': start, 'shape': loop.need('convert').get('shape')}
+         'report': str(loop.dir('eval_after')/'report.json'), 'files': files, 'start_dev': start, 'start_advice': advice, 'shape': loop.need('convert').get('shape')}
     before,after = (read_json(x) for x in (loop.need('eval_before')['report'], r['report']))
     c = compare_reports(before, after)
     write_json(loop.dir('eval_after')/'compare.json', c)
@@ -604,9 +604,8 @@ def report_files(man:dict, ev:dict, s:Settings, figs:dict) -> list[str]:
     sh = read_json(ev['shape']) if ev.get('shape') else None
     L += ["", f"Shipped: the smallest download whose ε on the dev split is at most {s.gguf.max_epsilon_loss} below the float file's "
           "(an adapter counts with its base file). The test split was read only for this report.", ""]
-    if st := ev.get('start_dev'):
-        why = start_advice(eps[ev['name']]['dev'], st)
-        L += [f"**Not worth deploying:** {why}." if why else
+    if st := ev.get('start_dev'):   # measured and judged by step_eval_after (`start_advice`)
+        L += [f"**Not worth deploying:** {ev['start_advice']}." if ev.get('start_advice') else
               f"On the dev split it beats the model the run started from (ε {eps[ev['name']]['dev']['epsilon']:.3f} against {st['epsilon']:.3f}).", ""]
     L += [f"Every answer, before training and after, was decoded within the suite's answer shape (`answer_shape.json` next to the files, "
           f"learned from the train split: {len(sh['shapes'])} JSON shape(s)"
@@ -698,11 +697,10 @@ def step_report(loop:Loop) -> dict:
     conv = Path(loop.need('convert')['manifest']).parent
     m = loop.settings.dpo.method
     ex,tr = loop.need('extract'),loop.need('train')
-    advice = start_advice(next(f['dev'] for f in ev['files'] if f['name'] == ev['name']), ev.get('start_dev'))
     card = write_model_card(conv, loop.settings.gguf.repo or None, before=loop.need('eval_before')['report'], after=ev['report'],
                             shipped=ev['name'], file_epsilon={f['name']: f['test']['epsilon'] for f in ev['files']}, tags=[m],
                             method=training_method(m, ex['pairs'], loop.tasks, tr['best_round']),
-                            adapter_base=Path(ev['model']).name if ev.get('adapter') else None, caution=advice)
+                            adapter_base=Path(ev['model']).name if ev.get('adapter') else None, caution=ev.get('start_advice'))
     summary = {'base': loop.base, 'tasks': loop.tasks, 'n': after['n'], 'split': loop.settings.eval.split,
                'epsilon_before': before['epsilon'], 'epsilon_after': after['epsilon'], 'baseline': after.get('baseline'),
                'compare': {k: cmp[k] for k in ('delta', 'delta_ci95', 'mcnemar_p', 'fisher_p', 'cohens_h', 'paired')},
@@ -712,7 +710,7 @@ def step_report(loop:Loop) -> dict:
                'rounds': [{k: r[k] for k in ('round', 'pairs', 'steps', 'train_seconds', 'dev_epsilon', 'dev_min_recall')}
                           | {k: r[k] for k in ('stopped', 'budget') if r.get(k)} for r in tr['rounds']],   # why a round stopped early, why none followed
                'best_round': tr['best_round'], 'train_seconds': tr['train_seconds'], 'gguf': ev['name'],
-               'start_dev_epsilon': ev.get('start_dev') and ev['start_dev']['epsilon'], 'not_worth_deploying': advice,
+               'start_dev_epsilon': ev.get('start_dev') and ev['start_dev']['epsilon'], 'not_worth_deploying': ev.get('start_advice'),
                'files': [{'name': f['name'], 'type': f['type'], 'role': f['role'], 'download_bytes': f['download_bytes'],
                           'dev_epsilon': f['dev']['epsilon'], 'dev_fresh_epsilon': f.get('dev_fresh', {}).get('epsilon'), 'test_epsilon': f['test']['epsilon'], 'test_ci95': f['test']['ci95'],
                           'test_min_recall': f['test']['min_recall']} for f in ev['files']],
