@@ -45,6 +45,7 @@ BLOCKS = {  # file: {block: (kind, results file, or files whose runs are merged:
         'gemma-round1': ('rounds', R + 'gemma_round1.json'),
         'gemma-first-epochs': ('loop', R + 'loop_gemma_first_epochs.json'),
         'home-before-narrowing': ('loop', R + 'loop_home_tools_before_narrowing.json'),
+        'home-before-reads': ('loop', R + 'loop_home_tools_before_reads.json'),
         'home-reads': ('loop', R + 'loop_home_tools_reads.json'),
         'shape-phrases': ('shape-phrases', R + 'shape_phrases.json')}}
 
