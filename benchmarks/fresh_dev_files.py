@@ -1,13 +1,15 @@
 """Can a dev-side signal tell the shipped files apart? Every verified file of a loop run on its dev split, on its dev tasks
-with fresh copied values, and on test.
+with fresh copied values and with fresh cue words, and on test.
 
     flock /tmp/specter-cpu.lock .venv/bin/python benchmarks/fresh_dev_files.py RUN [RUN ...]
 
 The loop ships the smallest file whose dev ε is within `[gguf] max_epsilon_loss` of the float file's. When dev
 saturates (every file at 1.000, as on `order_lines`), it cannot see a small loss that the test split then shows (the
-verdict's `keeps_float_epsilon`). This evaluates each file of each run folder on `6_eval_after/dev_fresh_values.jsonl`
-(`loop.fresh_dev`: the dev tasks with their copied values replaced by words the suite never uses), within the run's
-`answer_shape.json`, reusing a report that exists, and sets it beside the file's recorded dev and test ε. Writes
+verdict's `keeps_float_epsilon`); and a dev split whose cue words the model already knows cannot see the test words it
+has to look up in the rule. This evaluates each file of each run folder on `6_eval_after/dev_fresh_values.jsonl` and
+`dev_fresh_cues.jsonl` (`loop.fresh_dev`: the dev tasks with their copied values, or a cue word in the request and the
+rule, replaced by words the suite never uses; made with the run's settings where the run predates them), within the
+run's `answer_shape.json` (a JSON suite's), reusing a report that exists, and sets it beside the file's recorded dev and test ε. Writes
 benchmarks/results/fresh_dev_files.json (one row per run, the commit and load average of this invocation).
 """
 from __future__ import annotations
@@ -18,25 +20,44 @@ ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / 'benchmarks' / 'results' / 'fresh_dev_files.json'
 
 
+def _suite(run: Path, tasks: str) -> str:
+    "The run's suite file: as recorded, else relative to a folder above the run (a benchmark's worktree)."
+    for d in [Path.cwd(), *run.resolve().parents]:
+        if (d / tasks).is_file(): return str(d / tasks)
+    return tasks   # a bundled suite's name
+
+
 def files_row(run: Path) -> dict:
-    "One run's files: dev, fresh-value dev and test ε each."
+    "One run's files: dev, fresh-value dev, fresh-cue dev and test ε each (None where the suite has no such tasks)."
+    from specter_lab.config import load_settings
     from specter_lab.evaluate import evaluate
     from specter_lab.files import read_json
-    after = run / '6_eval_after'
-    shape = read_json(run / '5_convert' / 'answer_shape.json')
+    from specter_lab.loop import FRESH_KEY, Loop, fresh_dev
+    after, rec = run / '6_eval_after', read_json(run / 'loop.json')
+    made = {k: after / f"dev_fresh_{k}.jsonl" for k in FRESH_KEY}
+    if not all(p.is_file() for p in made.values()):   # a run from before fresh cue words: made as its loop would have
+        seed = rec['settings']['data']['seed']
+        lp = Loop(run, load_settings(overrides={'data.seed': seed}), _suite(run, rec['tasks']), rec['base'])
+        made = {k: Path(p) for k, p in fresh_dev(lp).items()}
+    shape = read_json(run / '5_convert' / 'answer_shape.json') if (run / '5_convert' / 'answer_shape.json').is_file() else False   # label suites: none
     rows = []
     for f in read_json(after / 'step.json')['files']:
-        p = next((q for q in (after / f"{f['name']}.dev-fresh.json", after / f"{f['name']}.dev-fresh-all.json") if q.is_file()), None)
-        rep = read_json(p) if p else evaluate(f['model'], str(after / 'dev_fresh_values.jsonl'), split='dev', rmax=0, adapter=f['adapter'],
-                                                         shape=shape, output=after / f"{f['name']}.dev-fresh-all.json")
-        rows.append({'name': f['name'], 'type': f['type'], 'role': f['role'], 'dev': f['dev']['epsilon'], 'fresh_dev': rep['epsilon']['hat'],
-                     'test': f['test']['epsilon']})
-    return {'run': str(run), 'loop': read_json(run / 'loop.json')['tasks'], 'files': rows}
+        eps = {}
+        for k, tasks in made.items():
+            if not tasks.is_file(): continue
+            name = FRESH_KEY[k].replace('_', '-')
+            p = next((q for q in (after / f"{f['name']}.{name}.json", after / f"{f['name']}.{name}-all.json") if q.is_file()), None)
+            rep = read_json(p) if p else evaluate(f['model'], str(tasks), split='dev', rmax=0, adapter=f['adapter'],
+                                                  shape=shape, output=after / f"{f['name']}.{name}-all.json")
+            eps[k] = rep['epsilon']['hat']
+        rows.append({'name': f['name'], 'type': f['type'], 'role': f['role'], 'dev': f['dev']['epsilon'], 'fresh_dev': eps.get('values'),
+                     'fresh_cue_dev': eps.get('cues'), 'test': f['test']['epsilon']})
+    return {'run': str(run), 'loop': rec['tasks'], 'files': rows}
 
 
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument('runs', nargs='+', help="loop run folders (with 5_convert/answer_shape.json and 6_eval_after/dev_fresh_values.jsonl)")
+    p.add_argument('runs', nargs='+', help="loop run folders")
     p.add_argument('--results', default=str(OUT))
     a = p.parse_args()
     commit = subprocess.run(['git', 'rev-parse', 'HEAD'], cwd=ROOT, capture_output=True, text=True).stdout.strip() or None
@@ -45,7 +66,9 @@ def main() -> int:
         row = files_row(Path(run)) | {'commit': commit, 'load_average': os.getloadavg()}
         res['runs'] = [r for r in res['runs'] if r['run'] != row['run']] + [row]
         Path(a.results).write_text(json.dumps(res, indent=1) + '\n')
-        print(row['run'], ' '.join(f"{f['type']}: dev {f['dev']:.3f} fresh {f['fresh_dev']:.3f} test {f['test']:.3f}" for f in row['files']), flush=True)
+        fmt = lambda x: '–' if x is None else f"{x:.3f}"
+        print(row['run'], ' '.join(f"{f['type']}: dev {f['dev']:.3f} fresh values {fmt(f['fresh_dev'])} fresh cues {fmt(f['fresh_cue_dev'])} test {f['test']:.3f}"
+                                   for f in row['files']), flush=True)
     return 0
 
 

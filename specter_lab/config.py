@@ -80,8 +80,8 @@ class DataSettings:
     collect_tasks: int = 64       # train tasks the loop runs through the guarded loop (0 = all)
     contrast: int = 1             # contrast pairs per train task: the reference against itself with the decision changed (0 = none; chapter recipe)
     swapped: float = 0.25         # share of train tasks with a swapped-rule pair where the decision sits at a JSON leaf (a tool): its name exchanged with another's in the system message, the answer following it (0 = none; chapter recipe)
-    moved: float = 0.0            # share of train tasks with a moved-cue pair there: the request's cue word exchanged in the system message with a cue word of a tool with the same arguments, the answer following it (0 = none; chapter recipe)
-    fresh: float = 0.0            # share of train tasks with a fresh-cue pair there: the request's cue word replaced by a made-up word that the system message names in the decision's entry or another's, the answer following it (0 = none; chapter recipe)
+    moved: float = 0.0            # share of train tasks with a moved-cue pair (a label, or a tool at a JSON leaf): the request's cue word exchanged in the system message with a cue word of another decision (a tool with the same arguments), the answer following it (0 = none; chapter recipe)
+    fresh: float = 0.0            # share of train tasks with a fresh-cue pair (a label, or a tool): the request's cue word replaced by a made-up word that the system message names in the decision's entry or another's, the answer following it (0 = none; chapter recipe)
     fresh_values: float = 0.0     # share of train tasks with a fresh-value pair: the values the answer copies from the request replaced there and in the reference by made-up ones, rejected with one of them wrong (0 = none; chapter recipe)
     mirror: bool = False          # on-policy rounds: a mirror pair for each wrong label (chapter recipe; measured to lower dev ε, so off)
     reference: bool = True        # learn from the suites' reference answers (fallback, contrast and on-policy pairs); false = only accepted retries and upstream answers

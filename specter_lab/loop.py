@@ -8,7 +8,7 @@ Docs: https://specter-lab.github.io/specter_lab/loop.html.md"""
 from __future__ import annotations
 import argparse, json, math, shlex, shutil, sys, time
 from dataclasses import dataclass, field, replace
-from functools import cached_property
+from functools import cache, cached_property
 from pathlib import Path
 from .config import Settings, SpecterError, load_settings, override_flags
 from .files import check_output, read_json, write_json, write_text_atomic, file_record
@@ -16,14 +16,14 @@ from .model import resolve_model, hf_dir, base_help
 from .registry import hub_id, base_license
 
 # %% auto #0
-__all__ = ['STEPS', 'MIN_RECALL', 'CONVERT_S_PER_MB', 'MIN_TRAIN_SHARE', 'STEP_FUNCS', 'relocate', 'Loop', 'forget',
-           'model_license', 'as_gguf', 'check_base', 'base_gguf', 'start_model', 'step_eval_before', 'step_collect',
-           'data_predicate', 'step_extract', 'round_verdict', 'train_seconds_left', 'over_budget', 'onpolicy_data',
-           'step_train', 'step_convert', 'choose_gguf', 'start_advice', 'fresh_dev', 'step_eval_after', 'step_cost',
-           'verdict', 'why_text', 'report_epsilon', 'report_data', 'report_training', 'report_files', 'report_cost',
-           'report_markdown', 'markdown_to_html', 'run_manifest', 'training_method', 'step_report', 'run_step',
-           'run_steps', 'config_diff', 'check_steps', 'run_loop', 'readme_block', 'read_block', 'replace_block',
-           'update_readme', 'cli_loop']
+__all__ = ['STEPS', 'MIN_RECALL', 'CONVERT_S_PER_MB', 'MIN_TRAIN_SHARE', 'FRESH', 'FRESH_KEY', 'STEP_FUNCS', 'relocate', 'Loop',
+           'forget', 'model_license', 'as_gguf', 'check_base', 'base_gguf', 'start_model', 'step_eval_before',
+           'step_collect', 'data_predicate', 'step_extract', 'round_verdict', 'train_seconds_left', 'over_budget',
+           'onpolicy_data', 'step_train', 'step_convert', 'choose_gguf', 'start_advice', 'fresh_dev', 'step_eval_after',
+           'step_cost', 'verdict', 'why_text', 'report_epsilon', 'report_data', 'report_training', 'report_files',
+           'report_cost', 'report_markdown', 'markdown_to_html', 'run_manifest', 'training_method', 'step_report',
+           'run_step', 'run_steps', 'config_diff', 'check_steps', 'run_loop', 'readme_block', 'read_block',
+           'replace_block', 'update_readme', 'cli_loop']
 
 # %% ../nbs/60_loop.ipynb #3a0d5bec
 def relocate(v, old:str, new:str):
@@ -201,8 +201,8 @@ def step_extract(loop:Loop) -> dict:
     # swapped-rule pairs where the decision is a name the rule defines (a tool at the suite's decision leaf); label suites measured worse with them
     tool = s.reference and decision_leaf(train) is not None
     swapped = swapped_rule_pairs(train, s.swapped, s.seed) if s.swapped and tool else []
-    moved = moved_cue_pairs(train, s.moved, s.seed + 1) if s.moved and tool else []   # seed + 1: other tasks than the swapped-rule pairs'
-    fresh = fresh_cue_pairs(train, s.fresh, s.seed + 2) if s.fresh and tool else []
+    moved = moved_cue_pairs(train, s.moved, s.seed + 1) if s.moved and s.reference else []   # any suite with a decision; seed + 1: other tasks than the swapped-rule pairs'
+    fresh = fresh_cue_pairs(train, s.fresh, s.seed + 2) if s.fresh and s.reference else []
     copies = fresh_value_pairs(train, s.fresh_values, s.seed + 3) if s.fresh_values and s.reference else []   # any suite whose answers copy values
     extra = {str(f): [r for _,r in read_jsonl(f)] for f in loop.extra_pairs}
     kto = sum(1 for _ in read_jsonl(loop.kto_data)) if loop.kto_data else 0
@@ -369,17 +369,22 @@ def start_advice(ship:dict, start:dict|None, min_recall:float=MIN_RECALL) -> str
     return (f"on the dev split the shipped file (ε {ship['epsilon']:.3f}{rec(ship)}) does not beat the model the run started from "
             f"(ε {start['epsilon']:.3f}{rec(start)}): keep the start model deployed; training did not improve it")
 
-def fresh_dev(loop:Loop) -> str|None:
-    "The dev tasks that copy values, with words the base reads as one token and the suite never uses instead (`recipe.fresh_value_tasks`), as a suite file in the step's folder; None when no dev task copies a value at an open leaf (`recipe.open_leaves`)."
-    from specter_lab.recipe import fresh_value_tasks, open_leaves, token_words
+FRESH = {'values': 'copied values', 'cues': 'cue words'}
+FRESH_KEY = {'values': 'dev_fresh', 'cues': 'dev_fresh_cues'}   # a file's result keys (and report names): the copied values' came first
+
+def fresh_dev(loop:Loop) -> dict[str, str]:
+    "The dev tasks with words the base reads as one token and the suite never uses, as suite files in the step's folder: {'values': the tasks that copy values, with those values replaced (`recipe.fresh_value_tasks`), 'cues': the tasks with a cue word replaced in the request and the rule (`recipe.fresh_cue_tasks`)}, each only where the suite has such tasks."
+    from specter_lab.recipe import fresh_cue_tasks, fresh_value_tasks, token_words
     from specter_lab.suite import load_tasks, write_tasks
     from transformers import AutoTokenizer
-    dev,train = load_tasks(loop.suite, 'dev'),load_tasks(loop.suite, 'train')
-    if not open_leaves(dev, train): return None   # nothing to replace: the base's tokenizer is not needed
-    words = token_words(AutoTokenizer.from_pretrained(hf_dir(resolve_model(loop.base, loop.settings.model.offline))))
-    if not (tasks := fresh_value_tasks(dev, words, loop.settings.data.seed, train)): return None
-    write_tasks(p := loop.dir('eval_after')/'dev_fresh_values.jsonl', tasks)
-    return str(p)
+    dev,train,s = load_tasks(loop.suite, 'dev'),load_tasks(loop.suite, 'train'),loop.settings.data.seed
+    words = cache(lambda: token_words(AutoTokenizer.from_pretrained(hf_dir(resolve_model(loop.base, loop.settings.model.offline)))))   # read only when a kind needs it
+    out = {}
+    for kind,make in (('values', fresh_value_tasks), ('cues', fresh_cue_tasks)):
+        if make(dev, None, s, train) and (tasks := make(dev, words(), s, train)):   # made-up words first: is there anything to replace?
+            write_tasks(p := loop.dir('eval_after')/f'dev_fresh_{kind}.jsonl', tasks)
+            out[kind] = str(p)
+    return out
 
 def step_eval_after(loop:Loop) -> dict:
     "ε on the dev split of every verified file of the trained model; the smallest that keeps the float file's ε ships; the start model on dev (`start_advice`); ε of each file on the test split, and of the shipped file on `fresh_dev`'s tasks."
@@ -401,9 +406,9 @@ def step_eval_after(loop:Loop) -> dict:
     model,adapter = start_model(loop)
     start = _evaluate(loop, model, 'eval_after', 'start.dev.json', split='dev', adapter=adapter)
     if advice := start_advice(ship['dev'], start): loop.log(f"  {advice}")
-    if fresh := fresh_dev(loop):   # how the shipped file copies words it never saw: a warning dev ε alone cannot give
-        loop.log(f"  {ship['name']} (dev, fresh copied values):")
-        ship['dev_fresh'] = _evaluate(loop, ship['model'], 'eval_after', f"{ship['name']}.dev-fresh.json", split='dev', adapter=ship['adapter'], tasks=fresh)
+    for kind,tasks in fresh_dev(loop).items():   # how the shipped file copies and looks up words it never saw: a warning dev ε alone cannot give
+        loop.log(f"  {ship['name']} (dev, fresh {FRESH[kind]}):")
+        ship[FRESH_KEY[kind]] = _evaluate(loop, ship['model'], 'eval_after', f"{ship['name']}.{FRESH_KEY[kind].replace('_', '-')}.json", split='dev', adapter=ship['adapter'], tasks=tasks)
     for f in files:
         loop.log(f"  {f['name']} (test):")
         f['test'] = _evaluate(loop, f['model'], 'eval_after', f"{f['name']}.report.json", adapter=f['adapter'])
@@ -568,8 +573,8 @@ def report_data(col:dict, ext:dict, s:Settings) -> list[str]:
           f"{col['artifacts']} artifacts in the DAG. The policy {ext['filter']} gave **{ext['trace_pairs']} DPO pairs**; "
           f"**{ext['contrast_pairs']} contrast pairs** (the reference against itself with the decision changed) joined them"
           + (f", and **{ext['swapped_pairs']} swapped-rule pairs** (the system message with two decisions' names exchanged, the answer following it)" if ext.get('swapped_pairs') else '')
-          + (f", **{ext['moved_pairs']} moved-cue pairs** (the request's cue word moved to another tool's entry of the rule, the answer following it)" if ext.get('moved_pairs') else '')
-          + (f", **{ext['fresh_pairs']} fresh-cue pairs** (the request's cue word replaced by a made-up word the rule names in one tool's entry, the answer following it)" if ext.get('fresh_pairs') else '')
+          + (f", **{ext['moved_pairs']} moved-cue pairs** (the request's cue word moved to another decision's entry of the rule, the answer following it)" if ext.get('moved_pairs') else '')
+          + (f", **{ext['fresh_pairs']} fresh-cue pairs** (the request's cue word replaced by a made-up word the rule names in one decision's entry, the answer following it)" if ext.get('fresh_pairs') else '')
           + (f", **{ext['fresh_value_pairs']} fresh-value pairs** (the values the answer copies replaced by made-up ones in the request and the answer)" if ext.get('fresh_value_pairs') else '')
           + ''.join(f", and **{n} pairs** from `{Path(f).name}`" for f,n in (ext.get('extra_pairs') or {}).items())
           + (f"; **{ext['kto_rows']} KTO rows** (likes and dislikes without a counterpart) trained a KTO round" if ext.get('kto_rows') else '')
@@ -618,6 +623,10 @@ def report_files(man:dict, ev:dict, s:Settings, figs:dict) -> list[str]:
                  f"(`fresh_dev`), the shipped file's ε is {fr['epsilon']:.3f} against {sf['dev']['epsilon']:.3f} on dev as written; "
                  "inputs that name values training never showed will fare nearer the first.", ""]
                 if (sf := eps.get(ev['name'])) and (fr := sf.get('dev_fresh')) else []) + \
+               ([f"Looking up words it never saw: on the dev tasks with a cue word replaced, in the request and in the rule, by a word the suite "
+                 f"never uses (`fresh_dev`), the shipped file's ε is {fr['epsilon']:.3f} against {sf['dev']['epsilon']:.3f} on dev as written; "
+                 "requests with words the rule names but training never showed will fare nearer the first.", ""]
+                if (sf := eps.get(ev['name'])) and (fr := sf.get('dev_fresh_cues')) else []) + \
                ([f"![file sizes](figures/{figs['sizes']})", ""] if 'sizes' in figs else [])
 
 def report_cost(cost:dict) -> list[str]:
@@ -712,7 +721,7 @@ def step_report(loop:Loop) -> dict:
                'best_round': tr['best_round'], 'train_seconds': tr['train_seconds'], 'gguf': ev['name'],
                'start_dev_epsilon': ev.get('start_dev') and ev['start_dev']['epsilon'], 'not_worth_deploying': ev.get('start_advice'),
                'files': [{'name': f['name'], 'type': f['type'], 'role': f['role'], 'download_bytes': f['download_bytes'],
-                          'dev_epsilon': f['dev']['epsilon'], 'dev_fresh_epsilon': f.get('dev_fresh', {}).get('epsilon'), 'test_epsilon': f['test']['epsilon'], 'test_ci95': f['test']['ci95'],
+                          'dev_epsilon': f['dev']['epsilon'], 'dev_fresh_epsilon': f.get('dev_fresh', {}).get('epsilon'), 'dev_fresh_cue_epsilon': f.get('dev_fresh_cues', {}).get('epsilon'), 'test_epsilon': f['test']['epsilon'], 'test_ci95': f['test']['ci95'],
                           'test_min_recall': f['test']['min_recall']} for f in ev['files']],
                'failed_files': loop.need('convert').get('failed', []),
                'seconds': {k: loop.result(k)['seconds'] for k in STEPS if loop.result(k) and 'seconds' in loop.result(k)}}

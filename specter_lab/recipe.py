@@ -19,7 +19,7 @@ __all__ = ['json_leaves', 'set_leaf', 'json_value', 'decision_pool', 'relabel', 
            'swapped_rule_pair', 'swapped_rule_pairs', 'rule_segments', 'cue_words', 'answer_shapes', 'moved_cue_pair',
            'moved_cue_pairs', 'made_up_word', 'put_word', 'fresh_cue_pair', 'fresh_cue_pairs', 'made_up_value', 'slip',
            'copied_leaves', 'fresh_value_pair', 'fresh_value_pairs', 'token_words', 'word_from', 'fresh_value_task',
-           'open_leaves', 'fresh_value_tasks']
+           'open_leaves', 'fresh_value_tasks', 'fresh_cue_task', 'fresh_cue_tasks']
 
 # %% ../nbs/31_recipe.ipynb #fe4bb91e
 def json_leaves(v, path=()) -> list[tuple[tuple, object]]:
@@ -459,3 +459,26 @@ def fresh_value_tasks(tasks, words:list[str]|None=None, seed:int=0, others=()) -
     make = partial(made_up_value, word=word_from(words)) if words else made_up_value
     return [x for t in tasks if (x := fresh_value_task(t, key, rng, make, paths)) is not None] if paths else []
 
+
+# %% ../nbs/31_recipe.ipynb #8bfc872c
+def fresh_cue_task(task, cues:dict, key:tuple|None, rng:random.Random, word=made_up_word):
+    "`task` with a cue word of its request that the system message names only in its decision's entry (`cues`: `cue_words`) replaced, in the request, the system message and the reference, by `word(rng, avoid)` (id suffixed `/fresh-cue`): the same decision, told only by the rule. None where the task has no such word or the new reference fails its guards."
+    from specter_lab.suite import Task
+    if (places := _cue_places(task, cues, key)) is None: return None
+    a = rng.choice(places[2])
+    f = word(rng, _words(_said(task)) | {str(n).lower() for n in cues})
+    put = lambda s: put_word(str(s), a, f)
+    msgs = [dict(m, content=put(m['content'])) if m['role'] in ('system', 'user') else m for m in task.messages]
+    t = Task(f"{task.id}/fresh-cue", task.split, msgs, [g.spec for g in task.guards], put(task.reference), dict(task.meta, fresh_cue=f))
+    return t if t.check(t.reference).passed else None
+
+def fresh_cue_tasks(tasks, words:list[str]|None=None, seed:int=0, others=()) -> list:
+    "A `fresh_cue_task` of each of `tasks` that has a cue word (`cue_words` of `tasks` with `others`, a train split), the new word one of `words` that neither uses and that is not a stop word, else a made-up word."
+    from specter_lab.evaluate import decision_leaf
+    from specter_lab.suites import STOPWORDS
+    both = [*tasks, *others]
+    rng,key = random.Random(seed),decision_leaf(both)
+    seen = set().union(*(_words(_said(t)) for t in both))
+    words = [w for w in words or () if w not in seen and w not in STOPWORDS]
+    make = word_from(words) if words else made_up_word
+    return [x for t in tasks if (x := fresh_cue_task(t, cue_words(both, key), key, rng, make)) is not None]
