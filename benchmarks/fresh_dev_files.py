@@ -29,7 +29,7 @@ def _suite(run: Path, tasks: str) -> str:
 
 def files_row(run: Path) -> dict:
     "One run's files: dev, fresh-value dev, fresh-cue dev and test ε each (None where the suite has no such tasks)."
-    from specter_lab.config import load_settings
+    from specter_lab.config import Settings, load_settings
     from specter_lab.evaluate import evaluate
     from specter_lab.files import read_json
     from specter_lab.loop import FRESH_KEY, Loop, fresh_dev
@@ -52,7 +52,22 @@ def files_row(run: Path) -> dict:
             eps[k] = rep['epsilon']['hat']
         rows.append({'name': f['name'], 'type': f['type'], 'role': f['role'], 'dev': f['dev']['epsilon'], 'fresh_dev': eps.get('values'),
                      'fresh_cue_dev': eps.get('cues'), 'test': f['test']['epsilon']})
-    return {'run': str(run), 'loop': rec['tasks'], 'files': rows}
+    base = Settings().to_dict()
+    sets = [f"{sec}.{k}={v}" for sec, d in rec['settings'].items() for k, v in d.items()
+            if sec in base and k not in ('seed', 'tasks', 'base') and v != base[sec].get(k, v)]   # where the run differs from today's defaults
+    return {'run': str(run), 'loop': rec['tasks'], 'settings': sets, 'files': rows}
+
+
+def table(res: dict) -> str:
+    "The Markdown table of `res`: each run's files, their dev, fresh dev (copied values, cue words) and test ε (the shipped file in bold)."
+    fmt = lambda x: '–' if x is None else f"{x:.3f}"
+    L = ['| suite | seed | settings | file | dev | dev, fresh copied values | dev, fresh cue words | test |', '|---|---|---|---|---|---|---|---|']
+    for r in res['runs']:
+        suite, _, seed = Path(r['run']).name.rpartition('-s')
+        sets = ' '.join(f"`{x}`" for x in r.get('settings') or []) or ('default' if 'settings' in r else '–')
+        L += [f"| `{suite}` | {seed} | {sets} | {f['type']} ({f['role']}) | {fmt(f['dev'])} | {fmt(f.get('fresh_dev'))} | "
+              f"{fmt(f.get('fresh_cue_dev'))} | {fmt(f['test'])} |" for f in r['files']]
+    return '\n'.join(L)
 
 
 def main() -> int:

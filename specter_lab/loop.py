@@ -235,11 +235,11 @@ CONVERT_S_PER_MB = 1.1   # merge, convert, quantize, verify: seconds per MB of t
 MIN_TRAIN_SHARE = 0.25   # round 1 may always train this share of the budget: late with a trained model rather than on time with none
 
 def _budget_parts(loop:Loop, started:float, per_task:float, n_dev:int) -> tuple[float, float]:
-    "(seconds spent: the steps before train and the train step since `started`; seconds needed after training: conversion at `CONVERT_S_PER_MB`, every file on the dev split (`n_dev` tasks) and the test split, and the start model on dev, at `per_task` seconds an answer)."
+    "(seconds spent: the steps before train and the train step since `started`; seconds needed after training: conversion at `CONVERT_S_PER_MB`, every file on the dev split (`n_dev` tasks) and the test split, the start model on dev and the shipped file on fresh dev tasks (`fresh_dev`: about a dev split's worth), at `per_task` seconds an answer)."
     s = loop.settings
     done = sum(loop.result(k)['seconds'] for k in STEPS[:STEPS.index('train')] if loop.result(k)) + time.time() - started
     n_test = read_json(loop.need('eval_before')['report'])['n']
-    return done, CONVERT_S_PER_MB * Path(base_gguf(loop)).stat().st_size / 2**20 + ((len(_quants(s)) + 2) * (n_dev + n_test) + n_dev) * per_task
+    return done, CONVERT_S_PER_MB * Path(base_gguf(loop)).stat().st_size / 2**20 + ((len(_quants(s)) + 2) * (n_dev + n_test) + 2 * n_dev) * per_task
 
 def train_seconds_left(loop:Loop, started:float, per_task:float, n_dev:int, floor:float=0.0) -> float|None:
     "Seconds the next round may train within `[dpo] budget_minutes` (None without a budget, or without the first step's pace `per_task`: a cycle measures its versions its own way): what the time spent, the round's dev evaluation and everything after training (`_budget_parts`) leave; at least `floor` of the budget."
