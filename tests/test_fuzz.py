@@ -1,6 +1,6 @@
 """Hostile input, everywhere: a fast fuzz sample over every reader (benchmarks/fuzz.py runs >= 10,000 cases), the
 traversal, symlink and key cases of issue 18, and every CLI stage given hostile input."""
-import datetime, json, os, shutil, threading
+import datetime, json, os, re, shutil, threading
 from functools import lru_cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -73,6 +73,36 @@ def test_rule_rewrites_on_any_system_message(system, names, a, b):
     assert all(k is None or k in names for k in segs)
     assert swap_words(swap_words(system, a, b), a, b) == system
     assert swap_words(system, a, b, ignore_case=True).lower() == swap_words(system.lower(), a.lower(), b.lower())
+
+
+
+@settings(max_examples=150, **FAST)
+@given(cues=st.lists(st.from_regex(r'c[a-z]{2,5}', fullmatch=True), min_size=2, max_size=9, unique=True),
+       rows=st.lists(st.tuples(st.integers(0, 8), st.lists(st.from_regex(r'f[a-z]{1,5}', fullmatch=True), max_size=5), st.booleans()), min_size=2, max_size=12),
+       preamble=st.text(max_size=60), words=st.lists(st.from_regex(r'[a-z]{4,8}', fullmatch=True), max_size=5))
+def test_fresh_cue_tasks_on_any_label_suite(cues, rows, preamble, words):
+    "Any label suite (a rule we have not seen that lists cue words per label; requests of any words, the cue word capitalised or not): every fresh-cue task keeps its decision and passes its own reference, the rule and the request name its new word, and where two labels' requests use cue words of their own, there are such tasks."
+    from specter_lab.evaluate import expected_decision
+    from specter_lab.recipe import fresh_cue_tasks
+    from specter_lab.suite import Task
+    labels = ['HIGH', 'LOW', 'MID']
+    lab = {c: labels[i % 3] for i, c in enumerate(cues)}
+    rule = preamble + ' ' + ' '.join(f"{L}: {', '.join(c for c in cues if lab[c] == L)}." for L in labels)
+    tasks = []
+    for i, (k, fill, cap) in enumerate(rows):
+        c = cues[k % len(cues)]
+        req = ' '.join(fill + [c.capitalize() if cap else c])
+        tasks.append(Task(f"t{i}", 'dev', [{'role': 'system', 'content': rule}, {'role': 'user', 'content': req}],
+                          [{'kind': 'label', 'pattern': '(HIGH|LOW|MID) - \\S', 'expected': lab[c]}], f"{lab[c]} - a {c}"))
+    out = fresh_cue_tasks(tasks, words)
+    for f in out:
+        t = next(t for t in tasks if f.id == t.id + '/fresh-cue')
+        assert expected_decision(f, None) == expected_decision(t, None) and f.check(f.reference).passed
+        w = f.meta['fresh_cue'].lower()
+        named = lambda m: re.search(rf'\b{w}\b', m['content'].lower()) is not None
+        assert named(f.messages[0]) and named(f.messages[1]) and not named(t.messages[0])
+    used = {lab[cues[k % len(cues)]] for k, _, _ in rows}
+    assert out or len(used) < 2
 
 
 
