@@ -625,7 +625,7 @@ def report_files(man:dict, ev:dict, s:Settings, figs:dict) -> list[str]:
                 if (sf := eps.get(ev['name'])) and (fr := sf.get('dev_fresh')) else []) + \
                ([f"Looking up words it never saw: on the dev tasks with a cue word replaced, in the request and in the rule, by a word the suite "
                  f"never uses (`fresh_dev`), the shipped file's ε is {fr['epsilon']:.3f} against {sf['dev']['epsilon']:.3f} on dev as written; "
-                 "requests with words the rule names but training never showed will fare nearer the first.", ""]
+                 "a request whose word the model must look up in the rule, with no meaning of its own to go by, will fare nearer the first.", ""]
                 if (sf := eps.get(ev['name'])) and (fr := sf.get('dev_fresh_cues')) else []) + \
                ([f"![file sizes](figures/{figs['sizes']})", ""] if 'sizes' in figs else [])
 

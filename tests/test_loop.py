@@ -67,6 +67,9 @@ def test_loop_runs_every_step(loop_run):
     assert (out / "6_eval_after" / "start.dev.json").is_file() and summ["start_dev_epsilon"] == ev["start_dev"]["epsilon"]
     assert (summ["not_worth_deploying"] is None) == ("On the dev split it beats the model the run started from" in md) != ("**Not worth deploying:**" in md)
     assert ("**Not worth deploying:**" in md) == ("**Not worth deploying:**" in card.text)   # the model card says it too
+    shipped = next(f for f in summ["files"] if f["name"] == summ["gguf"])   # dev with fresh cue words: measured, recorded and reported together, or not at all
+    cues = (out / "6_eval_after" / "dev_fresh_cues.jsonl").is_file()
+    assert (shipped["dev_fresh_cue_epsilon"] is not None) == cues == ("Looking up words it never saw" in md)
     tr = json.loads((out / "4_train" / "step.json").read_text())   # rounds, judged on the dev split
     assert 1 <= len(tr["rounds"]) <= 2 and all(0 <= r["dev_epsilon"] <= 1 for r in tr["rounds"])
     assert (out / "suite.jsonl").is_file()   # the tiny suite has no dev split: one was carved out of train
