@@ -55,6 +55,7 @@ def files_row(run: Path) -> dict:
     base = Settings().to_dict()
     sets = [f"{sec}.{k}={v}" for sec, d in rec['settings'].items() for k, v in d.items()
             if sec in base and k not in ('seed', 'tasks', 'base') and v != base[sec].get(k, v)]   # where the run differs from today's defaults
+    sets = ([f"base={rec['base']}"] if rec['base'] != Settings().model.base else []) + sets
     return {'run': str(run), 'loop': rec['tasks'], 'settings': sets, 'files': rows}
 
 

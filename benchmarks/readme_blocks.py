@@ -14,7 +14,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / 'benchmarks'))
-import loop_pairs, loop_suites, recipe_rounds, shape_effect   # noqa: E402
+import fresh_dev_files, loop_pairs, loop_suites, recipe_rounds, shape_effect   # noqa: E402
 from specter_lab.loop import read_block, replace_block   # noqa: E402
 
 R = 'benchmarks/results/'
@@ -47,7 +47,9 @@ BLOCKS = {  # file: {block: (kind, results file, or files whose runs are merged:
         'home-before-narrowing': ('loop', R + 'loop_home_tools_before_narrowing.json'),
         'home-before-reads': ('loop', R + 'loop_home_tools_before_reads.json'),
         'home-reads': ('loop', R + 'loop_home_tools_reads.json'),
-        'shape-phrases': ('shape-phrases', R + 'shape_phrases.json')}}
+        'shape-phrases': ('shape-phrases', R + 'shape_phrases.json'),
+        'fresh-cue-dev': ('fresh-dev', R + 'fresh_cue_dev.json'),
+        'gemma-claim': ('loop', R + 'loop_gemma_claim.json')}}
 
 
 def generated(kind: str, res: dict) -> dict:
@@ -55,6 +57,7 @@ def generated(kind: str, res: dict) -> dict:
     if kind == 'loop': return {'': loop_suites.table(res), '-why': loop_suites.why_table(res)}
     if kind == 'pairs': return {'': loop_pairs.table(res)}
     if kind == 'rounds': return {'': recipe_rounds.table(res)}
+    if kind == 'fresh-dev': return {'': fresh_dev_files.table(res)}
     return {'': shape_effect.table(res, kind.split('-', 1)[1])}
 
 
