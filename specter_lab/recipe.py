@@ -480,5 +480,5 @@ def fresh_cue_tasks(tasks, words:list[str]|None=None, seed:int=0, others=()) -> 
     rng,key = random.Random(seed),decision_leaf(both)
     seen = set().union(*(_words(_said(t)) for t in both))
     words = [w for w in words or () if w not in seen and w not in STOPWORDS]
-    make = word_from(words) if words else made_up_word
-    return [x for t in tasks if (x := fresh_cue_task(t, cue_words(both, key), key, rng, make)) is not None]
+    make,cues = (word_from(words) if words else made_up_word),cue_words(both, key)
+    return [x for t in tasks if (x := fresh_cue_task(t, cues, key, rng, make)) is not None]
