@@ -29,16 +29,17 @@ def _suite(run: Path, tasks: str) -> str:
 
 def files_row(run: Path) -> dict:
     "One run's files: dev, fresh-value dev, fresh-cue dev and test ε each (None where the suite has no such tasks)."
-    from specter_lab.config import Settings, load_settings
+    from specter_lab.config import Settings
     from specter_lab.evaluate import evaluate
     from specter_lab.files import read_json
-    from specter_lab.loop import FRESH_KEY, Loop, fresh_dev
+    from specter_lab.loop import FRESH_KEY, Loop, config_diff, fresh_dev
     after, rec = run / '6_eval_after', read_json(run / 'loop.json')
+    diff = [(k, v) for k, _, v in config_diff(Settings().to_dict(), rec['settings'])]   # where the run differs from today's defaults
     made = {k: after / f"dev_fresh_{k}.jsonl" for k in FRESH_KEY}
-    if not all(p.is_file() for p in made.values()):   # a run from before fresh cue words: made as its loop would have
-        seed = rec['settings']['data']['seed']
-        lp = Loop(run, load_settings(overrides={'data.seed': seed}), _suite(run, rec['tasks']), rec['base'])
-        made = {k: Path(p) for k, p in fresh_dev(lp).items()}
+    if not all(p.is_file() for p in made.values()):   # a run from before fresh cue words: made as its loop would have, with its settings
+        s = Settings()
+        for k, v in diff: s.override(k, v)
+        made = {k: Path(p) for k, p in fresh_dev(Loop(run, s, _suite(run, rec['tasks']), rec['base'])).items()}
     shape = read_json(run / '5_convert' / 'answer_shape.json') if (run / '5_convert' / 'answer_shape.json').is_file() else False   # label suites: none
     rows = []
     for f in read_json(after / 'step.json')['files']:
@@ -52,10 +53,8 @@ def files_row(run: Path) -> dict:
             eps[k] = rep['epsilon']['hat']
         rows.append({'name': f['name'], 'type': f['type'], 'role': f['role'], 'dev': f['dev']['epsilon'], 'fresh_dev': eps.get('values'),
                      'fresh_cue_dev': eps.get('cues'), 'test': f['test']['epsilon']})
-    base = Settings().to_dict()
-    sets = [f"{sec}.{k}={v}" for sec, d in rec['settings'].items() for k, v in d.items()
-            if sec in base and k not in ('seed', 'tasks', 'base') and v != base[sec].get(k, v)]   # where the run differs from today's defaults
-    sets = ([f"base={rec['base']}"] if rec['base'] != Settings().model.base else []) + sets
+    sets = ([f"base={rec['base']}"] if rec['base'] != Settings().model.base else []) + \
+           [f"{k}={v}" for k, v in diff if k.rpartition('.')[2] not in ('seed', 'tasks', 'base')]
     return {'run': str(run), 'loop': rec['tasks'], 'settings': sets, 'files': rows}
 
 

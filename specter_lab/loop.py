@@ -8,7 +8,7 @@ Docs: https://specter-lab.github.io/specter_lab/loop.html.md"""
 from __future__ import annotations
 import argparse, json, math, shlex, shutil, sys, time
 from dataclasses import dataclass, field, replace
-from functools import cache, cached_property
+from functools import cached_property
 from pathlib import Path
 from .config import Settings, SpecterError, load_settings, override_flags
 from .files import check_output, read_json, write_json, write_text_atomic, file_record
@@ -378,10 +378,10 @@ def fresh_dev(loop:Loop) -> dict[str, str]:
     from specter_lab.suite import load_tasks, write_tasks
     from transformers import AutoTokenizer
     dev,train,s = load_tasks(loop.suite, 'dev'),load_tasks(loop.suite, 'train'),loop.settings.data.seed
-    words = cache(lambda: token_words(AutoTokenizer.from_pretrained(hf_dir(resolve_model(loop.base, loop.settings.model.offline)))))   # read only when a kind needs it
+    words = token_words(AutoTokenizer.from_pretrained(hf_dir(resolve_model(loop.base, loop.settings.model.offline))))
     out = {}
     for kind,make in (('values', fresh_value_tasks), ('cues', fresh_cue_tasks)):
-        if make(dev, None, s, train) and (tasks := make(dev, words(), s, train)):   # made-up words first: is there anything to replace?
+        if tasks := make(dev, words, s, train):
             write_tasks(p := loop.dir('eval_after')/f'dev_fresh_{kind}.jsonl', tasks)
             out[kind] = str(p)
     return out
