@@ -13,8 +13,8 @@ from .recipe import input_spans, json_leaves, json_value, _request
 
 # %% auto #0
 __all__ = ['READERS', 'SHAPE_SCHEMA', 'SHAPE_FILE', 'request_spans', 'copied_paths', 'request_numbers', 'request_dates',
-           'read_paths', 'value_forms', 'narrowed_forms', 'answer_shape', 'suite_shape', 'shape_schema',
-           'shape_grammar', 'without_forms', 'read_shape']
+           'read_paths', 'value_forms', 'narrowed_forms', 'copied_digits', 'answer_shape', 'suite_shape',
+           'shape_schema', 'shape_grammar', 'without_forms', 'read_shape']
 
 # %% ../nbs/27_shape.ipynb #ba52992c
 def _star(path:tuple) -> tuple: return tuple('*' if isinstance(k, int) else k for k in path)
@@ -151,8 +151,16 @@ def narrowed_forms(answers, forms:dict) -> dict:
         for p,x in json_leaves(v): seen.setdefault(_star(p), set()).add(x)
     return {q: {'enum': sorted(seen[q])} if 'enum' in f and q in seen else f for q,f in forms.items()}
 
+def copied_digits(tasks, copied) -> dict:
+    "{path: share} for each `copied` path: the share of `tasks`' answers with a string there whose value writes a digit (a time `17:15`, a code `B7`), rounded to 4 places; 0 where none has a string there."
+    seen,hit = {q: 0 for q in copied},{q: 0 for q in copied}
+    for t in tasks:
+        for p,x in json_leaves(json_value(t.reference) or {}):
+            if isinstance(x, str) and (q := _star(p)) in seen: seen[q] += 1; hit[q] += any(c in _DIGITS for c in x)
+    return {q: round(hit[q] / n, 4) if n else 0 for q,n in seen.items()}
+
 def answer_shape(tasks, share:float=0.95, most_shapes:int=32, others=()) -> dict|None:
-    "What `tasks`' (a train split's) answers share: their JSON shapes, `copied_paths` (spans of up to `max_words`, one more than the longest string value), `read_paths` (numbers and dates read from the request) and `value_forms` (that `others`, a dev split, must fit), each shape's enums narrowed to the values its own answers take (`narrowed_forms`); None when an answer is not a JSON object or array, or they take more than `most_shapes` shapes."
+    "What `tasks`' (a train split's) answers share: their JSON shapes, `copied_paths` (spans of up to `max_words`, one more than the longest string value), `read_paths` (numbers and dates read from the request), `copied_digits` (over `others` too) and `value_forms` (that `others`, a dev split, must fit), each shape's enums narrowed to the values its own answers take (`narrowed_forms`); None when an answer is not a JSON object or array, or they take more than `most_shapes` shapes."
     refs = [json_value(t.reference) for t in tasks]
     if not refs or any(v is None for v in refs): return None
     words = 1 + max((len(x.split()) for v in refs for _,x in json_leaves(v) if isinstance(x, str)), default=0)
@@ -164,7 +172,8 @@ def answer_shape(tasks, share:float=0.95, most_shapes:int=32, others=()) -> dict
     own = {k: narrowed_forms(vs, forms) for k,vs in alike.items()}
     shapes = list({json.dumps(s): s for v in refs for s in [_schema(v, (), copied, own[structure(v)], kinds)]}.values())
     if len(shapes) > most_shapes: return None
-    return {'max_words': words, 'copied': [{'path': list(p), 'share': s} for p,s in copied.items()],
+    digit = copied_digits([*tasks, *others], copied)
+    return {'max_words': words, 'copied': [{'path': list(p), 'share': s, 'digit': digit[p]} for p,s in copied.items()],
             'read': [{'path': list(p), 'kind': k, 'share': s} for p,(k,s) in read.items()], 'shapes': shapes}
 
 def suite_shape(tasks) -> dict|None:
@@ -186,18 +195,20 @@ def _read_values(s:dict, request:str) -> list:
     "What the `READERS` of the read node `s` read in `request`, of the node's type."
     return [x for x in READERS[s['$read']](request) if s.get('type') != 'integer' or isinstance(x, int)]
 
-def _reads_nothing(s, request:str, always:set, path:tuple=()) -> bool:
-    "Whether the schema node `s` (at `path`) has a value read at one of the paths `always` (read in every answer the shape was learned from) that `request` does not write."
+def _cannot_fill(s, request:str, read:set, digit:set, path:tuple=()) -> bool:
+    "Whether the schema node `s` (at `path`) has a value `request` cannot give: one read at a path of `read` (read in every answer the shape was learned from) that `request` does not write, or one copied at a path of `digit` (a digit in every answer's value there) where `request` writes no digit."
     if not isinstance(s, dict): return False
-    if s.get('$read') in READERS: return path in always and not _read_values(s, request)
-    if isinstance(s.get('items'), dict): return _reads_nothing(s['items'], request, always, path + ('*',))
-    return any(_reads_nothing(w, request, always, path + (k,)) for k,w in s.get('properties', {}).items())
+    if s.get('$read') in READERS: return path in read and not _read_values(s, request)
+    if s.get('$copy') is True: return path in digit and not any(c in _DIGITS for c in request)
+    if isinstance(s.get('items'), dict): return _cannot_fill(s['items'], request, read, digit, path + ('*',))
+    return any(_cannot_fill(w, request, read, digit, path + (k,)) for k,w in s.get('properties', {}).items())
 
 def shape_schema(shape:dict, messages) -> dict:
-    "The JSON schema of the answers `shape` allows to the chat `messages`: its copied strings are spans of the last user message, its read values the numbers or dates that message writes; of several JSON shapes, those with a value every answer read (share 1) that the message does not write are left out, unless that leaves none."
+    "The JSON schema of the answers `shape` allows to the chat `messages`: its copied strings are spans of the last user message, its read values the numbers or dates that message writes; of several JSON shapes, those with a value the message cannot give are left out (`_cannot_fill`: a value every answer read that the message does not write, a value copied with a digit in every answer where it writes none), unless that leaves none."
     request = next((str(m['content']) for m in reversed(messages) if m['role'] == 'user'), '')
-    always = {tuple(r['path']) for r in shape.get('read', []) if r['share'] >= 1}
-    shapes = [s for s in shape['shapes'] if not _reads_nothing(s, request, always)] or shape['shapes']
+    read = {tuple(r['path']) for r in shape.get('read', []) if r['share'] >= 1}
+    digit = {tuple(c['path']) for c in shape['copied'] if c.get('digit', 0) >= 1}   # a shape written before digits were counted has none
+    shapes = [s for s in shape['shapes'] if not _cannot_fill(s, request, read, digit)] or shape['shapes']
     ss = [_fill(s, request_spans(request, shape['max_words']) or [''], request) for s in shapes]
     return ss[0] if len(ss) == 1 else {'anyOf': ss}
 
@@ -227,7 +238,8 @@ SHAPE_SCHEMA = {
     'type': 'object', 'required': ['max_words', 'copied', 'shapes'], 'additionalProperties': False,
     'properties': {'max_words': {'type': 'integer', 'minimum': 1, 'maximum': 64},
                    'copied': {'type': 'array', 'items': {'type': 'object', 'required': ['path', 'share'],
-                              'properties': {'path': {'type': 'array', 'items': {'type': 'string'}}, 'share': {'type': 'number', 'minimum': 0, 'maximum': 1}}}},
+                              'properties': {'path': {'type': 'array', 'items': {'type': 'string'}}, 'share': {'type': 'number', 'minimum': 0, 'maximum': 1},
+                                             'digit': {'type': 'number', 'minimum': 0, 'maximum': 1}}}},   # optional: a shape written before digits were counted has none
                    'read': {'type': 'array', 'items': {'type': 'object', 'required': ['path', 'kind', 'share'],   # optional: a shape written before numbers and dates were read has none
                             'properties': {'path': {'type': 'array', 'items': {'type': 'string'}}, 'kind': {'enum': list(READERS)}, 'share': {'type': 'number', 'minimum': 0, 'maximum': 1}}}},
                    'shapes': {'type': 'array', 'minItems': 1, 'items': {'type': 'object'}}}}
