@@ -615,6 +615,8 @@ def report_files(man:dict, ev:dict, s:Settings, figs:dict) -> list[str]:
     L += [f"Every answer, before training and after, was decoded within the suite's answer shape (`answer_shape.json` next to the files, "
           f"learned from the train split: {len(sh['shapes'])} JSON shape(s)"
           + (f"; {', '.join('`' + '.'.join(c['path']) + '`' for c in sh['copied'])} copied as spans of the request" if sh['copied'] else '')
+          + (f" (a shape with {', '.join('`' + '.'.join(c['path']) + '`' for c in digit)}, which writes a digit in every answer, left out where the request writes none)"
+             if len(sh['shapes']) > 1 and (digit := [c for c in sh['copied'] if c.get('digit', 0) >= 1]) else '')
           + ''.join(f"; {', '.join('`' + '.'.join(c['path']) + '`' for c in sh.get('read', []) if c['kind'] == k)} read from it as {k}s" for k in ('number', 'date')
                     if any(c['kind'] == k for c in sh.get('read', [])))
           + "); serve the file with it.", ""] if sh else []
