@@ -21,7 +21,7 @@ R = 'benchmarks/results/'
 BLOCKS = {  # file: {block: (kind, results file, or files whose runs are merged: a later file's run of a suite and seed wins)}
     'README.md': {
         'loop-suites': ('loop', (R + 'loop_suites.json', R + 'loop_collect_copies.json', R + 'loop_read.json',
-                                R + 'loop_dates.json')),
+                                R + 'loop_dates.json', R + 'loop_digits.json')),
         'loop-unseen': ('loop', (R + 'loop_unseen_free.json', R + 'loop_unseen.json', R + 'loop_unseen_read.json',
                                  R + 'loop_unseen_more.json')),
         'loop-gemma': ('loop', (R + 'loop_gemma.json', R + 'loop_gemma_shape.json', R + 'loop_gemma_first_epochs.json'))},
@@ -49,7 +49,10 @@ BLOCKS = {  # file: {block: (kind, results file, or files whose runs are merged:
         'home-reads': ('loop', R + 'loop_home_tools_reads.json'),
         'shape-phrases': ('shape-phrases', R + 'shape_phrases.json'),
         'fresh-cue-dev': ('fresh-dev', R + 'fresh_cue_dev.json'),
-        'gemma-claim': ('loop', R + 'loop_gemma_claim.json')}}
+        'gemma-claim': ('loop', R + 'loop_gemma_claim.json'),
+        'shape-digits': ('shape-digits', R + 'shape_digits.json'),
+        'copied-digits': ('pairs', R + 'copied_digits.json'),
+        'loop-digits': ('loop', R + 'loop_digits.json')}}
 
 
 def generated(kind: str, res: dict) -> dict:

@@ -3,6 +3,7 @@
     flock /tmp/specter-cpu.lock .venv/bin/python benchmarks/shape_effect.py --runs benchmarks/results/loop_shape.json
     flock /tmp/specter-cpu.lock .venv/bin/python benchmarks/shape_effect.py --variant forms --runs benchmarks/results/loop_shape_collect.json --suites office_tools,payment_extraction
     flock /tmp/specter-cpu.lock .venv/bin/python benchmarks/shape_effect.py --variant read --runs benchmarks/results/loop_collect_copies.json --suites payment_extraction
+    flock /tmp/specter-cpu.lock .venv/bin/python benchmarks/shape_effect.py --variant digits --runs benchmarks/results/loop_digits_before.json
 
 The loop evaluates everything within the suite's answer shape (chapter `shape`): its ε before and after are both decoded
 that way. For every run of the loop results file (`--runs`; its run folders must exist, run from the folder they were
@@ -18,6 +19,9 @@ sets each new report against the run's own (`compare_reports`: ε, and the tasks
   (`shape.read_paths`); written to benchmarks/results/shape_read.json, block `shape-read`;
 - `--variant dates`: the same, from the commit where a date is read from numbers and a month name written together,
   each used once (`shape.request_dates`); benchmarks/results/shape_dates.json, block `shape-dates`;
+- `--variant digits`: the same, from the commit where, of several JSON shapes, one whose copied value writes a digit in
+  every train and dev answer (a time) is left out for a request that writes no digit (`shape.copied_digits`);
+  benchmarks/results/shape_digits.json, block `shape-digits`;
 - `phrases` (block `shape-phrases`, benchmarks/results/shape_phrases.json): the dates and span forms of branch
   exp/span-forms (`shape.span_forms`: a copied span in the form of the train and dev values at its path), measured by
   this script as that branch has it (`--variant phrases` there); here only its table is made.
@@ -33,7 +37,8 @@ ROOT = Path(__file__).resolve().parents[1]
 VARIANTS = {'free': {'shape': False, 'results': 'shape_effect.json'},
             'forms': {'shape': None, 'results': 'shape_forms.json'},
             'read': {'shape': None, 'results': 'shape_read.json'},
-            'dates': {'shape': None, 'results': 'shape_dates.json'}}
+            'dates': {'shape': None, 'results': 'shape_dates.json'},
+            'digits': {'shape': None, 'results': 'shape_digits.json'}}
 
 
 def effect(run: dict, variant: str) -> dict:
@@ -66,7 +71,7 @@ def table(res: dict, variant: str) -> str:
             rows.append(f"| `{r['suite']}` | {r['seed']} | {b['free']:.3f} | {b['run']:.3f} | {a['free']:.3f} | {a['run']:.3f} | "
                         f"{a['paired']['gained']} / {a['paired']['lost']} ({a['mcnemar_p']:.2g}) |")
         return '\n'.join(rows)
-    won = {'forms': 'the value forms', 'read': 'reading numbers and dates', 'phrases': 'dates written together and span forms', 'dates': 'dates written together'}[variant]
+    won = {'forms': 'the value forms', 'read': 'reading numbers and dates', 'phrases': 'dates written together and span forms', 'dates': 'dates written together', 'digits': 'leaving out a shape whose copied value needs a digit'}[variant]
     rows = [f"| suite | seed | start model, test | shipped file, dev | shipped file, test | shipped, test: tasks {won} won / lost (McNemar p) |",
             "|---|---|---|---|---|---|"]
     for r in runs:
