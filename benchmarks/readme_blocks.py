@@ -24,7 +24,8 @@ BLOCKS = {  # file: {block: (kind, results file, or files whose runs are merged:
                                 R + 'loop_dates.json', R + 'loop_digits.json')),
         'loop-unseen': ('loop', (R + 'loop_unseen_free.json', R + 'loop_unseen.json', R + 'loop_unseen_read.json',
                                  R + 'loop_unseen_more.json')),
-        'loop-gemma': ('loop', (R + 'loop_gemma.json', R + 'loop_gemma_shape.json', R + 'loop_gemma_first_epochs.json'))},
+        'loop-gemma': ('loop', (R + 'loop_gemma.json', R + 'loop_gemma_shape.json', R + 'loop_gemma_first_epochs.json',
+                                R + 'loop_gemma_office.json'))},
     'benchmarks/README.md': {
         'loop-unseen-free': ('loop', R + 'loop_unseen_free.json'),
         'loop-shape': ('loop', R + 'loop_shape.json'),
@@ -52,7 +53,8 @@ BLOCKS = {  # file: {block: (kind, results file, or files whose runs are merged:
         'gemma-claim': ('loop', R + 'loop_gemma_claim.json'),
         'shape-digits': ('shape-digits', R + 'shape_digits.json'),
         'copied-digits': ('pairs', R + 'copied_digits.json'),
-        'loop-digits': ('loop', R + 'loop_digits.json')}}
+        'loop-digits': ('loop', R + 'loop_digits.json'),
+        'gemma-office': ('loop', R + 'loop_gemma_office.json')}}
 
 
 def generated(kind: str, res: dict) -> dict:
