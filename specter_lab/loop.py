@@ -612,12 +612,13 @@ def report_files(man:dict, ev:dict, s:Settings, figs:dict) -> list[str]:
     if st := ev.get('start_dev'):   # measured and judged by step_eval_after (`start_advice`)
         L += [f"**Not worth deploying:** {ev['start_advice']}." if ev.get('start_advice') else
               f"On the dev split it beats the model the run started from (ε {eps[ev['name']]['dev']['epsilon']:.3f} against {st['epsilon']:.3f}).", ""]
+    code = lambda cs: ', '.join('`' + '.'.join(c['path']) + '`' for c in cs)   # the paths of a shape's entries, as code
     L += [f"Every answer, before training and after, was decoded within the suite's answer shape (`answer_shape.json` next to the files, "
           f"learned from the train split: {len(sh['shapes'])} JSON shape(s)"
-          + (f"; {', '.join('`' + '.'.join(c['path']) + '`' for c in sh['copied'])} copied as spans of the request" if sh['copied'] else '')
-          + (f" (a shape with {', '.join('`' + '.'.join(c['path']) + '`' for c in digit)}, which writes a digit in every answer, left out where the request writes none)"
+          + (f"; {code(sh['copied'])} copied as spans of the request" if sh['copied'] else '')
+          + (f" (a shape with {code(digit)}, which writes a digit in every answer, left out where the request writes none)"
              if len(sh['shapes']) > 1 and (digit := [c for c in sh['copied'] if c.get('digit', 0) >= 1]) else '')
-          + ''.join(f"; {', '.join('`' + '.'.join(c['path']) + '`' for c in sh.get('read', []) if c['kind'] == k)} read from it as {k}s" for k in ('number', 'date')
+          + ''.join(f"; {code(c for c in sh.get('read', []) if c['kind'] == k)} read from it as {k}s" for k in ('number', 'date')
                     if any(c['kind'] == k for c in sh.get('read', [])))
           + "); serve the file with it.", ""] if sh else []
     return L + \

@@ -113,9 +113,11 @@ def read_paths(tasks, share:float=0.95) -> dict:
 # %% ../nbs/27_shape.ipynb #6f48dff0
 _DIGITS = '0123456789'
 
+def _has_digit(x:str) -> bool: return any(c in _DIGITS for c in x)
+
 def _digit_pattern(x:str) -> str|None:
     "The regex of the strings written as `x` but for their digits; None when `x` has no ASCII digit, or has a character a pattern must escape (other than a dot), another digit (`٣`) or one that does not print."
-    if not any(c in _DIGITS for c in x) or any(c in '^$*+?()[]{}|\\"' or not c.isprintable() or (c.isdigit() and c not in _DIGITS) for c in x): return None
+    if not _has_digit(x) or any(c in '^$*+?()[]{}|\\"' or not c.isprintable() or (c.isdigit() and c not in _DIGITS) for c in x): return None
     return '^' + ''.join('[0-9]' if c in _DIGITS else '[.]' if c == '.' else c for c in x) + '$'
 
 def value_forms(tasks, copied, others=(), most_values:int=16) -> dict:
@@ -156,7 +158,7 @@ def copied_digits(tasks, copied) -> dict:
     seen,hit = {q: 0 for q in copied},{q: 0 for q in copied}
     for t in tasks:
         for p,x in json_leaves(json_value(t.reference) or {}):
-            if isinstance(x, str) and (q := _star(p)) in seen: seen[q] += 1; hit[q] += any(c in _DIGITS for c in x)
+            if isinstance(x, str) and (q := _star(p)) in seen: seen[q] += 1; hit[q] += _has_digit(x)
     return {q: round(hit[q] / n, 4) if n else 0 for q,n in seen.items()}
 
 def answer_shape(tasks, share:float=0.95, most_shapes:int=32, others=()) -> dict|None:
@@ -199,7 +201,7 @@ def _cannot_fill(s, request:str, read:set, digit:set, path:tuple=()) -> bool:
     "Whether the schema node `s` (at `path`) has a value `request` cannot give: one read at a path of `read` (read in every answer the shape was learned from) that `request` does not write, or one copied at a path of `digit` (a digit in every answer's value there) where `request` writes no digit."
     if not isinstance(s, dict): return False
     if s.get('$read') in READERS: return path in read and not _read_values(s, request)
-    if s.get('$copy') is True: return path in digit and not any(c in _DIGITS for c in request)
+    if s.get('$copy') is True: return path in digit and not _has_digit(request)
     if isinstance(s.get('items'), dict): return _cannot_fill(s['items'], request, read, digit, path + ('*',))
     return any(_cannot_fill(w, request, read, digit, path + (k,)) for k,w in s.get('properties', {}).items())
 
