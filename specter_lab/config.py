@@ -174,21 +174,23 @@ class Settings:
     cost: CostSettings = field(default_factory=CostSettings)
     gate: GateSettings = field(default_factory=GateSettings)
     path: str|None = None          # the file these settings came from
+    given: frozenset = field(default=frozenset(), compare=False, repr=False)   # the 'section.key's set on purpose: by a flag, or by the file to a value other than the default
 
     def override(self, key:str, value):
         "Set `section.key` to `value` (converted to the field's type): how CLI flags win over the file."
         sec,_,k = key.partition('.')
         section = self._section(sec, key)
         setattr(section, k, _convert(section, k, value, key))
+        self.given = self.given | {key}
         return self
 
     def _section(self, sec, key):
         if sec not in _sections(): raise SettingsError(f"unknown section '{sec}' (known: {', '.join(_sections())})", field=key)
         return getattr(self, sec)
 
-    def to_dict(self): return {k:v for k,v in asdict(self).items() if k!='path'}
+    def to_dict(self): return {k:v for k,v in asdict(self).items() if k in _sections()}
 
-def _sections(): return [f.name for f in fields(Settings) if f.name!='path']
+def _sections(): return [f.name for f in fields(Settings) if f.name not in ('path', 'given')]
 
 # %% ../nbs/00_config.ipynb #52aa2a48
 RANGES = {  # declared once, checked wherever a value arrives (settings.ini, --set, a stage's flags)
@@ -274,12 +276,13 @@ def read_ini(path, sections=None) -> list[tuple[str, str, str, int]]:
     return out
 
 def load_settings(path=None, overrides:dict|None=None) -> Settings:
-    "Read `path` (default: `find_settings()`; none found = the defaults), then apply `overrides` {'sec.key': value}."
+    "Read `path` (default: `find_settings()`; none found = the defaults), then apply `overrides` {'sec.key': value}; `given` names the file's values other than the defaults and every override."
     path = Path(path) if path else find_settings()
     s = Settings(path=str(path) if path else None)
     if path is not None:
         for sec,k,v,ln in read_ini(path, _sections()):
-            setattr(getattr(s, sec), k, _convert(getattr(s, sec), k, v, f"{sec}.{k}", path, ln))
+            setattr(getattr(s, sec), k, x := _convert(getattr(s, sec), k, v, f"{sec}.{k}", path, ln))
+            if x != getattr(getattr(Settings(), sec), k): s.given = s.given | {f"{sec}.{k}"}   # a file that writes out a default chooses nothing
     for k,v in (overrides or {}).items():
         if v is not None: s.override(k, v)
     return s

@@ -13,7 +13,7 @@ from pathlib import Path
 from .config import Settings, SpecterError, load_settings, override_flags
 from .files import check_output, read_json, write_json, write_text_atomic, file_record
 from .model import resolve_model, hf_dir, base_help
-from .registry import hub_id, base_license
+from .registry import hub_id, base_license, recipe_used, with_base_recipe
 
 # %% auto #0
 __all__ = ['STEPS', 'MIN_RECALL', 'CONVERT_S_PER_MB', 'MIN_TRAIN_SHARE', 'FRESH', 'FRESH_KEY', 'STEP_FUNCS', 'relocate', 'Loop',
@@ -650,7 +650,9 @@ def report_markdown(loop:Loop, before:dict, after:dict, cmp:dict, cost:dict, fig
     L = ["# specter_lab loop report", "",
          f"Base model **{loop.base}**, task suite **{loop.tasks}** ({after['n']} {s.eval.split} tasks), "
          f"run in `{loop.out}`. Reproduce with `specter-lab loop --tasks {loop.tasks} --base {loop.base} --output {loop.out}"
-         f"{''.join(f' --set {shlex.quote(x)}' for x in override_flags(s))}`.", ""]
+         f"{''.join(f' --set {shlex.quote(x)}' for x in override_flags(s))}`."
+         + (" From the registry's recipe for this base (settings you did not set): " + ', '.join(f"`{k}={v}`" for k,v in rec.items()) + "."
+            if (rec := recipe_used(s, loop.base)) else ''), ""]
     L += report_epsilon(before, after, cmp, v, figs, (f"`{Path(loop.need('eval_before')['model']).name}`", shipped))
     L += report_data(loop.need('collect'), loop.need('extract'), s)
     L += report_training(loop.need('train'), s, figs)
@@ -780,7 +782,10 @@ def run_loop(out='runs/latest', tasks:str|None=None, base:str|None=None, setting
              from_step:str|None=None, until:str|None=None, log=print) -> dict:
     "Run (or resume) the loop into `out`; return the summary of the report step (or the last step run)."
     s = settings or load_settings()
-    loop = Loop(Path(out), s, str(tasks or s.data.tasks), str(base or s.model.base), log)
+    base = str(base or s.model.base)
+    if rec := recipe_used(s, base): log(f"base {base}: the registry's recipe for it sets " + ', '.join(f"{k}={v}" for k,v in rec.items()))
+    s = with_base_recipe(s, base)   # under every setting of the user's own
+    loop = Loop(Path(out), s, str(tasks or s.data.tasks), base, log)
     cfg = {'tasks': loop.tasks, 'base': loop.base, 'settings': s.to_dict()}
     prev = loop.out/'loop.json'
     if prev.is_file() and (diff := config_diff(read_json(prev, 'loop record'), cfg)):   # --from too: it reruns steps of this run, as it was set

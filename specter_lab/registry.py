@@ -6,21 +6,21 @@ Docs: https://specter-lab.github.io/specter_lab/registry.html.md"""
 
 # %% ../nbs/41_registry.ipynb #76d572f9
 from __future__ import annotations
-import argparse, functools, importlib.resources, json, math, os, re
+import argparse, copy, functools, importlib.resources, json, math, os, re
 from pathlib import Path
 import pandas as pd
-from .config import SpecterError
+from .config import Settings, SettingsError, SpecterError
 from .files import open_regular, read_csv, read_json
 
 # %% auto #0
 __all__ = ['MODEL_COLUMNS', 'PERMISSIVE_LICENSES', 'FIXED_OVERHEAD', 'DEPLOY_QUANTS', 'CALIBRATION_MODEL', 'data_path',
            'load_models', 'load_quants', 'hub_id', 'gguf_spec', 'base_license', 'kv_cache_bytes', 'compute_bytes',
            'ram_needed', 'hardware_table', 'recommend_quant', 'recommend_model', 'load_step_costs', 'loop_times',
-           'cli_registry']
+           'base_recipe', 'recipe_used', 'with_base_recipe', 'cli_registry']
 
 # %% ../nbs/41_registry.ipynb #f052eb08
 MODEL_COLUMNS = ['id', 'hf_repo', 'arch', 'params', 'n_layers', 'n_embd', 'n_heads', 'n_kv_heads', 'head_dim',
-                 'n_vocab', 'n_ctx_train', 'license', 'note']
+                 'n_vocab', 'n_ctx_train', 'license', 'note', 'recipe']
 _INT_COLUMNS = ['params', 'n_layers', 'n_embd', 'n_heads', 'n_kv_heads', 'head_dim', 'n_vocab', 'n_ctx_train']
 
 def data_path(name:str) -> Path:
@@ -43,6 +43,16 @@ def _read_table(path) -> pd.DataFrame:
         if len(cells) != len(header): raise SpecterError(f"{len(cells)} cells for {len(header)} columns", path, ln)
     return pd.DataFrame([c for _,c in lines[1:]], columns=header, dtype=str)
 
+def _check_recipe(text, path, line:int):
+    "A registry row's `recipe` (`section.key=value` items, the vocabulary of `--set`) is refused with its file and line when an item is not a setting's valid value."
+    if not isinstance(text, str): return
+    for kv in text.split():
+        k,eq,v = kv.partition('=')
+        try:
+            if not eq: raise SettingsError("expected SECTION.KEY=VALUE")
+            Settings().override(k, v)
+        except SettingsError as e: raise SpecterError(f"{kv!r}: {e.msg}", path, line, 'recipe') from None
+
 def load_models(*extra) -> pd.DataFrame:
     "The bundled model registry plus `extra` CSV/JSON files (a later row with the same `id` wins), indexed by id."
     frames = []
@@ -55,6 +65,7 @@ def load_models(*extra) -> pd.DataFrame:
                 try: int(float(row[col]))
                 except (TypeError, ValueError, OverflowError):
                     raise SpecterError(f"expected a number, got {row[col]!r}", path, int(i)+2, col) from None
+            _check_recipe(row.get('recipe'), path, int(i)+2)
         frames.append(df)
     df = pd.concat(frames, ignore_index=True).reindex(columns=MODEL_COLUMNS).fillna('')
     df[_INT_COLUMNS] = df[_INT_COLUMNS].astype(float).astype('int64')
@@ -252,6 +263,28 @@ def loop_times(costs:dict|None=None) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+# %% ../nbs/41_registry.ipynb #73f5c460
+def base_recipe(base:str, registry:pd.DataFrame|None=None) -> dict:
+    "The settings the registry's `recipe` gives the base named `base` (a registry id, its Hub repository, or a name on PyPI, `model.ON_DEMAND`): {'section.key': value}; {} for a base without one, and for a file or folder."
+    from specter_lab.model import ON_DEMAND
+    reg = load_models() if registry is None else registry
+    name = ON_DEMAND[base][1] if base in ON_DEMAND else base
+    rows = reg[(reg.index == name) | (reg['hf_repo'] == name)]
+    text = rows['recipe'].iloc[0] if len(rows) else ''
+    return dict(kv.split('=', 1) for kv in text.split())
+
+def recipe_used(s:Settings, base:str|None=None, registry:pd.DataFrame|None=None) -> dict:
+    "The items of the `base_recipe` of `base` (default `[model] base`) for the settings that `s` has not `given`: what `with_base_recipe` puts into `s`."
+    return {k:v for k,v in base_recipe(base or s.model.base, registry).items() if k not in s.given}
+
+def with_base_recipe(s:Settings, base:str|None=None, registry:pd.DataFrame|None=None) -> Settings:
+    "A copy of `s` with the `recipe_used` for `base` (default `[model] base`); `s` itself when there is none."
+    if not (rec := recipe_used(s, base, registry)): return s
+    t = copy.deepcopy(s)
+    for k,v in rec.items(): t.override(k, v)
+    t.given = s.given   # filled from the registry, not chosen: a later lookup fills them the same
+    return t
+
 # %% ../nbs/41_registry.ipynb #b5e14db4
 def cli_registry(argv=None) -> int:
     "`specter-lab registry [MODEL|FILE.gguf ...]`: parameters, file size and RAM at a context length, and the loop's time on a 2-core CPU; --ram GB recommends."
@@ -285,6 +318,8 @@ def cli_registry(argv=None) -> int:
         except SpecterError: lt = pd.DataFrame(columns=['model'])
         lt = lt[lt.model.isin(df.model)]
         if len(lt): print("\n" + _LOOP_HEAD + "\n" + lt.to_string(index=False))
+        if rec := {m: reg.loc[m, 'recipe'] for m in dict.fromkeys(df.model) if m in reg.index and reg.loc[m, 'recipe']}:
+            print("\nrecipe (settings the loop and a cycle use for this base, under any you set):\n" + '\n'.join(f"  {m}: {r}" for m,r in rec.items()))
     return 0
 
 _LOOP_HEAD = ("loop on a 2-core CPU (default recipe): step_s = seconds a LoRA DPO step, train_peak_gb = peak RAM of training, "

@@ -46,3 +46,15 @@ def test_loop_times_measured_or_estimated():
     assert t.loc["big", "loop_time"] == "estimated" and t.loc["big", "loop_min"] == round((40 * 50 + 300 * 2 + 8000) / 60, 1)
     assert t.loc["mid", "loop_min"] == 100.0 and t.loc["mid", "loop_time"] == "measured (1 runs)"
     with pytest.raises(SpecterError, match="no measured loop runs"): loop_times({"models": costs["models"], "loop_runs": []})
+
+
+def test_a_base_recipe_is_shown_and_checked(capsys, tmp_path):
+    "A registry row's recipe (the settings the loop uses for that base, under the user's own) is printed with its model, and a bad one is refused by file, line and column."
+    cli_registry(["gemma-3-270m", "SmolLM2-135M-Instruct", "--quants", "q8_0"])
+    out = capsys.readouterr().out
+    assert "\n  gemma-3-270m: dpo.first_epochs=4 dpo.continue_warmup=0.25 dpo.budget_minutes=40" in out and "SmolLM2-135M-Instruct: " not in out
+    bad = tmp_path / "mine.csv"
+    head = "id,arch,params,n_layers,n_embd,n_heads,n_kv_heads,head_dim,n_vocab,n_ctx_train,recipe\n"
+    for recipe, why in (("dpo.first_epochs", "expected SECTION.KEY=VALUE"), ("dpo.first_epochs=-1", "out of range"), ("train.epochs=2", "unknown section 'train'")):
+        bad.write_text(head + f"my-1b,llama,1,1,1,1,1,1,1,1,{recipe}\n")
+        with pytest.raises(SpecterError, match=rf"mine.csv:2 \[recipe\]: '{recipe}': .*{why}"): cli_registry(["my-1b", "--extra", str(bad)])
