@@ -35,13 +35,16 @@ def share_eval_before(src: Path, dst: Path) -> bool:
 def run_one(suite: str, seed: int, work: Path, first_seed: int | None = None, base: str | None = None, sets: list[str] = ()) -> dict:
     """One loop run (resumed when its folder exists; the first step shared with seed `first_seed`'s run; `sets` are
     `--set KEY=VALUE` settings on top of the default recipe); its summary with the base, the settings, wall minutes of
-    this invocation, peak RSS of its process tree and the load average before and after. `suite` is a bundled name or a
-    suite file (its runs named by the file's stem)."""
+    this invocation, peak RSS of its process tree and the load average before and after (`resumed` when steps had run
+    before; a run that had finished before keeps what the invocation that finished it measured, from its
+    measured.json). `suite` is a bundled name or a suite file (its runs named by the file's stem)."""
     from specter_lab.cycle import suite_name
     tasks, suite = suite, suite_name(suite)
     out = work / f"{suite}-s{seed}"
+    started = any(out.glob('*/step.json'))   # a resumed run: its minutes and RSS here are of this invocation only
     if first_seed is not None and first_seed != seed: share_eval_before(work / f"{suite}-s{first_seed}", out)
     work.mkdir(parents=True, exist_ok=True)
+    measured = out / 'measured.json'         # what the invocation that finished the run measured, kept for later ones
     cmd = [sys.executable, '-m', 'specter_lab', 'loop', '--tasks', tasks, '--output', str(out),
            '--set', f'data.seed={seed}', '--set', f'dpo.seed={seed}'] + (['--base', base] if base else []) + [x for kv in sets for x in ('--set', kv)]
     load0, t0 = os.getloadavg(), time.time()
@@ -54,9 +57,12 @@ def run_one(suite: str, seed: int, work: Path, first_seed: int | None = None, ba
     if proc.returncode != 0:
         tail = (work / f"{suite}-s{seed}.log").read_text().strip().splitlines()[-1:]
         return {'suite': suite, 'seed': seed, 'error': tail, 'seconds': round(time.time() - t0, 1), **meas}
+    if started and measured.is_file(): meas = json.loads(measured.read_text())   # finished before: its own measurements and commit, not this no-op's
+    else:
+        meas |= ({'resumed': True} if started else {}) | {'commit': subprocess.run(['git', 'rev-parse', 'HEAD'], cwd=ROOT, capture_output=True, text=True).stdout.strip() or None}
+        measured.write_text(json.dumps(meas))
     s = json.loads((out / 'summary.json').read_text())
-    return {'suite': suite, 'seed': seed, 'run': str(out.relative_to(ROOT)) if out.is_relative_to(ROOT) else str(out), **meas,
-            'commit': subprocess.run(['git', 'rev-parse', 'HEAD'], cwd=ROOT, capture_output=True, text=True).stdout.strip() or None, **s,
+    return {'suite': suite, 'seed': seed, 'run': str(out.relative_to(ROOT)) if out.is_relative_to(ROOT) else str(out), **meas, **s,
             'by_meta': by_meta(out, tasks)}
 
 
