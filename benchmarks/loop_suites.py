@@ -34,11 +34,14 @@ def share_eval_before(src: Path, dst: Path) -> bool:
 
 def run_one(suite: str, seed: int, work: Path, first_seed: int | None = None, base: str | None = None, sets: list[str] = ()) -> dict:
     """One loop run (resumed when its folder exists; the first step shared with seed `first_seed`'s run; `sets` are
-    `--set KEY=VALUE` settings on top of the default recipe); its summary with the base, the settings, wall minutes of
+    `--set KEY=VALUE` settings on top of the default recipe); its summary with the base, the settings, what the
+    registry's recipe for the base filled in under them (`recipe`), wall minutes of
     this invocation, peak RSS of its process tree and the load average before and after (`resumed` when steps had run
     before; a run that had finished before keeps what the invocation that finished it measured, from its
     measured.json). `suite` is a bundled name or a suite file (its runs named by the file's stem)."""
+    from specter_lab.config import find_settings, load_settings
     from specter_lab.cycle import suite_name
+    from specter_lab.registry import recipe_used
     tasks, suite = suite, suite_name(suite)
     out = work / f"{suite}-s{seed}"
     started = any(out.glob('*/step.json'))   # a resumed run: its minutes and RSS here are of this invocation only
@@ -47,12 +50,14 @@ def run_one(suite: str, seed: int, work: Path, first_seed: int | None = None, ba
     measured = out / 'measured.json'         # what the invocation that finished the run measured, kept for later ones
     cmd = [sys.executable, '-m', 'specter_lab', 'loop', '--tasks', tasks, '--output', str(out),
            '--set', f'data.seed={seed}', '--set', f'dpo.seed={seed}'] + (['--base', base] if base else []) + [x for kv in sets for x in ('--set', kv)]
+    s = load_settings(find_settings(ROOT), {'model.base': base or 'embedded', **dict(kv.split('=', 1) for kv in sets)})
+    recipe = [f"{k}={v}" for k, v in recipe_used(s).items()]   # what the registry's recipe for the base filled in, under the run's own settings
     load0, t0 = os.getloadavg(), time.time()
     with open(work / f"{suite}-s{seed}.log", 'a') as log:
         proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, text=True)
         _, status, ru = os.wait4(proc.pid, 0)   # this child's rusage: ru_maxrss is the largest process of its tree (KiB)
         proc.returncode = os.waitstatus_to_exitcode(status)
-    meas = {'base': base or 'embedded', **({'settings': list(sets)} if sets else {}), 'wall_minutes': round((time.time() - t0) / 60, 1), 'peak_rss_bytes': ru.ru_maxrss * 1024, 'peak_rss_gb': round(ru.ru_maxrss * 1024 / 1e9, 2),
+    meas = {'base': base or 'embedded', **({'settings': list(sets)} if sets else {}), **({'recipe': recipe} if recipe else {}), 'wall_minutes': round((time.time() - t0) / 60, 1), 'peak_rss_bytes': ru.ru_maxrss * 1024, 'peak_rss_gb': round(ru.ru_maxrss * 1024 / 1e9, 2),
             'load_average_start': load0, 'load_average': os.getloadavg()}
     if proc.returncode != 0:
         tail = (work / f"{suite}-s{seed}.log").read_text().strip().splitlines()[-1:]
@@ -94,7 +99,7 @@ def spread(runs: list[dict]) -> dict:
 
 
 def table(res: dict) -> str:
-    "The README's Markdown table of the spread (with peak RSS and load average columns when every suite's runs recorded them), and which runs had settings on top of the default recipe."
+    "The README's Markdown table of the spread (with peak RSS and load average columns when every suite's runs recorded them), and which runs had settings on top of the default recipe (their own `--set`, their base's recipe from the registry)."
     f3 = lambda x: '–' if x is None else f"{x:.3f}"
     done = [a for a in res['spread'].values() if a['runs']]
     mem = bool(done) and all('peak_rss_gb' in a and 'load_average' in a for a in done)
@@ -106,8 +111,9 @@ def table(res: dict) -> str:
         rows.append(f"| `{suite}` | {a['runs']} | {a['before']['mean']:.3f} | {sh['mean']:.3f} [{sh['min']:.3f}, {sh['max']:.3f}] | "
                     f"{f3(a['best_constant'])} | {f3(rec and rec['min'])} | {a['targets_met']}/{a['runs']} | {a['minutes']['max']:.1f} |"
                     + (f" {a['peak_rss_gb']['max']:.2f} | {a['load_average']['max']:.2f} |" if mem else ''))
-    sets = [f"`{r['suite']}` seed {r['seed']} (" + ' '.join(f"`--set {kv}`" for kv in r['settings']) + ")"
-            for r in sorted(res['runs'], key=lambda r: (r['suite'], r['seed'])) if r.get('settings')]
+    sets = [f"`{r['suite']}` seed {r['seed']} (" + '; '.join(([' '.join(f"`--set {kv}`" for kv in r['settings'])] if r.get('settings') else [])
+                                                        + ([f"the registry's recipe for `{r['base']}`: " + ' '.join(f"`{kv}`" for kv in r['recipe'])] if r.get('recipe') else [])) + ")"
+            for r in sorted(res['runs'], key=lambda r: (r['suite'], r['seed'])) if r.get('settings') or r.get('recipe')]
     if sets: rows += ['', "Runs with settings on top of the default recipe: " + ', '.join(sets) + '.']
     return '\n'.join(rows)
 
