@@ -25,7 +25,7 @@ BLOCKS = {  # file: {block: (kind, results file, or files whose runs are merged:
         'loop-unseen': ('loop', (R + 'loop_unseen_free.json', R + 'loop_unseen.json', R + 'loop_unseen_read.json',
                                  R + 'loop_unseen_more.json')),
         'loop-gemma': ('loop', (R + 'loop_gemma.json', R + 'loop_gemma_shape.json', R + 'loop_gemma_first_epochs.json',
-                                R + 'loop_gemma_office.json', R + 'loop_gemma_payment.json'))},
+                                R + 'loop_gemma_office.json', R + 'loop_gemma_payment.json', R + 'loop_gemma_recipe.json'))},
     'benchmarks/README.md': {
         'loop-unseen-free': ('loop', R + 'loop_unseen_free.json'),
         'loop-shape': ('loop', R + 'loop_shape.json'),
@@ -54,7 +54,8 @@ BLOCKS = {  # file: {block: (kind, results file, or files whose runs are merged:
         'shape-digits': ('shape-digits', R + 'shape_digits.json'),
         'copied-digits': ('pairs', R + 'copied_digits.json'),
         'loop-digits': ('loop', R + 'loop_digits.json'),
-        'gemma-office': ('loop', R + 'loop_gemma_office.json')}}
+        'gemma-office': ('loop', R + 'loop_gemma_office.json'),
+        'gemma-recipe': ('loop', (R + 'loop_gemma_office.json', R + 'loop_gemma_payment.json', R + 'loop_gemma_recipe.json'))}}
 
 
 def generated(kind: str, res: dict) -> dict:
