@@ -196,3 +196,23 @@ def test_odd_but_valid_suites_are_collected_and_paired(tmp_path, tiny_model_dir)
         assert r.returncode == 0, (name, r.stdout[-2000:], r.stderr[-2000:])
         ex = json.loads((out / "3_extract" / "step.json").read_text())
         assert ex["pairs"] > 0 and ex["contrast_pairs"] > 0, (name, ex)
+
+
+def test_a_base_recipe_fills_only_what_the_user_left(tmp_path, tiny_model_dir, tiny_suite, monkeypatch):
+    "The registry's recipe for the run's base fills the settings left at the defaults, under the user's own; the log and the run's loop.json say so."
+    from specter_lab import registry
+    from specter_lab.config import load_settings
+    from specter_lab.loop import run_loop
+    real = registry.load_models
+    def with_tiny(*extra):   # a registry row whose Hub repository is the tiny model's folder, with a recipe
+        reg = real(*extra)
+        reg.loc["tiny"] = reg.iloc[0]
+        reg.loc["tiny", ["hf_repo", "recipe"]] = [str(tiny_model_dir), "eval.n_parallel=3 eval.rmax=2"]
+        return reg
+    monkeypatch.setattr(registry, "load_models", with_tiny)
+    logs = []
+    s = load_settings(None, dict(kv.split("=", 1) for kv in SET[1::2]))   # eval.rmax=1 among them: the user's, it wins
+    run_loop(tmp_path / "run", str(tiny_suite), str(tiny_model_dir), s, until="eval_before", log=logs.append)
+    rec = json.loads((tmp_path / "run" / "loop.json").read_text())["settings"]["eval"]
+    assert (rec["n_parallel"], rec["rmax"]) == (3, 1)
+    assert any("the registry's recipe for it sets eval.n_parallel=3" in str(l) and "rmax" not in str(l) for l in logs), logs
