@@ -263,7 +263,7 @@ def loop_times(costs:dict|None=None) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-# %% ../nbs/41_registry.ipynb #73f5c460
+# %% ../nbs/41_registry.ipynb #e8244a76
 def base_recipe(base:str, registry:pd.DataFrame|None=None) -> dict:
     "The settings the registry's `recipe` gives the base named `base` (a registry id, its Hub repository, or a name on PyPI, `model.ON_DEMAND`): {'section.key': value}; {} for a base without one, and for a file or folder."
     from specter_lab.model import ON_DEMAND
@@ -322,5 +322,5 @@ def cli_registry(argv=None) -> int:
             print("\nrecipe (settings the loop and a cycle use for this base, under any you set):\n" + '\n'.join(f"  {m}: {r}" for m,r in rec.items()))
     return 0
 
-_LOOP_HEAD = ("loop on a 2-core CPU (default recipe): step_s = seconds a LoRA DPO step, train_peak_gb = peak RAM of training, "
+_LOOP_HEAD = ("loop on a 2-core CPU (the default recipe, or the base's own where the registry has one): step_s = seconds a LoRA DPO step, train_peak_gb = peak RAM of training, "
               "loop_min = minutes of a whole loop, measured or estimated (specter_lab/data/step_costs.json)")
