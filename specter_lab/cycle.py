@@ -310,7 +310,7 @@ def run_cycle(lab, tasks=(), regression=(), log_db=None, dag=None, feedback=None
               push:str|None=None, local_root=None, log=print) -> dict:
     "One cycle on `lab`: gather, train from the shipped version, evaluate, gate, write the version (promoted or rejected); its summary."
     from specter_lab.loop import Loop, STEP_FUNCS, run_step, model_license, check_base
-    from specter_lab.registry import recipe_used, with_base_recipe
+    from specter_lab.registry import with_base_recipe
     s = settings or load_settings()
     root = Path(lab)
     from specter_lab.suite import load_tasks
@@ -339,8 +339,7 @@ def run_cycle(lab, tasks=(), regression=(), log_db=None, dag=None, feedback=None
             gather(out/'0_gather', _marks(root, parent), log_db, dag, feedback, s)
         for src in g['sources']: log(f"  {src['kind']} {src['path']}: " + ', '.join(f"{k} {src[k]}" for k in ('artifacts', 'rows', 'feedback', 'lines', 'pairs') if k in src))
         s2 = dataclasses.replace(s, gguf=dataclasses.replace(s.gguf, name=s.gguf.name or f"{Path(str(labrec['base'])).name}-specter-{v}"))
-        if rec := recipe_used(s2, labrec['base']): log("  the registry's recipe for the base sets " + ', '.join(f"{k}={x}" for k,x in rec.items()))
-        s2 = with_base_recipe(s2, labrec['base'])   # under every setting of the user's own, as in the loop
+        s2 = with_base_recipe(s2, labrec['base'], log=log)   # under every setting of the user's own, as in the loop
         pf = version_files(root, parent)
         v0 = version_files(root, 'v0')
         loop = Loop(out, s2, str(training_suite(out, tg, rg, s.data.replay, s.data.seed)), labrec['base'], log, base_file=v0['model'], start=pf if parent != 'v0' else None,

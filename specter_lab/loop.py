@@ -783,8 +783,7 @@ def run_loop(out='runs/latest', tasks:str|None=None, base:str|None=None, setting
     "Run (or resume) the loop into `out`; return the summary of the report step (or the last step run)."
     s = settings or load_settings()
     base = str(base or s.model.base)
-    if rec := recipe_used(s, base): log(f"base {base}: the registry's recipe for it sets " + ', '.join(f"{k}={v}" for k,v in rec.items()))
-    s = with_base_recipe(s, base)   # under every setting of the user's own
+    s = with_base_recipe(s, base, log=log)   # under every setting of the user's own
     loop = Loop(Path(out), s, str(tasks or s.data.tasks), base, log)
     cfg = {'tasks': loop.tasks, 'base': loop.base, 'settings': s.to_dict()}
     prev = loop.out/'loop.json'

@@ -45,7 +45,8 @@ def _read_table(path) -> pd.DataFrame:
 
 def _check_recipe(text, path, line:int):
     "A registry row's `recipe` (`section.key=value` items, the vocabulary of `--set`) is refused with its file and line when an item is not a setting's valid value."
-    if not isinstance(text, str): return
+    if text is None or text != text: return   # no recipe column, or an empty cell of a JSON registry
+    if not isinstance(text, str): raise SpecterError(f"expected SECTION.KEY=VALUE items, got {text!r}", path, line, 'recipe')
     for kv in text.split():
         k,eq,v = kv.partition('=')
         try:
@@ -277,9 +278,10 @@ def recipe_used(s:Settings, base:str|None=None, registry:pd.DataFrame|None=None)
     "The items of the `base_recipe` of `base` (default `[model] base`) for the settings that `s` has not `given`: what `with_base_recipe` puts into `s`."
     return {k:v for k,v in base_recipe(base or s.model.base, registry).items() if k not in s.given}
 
-def with_base_recipe(s:Settings, base:str|None=None, registry:pd.DataFrame|None=None) -> Settings:
-    "A copy of `s` with the `recipe_used` for `base` (default `[model] base`); `s` itself when there is none."
+def with_base_recipe(s:Settings, base:str|None=None, registry:pd.DataFrame|None=None, log=None) -> Settings:
+    "A copy of `s` with the `recipe_used` for `base` (default `[model] base`), said through `log` when given; `s` itself when there is none."
     if not (rec := recipe_used(s, base, registry)): return s
+    if log: log(f"base {base or s.model.base}: the registry's recipe for it sets " + ', '.join(f"{k}={v}" for k,v in rec.items()))
     t = copy.deepcopy(s)
     for k,v in rec.items(): t.override(k, v)
     t.given = s.given   # filled from the registry, not chosen: a later lookup fills them the same
