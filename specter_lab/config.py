@@ -13,8 +13,9 @@ from pathlib import Path
 # %% auto #0
 __all__ = ['RANGES', 'SETTING_HELP', 'SpecterError', 'SettingsError', 'add_secret', 'scrub', 'ModelSettings', 'DataSettings',
            'DPOSettings', 'GGUFSettings', 'EvalSettings', 'CostSettings', 'GateSettings', 'Settings', 'check_range',
-           'find_settings', 'read_ini', 'load_settings', 'add_settings_args', 'add_setting_flag', 'settings_from_args',
-           'override_flags', 'cache_dir', 'pick_device', 'pick_dtype', 'cpu_has_bf16', 'train_precision']
+           'find_settings', 'read_ini', 'load_settings', 'add_settings_args', 'add_setting_flag', 'setting_items',
+           'settings_from_args', 'override_flags', 'cache_dir', 'pick_device', 'pick_dtype', 'cpu_has_bf16',
+           'train_precision']
 
 # %% ../nbs/00_config.ipynb #9a898226
 class SpecterError(Exception):
@@ -322,13 +323,19 @@ def add_setting_flag(p:argparse.ArgumentParser, flag:str, key:str, help:str|None
     p.set_defaults(_setting_flags={**(p.get_default('_setting_flags') or {}), a.dest: key})
     return a
 
-def settings_from_args(args, **flags):
-    "Load settings from `args.settings`, then `--set` values, then the flags of `add_setting_flag`, then `flags` {'sec.key': value or None}."
-    over = {}
-    for kv in getattr(args, 'set', []) or []:
+def setting_items(items) -> dict:
+    "`SECTION.KEY=VALUE` items (a list, or a text of them apart by white space: a registry's `recipe`) as {'section.key': 'value'}; an item without '=' is refused by name."
+    out = {}
+    for kv in items.split() if isinstance(items, str) else items:
         k,eq,v = kv.partition('=')
-        if not eq: raise SpecterError(f"--set expects SECTION.KEY=VALUE, got '{kv}'")
-        over[k.strip()] = v
+        if not eq: raise SettingsError(f"'{kv}': expected SECTION.KEY=VALUE")
+        out[k.strip()] = v
+    return out
+
+def settings_from_args(args, **flags):
+    "Load settings from `args.settings`, then `--set` values (`setting_items`), then the flags of `add_setting_flag`, then `flags` {'sec.key': value or None}."
+    try: over = setting_items(getattr(args, 'set', []) or [])
+    except SettingsError as e: raise SettingsError(f"--set {e.msg}") from None
     over.update({k:getattr(args, d) for d,k in (getattr(args, '_setting_flags', None) or {}).items() if getattr(args, d) is not None})
     over.update({k:v for k,v in flags.items() if v is not None})
     return load_settings(getattr(args, 'settings', None), over)

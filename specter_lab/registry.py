@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse, copy, functools, importlib.resources, json, math, os, re
 from pathlib import Path
 import pandas as pd
-from .config import Settings, SettingsError, SpecterError
+from .config import Settings, SettingsError, SpecterError, setting_items
 from .files import open_regular, read_csv, read_json
 
 # %% auto #0
@@ -47,12 +47,11 @@ def _check_recipe(text, path, line:int):
     "A registry row's `recipe` (`section.key=value` items, the vocabulary of `--set`) is refused with its file and line when an item is not a setting's valid value."
     if text is None or text != text: return   # no recipe column, or an empty cell of a JSON registry
     if not isinstance(text, str): raise SpecterError(f"expected SECTION.KEY=VALUE items, got {text!r}", path, line, 'recipe')
-    for kv in text.split():
-        k,eq,v = kv.partition('=')
-        try:
-            if not eq: raise SettingsError("expected SECTION.KEY=VALUE")
-            Settings().override(k, v)
-        except SettingsError as e: raise SpecterError(f"{kv!r}: {e.msg}", path, line, 'recipe') from None
+    try:
+        for k,v in setting_items(text).items():
+            try: Settings().override(k, v)
+            except SettingsError as e: raise SettingsError(f"'{k}={v}': {e.msg}") from None
+    except SettingsError as e: raise SpecterError(e.msg, path, line, 'recipe') from None
 
 def load_models(*extra) -> pd.DataFrame:
     "The bundled model registry plus `extra` CSV/JSON files (a later row with the same `id` wins), indexed by id."
@@ -272,7 +271,7 @@ def base_recipe(base:str, registry:pd.DataFrame|None=None) -> dict:
     name = ON_DEMAND[base][1] if base in ON_DEMAND else base
     rows = reg[(reg.index == name) | (reg['hf_repo'] == name)]
     text = rows['recipe'].iloc[0] if len(rows) else ''
-    return dict(kv.split('=', 1) for kv in text.split())
+    return setting_items(text)
 
 def recipe_used(s:Settings, base:str|None=None, registry:pd.DataFrame|None=None) -> dict:
     "The items of the `base_recipe` of `base` (default `[model] base`) for the settings that `s` has not `given`: what `with_base_recipe` puts into `s`."
