@@ -51,6 +51,7 @@ BLOCKS = {  # file: {block: (kind, results file, or files whose runs are merged:
         'shape-phrases': ('shape-phrases', R + 'shape_phrases.json'),
         'fresh-cue-dev': ('fresh-dev', R + 'fresh_cue_dev.json'),
         'fresh-cue-vocab': ('fresh-dev', R + 'fresh_cue_vocab.json'),
+        'claim-framed': ('loop', R + 'loop_claim_framed.json'),
         'gemma-claim': ('loop', R + 'loop_gemma_claim.json'),
         'shape-digits': ('shape-digits', R + 'shape_digits.json'),
         'copied-digits': ('pairs', R + 'copied_digits.json'),
