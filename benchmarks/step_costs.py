@@ -181,7 +181,8 @@ def main(argv=None) -> int:
     p.add_argument('--pairs', type=int, default=24, help="training pairs: the setup computes their reference log-probs")
     p.add_argument('--steps', type=int, default=3)
     p.add_argument('--keep', action='store_true', help="keep the results of models not rerun")
-    p.add_argument('--loop-run', action='append', default=[], help="MODEL=runs/.../summary.json[:PEAK_RSS_BYTES]: a measured loop run to record")
+    p.add_argument('--loop-run', action='append', default=[], help="MODEL=runs/.../summary.json[:PEAK_RSS_BYTES]: a measured loop run to record, beside the model's recorded runs")
+    p.add_argument('--replace', action='store_true', help="the --loop-run runs replace their models' recorded runs")
     p.add_argument('--loops-only', action='store_true', help="only refresh the measured loop runs (no training)")
     a = p.parse_args(argv)
     from specter_lab.config import cpu_has_bf16
@@ -206,11 +207,14 @@ def main(argv=None) -> int:
 
 def write(rows: dict, a, old: dict):
     from specter_lab.config import cpu_has_bf16
-    keep = [r for r in old.get('loop_runs', []) if r['model'] != CALIBRATION and not any(e.startswith(r['model'] + '=') for e in a.loop_run)]
+    new = measured_loops(a.loop_run)
+    same = lambda r, n: (r['model'], r['suite'], r['total_seconds']) == (n['model'], n['suite'], n['total_seconds'])   # the same summary given again
+    keep = [r for r in old.get('loop_runs', []) if r['model'] != CALIBRATION and not any(same(r, n) for n in new)
+            and not (a.replace and any(e.startswith(r['model'] + '=') for e in a.loop_run))]
     res = {'machine': {'cpus': os.cpu_count(), 'cpu_has_bf16': cpu_has_bf16(), 'platform': platform.platform(), 'python': platform.python_version()},
            'data': 'contrast pairs of ticket_routing/train', 'pairs': a.pairs, 'steps': a.steps,
            'settings': 'settings.ini [dpo] defaults; dpo.max_pairs = pairs, data.test_fraction = 0',
-           'models': list(rows.values()), 'loop_runs': measured_loops(a.loop_run) + keep}
+           'models': list(rows.values()), 'loop_runs': new + keep}
     OUT.write_text(json.dumps(res, indent=1) + '\n')
 
 
