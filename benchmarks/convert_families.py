@@ -59,5 +59,18 @@ def main(argv=None):
     print(f"wrote {a.output}")
 
 
+def table(res: dict) -> str:
+    "The README's table of a results file: per family, both converters' best seconds, whether the tensors are identical and greedy parity."
+    rows = ['| family | model | parameters | tokenizer | ours, best s | llama.cpp, best s | ours / llama.cpp | tensors identical | metadata values that differ (ours / llama.cpp) | greedy parity of ours (equal + ties / prompts) | chat template, EOS |',
+            '|---|---|---|---|---|---|---|---|---|---|---|']
+    for fam, r in res['families'].items():
+        c, g, b = r['comparison'], r['greedy'], r['best_seconds']
+        keys = '; '.join(f"`{k}`: {a} / {z}" for k, (a, z) in c['keys_differing'].items() if k != 'general.name') or '–'
+        rows.append(f"| {fam} | `{r['config']}` | {r['params']:,} | {r['tokenizer']} | {b['ours']:.2f} | {b['llama_cpp']:.2f} | {r['time_ratio']:.3f} | "
+                    f"{'yes' if c['tensors_identical'] else 'no'} ({c['tensors']}) | {keys} | {g['equal']} + {g['ties']} / {g['prompts']} | "
+                    f"{'yes' if g['chat_template'] and g['eos_matches'] else 'no'} |")
+    return '\n'.join(rows) + f"\n\nllama.cpp's converter: the one kept from the source of llama-cpp-python {res['llama_cpp'] or '(version unknown)'}; {res['repeats']} runs of each, alternately, in fresh processes."
+
+
 if __name__ == '__main__':
     main()

@@ -6,7 +6,8 @@ what its results file gives (a number typed by hand, or a table not regenerated 
 
 A block stands between `<!-- name -->` and `<!-- /name -->`. `BLOCKS` says, per Markdown file, which results file each
 block is generated from and by which benchmark's table: `loop_suites.py` (a loop table, and its `-why` block where the
-file has one), `loop_pairs.py` (two versions of the loop, run by run), `recipe_rounds.py` (the rounds of training variants) or `shape_effect.py` (files evaluated anew).
+file has one), `loop_pairs.py` (two versions of the loop, run by run), `recipe_rounds.py` (the rounds of training variants), `shape_effect.py` (files evaluated anew) or `convert_families.py`
+(the two converters per family).
 """
 from __future__ import annotations
 import argparse, json, sys
@@ -14,7 +15,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / 'benchmarks'))
-import fresh_dev_files, loop_pairs, loop_suites, recipe_rounds, shape_effect   # noqa: E402
+import convert_families, fresh_dev_files, loop_pairs, loop_suites, recipe_rounds, shape_effect   # noqa: E402
 from specter_lab.loop import read_block, replace_block   # noqa: E402
 
 R = 'benchmarks/results/'
@@ -52,6 +53,7 @@ BLOCKS = {  # file: {block: (kind, results file, or files whose runs are merged:
         'fresh-cue-dev': ('fresh-dev', R + 'fresh_cue_dev.json'),
         'fresh-cue-vocab': ('fresh-dev', R + 'fresh_cue_vocab.json'),
         'claim-framed': ('loop', R + 'loop_claim_framed.json'),
+        'convert-families': ('convert', R + 'convert_families.json'),
         'gemma-claim': ('loop', R + 'loop_gemma_claim.json'),
         'shape-digits': ('shape-digits', R + 'shape_digits.json'),
         'copied-digits': ('pairs', R + 'copied_digits.json'),
@@ -66,6 +68,7 @@ def generated(kind: str, res: dict) -> dict:
     if kind == 'pairs': return {'': loop_pairs.table(res)}
     if kind == 'rounds': return {'': recipe_rounds.table(res)}
     if kind == 'fresh-dev': return {'': fresh_dev_files.table(res)}
+    if kind == 'convert': return {'': convert_families.table(res)}
     return {'': shape_effect.table(res, kind.split('-', 1)[1])}
 
 
