@@ -59,7 +59,8 @@ BLOCKS = {  # file: {block: (kind, results file, or files whose runs are merged:
         'copied-digits': ('pairs', R + 'copied_digits.json'),
         'loop-digits': ('loop', R + 'loop_digits.json'),
         'gemma-office': ('loop', R + 'loop_gemma_office.json'),
-        'gemma-recipe': ('loop', (R + 'loop_gemma_office.json', R + 'loop_gemma_payment.json', R + 'loop_gemma_recipe.json'))}}
+        'gemma-recipe': ('loop', (R + 'loop_gemma_office.json', R + 'loop_gemma_payment.json', R + 'loop_gemma_recipe.json')),
+        'gemma-unseen': ('loop', R + 'loop_gemma_unseen.json')}}
 
 
 def generated(kind: str, res: dict) -> dict:
