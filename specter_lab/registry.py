@@ -47,11 +47,11 @@ def _check_recipe(text, path, line:int):
     "A registry row's `recipe` (`section.key=value` items, the vocabulary of `--set`) is refused with its file and line when an item is not a setting's valid value."
     if text is None or text != text: return   # no recipe column, or an empty cell of a JSON registry
     if not isinstance(text, str): raise SpecterError(f"expected SECTION.KEY=VALUE items, got {text!r}", path, line, 'recipe')
-    try:
-        for k,v in setting_items(text).items():
-            try: Settings().override(k, v)
-            except SettingsError as e: raise SettingsError(f"'{k}={v}': {e.msg}") from None
+    try: items = setting_items(text)
     except SettingsError as e: raise SpecterError(e.msg, path, line, 'recipe') from None
+    for k,v in items.items():
+        try: Settings().override(k, v)
+        except SettingsError as e: raise SpecterError(f"'{k}={v}': {e.msg}", path, line, 'recipe') from None
 
 def load_models(*extra) -> pd.DataFrame:
     "The bundled model registry plus `extra` CSV/JSON files (a later row with the same `id` wins), indexed by id."
