@@ -6,7 +6,7 @@ Docs: https://specter-lab.github.io/specter_lab/suites.html.md"""
 
 # %% ../nbs/26_suites.ipynb #b733c48b
 from __future__ import annotations
-import argparse, json, random, re, sys
+import argparse, json, os, random, re, sys
 from collections import Counter
 from pathlib import Path
 from .config import SpecterError
@@ -246,10 +246,24 @@ not no s t re""".split())
 
 def _input(t:Task) -> str: return t.messages[-1]['content']
 
-def _template_words(ts) -> dict:
-    "For each `meta.template`, the words every input of that template contains (the template's fixed wording)."
+def _edge(xs:list[str]) -> int:
+    "How many leading characters every text of `xs` shares, cut back to where a word ends in all of them."
+    n = len(os.path.commonprefix(xs))
+    while n and xs[0][n-1].isalpha() and any(len(x) > n and x[n].isalpha() for x in xs): n -= 1
+    return n
+
+def _requests(ts) -> dict:
+    """Each task's request: its input without the instruction every input of the suite repeats before or after it
+    (a rule written into the user turn instead of the system prompt is no more an input word than the system prompt is)."""
+    xs = [_input(t) for t in ts]
+    if len(set(xs)) < 2: return {t.id: x for t,x in zip(ts, xs)}
+    a = _edge(xs); b = _edge([x[a:][::-1] for x in xs])
+    return {t.id: x[a:len(x) - b] for t,x in zip(ts, xs)}
+
+def _template_words(ts, req:dict) -> dict:
+    "For each `meta.template`, the words every request (`req`, by task id) of that template contains (the template's fixed wording)."
     by = {}
-    for t in ts: by.setdefault(t.meta.get('template'), []).append(set(words(_input(t))))
+    for t in ts: by.setdefault(t.meta.get('template'), []).append(set(words(req[t.id])))
     return {k: set.intersection(*v) for k,v in by.items() if k is not None and len(v) > 1}
 
 def suite_check(tasks) -> dict:
@@ -266,15 +280,16 @@ def suite_check(tasks) -> dict:
         r['shared'][f"{a}/{b}"] = {k: len({f(t) for t in by[a]} & {f(t) for t in by[b]})
                                    for k,f in (('ids', lambda t: t.id), ('inputs', _input), ('templates', lambda t: t.meta.get('template')))
                                    if k != 'templates' or any(t.meta.get('template') for t in by[a])}
-    vocab = {s: {w for t in ts for w in words(_input(t))} for s,ts in by.items()}
+    req = _requests(tasks)
+    vocab = {s: {w for t in ts for w in words(req[t.id])} for s,ts in by.items()}
     for s,earlier in (('dev', ('train',)), ('test', ('train', 'dev'))):
         seen = set().union(*(vocab[e] for e in earlier)) - STOPWORDS
-        tw = set().union(*_template_words(by[s]).values()) if by[s] else set()
+        tw = set().union(*_template_words(by[s], req).values()) if by[s] else set()
         cw = {w for t in by[s] if t.meta.get('cue') for w in words(str(t.meta['cue']))}
         named = any(t.meta.get('template') or t.meta.get('cue') for t in by[s])
         r['overlap'][s] = {'template_words': sorted(tw & seen), 'cue_words': sorted(cw & seen),
                            'new_words': len(vocab[s] - vocab['train'] - STOPWORDS), 'named': named,
-                           'inputs_all_seen': sum(not (set(words(_input(t))) - STOPWORDS - seen) for t in by[s])}
+                           'inputs_all_seen': sum(not (set(words(req[t.id])) - STOPWORDS - seen) for t in by[s])}
     # a split that names its templates or cues is held out when none of their words was seen earlier; one that names
     # neither, when every input has a word never seen earlier (otherwise nothing tells a paraphrase from a copy)
     r['held_out'] = all((not o['template_words'] and not o['cue_words']) if o['named'] else not o['inputs_all_seen'] for o in r['overlap'].values())
