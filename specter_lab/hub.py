@@ -258,9 +258,9 @@ def model_card(files:dict, repo_id:str|None=None, base_model:str|None=None, data
     if datasets: lines += ["## Training data", *[f"- [{ds}](https://huggingface.co/datasets/{ds})" if _HUB_ID.match(ds) else f"- `{ds}`"
                                                  for ds in datasets], ""]
     if shipped: lines += _run_it(repo_id, shipped, m.group(1).upper() if m else None, adapter_base)
-    if SHAPE_FILE in files:   # the loop's answer shape of a JSON suite: what the reported ε was decoded within
+    if SHAPE_FILE in files:   # the loop's answer shape of the suite: what the reported ε was decoded within
         lines += ["## Answer shape", "", f"Every answer above was decoded within `{SHAPE_FILE}`, learned from the task suite's train split: "
-                  "the JSON shapes its answers share and the values they copy from the request. Serve the model within it too: "
+                  "the JSON shapes (or the fixed words) its answers share and the values they copy from the request. Serve the model within it too: "
                   f"in specter_lab, a policy route's `shape = \"{SHAPE_FILE}\"`; elsewhere, `specter_lab.shape.shape_grammar` turns it into "
                   "the llama.cpp grammar of one request.", ""]
     if license in LICENSE_NOTICES: lines += ["## License", "", LICENSE_NOTICES[license], ""]

@@ -620,6 +620,10 @@ def report_files(man:dict, ev:dict, s:Settings, figs:dict) -> list[str]:
              if len(sh['shapes']) > 1 and (digit := [c for c in sh['copied'] if c.get('digit', 0) >= 1]) else '')
           + ''.join(f"; {code(c for c in sh.get('read', []) if c['kind'] == k)} read from it as {k}s" for k in ('number', 'date')
                     if any(c['kind'] == k for c in sh.get('read', [])))
+          + "); serve the file with it.", ""] if sh and 'words' not in sh else \
+         [f"Every answer, before training and after, was decoded within the suite's answer shape (`answer_shape.json` next to the files, "
+          f"learned from the train split: {len(sh['words'])} words, "
+          + ', '.join('`' + w['literal'] + '`' if 'literal' in w else 'a word copied from the request' if 'copy' in w else 'a free word' for w in sh['words'])
           + "); serve the file with it.", ""] if sh else []
     return L + \
                ([f"Copying words it never saw: on the dev tasks with their open copied values replaced by words the suite never uses "

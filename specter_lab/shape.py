@@ -12,9 +12,9 @@ from .config import SpecterError
 from .recipe import input_spans, json_leaves, json_value, _request
 
 # %% auto #0
-__all__ = ['READERS', 'SHAPE_SCHEMA', 'SHAPE_FILE', 'request_spans', 'copied_paths', 'request_numbers', 'request_dates',
-           'read_paths', 'value_forms', 'narrowed_forms', 'copied_digits', 'answer_shape', 'suite_shape',
-           'shape_schema', 'shape_grammar', 'without_forms', 'read_shape']
+__all__ = ['READERS', 'SHAPE_SCHEMA', 'TEXT_SHAPE_SCHEMA', 'SHAPE_FILE', 'request_spans', 'copied_paths', 'request_numbers',
+           'request_dates', 'read_paths', 'value_forms', 'narrowed_forms', 'copied_digits', 'answer_shape',
+           'suite_shape', 'shape_schema', 'shape_grammar', 'without_forms', 'text_shape', 'text_grammar', 'read_shape']
 
 # %% ../nbs/27_shape.ipynb #ba52992c
 def _star(path:tuple) -> tuple: return tuple('*' if isinstance(k, int) else k for k in path)
@@ -179,8 +179,9 @@ def answer_shape(tasks, share:float=0.95, most_shapes:int=32, others=()) -> dict
             'read': [{'path': list(p), 'kind': k, 'share': s} for p,(k,s) in read.items()], 'shapes': shapes}
 
 def suite_shape(tasks) -> dict|None:
-    "The answer shape of a suite (all its `tasks`): `answer_shape` of its train split, which its dev split's answers must fit."
-    return answer_shape([t for t in tasks if t.split == 'train'], others=[t for t in tasks if t.split == 'dev'])
+    "The answer shape of a suite (all its `tasks`): `answer_shape` of its train split, which its dev split's answers must fit; for answers that are not JSON, `text_shape` (below)."
+    train,dev = [t for t in tasks if t.split == 'train'],[t for t in tasks if t.split == 'dev']
+    return answer_shape(train, others=dev) or text_shape(train, others=dev)
 
 # %% ../nbs/27_shape.ipynb #868f1ec1
 def _fill(s, spans:list, request:str):
@@ -215,7 +216,8 @@ def shape_schema(shape:dict, messages) -> dict:
     return ss[0] if len(ss) == 1 else {'anyOf': ss}
 
 def shape_grammar(shape:dict, messages) -> str:
-    "`shape_schema` as a llama.cpp grammar (GBNF) for `LlamaGenerator.generate(grammars=...)`."
+    "`shape_schema` as a llama.cpp grammar (GBNF) for `LlamaGenerator.generate(grammars=...)`; a `text_shape`'s is `text_grammar`."
+    if 'words' in shape: return text_grammar(shape, messages)
     from llama_cpp.llama_grammar import json_schema_to_gbnf
     return json_schema_to_gbnf(json.dumps(shape_schema(shape, messages)))
 
@@ -231,9 +233,36 @@ def _free(s:dict) -> dict:
 
 def without_forms(shape:dict|None) -> dict|None:
     "`shape` with its `value_forms` taken out: an enum or a pattern is any string again; its JSON shapes, copied strings and values read from the request as they were."
-    if shape is None: return None
+    if shape is None or 'words' in shape: return shape   # a text shape has no value forms
     return shape | {'shapes': list({json.dumps(s): s for s in map(_free, shape['shapes'])}.values())}
 
+
+# %% ../nbs/27_shape.ipynb #81e1bf47
+def text_shape(tasks, share:float=0.95, most_words:int=16, others=()) -> dict|None:
+    "What `tasks`' (a train split's) answers share when they are a fixed run of words: each word the same in every answer of `tasks` and `others` (a dev split) a `literal`, else one the request writes (`request_spans` of one word) in at least `share` of them a `copy`, else `free`; None unless every answer of both is not JSON, as many (2 to `most_words`) words joined by single spaces, and one word is a literal, and none of their tasks has a label guard (whose pattern is the answer's form)."
+    refs = [t.reference for t in [*tasks, *others] if t.reference is not None]
+    if not tasks or any(t.reference is None for t in tasks) or any(json_value(r) is not None for r in refs): return None
+    if any(t.label is not None for t in [*tasks, *others]): return None
+    rows = [r.strip().split(' ') for r in refs]
+    n = len(rows[0])
+    if not 2 <= n <= most_words or any(len(w) != n or any(not x or any(c.isspace() for c in x) for x in w) for w in rows): return None
+    words = []
+    for i in range(n):
+        if len({w[i] for w in rows}) == 1: words.append({'literal': rows[0][i]}); continue
+        hit = sum(w[i] in request_spans(_request(t), 1) for w,t in zip(rows, tasks)) / len(tasks)
+        words.append({'copy': round(hit, 4)} if hit >= share else {'free': True})
+    return {'words': words} if any('literal' in w for w in words) else None
+
+def _gbnf(s:str) -> str:
+    "`s` as a GBNF string literal."
+    return '"' + ''.join('\\' + c if c in '"\\' else f'\\x{ord(c):02x}' if ord(c) < 32 else c for c in s) + '"'
+
+def text_grammar(shape:dict, messages) -> str:
+    "The llama.cpp grammar of the answers the `text_shape` `shape` allows to the chat `messages`: its literals as they are, a copy one word of the last user message (any word when it writes none), a free word any run of non-space characters."
+    request = next((str(m['content']) for m in reversed(messages) if m['role'] == 'user'), '')
+    spans = request_spans(request, 1)
+    word = lambda w: _gbnf(w['literal']) if 'literal' in w else '(' + ' | '.join(map(_gbnf, spans)) + ')' if 'copy' in w and spans else '[^ \\t\\n]+'
+    return 'root ::= ' + ' " " '.join(map(word, shape['words']))
 
 # %% ../nbs/27_shape.ipynb #173c9e4a
 SHAPE_SCHEMA = {
@@ -246,6 +275,13 @@ SHAPE_SCHEMA = {
                             'properties': {'path': {'type': 'array', 'items': {'type': 'string'}}, 'kind': {'enum': list(READERS)}, 'share': {'type': 'number', 'minimum': 0, 'maximum': 1}}}},
                    'shapes': {'type': 'array', 'minItems': 1, 'items': {'type': 'object'}}}}
 
+TEXT_SHAPE_SCHEMA = {
+    'type': 'object', 'required': ['words'], 'additionalProperties': False,
+    'properties': {'words': {'type': 'array', 'minItems': 2, 'items': {'oneOf': [
+        {'type': 'object', 'required': ['literal'], 'additionalProperties': False, 'properties': {'literal': {'type': 'string', 'pattern': r'^\S+$'}}},
+        {'type': 'object', 'required': ['copy'], 'additionalProperties': False, 'properties': {'copy': {'type': 'number', 'minimum': 0, 'maximum': 1}}},
+        {'type': 'object', 'required': ['free'], 'additionalProperties': False, 'properties': {'free': {'const': True}}}]}}}}
+
 SHAPE_FILE = 'answer_shape.json'   # the name the loop ships a suite's shape under, next to the model files
 
 def read_shape(path) -> dict:
@@ -254,7 +290,8 @@ def read_shape(path) -> dict:
     from jsonschema.exceptions import best_match
     from specter_lab.files import read_json
     d = read_json(path, 'answer shape')
-    if (err := best_match(Draft202012Validator(SHAPE_SCHEMA).iter_errors(d))) is not None:
+    schema = TEXT_SHAPE_SCHEMA if isinstance(d, dict) and 'words' in d else SHAPE_SCHEMA
+    if (err := best_match(Draft202012Validator(schema).iter_errors(d))) is not None:
         raise SpecterError(f"not an answer shape: {err.message[:200]}", path, field='.'.join(map(str, err.absolute_path)) or None)
     try: shape_grammar(d, [])
     except Exception as e: raise SpecterError(f"not an answer shape: {type(e).__name__}: {str(e)[:200]}", path, field='shapes') from None
