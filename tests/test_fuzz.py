@@ -135,6 +135,35 @@ def test_every_answer_lies_inside_the_shape_learned_from_it(rows, dev):
             shape_grammar(sh, t.messages)
 
 
+WORD = st.text(min_size=1, max_size=8).filter(lambda w: w.split() == [w])   # any characters but whitespace: quotes, backslashes, control characters, other scripts
+
+
+@settings(max_examples=80, **FAST)
+@given(lits=st.lists(WORD, min_size=1, max_size=3), rows=st.lists(st.tuples(WORD, st.text(max_size=30)), min_size=1, max_size=8))
+def test_answers_of_fixed_words_lie_inside_their_text_shape(real_llama, lits, rows):
+    "Any suite whose answers are words (literal ones the same in every answer, one copied from the end of the request), in any characters: the text shape keeps the literals as they are and copies in all but a few answers, and llama.cpp parses its grammar for every request."
+    import llama_cpp as lc
+    from specter_lab.recipe import json_value
+    from specter_lab.shape import request_spans, shape_grammar, suite_shape
+    from specter_lab.suite import Task
+    train = [Task(f't{i}', 'train', [{'role': 'user', 'content': f"{noise} {w}"}], [{'kind': 'max_chars', 'limit': 400}], ' '.join([*lits, w]))
+             for i, (w, noise) in enumerate(rows)]
+    shape = suite_shape(train)
+    if shape is None: assert any(json_value(t.reference) is not None for t in train); return   # an answer that is JSON has a JSON shape or none
+    words = shape['words']
+    for i, lit in enumerate(lits): assert words[i] == {'literal': lit}
+    outside = 0
+    for t in train:
+        w = t.reference.split(' ')
+        assert all(x['literal'] == y for x, y in zip(words, w) if 'literal' in x)
+        outside += any('copy' in x and y not in request_spans(t.messages[-1]['content'], 1) for x, y in zip(words, w))
+        g = shape_grammar(shape, t.messages)
+        smp = lc.llama_sampler_init_grammar(real_llama._model.vocab, g.encode(), b'root')
+        assert smp, g
+        lc.llama_sampler_free(smp)
+    assert outside <= .05 * len(train)
+
+
 AMOUNT = {'plain': str, 'comma': '{:,}'.format, 'dots': lambda n: f"{n:,}".replace(',', '.'), 'k': lambda n: f"{n / 1000}k", 'dollar': lambda n: f"${n:,}"}
 DATE = {'iso': str, 'name': lambda d: f"{d:%B} {d.day}, {d.year}", 'abbr': lambda d: f"{d.day} {d:%b} {d.year}",
         'dmy': lambda d: f"{d.day}.{d.month}.{d.year}", 'mdy': lambda d: f"{d.month}/{d.day}/{d.year}"}
