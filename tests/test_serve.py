@@ -180,6 +180,20 @@ def test_local_then_real_upstream(policy_file, local_tier, tmp_path):
     assert pairs[0]['prompt'][-1] == {'role': 'user', 'content': TICKET}
 
 
+
+def test_a_route_serves_within_a_text_shape(local_tier, tmp_path):
+    "A route whose answer shape is of fixed words (the loop's answer_shape.json of a regex suite): the local tier answers its literals, and its copied words are words of the request."
+    (tmp_path/'answer_shape.json').write_text(json.dumps({'words': [{'literal': 'FLIGHT'}, {'copy': 1.0}, {'literal': 'GATE'}, {'copy': 1.0}]}))
+    (tmp_path/'policy.toml').write_text('[tiers.local]\nmodel = "embedded"\n[routes.gate]\n'
+                                        'system = "Answer as FLIGHT <number> GATE <gate>, copied from the announcement."\n'
+                                        'guards = [{kind = "regex", pattern = "^FLIGHT \\\\S+ GATE \\\\S+$"}]\nrmax = 0\ntiers = ["local"]\nshape = "answer_shape.json"\n')
+    with gateway(tmp_path/'policy.toml', local_tier, tmp_path) as (url, log, dag):
+        r = chat(url, 'gate', 'Heads up, SQ159 moved; new gate G10.', max_tokens=32)
+    assert r.status_code == 200 and r.headers['x-specter-tier'] == 'local', r.text
+    assert r.json()['choices'][0]['finish_reason'] == 'stop'   # the grammar ends after the fourth word
+    w = r.json()['choices'][0]['message']['content'].split(' ')
+    assert len(w) == 4 and (w[0], w[2]) == ('FLIGHT', 'GATE') and {w[1], w[3]} <= {'Heads', 'up', 'SQ159', 'moved', 'new', 'gate', 'G10'}, w
+
 def test_local_tier_batches_continuously(local_tier):
     "A request arriving while another generates joins the running batch and leaves when done; a prompt too long fails alone."
     import asyncio
