@@ -237,7 +237,7 @@ def without_forms(shape:dict|None) -> dict|None:
     return shape | {'shapes': list({json.dumps(s): s for s in map(_free, shape['shapes'])}.values())}
 
 
-# %% ../nbs/27_shape.ipynb #81e1bf47
+# %% ../nbs/27_shape.ipynb #d1b71a5a
 def text_shape(tasks, share:float=0.95, most_words:int=16, others=()) -> dict|None:
     "What `tasks`' (a train split's) answers share when they are a fixed run of words: each word the same in every answer of `tasks` and `others` (a dev split) a `literal`, else one the request writes (`request_spans` of one word) in at least `share` of them a `copy`, else `free`; None unless every answer of both is not JSON, as many (2 to `most_words`) words joined by single spaces, and one word is a literal, and none of their tasks has a label guard (whose pattern is the answer's form)."
     refs = [t.reference for t in [*tasks, *others] if t.reference is not None]

@@ -24,8 +24,8 @@ __all__ = ['ROUTING_LABELS', 'ROUTING_CUES', 'ROUTING_SYSTEM', 'ROUTING_PATTERN'
 _NAMES = tuple(f"{f} {l}" for f in _FIRST for l in _LAST)
 
 def words(text:str) -> list[str]:
-    "The words of `text`: lower-case runs of letters (digits are slot values, not words)."
-    return re.findall(r"[a-z]+", text.lower())
+    "The words of `text`: lower-case runs of letters, in any script (digits are slot values, not words)."
+    return re.findall(r"[^\W\d_]+", text.lower())
 
 def _shares(n:int, shares:dict) -> dict:
     "Exact counts that add up to `n`, as close to `shares` as whole numbers allow (largest remainder)."
