@@ -10,6 +10,9 @@ as a new user runs it (`specter-lab loop --tasks FILE`), written after the recip
   from words (`two` -> 2); the test stores and items never occur earlier.
 - `tx_review`: no system message at all: the rule, with every cue, is written into the user turn before the request;
   two multi-token labels (`NEEDS_REVIEW`, `AUTO_APPROVE`), 38/62 %.
+- `parcel_copy`, written later, before its first run: a `regex` answer `TRACKING <code> VIA <carrier>` copied from a
+  delivery notice that also writes an order number or a weight; test carriers, their code prefixes and templates never
+  occur in train or dev.
 
     .venv/bin/python benchmarks/probe_suites.py --write runs/probe
     flock /tmp/specter-cpu.lock .venv/bin/python benchmarks/loop_suites.py --suites runs/probe/refund_decision.jsonl --seeds 0 \
@@ -128,11 +131,36 @@ def tx_review(rng: random.Random) -> list[dict]:
     return tasks
 
 
+PARCEL_CARRIERS = {'train': {'UPS': '1Z', 'DHL': 'JD', 'FedEx': 'FX'}, 'dev': {'USPS': '94'}, 'test': {'GLS': 'GL', 'Hermes': 'HM', 'Evri': 'EV'}}
+PARCEL_TEMPLATES = {'train': ("Your {carrier} parcel {code} for order {order} is on its way.",
+                              "{carrier}: shipment {code} ({kg} kg) left the depot.", "Tracking {code} with {carrier}, order {order}."),
+                    'dev': ("Status from {carrier} - reference {code}, weight {kg} pounds.",),
+                    'test': ("Good news! Package {code} is out for dispatch today via {carrier} (purchase no. {order})",
+                             "{carrier} confirms consignment {code}, {kg} lbs, arriving tomorrow")}
+PARCEL_SYSTEM = "Read the delivery notice. Answer exactly as 'TRACKING <tracking code> VIA <carrier>', copying both from the notice."
+
+
+def parcel_copy(rng: random.Random) -> list[dict]:
+    tasks = []
+    for split, n in (('train', 200), ('dev', 40), ('test', 150)):
+        for k in range(n):
+            carrier, prefix = rng.choice(sorted(PARCEL_CARRIERS[split].items()))
+            code = prefix + ''.join(rng.choice('0123456789ABCDEFGHJKLMNPRSTUVWXYZ') for _ in range(8))
+            ti = rng.randrange(len(PARCEL_TEMPLATES[split]))
+            text = PARCEL_TEMPLATES[split][ti].format(carrier=carrier, code=code, order=rng.randint(1000, 99999), kg=rng.randint(1, 30))
+            tasks.append({'id': f"parcel-{split}-{k}", 'split': split,
+                          'messages': [{'role': 'system', 'content': PARCEL_SYSTEM}, {'role': 'user', 'content': text}],
+                          'guards': [{'kind': 'regex', 'name': 'copied', 'pattern': rf"^TRACKING {code} VIA {carrier}\s*$"}],
+                          'reference': f"TRACKING {code} VIA {carrier}", 'meta': {'template': f"{split}-{ti}", 'carrier': carrier}})
+    return tasks
+
+
 def suites() -> dict:
-    "Every probe suite's tasks; the first two drawn from one seeded generator, the last two from another."
+    "Every probe suite's tasks; the first two drawn from one seeded generator, the next two from another, the last from a third."
     a, b = random.Random(7), random.Random(11)
     out = {'refund_decision': refund_decision(a)}; out['gate_copy'] = gate_copy(a)
     out['shopping_json'] = shopping_json(b); out['tx_review'] = tx_review(b)
+    out['parcel_copy'] = parcel_copy(random.Random(13))
     return out
 
 

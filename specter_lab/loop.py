@@ -623,7 +623,7 @@ def report_files(man:dict, ev:dict, s:Settings, figs:dict) -> list[str]:
           + "); serve the file with it.", ""] if sh and 'words' not in sh else \
          [f"Every answer, before training and after, was decoded within the suite's answer shape (`answer_shape.json` next to the files, "
           f"learned from the train split: {len(sh['words'])} words, "
-          + ', '.join('`' + w['literal'] + '`' if 'literal' in w else 'a word copied from the request' if 'copy' in w else 'a free word' for w in sh['words'])
+          + ', '.join('`' + w['literal'] + '`' if 'literal' in w else 'a word copied from the request' + (' that writes a digit' if w.get('digit', 0) >= 1 else '') if 'copy' in w else 'a free word' for w in sh['words'])
           + "); serve the file with it.", ""] if sh else []
     return L + \
                ([f"Copying words it never saw: on the dev tasks with their open copied values replaced by words the suite never uses "

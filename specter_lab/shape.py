@@ -239,7 +239,7 @@ def without_forms(shape:dict|None) -> dict|None:
 
 # %% ../nbs/27_shape.ipynb #d1b71a5a
 def text_shape(tasks, share:float=0.95, most_words:int=16, others=()) -> dict|None:
-    "What `tasks`' (a train split's) answers share when they are a fixed run of words: each word the same in every answer of `tasks` and `others` (a dev split) a `literal`, else one the request writes (`request_spans` of one word) in at least `share` of them a `copy`, else `free`; None unless every answer of both is not JSON, as many (2 to `most_words`) words joined by single spaces, and one word is a literal, and none of their tasks has a label guard (whose pattern is the answer's form)."
+    "What `tasks`' (a train split's) answers share when they are a fixed run of words: each word the same in every answer of `tasks` and `others` (a dev split) a `literal`, else one the request writes (`request_spans` of one word) in at least `share` of them a `copy` (with the share of the answers of both whose word there writes a digit, as `copied_digits` counts), else `free`; None unless every answer of both is not JSON, as many (2 to `most_words`) words joined by single spaces, and one word is a literal, and none of their tasks has a label guard (whose pattern is the answer's form)."
     refs = [t.reference for t in [*tasks, *others] if t.reference is not None]
     if not tasks or any(t.reference is None for t in tasks) or any(json_value(r) is not None for r in refs): return None
     if any(t.label is not None for t in [*tasks, *others]): return None
@@ -250,7 +250,7 @@ def text_shape(tasks, share:float=0.95, most_words:int=16, others=()) -> dict|No
     for i in range(n):
         if len({w[i] for w in rows}) == 1: words.append({'literal': rows[0][i]}); continue
         hit = sum(w[i] in request_spans(_request(t), 1) for w,t in zip(rows, tasks)) / len(tasks)
-        words.append({'copy': round(hit, 4)} if hit >= share else {'free': True})
+        words.append({'copy': round(hit, 4), 'digit': round(sum(_has_digit(w[i]) for w in rows) / len(rows), 4)} if hit >= share else {'free': True})
     return {'words': words} if any('literal' in w for w in words) else None
 
 def _gbnf(s:str) -> str:
@@ -258,10 +258,13 @@ def _gbnf(s:str) -> str:
     return '"' + ''.join('\\' + c if c in '"\\' else f'\\x{ord(c):02x}' if ord(c) < 32 else c for c in s) + '"'
 
 def text_grammar(shape:dict, messages) -> str:
-    "The llama.cpp grammar of the answers the `text_shape` `shape` allows to the chat `messages`: its literals as they are, a copy one word of the last user message (any word when it writes none), a free word any run of non-space characters."
+    "The llama.cpp grammar of the answers the `text_shape` `shape` allows to the chat `messages`: its literals as they are, a copy one word of the last user message (one that writes a digit, where every answer's word there does and the message has one; any word when it writes none), a free word any run of non-space characters."
     request = next((str(m['content']) for m in reversed(messages) if m['role'] == 'user'), '')
     spans = request_spans(request, 1)
-    word = lambda w: _gbnf(w['literal']) if 'literal' in w else '(' + ' | '.join(map(_gbnf, spans)) + ')' if 'copy' in w and spans else '[^ \\t\\n]+'
+    def word(w):
+        if 'literal' in w: return _gbnf(w['literal'])
+        ok = ([s for s in spans if _has_digit(s)] if w.get('digit', 0) >= 1 else []) or spans
+        return '(' + ' | '.join(map(_gbnf, ok)) + ')' if 'copy' in w and ok else '[^ \\t\\n]+'
     return 'root ::= ' + ' " " '.join(map(word, shape['words']))
 
 # %% ../nbs/27_shape.ipynb #173c9e4a
@@ -279,7 +282,8 @@ TEXT_SHAPE_SCHEMA = {
     'type': 'object', 'required': ['words'], 'additionalProperties': False,
     'properties': {'words': {'type': 'array', 'minItems': 2, 'items': {'oneOf': [
         {'type': 'object', 'required': ['literal'], 'additionalProperties': False, 'properties': {'literal': {'type': 'string', 'pattern': r'^\S+$'}}},
-        {'type': 'object', 'required': ['copy'], 'additionalProperties': False, 'properties': {'copy': {'type': 'number', 'minimum': 0, 'maximum': 1}}},
+        {'type': 'object', 'required': ['copy'], 'additionalProperties': False, 'properties': {'copy': {'type': 'number', 'minimum': 0, 'maximum': 1},
+                                                                                          'digit': {'type': 'number', 'minimum': 0, 'maximum': 1}}},
         {'type': 'object', 'required': ['free'], 'additionalProperties': False, 'properties': {'free': {'const': True}}}]}}}}
 
 SHAPE_FILE = 'answer_shape.json'   # the name the loop ships a suite's shape under, next to the model files
