@@ -221,18 +221,13 @@ def step_extract(loop:Loop) -> dict:
 MIN_RECALL = 0.5   # every label's recall must reach this: in the verdict, and first when rounds are ranked
 
 def _dev_key(e:dict, min_recall:float=MIN_RECALL) -> tuple:
-    "How a file ranks on the dev split against the model a run started from: every label recalled (>= `min_recall`) first, then ε, then the balanced accuracy of its decisions."
+    "How a round ranks on the dev split: every label recalled (>= `min_recall`) first, then ε, then the balanced accuracy of its decisions."
     rec = e.get('min_recall')
     return (rec is None or rec >= min_recall, round(e['epsilon'], 4), round(e.get('balanced_accuracy') or 0, 4))
 
-def _round_key(e:dict, min_recall:float=MIN_RECALL) -> tuple:
-    "How a round ranks against the run's other rounds: as `_dev_key`, with every label given at least once right after every label recalled. A later on-policy round that stops giving a label has swung off that decision; an earlier one that still gives it, less often than half the time, is where it survives."
-    rec,k = e.get('min_recall'),_dev_key(e, min_recall)
-    return (k[0], rec is None or rec > 0, *k[1:])
-
 def round_verdict(e:dict, best:dict|None, min_recall:float=MIN_RECALL) -> str:
     "A trained round's dev result `e` against the `best` so far: 'best' (it ranks higher), 'stop' (a plateau), or 'go on': no better, but every round so far leaves a label below `min_recall` -- a collapse, which the next on-policy round (from this one) can mend. The best round is kept either way, and `[dpo] budget_minutes` (`over_budget`) bounds what going on costs."
-    if best is None or _round_key(e, min_recall) > _round_key(best, min_recall): return 'best'
+    if best is None or _dev_key(e, min_recall) > _dev_key(best, min_recall): return 'best'
     return 'stop' if _dev_key(best, min_recall)[0] else 'go on'
 
 CONVERT_S_PER_MB = 1.1   # merge, convert, quantize, verify: seconds per MB of the base GGUF on 2 cores, the slow end of what runs took (SmolLM2-135M 70-104 s for its 94 MB, Gemma 3 270M 165-309 s for 253 MB)
@@ -335,7 +330,7 @@ def step_train(loop:Loop) -> dict:
         loop.log(f"  round {r}: KTO on {ex['kto_rows']} likes and dislikes without a counterpart")
         row,summ = _train_round(loop, r, ex['kto_data'], best['summ']['adapter'] if best else start, 'kto', train_seconds_left(loop, t0, pace, n_dev))
         rounds.append(row)
-        if best is None or _round_key(summ['dev']) >= _round_key(best['e']): best = {'round': r, 'e': summ['dev'], 'summ': summ}
+        if best is None or _dev_key(summ['dev']) >= _dev_key(best['e']): best = {'round': r, 'e': summ['dev'], 'summ': summ}
         else: loop.log(f"  the KTO round lowered the dev split: keeping round {best['round']}")
     b = best['summ']
     return {'adapter': b['adapter'], 'best_round': best['round'], 'rounds': rounds,
@@ -368,7 +363,7 @@ def choose_gguf(files:list[dict], max_loss:float) -> dict:
     return min((f for f in files if f['epsilon'] >= ref['epsilon'] - max_loss), key=lambda f: (f['bytes'], f['role'] == 'float'))
 
 def start_advice(ship:dict, start:dict|None, min_recall:float=MIN_RECALL) -> str|None:
-    "Why the shipped file is not worth deploying, from its dev result `ship` against the start model's `start` (`_dev_key`: every label recalled, then ε); None when it ranks higher, or without `start`."
+    "Why the shipped file is not worth deploying, from its dev result `ship` against the start model's `start` (ranked as rounds are, `_dev_key`); None when it ranks higher, or without `start`."
     if start is None or _dev_key(ship, min_recall) > _dev_key(start, min_recall): return None
     rec = lambda e: f", lowest recall {e['min_recall']:.2f}" if e.get('min_recall') is not None else ''
     return (f"on the dev split the shipped file (ε {ship['epsilon']:.3f}{rec(ship)}) does not beat the model the run started from "
@@ -591,7 +586,7 @@ def report_training(tr:dict, s:Settings, figs:dict) -> list[str]:
     L = ["## Training", "", f"DPO with LoRA (r = {d.lora_r}, layers `{d.lora_layers}`, lr {d.learning_rate}, β {d.beta}, "
          f"NLL weight {d.sft_weight}, {d.first_epochs:g} epoch(s) in round 1 and {d.epochs:g} in each later one), up to {d.rounds} rounds: after the first, the model answers "
          f"the train split again and its failures become the next round's rejected answers. Rounds rank on the dev split: every "
-         f"label recalled at least half the time first, then every label given at least once, then ε; training stops at the first round that ranks no higher, "
+         f"label recalled at least half the time first, then ε; training stops at the first round that ranks no higher, "
          f"unless every round so far leaves a label recalled less than half the time"
          + (f"; a round starts only when the loop is expected to end within {d.budget_minutes:g} minutes, and trains at most what that leaves. " if d.budget_minutes else ". ")
          + f"Round {tr['best_round']} was kept." + ''.join(f" Round {r['round']} stopped {r['stopped']} s." for r in tr['rounds'] if r.get('stopped'))
