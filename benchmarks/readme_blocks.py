@@ -60,7 +60,10 @@ BLOCKS = {  # file: {block: (kind, results file, or files whose runs are merged:
         'loop-digits': ('loop', R + 'loop_digits.json'),
         'gemma-office': ('loop', R + 'loop_gemma_office.json'),
         'gemma-recipe': ('loop', (R + 'loop_gemma_office.json', R + 'loop_gemma_payment.json', R + 'loop_gemma_recipe.json')),
-        'gemma-unseen': ('loop', R + 'loop_gemma_unseen.json')}}
+        'gemma-unseen': ('loop', R + 'loop_gemma_unseen.json'),
+        'loop-probe': ('loop', R + 'loop_probe.json'),
+        'probe-gate-before': ('loop', R + 'loop_probe_gate_before.json'),
+        'probe-round-key': ('loop', R + 'loop_probe_round_key.json')}}
 
 
 def generated(kind: str, res: dict) -> dict:
