@@ -208,6 +208,7 @@ def _cannot_fill(s, request:str, read:set, digit:set, path:tuple=()) -> bool:
 
 def shape_schema(shape:dict, messages) -> dict:
     "The JSON schema of the answers `shape` allows to the chat `messages`: its copied strings are spans of the last user message, its read values the numbers or dates that message writes; of several JSON shapes, those with a value the message cannot give are left out (`_cannot_fill`: a value every answer read that the message does not write, a value copied with a digit in every answer where it writes none), unless that leaves none."
+    if 'words' in shape: raise SpecterError("a shape of words has no JSON schema: its grammar is text_grammar's", field='shape')
     request = next((str(m['content']) for m in reversed(messages) if m['role'] == 'user'), '')
     read = {tuple(r['path']) for r in shape.get('read', []) if r['share'] >= 1}
     digit = {tuple(c['path']) for c in shape['copied'] if c.get('digit', 0) >= 1}   # a shape written before digits were counted has none
