@@ -9,17 +9,19 @@ from __future__ import annotations
 import json, random, re
 from functools import partial
 from collections import Counter, defaultdict
+from difflib import SequenceMatcher
 from .config import SpecterError
 from .guard import check
 
 # %% auto #0
 __all__ = ['json_leaves', 'set_leaf', 'json_value', 'decision_pool', 'relabel', 'rejection_weights', 'input_spans', 'dumps_like',
-           'decided', 'leaf_mistakes', 'changed', 'contrast_answer', 'decisions', 'balance_labels', 'contrast_items',
-           'contrast_pairs', 'onpolicy_pairs', 'mirror_pair', 'mending', 'onpolicy_round', 'swap_words',
-           'swapped_rule_pair', 'swapped_rule_pairs', 'rule_segments', 'cue_words', 'answer_shapes', 'moved_cue_pair',
-           'moved_cue_pairs', 'made_up_word', 'put_word', 'fresh_cue_pair', 'fresh_cue_pairs', 'made_up_value', 'slip',
-           'copied_leaves', 'fresh_value_pair', 'fresh_value_pairs', 'token_words', 'word_from', 'fresh_value_task',
-           'open_leaves', 'fresh_value_tasks', 'fresh_cue_task', 'fresh_cue_tasks']
+           'decided', 'leaf_mistakes', 'changed', 'answer_as', 'decided_as', 'contrast_answer', 'decisions',
+           'balance_labels', 'contrast_items', 'contrast_pairs', 'onpolicy_pairs', 'mirror_pair', 'mending',
+           'onpolicy_round', 'swap_words', 'swapped_rule_pair', 'swapped_rule_pairs', 'rule_segments', 'cue_words',
+           'answer_shapes', 'moved_cue_pair', 'moved_cue_pairs', 'made_up_word', 'put_word', 'fresh_cue_pair',
+           'fresh_cue_pairs', 'made_up_value', 'slip', 'copied_leaves', 'fresh_value_pair', 'fresh_value_pairs',
+           'token_words', 'word_from', 'fresh_value_task', 'open_leaves', 'fresh_value_tasks', 'fresh_cue_task',
+           'fresh_cue_tasks']
 
 # %% ../nbs/31_recipe.ipynb #fe4bb91e
 def json_leaves(v, path=()) -> list[tuple[tuple, object]]:
@@ -46,16 +48,18 @@ def json_value(s:str|None):
     return v if isinstance(v, (dict, list)) else None
 
 def decision_pool(tasks) -> dict:
-    "What a decision can be in this suite: {'labels': {pattern: {label: tasks}}, 'weights': {pattern: `rejection_weights`}, 'leaves': {path: [values]}, 'references': [...], 'key': the JSON leaf holding the decision (evaluate's `decision_leaf`) or None}."
+    "What a decision can be in this suite: {'labels': {pattern: {label: count}}, 'answers': {pattern: {label: [tasks whose reference gives it]}}, 'weights': {pattern: `rejection_weights`}, 'leaves': {path: [values]}, 'references': [...], 'key': the JSON leaf holding the decision (evaluate's `decision_leaf`) or None}."
     from specter_lab.evaluate import decision_leaf
-    labels,leaves,refs = defaultdict(Counter),defaultdict(set),[]
+    labels,answers,leaves,refs = defaultdict(Counter),defaultdict(lambda: defaultdict(list)),defaultdict(set),[]
     for t in tasks:
         if t.reference is None: continue
         refs.append(t.reference)
-        if (g := _label_guard(t)) is not None: labels[g.spec['pattern']][g.expected] += 1
+        if (g := _label_guard(t)) is not None:
+            labels[g.spec['pattern']][g.expected] += 1
+            if g.given(t.reference) == g.expected: answers[g.spec['pattern']][g.expected].append(t)
         if (v := json_value(t.reference)) is not None:
             for p,x in json_leaves(v): leaves[p].add(json.dumps(x))
-    return {'labels': {k: dict(sorted(v.items())) for k,v in labels.items()}, 'leaves': {k: sorted(v) for k,v in leaves.items()}, 'references': refs,
+    return {'labels': {k: dict(sorted(v.items())) for k,v in labels.items()}, 'answers': {k: dict(v) for k,v in answers.items()}, 'leaves': {k: sorted(v) for k,v in leaves.items()}, 'references': refs,
             'weights': {k: rejection_weights(v) for k,v in labels.items()}, 'key': decision_leaf(tasks)}
 
 def relabel(answer:str, got:str, label:str) -> str:
@@ -120,6 +124,33 @@ def changed(v, change) -> object:
     return v
 
 
+# %% ../nbs/31_recipe.ipynb #dccbc094
+_TOKENS = re.compile(r'\w+|[^\w\s]|\s+')
+
+def _word(w:str) -> re.Pattern: return re.compile(r'(?<!\w)' + re.escape(w) + r'(?!\w)')
+
+def _copied(s:str, text:str) -> bool:
+    "Whether `s` (stripped, not blank) stands in `text` as whole words, in any case."
+    return bool(s := s.strip()) and _word(s.lower()).search(text.lower()) is not None
+
+def answer_as(other, task) -> str:
+    "`other`'s reference as an answer to `task`: aligned with `task`'s reference word by word, each run that `other`'s reference copied from its request, where `task`'s has a run copied from its own in its place, takes that run."
+    a,b = _TOKENS.findall(task.reference),_TOKENS.findall(other.reference)
+    mine,theirs = _request(task),_request(other)
+    out = []
+    for op,i,j,k,l in SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        x,y = ''.join(a[i:j]),''.join(b[k:l])
+        out.append(x if op == 'replace' and _copied(y, theirs) and _copied(x, mine) else y)
+    return ''.join(out)
+
+def decided_as(task, label:str, pool:dict, rng:random.Random) -> str:
+    "The reference of the label `task` as it reads with `label` instead: relabelled where its label opens it, else another task's reference of `label` (from `pool`'s answers) `answer_as` this task."
+    g = _label_guard(task); got = g.given(task.reference)
+    theirs = pool.get('answers', {}).get(g.spec['pattern'], {}).get(label)
+    if task.reference.lstrip().startswith(got) or not theirs: return relabel(task.reference, got, label)
+    return answer_as(rng.choice(theirs), task)
+
+
 # %% ../nbs/31_recipe.ipynb #9f0693cb
 def contrast_answer(task, pool:dict, rng:random.Random) -> str|None:
     "The task's reference with its decision changed (same form, failing the task's guards), or None when none can be made."
@@ -129,7 +160,7 @@ def contrast_answer(task, pool:dict, rng:random.Random) -> str|None:
     if (g := _label_guard(task)) is not None and (got := g.given(ref)) is not None:
         w = pool['weights'].get(g.spec['pattern'], {})
         # the wrong labels in a weighted random order (the first is the one used): each label rejected about as often as chosen
-        cands = [relabel(ref, got, lab) for lab in sorted(w, key=lambda l: -rng.random() ** (1 / w[l])) if lab != got]
+        cands = [decided_as(task, lab, pool, rng) for lab in sorted(w, key=lambda l: -rng.random() ** (1 / w[l])) if lab != got]
     elif ways := leaf_mistakes(task, pool):
         # half the draws go to the leaves the model must decide or normalise (not copy): that is where the task is
         req = _request(task); v = json_value(ref)
@@ -190,11 +221,11 @@ def onpolicy_pairs(tasks, answers:list[str]) -> list[dict]:
 
 
 # %% ../nbs/31_recipe.ipynb #5f1cbdb0
-def mirror_pair(task, answer:str, by_label:dict, rng:random.Random) -> dict|None:
-    "For a label `task` (label A) that `answer` gives label B: a task of label B whose reference is chosen over itself relabelled A (None when the answer gives no other label)."
-    if (g := _label_guard(task)) is None or (got := g.given(answer)) in (None, g.expected) or not by_label.get(got): return None
-    u = rng.choice(by_label[got])
-    wrong = relabel(u.reference, _label_guard(u).given(u.reference), g.expected)
+def mirror_pair(task, answer:str, pool:dict, rng:random.Random) -> dict|None:
+    "For a label `task` (label A) that `answer` gives label B: a task of label B (from `pool`'s answers) whose reference is chosen over itself `decided_as` A (None when the answer gives no other label)."
+    if (g := _label_guard(task)) is None or (got := g.given(answer)) in (None, g.expected) or not (us := pool['answers'].get(g.spec['pattern'], {}).get(got)): return None
+    u = rng.choice(us)
+    wrong = decided_as(u, g.expected, pool, rng)
     return None if check(u.guards, wrong).passed else _record(u, u.reference, wrong)
 
 def mending(items:list[tuple], candidates:list[tuple], room:int) -> list[tuple]:
@@ -213,9 +244,6 @@ def onpolicy_round(tasks, outcomes:list[dict], cap:int, seed:int=0, mirror:bool=
     rng = random.Random(seed)
     pool = decision_pool(tasks)
     by_id = {t.id: t for t in tasks}
-    by_label = defaultdict(list)
-    for t in tasks:
-        if (g := _label_guard(t)) is not None and t.reference is not None and g.given(t.reference) is not None: by_label[g.expected].append(t)
     failed = [(by_id[o['id']], o['output']) for o in outcomes if not o['passed'] and o['id'] in by_id]
     rng.shuffle(failed)
     fails,mirrors = [],[]
@@ -223,7 +251,7 @@ def onpolicy_round(tasks, outcomes:list[dict], cap:int, seed:int=0, mirror:bool=
         if len(fails) >= (cap // 2 if mirror else cap * 2 // 3): break
         if not (p := onpolicy_pairs([t], [a])): continue
         fails.append((p[0], decisions(t, p[0], pool['key'])))
-        if mirror and (m := mirror_pair(t, a, by_label, rng)) is not None: mirrors.append((m, (_label_guard(t).given(a), t.label)))
+        if mirror and (m := mirror_pair(t, a, pool, rng)) is not None: mirrors.append((m, (_label_guard(t).given(a), t.label)))
     seen = {t.id for t,_ in failed}
     others = [t for t in tasks if t.id not in seen]
     rng.shuffle(others)
@@ -240,8 +268,6 @@ def onpolicy_round(tasks, outcomes:list[dict], cap:int, seed:int=0, mirror:bool=
 
 
 # %% ../nbs/31_recipe.ipynb #972df454
-def _word(w:str) -> re.Pattern: return re.compile(r'(?<!\w)' + re.escape(w) + r'(?!\w)')
-
 def swap_words(text:str, a:str, b:str, ignore_case:bool=False) -> str:
     "`text` with every whole-word `a` and `b` exchanged (with `ignore_case`, in any case, `a` and `b` written as given)."
     f = str.lower if ignore_case else str
@@ -260,7 +286,7 @@ def swapped_rule_pair(task, pool:dict, rng:random.Random) -> dict|None:
     if not usable(v) or not others: return None
     if g is not None and g.given(task.reference) != v: return None   # a reference that does not give its own label
     w = rng.choice(others)
-    r = _record(task, relabel(task.reference, v, w) if g else dumps_like(task.reference, set_leaf(json_value(task.reference), key, w)), task.reference)
+    r = _record(task, decided_as(task, w, pool, rng) if g else dumps_like(task.reference, set_leaf(json_value(task.reference), key, w)), task.reference)
     r['prompt'] = [dict(m, content=swap_words(str(m['content']), v, w)) if m['role'] == 'system' else m for m in r['prompt']]
     return r
 
