@@ -12,6 +12,7 @@ from collections import Counter, defaultdict
 from difflib import SequenceMatcher
 from .config import SpecterError
 from .guard import check
+from .suites import STOPWORDS, WORD, words
 
 # %% auto #0
 __all__ = ['json_leaves', 'set_leaf', 'json_value', 'decision_pool', 'relabel', 'rejection_weights', 'input_spans', 'dumps_like',
@@ -302,9 +303,7 @@ def swapped_rule_pairs(tasks, share:float=1.0, seed:int=0) -> list[dict]:
 
 
 # %% ../nbs/31_recipe.ipynb #508d8921
-_LETTERS = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
-
-def _words(text:str) -> set[str]: return {w.lower() for w in _LETTERS.findall(text)}
+def _words(text:str) -> set[str]: return set(words(text))
 
 def rule_segments(system:str, names) -> dict:
     "Where the system message speaks of each decision of `names` it names as a word: {name: its text from the name's first occurrence to the next name's}, in the message's order; the text before the first is the preamble (key None)."
@@ -314,7 +313,6 @@ def rule_segments(system:str, names) -> dict:
 def cue_words(tasks, key:tuple|None=None) -> dict:
     "For each decision of `tasks` (a label, else the value at the JSON leaf `key`): the words of its requests that no other decision's request uses, lower-cased, stop words (`suites.STOPWORDS`) left out ({decision: {words}})."
     from specter_lab.evaluate import expected_decision
-    from specter_lab.suites import STOPWORDS
     by = defaultdict(set)
     for t in tasks:
         if t.reference is not None and isinstance(v := expected_decision(t, key), str): by[v] |= _words(_request(t))
@@ -403,7 +401,7 @@ def made_up_value(x:str, rng:random.Random, avoid=frozenset(), word=made_up_word
     def one(m):
         s,w = m.group(),word(rng, avoid)
         return w.upper() if len(s) > 1 and s.isupper() else w.capitalize() if s[:1].isupper() else w
-    return _LETTERS.sub(one, x)
+    return WORD.sub(one, x)
 
 def slip(x:str, rng:random.Random) -> str:
     "`x` with one letter changed to another of its kind (vowel for vowel, else consonant for consonant): a near copy."
@@ -419,7 +417,7 @@ def copied_leaves(task, key:tuple|None=None) -> list[tuple]:
     if (v := json_value(task.reference)) is None: return []
     req = _request(task)
     system = _said(task, 'system')
-    return [(p, x) for p,x in json_leaves(v) if isinstance(x, str) and p != key and _LETTERS.search(x)
+    return [(p, x) for p,x in json_leaves(v) if isinstance(x, str) and p != key and WORD.search(x)
             and _word(x).search(req) and not _word(x).search(system)]
 
 def fresh_value_pair(task, key:tuple|None, rng:random.Random, make=made_up_value, paths=None) -> dict|None:
@@ -501,7 +499,6 @@ def fresh_cue_task(task, cues:dict, key:tuple|None, rng:random.Random, word=made
 def fresh_cue_tasks(tasks, words:list[str]|None=None, seed:int=0, others=()) -> list:
     "A `fresh_cue_task` of each of `tasks` that has a cue word (`cue_words` of `tasks` with `others`, a train split), the new word one of `words` that neither uses and that is not a stop word, else a made-up word."
     from specter_lab.evaluate import decision_leaf
-    from specter_lab.suites import STOPWORDS
     both = [*tasks, *others]
     rng,key = random.Random(seed),decision_leaf(both)
     seen = set().union(*(_words(_said(t)) for t in both))

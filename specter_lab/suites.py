@@ -15,7 +15,7 @@ from .suite import (SPLITS, TOOL_MAX_CHARS, Task, _FIRST, _LAST, _call_schema, _
                                deal_screening, load_tasks, tool_calls, write_tasks)
 
 # %% auto #0
-__all__ = ['ROUTING_LABELS', 'ROUTING_CUES', 'ROUTING_SYSTEM', 'ROUTING_PATTERN', 'ROUTING_TEMPLATES', 'TRIAGE_LABELS',
+__all__ = ['WORD', 'ROUTING_LABELS', 'ROUTING_CUES', 'ROUTING_SYSTEM', 'ROUTING_PATTERN', 'ROUTING_TEMPLATES', 'TRIAGE_LABELS',
            'TRIAGE_CUES', 'TRIAGE_SYSTEM', 'TRIAGE_PATTERN', 'TRIAGE_TEMPLATES', 'PAY_SYSTEM', 'PAY_MAX_CHARS',
            'PAY_TEMPLATES', 'OFFICE_TOOLS', 'OFFICE_SYSTEM', 'STOPWORDS', 'BUNDLED', 'words', 'ticket_routing',
            'incident_triage', 'payment_extraction', 'office_tools', 'suite_check', 'write_bundled', 'cli_suites']
@@ -23,9 +23,11 @@ __all__ = ['ROUTING_LABELS', 'ROUTING_CUES', 'ROUTING_SYSTEM', 'ROUTING_PATTERN'
 # %% ../nbs/26_suites.ipynb #43b34376
 _NAMES = tuple(f"{f} {l}" for f in _FIRST for l in _LAST)
 
+WORD = re.compile(r"[^\W\d_]+")   # a run of letters, in any script (digits are slot values, not words)
+
 def words(text:str) -> list[str]:
-    "The words of `text`: lower-case runs of letters, in any script (digits are slot values, not words)."
-    return re.findall(r"[^\W\d_]+", text.lower())
+    "The words of `text`, lower-cased (`WORD`)."
+    return WORD.findall(text.lower())
 
 def _shares(n:int, shares:dict) -> dict:
     "Exact counts that add up to `n`, as close to `shares` as whole numbers allow (largest remainder)."
