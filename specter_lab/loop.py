@@ -598,6 +598,7 @@ def report_training(tr:dict, s:Settings, figs:dict) -> list[str]:
 
 def report_files(man:dict, ev:dict, s:Settings, figs:dict) -> list[str]:
     "The report's GGUF section: every file with its verification, dev and test ε and checksum; which one shipped and why, and whether it beats the start model on dev (`start_advice`)."
+    from specter_lab.shape import describe
     eps = {f['name']: f for f in ev['files']}
     L = ["## GGUF files", "", _row('file', 'type', 'MB', 'verified', 'dev ε̂', 'test ε̂', 'test 95 % CI', 'sha256'), _row(*['---'] * 8)]
     for f in man['files']:
@@ -612,19 +613,8 @@ def report_files(man:dict, ev:dict, s:Settings, figs:dict) -> list[str]:
     if st := ev.get('start_dev'):   # measured and judged by step_eval_after (`start_advice`)
         L += [f"**Not worth deploying:** {ev['start_advice']}." if ev.get('start_advice') else
               f"On the dev split it beats the model the run started from (ε {eps[ev['name']]['dev']['epsilon']:.3f} against {st['epsilon']:.3f}).", ""]
-    code = lambda cs: ', '.join('`' + '.'.join(c['path']) + '`' for c in cs)   # the paths of a shape's entries, as code
     L += [f"Every answer, before training and after, was decoded within the suite's answer shape (`answer_shape.json` next to the files, "
-          f"learned from the train split: {len(sh['shapes'])} JSON shape(s)"
-          + (f"; {code(sh['copied'])} copied as spans of the request" if sh['copied'] else '')
-          + (f" (a shape with {code(digit)}, which writes a digit in every answer, left out where the request writes none)"
-             if len(sh['shapes']) > 1 and (digit := [c for c in sh['copied'] if c.get('digit', 0) >= 1]) else '')
-          + ''.join(f"; {code(c for c in sh.get('read', []) if c['kind'] == k)} read from it as {k}s" for k in ('number', 'date')
-                    if any(c['kind'] == k for c in sh.get('read', [])))
-          + "); serve the file with it.", ""] if sh and 'words' not in sh else \
-         [f"Every answer, before training and after, was decoded within the suite's answer shape (`answer_shape.json` next to the files, "
-          f"learned from the train split: {len(sh['words'])} words, "
-          + ', '.join('`' + w['literal'] + '`' if 'literal' in w else 'a word copied from the request' + (' that writes a digit' if w.get('digit', 0) >= 1 else '') if 'copy' in w else 'a free word' for w in sh['words'])
-          + "); serve the file with it.", ""] if sh else []
+          f"learned from the train split: {describe(sh)}); serve the file with it.", ""] if sh else []
     return L + \
                ([f"Copying words it never saw: on the dev tasks with their open copied values replaced by words the suite never uses "
                  f"(`fresh_dev`), the shipped file's ε is {fr['epsilon']:.3f} against {sf['dev']['epsilon']:.3f} on dev as written; "

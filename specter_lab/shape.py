@@ -14,7 +14,8 @@ from .recipe import input_spans, json_leaves, json_value, _request
 # %% auto #0
 __all__ = ['READERS', 'SHAPE_SCHEMA', 'TEXT_SHAPE_SCHEMA', 'SHAPE_FILE', 'request_spans', 'copied_paths', 'request_numbers',
            'request_dates', 'read_paths', 'value_forms', 'narrowed_forms', 'copied_digits', 'answer_shape',
-           'suite_shape', 'shape_schema', 'shape_grammar', 'without_forms', 'text_shape', 'text_grammar', 'read_shape']
+           'suite_shape', 'shape_schema', 'shape_grammar', 'without_forms', 'text_shape', 'text_grammar', 'read_shape',
+           'describe']
 
 # %% ../nbs/27_shape.ipynb #ba52992c
 def _star(path:tuple) -> tuple: return tuple('*' if isinstance(k, int) else k for k in path)
@@ -301,3 +302,19 @@ def read_shape(path) -> dict:
     try: shape_grammar(d, [])
     except Exception as e: raise SpecterError(f"not an answer shape: {type(e).__name__}: {str(e)[:200]}", path, field='shapes') from None
     return d
+
+# %% ../nbs/27_shape.ipynb #1495e317
+def describe(shape:dict) -> str:
+    "What the answer `shape` holds, in a clause: its JSON shapes and the paths copied or read from the request, or its words."
+    code = lambda cs: ', '.join('`' + '.'.join(map(str, c['path'])) + '`' for c in cs)   # the paths of a shape's entries, as code
+    if 'words' in shape:
+        return f"{len(shape['words'])} words, " + ', '.join(
+            '`' + w['literal'] + '`' if 'literal' in w else
+            'a word copied from the request' + (' that writes a digit' if w.get('digit', 0) >= 1 else '') if 'copy' in w else 'a free word'
+            for w in shape['words'])
+    digit = [c for c in shape['copied'] if c.get('digit', 0) >= 1]
+    read = shape.get('read', [])
+    return (f"{len(shape['shapes'])} JSON shape(s)" + (f"; {code(shape['copied'])} copied as spans of the request" if shape['copied'] else '')
+            + (f" (a shape with {code(digit)}, which writes a digit in every answer, left out where the request writes none)" if len(shape['shapes']) > 1 and digit else '')
+            + ''.join(f"; {code(c for c in read if c['kind'] == k)} read from it as {k}s" for k in ('number', 'date') if any(c['kind'] == k for c in read)))
+
