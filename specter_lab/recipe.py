@@ -176,7 +176,8 @@ def contrast_answer(task, pool:dict, rng:random.Random) -> str|None:
 
 # %% ../nbs/31_recipe.ipynb #bb1820c7
 def _record(task, chosen:str, rejected:str) -> dict:
-    return {'prompt': [m for m in task.messages if m['role'] in ('system', 'user')],
+    "A DPO record whose prompt is the task's whole chat, as it is evaluated (a multi-turn chat keeps its assistant turns)."
+    return {'prompt': list(task.messages),
             'chosen': [{'role': 'assistant', 'content': chosen}], 'rejected': [{'role': 'assistant', 'content': rejected}]}
 
 def decisions(task, record:dict, key:tuple|None=None) -> tuple|None:
@@ -462,8 +463,7 @@ def fresh_value_task(task, key:tuple|None, rng:random.Random, make=made_up_value
     if (r := fresh_value_pair(task, key, rng, make, paths)) is None: return None
     new = r['chosen'][0]['content']
     guards = [g.spec for g in task.guards if g.kind != 'json_schema'] + [{'kind': 'json_schema', 'schema': {'const': json.loads(new)}}]
-    msgs = r['prompt'] + [m for m in task.messages if m['role'] not in ('system', 'user')]
-    t = Task(f"{task.id}/fresh", task.split, msgs, guards, new, dict(task.meta, fresh_values=True))
+    t = Task(f"{task.id}/fresh", task.split, r['prompt'], guards, new, dict(task.meta, fresh_values=True))
     return t if t.check(new).passed else None   # longer words can break another guard (a length limit): no task to fail
 
 def open_leaves(tasks, others, key:tuple|None=None) -> set:
