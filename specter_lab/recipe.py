@@ -12,7 +12,7 @@ from collections import Counter, defaultdict
 from difflib import SequenceMatcher
 from .config import SpecterError
 from .guard import check
-from .suites import STOPWORDS, WORD, words
+from .suites import STOPWORDS, WORD, rule_edges, words
 
 # %% auto #0
 __all__ = ['json_leaves', 'set_leaf', 'json_value', 'decision_pool', 'relabel', 'rejection_weights', 'input_spans', 'dumps_like',
@@ -306,17 +306,35 @@ def swapped_rule_pairs(tasks, share:float=1.0, seed:int=0) -> list[dict]:
 # %% ../nbs/31_recipe.ipynb #508d8921
 def _words(text:str) -> set[str]: return set(words(text))
 
+def _pieces(messages, edges=(0, 0)) -> list[list[tuple]]:
+    "Each message as [(part, text)]: a system message is 'rule', a user message 'request', except the text the last one repeats at the suite's `edges` (`suites.rule_edges`: a rule written into the user turn), which is 'rule' too; another role's is neither (None)."
+    a,b = edges; out = []
+    for i,m in enumerate(messages):
+        c = str(m['content'])
+        if m['role'] == 'user' and i == len(messages) - 1 and (a or b): out.append([('rule', c[:a]), ('request', c[a:len(c) - b]), ('rule', c[len(c) - b:])])
+        else: out.append([({'system': 'rule', 'user': 'request'}.get(m['role']), c)])
+    return out
+
+def _part(task, part:str, edges=(0, 0)) -> str:
+    "The text of the task's chat that is `part` ('rule' or 'request', `_pieces`), joined by spaces."
+    return ' '.join(x for ps in _pieces(task.messages, edges) for k,x in ps if k == part and x)
+
+def _rewrite(messages, edges, rule, request) -> list[dict]:
+    "The chat with `rule` applied to the text of its rule and `request` to that of its request (`_pieces`)."
+    f = {'rule': rule, 'request': request, None: lambda x: x}
+    return [dict(m, content=''.join(f[k](x) for k,x in ps)) for m,ps in zip(messages, _pieces(messages, edges))]
+
 def rule_segments(system:str, names) -> dict:
     "Where the system message speaks of each decision of `names` it names as a word: {name: its text from the name's first occurrence to the next name's}, in the message's order; the text before the first is the preamble (key None)."
     at = sorted((m.start(), n) for n in names if (m := _word(n).search(system)))
     return ({None: system[:at[0][0]]} if at else {}) | {n: system[a:b] for (a,n),(b,_) in zip(at, at[1:] + [(len(system), None)])}
 
-def cue_words(tasks, key:tuple|None=None) -> dict:
-    "For each decision of `tasks` (a label, else the value at the JSON leaf `key`): the words of its requests that no other decision's request uses, lower-cased, stop words (`suites.STOPWORDS`) left out ({decision: {words}})."
+def cue_words(tasks, key:tuple|None=None, edges=(0, 0)) -> dict:
+    "For each decision of `tasks` (a label, else the value at the JSON leaf `key`): the words of its requests (without the rule at the suite's `edges`) that no other decision's request uses, lower-cased, stop words (`suites.STOPWORDS`) left out ({decision: {words}})."
     from specter_lab.evaluate import expected_decision
     by = defaultdict(set)
     for t in tasks:
-        if t.reference is not None and isinstance(v := expected_decision(t, key), str): by[v] |= _words(_request(t))
+        if t.reference is not None and isinstance(v := expected_decision(t, key), str): by[v] |= _words(_part(t, 'request', edges))
     return {v: ws - STOPWORDS - set().union(*(w for u,w in by.items() if u != v)) for v,ws in by.items()}
 
 def answer_shapes(tasks, key:tuple) -> dict:
@@ -326,16 +344,15 @@ def answer_shapes(tasks, key:tuple) -> dict:
         if (v := json_value(t.reference)) is not None and isinstance(d := dict(json_leaves(v)).get(key), str): out[d].add(frozenset(dict(json_leaves(v))))
     return dict(out)
 
-def _cue_places(task, cues:dict, key:tuple|None, shapes:dict|None=None) -> tuple|None:
-    "Where a task's cue word can move: (its label guard, its decision, the request's cue words that the system message names only in the decision's entry, [(another decision, a cue word the system names only in its entry)]); None where either list is empty."
+def _cue_places(task, cues:dict, key:tuple|None, shapes:dict|None=None, edges=(0, 0)) -> tuple|None:
+    "Where a task's cue word can move: (its label guard, its decision, the request's cue words that the rule (the system message, and the user turn's text at the suite's `edges`) names only in the decision's entry, [(another decision, a cue word the rule names only in its entry)]); None where either list is empty."
     from specter_lab.evaluate import expected_decision
     g = _label_guard(task)
     if task.reference is None or not isinstance(v := expected_decision(task, key), str): return None
     if g is not None and g.given(task.reference) != v: return None
-    system = _said(task, 'system')
-    seg = {n: _words(s) for n,s in rule_segments(system, cues).items()}
+    seg = {n: _words(s) for n,s in rule_segments(_part(task, 'rule', edges), cues).items()}
     only = lambda n: cues.get(n, set()) & seg[n] - set().union(*(w for m,w in seg.items() if m != n))   # cue words named in n's entry alone
-    req = _request(task)
+    req = _part(task, 'request', edges)
     mine = sorted(_words(req) & only(v)) if v in seg else []
     fits = lambda n: shapes is None or g is not None or bool(shapes.get(n, set()) & shapes.get(v, set()))
     theirs = [(n, c) for n in seg if n not in (None, v) and fits(n) and _word(n).search(req) is None for c in sorted(only(n) - _words(req))]
@@ -345,21 +362,21 @@ def _decided_as(task, g, key:tuple|None, v:str, w:str) -> str:
     "The task's reference with its decision `v` changed to `w`."
     return relabel(task.reference, v, w) if g else dumps_like(task.reference, set_leaf(json_value(task.reference), key, w))
 
-def moved_cue_pair(task, cues:dict, key:tuple|None, rng:random.Random, shapes:dict|None=None) -> dict|None:
+def moved_cue_pair(task, cues:dict, key:tuple|None, rng:random.Random, shapes:dict|None=None, edges=(0, 0)) -> dict|None:
     "A DPO record won only by finding the request's word in the rule: a cue word of the request that the system message names only in the decision's entry, exchanged there with a cue word the system names only in the entry of another decision (one whose answers have the same leaves, given `shapes`: a tool with the same arguments); chosen = the reference with that other decision, rejected = the reference (None where the task has no such word, or no other decision has one the request does not use)."
-    if (places := _cue_places(task, cues, key, shapes)) is None: return None
+    if (places := _cue_places(task, cues, key, shapes, edges)) is None: return None
     g,v,mine,theirs = places
     a,(w,b) = rng.choice(mine),rng.choice(theirs)
     r = _record(task, _decided_as(task, g, key, v, w), task.reference)
-    r['prompt'] = [dict(m, content=swap_words(str(m['content']), a, b, ignore_case=True)) if m['role'] == 'system' else m for m in r['prompt']]
+    r['prompt'] = _rewrite(r['prompt'], edges, lambda x: swap_words(x, a, b, ignore_case=True), lambda x: x)
     return r
 
 def _pairs_of(make, tasks, share:float, seed:int) -> list[dict]:
-    "`make(task, cues, key, rng, shapes)` for each of a random `share` of the tasks (in their order; those that make one), with the tasks' own `cue_words` and `answer_shapes`."
+    "`make(task, cues, key, rng, shapes, edges)` for each of a random `share` of the tasks (in their order; those that make one), with the tasks' own `cue_words`, `answer_shapes` and `suites.rule_edges`."
     from specter_lab.evaluate import decision_leaf
-    rng,key = random.Random(seed),decision_leaf(tasks)
-    cues,shapes = cue_words(tasks, key),(answer_shapes(tasks, key) if key is not None else None)
-    return [r for t in _picked(tasks, share, rng) if (r := make(t, cues, key, rng, shapes)) is not None]
+    rng,key,edges = random.Random(seed),decision_leaf(tasks),rule_edges(tasks)
+    cues,shapes = cue_words(tasks, key, edges),(answer_shapes(tasks, key) if key is not None else None)
+    return [r for t in _picked(tasks, share, rng) if (r := make(t, cues, key, rng, shapes, edges)) is not None]
 
 def moved_cue_pairs(tasks, share:float=1.0, seed:int=0) -> list[dict]:
     "A `moved_cue_pair` for each of a random `share` of the tasks (in their order; those that make one), with the tasks' own `cue_words` and `answer_shapes`."
@@ -378,17 +395,16 @@ def put_word(text:str, a:str, b:str) -> str:
     "`text` with every whole-word `a`, in any case, replaced by `b` (with a capital where `a` had one)."
     return re.sub(_word(a).pattern, lambda m: b[:1].upper() + b[1:] if m.group()[:1].isupper() else b, text, flags=re.I)
 
-def fresh_cue_pair(task, cues:dict, key:tuple|None, rng:random.Random, shapes:dict|None=None) -> dict|None:
+def fresh_cue_pair(task, cues:dict, key:tuple|None, rng:random.Random, shapes:dict|None=None, edges=(0, 0)) -> dict|None:
     "A DPO record won only by looking a word up in the rule: the request's cue word (as in `moved_cue_pair`) replaced by a `made_up_word`, which the system message names in place of a cue word, of the decision's own entry (chosen = the reference) or, half the time, of another decision's (chosen = the reference with that decision); rejected = the other of the two (None where `moved_cue_pair` makes none)."
-    if (places := _cue_places(task, cues, key, shapes)) is None: return None
+    if (places := _cue_places(task, cues, key, shapes, edges)) is None: return None
     g,v,mine,theirs = places
     a,(w,b) = rng.choice(mine),rng.choice(theirs)
     f = made_up_word(rng, _words(_said(task)))
     own = rng.random() < 0.5
     ref,other = task.reference,_decided_as(task, g, key, v, w)
     r = _record(task, *((ref, other) if own else (other, ref)))
-    was = {'system': a if own else b, 'user': a}
-    r['prompt'] = [dict(m, content=put_word(str(m['content']), was[m['role']], f)) if m['role'] in was else m for m in r['prompt']]
+    r['prompt'] = _rewrite(r['prompt'], edges, lambda x: put_word(x, a if own else b, f), lambda x: put_word(x, a, f))
     return r
 
 def fresh_cue_pairs(tasks, share:float=1.0, seed:int=0) -> list[dict]:
@@ -485,10 +501,10 @@ def fresh_value_tasks(tasks, words:list[str]|None=None, seed:int=0, others=()) -
 
 
 # %% ../nbs/31_recipe.ipynb #8bfc872c
-def fresh_cue_task(task, cues:dict, key:tuple|None, rng:random.Random, word=made_up_word):
+def fresh_cue_task(task, cues:dict, key:tuple|None, rng:random.Random, word=made_up_word, edges=(0, 0)):
     "`task` with a cue word of its request that the system message names only in its decision's entry (`cues`: `cue_words`) replaced, in the request, the system message and the reference, by `word(rng, avoid)` (id suffixed `/fresh-cue`): the same decision, told only by the rule. None where the task has no such word or the new reference fails its guards."
     from specter_lab.suite import Task
-    if (places := _cue_places(task, cues, key)) is None: return None
+    if (places := _cue_places(task, cues, key, edges=edges)) is None: return None
     a = rng.choice(places[2])
     f = word(rng, _words(_said(task)) | {str(n).lower() for n in cues})
     put = lambda s: put_word(str(s), a, f)
@@ -503,5 +519,6 @@ def fresh_cue_tasks(tasks, words:list[str]|None=None, seed:int=0, others=()) -> 
     rng,key = random.Random(seed),decision_leaf(both)
     seen = set().union(*(_words(_said(t)) for t in both))
     words = [w for w in words or () if w not in seen and w not in STOPWORDS]
-    make,cues = (word_from(words) if words else made_up_word),cue_words(both, key)
-    return [x for t in tasks if (x := fresh_cue_task(t, cues, key, rng, make)) is not None]
+    edges = rule_edges(both)
+    make,cues = (word_from(words) if words else made_up_word),cue_words(both, key, edges)
+    return [x for t in tasks if (x := fresh_cue_task(t, cues, key, rng, make, edges)) is not None]

@@ -18,7 +18,8 @@ from .suite import (SPLITS, TOOL_MAX_CHARS, Task, _FIRST, _LAST, _call_schema, _
 __all__ = ['WORD', 'ROUTING_LABELS', 'ROUTING_CUES', 'ROUTING_SYSTEM', 'ROUTING_PATTERN', 'ROUTING_TEMPLATES', 'TRIAGE_LABELS',
            'TRIAGE_CUES', 'TRIAGE_SYSTEM', 'TRIAGE_PATTERN', 'TRIAGE_TEMPLATES', 'PAY_SYSTEM', 'PAY_MAX_CHARS',
            'PAY_TEMPLATES', 'OFFICE_TOOLS', 'OFFICE_SYSTEM', 'STOPWORDS', 'BUNDLED', 'words', 'ticket_routing',
-           'incident_triage', 'payment_extraction', 'office_tools', 'suite_check', 'write_bundled', 'cli_suites']
+           'incident_triage', 'payment_extraction', 'office_tools', 'rule_edges', 'suite_check', 'write_bundled',
+           'cli_suites']
 
 # %% ../nbs/26_suites.ipynb #43b34376
 _NAMES = tuple(f"{f} {l}" for f in _FIRST for l in _LAST)
@@ -254,13 +255,17 @@ def _edge(xs:list[str]) -> int:
     while n and xs[0][n-1].isalpha() and any(len(x) > n and x[n].isalpha() for x in xs): n -= 1
     return n
 
+def rule_edges(ts) -> tuple[int, int]:
+    """How many characters every task's input (its last message, a user message) repeats before and after its request:
+    the instruction a suite writes into the user turn instead of the system prompt; (0, 0) when the inputs do not differ."""
+    if any(t.messages[-1]['role'] != 'user' for t in ts) or len(set(xs := [_input(t) for t in ts])) < 2: return 0, 0
+    a = _edge(xs)
+    return a, _edge([x[a:][::-1] for x in xs])
+
 def _requests(ts) -> dict:
-    """Each task's request: its input without the instruction every input of the suite repeats before or after it
-    (a rule written into the user turn instead of the system prompt is no more an input word than the system prompt is)."""
-    xs = [_input(t) for t in ts]
-    if len(set(xs)) < 2: return {t.id: x for t,x in zip(ts, xs)}
-    a = _edge(xs); b = _edge([x[a:][::-1] for x in xs])
-    return {t.id: x[a:len(x) - b] for t,x in zip(ts, xs)}
+    "Each task's request: its input without the `rule_edges` (a rule written into the user turn is no more an input word than the system prompt is)."
+    a,b = rule_edges(ts)
+    return {t.id: (x := _input(t))[a:len(x) - b] for t in ts}
 
 def _template_words(ts, req:dict) -> dict:
     "For each `meta.template`, the words every request (`req`, by task id) of that template contains (the template's fixed wording)."
