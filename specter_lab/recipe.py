@@ -145,11 +145,11 @@ def answer_as(other, task) -> str:
     return ''.join(out)
 
 def decided_as(task, label:str, pool:dict, rng:random.Random) -> str:
-    "The reference of the label `task` as it reads with `label` instead: relabelled where its label opens it, else another task's reference of `label` (from `pool`'s answers) `answer_as` this task."
+    "The reference of the label `task` as it reads with `label` instead: relabelled where its label opens it, else another task's reference of `label` (from `pool`'s answers) `answer_as` this task, where that still gives `label` (a label the requests write is copied too)."
     g = _label_guard(task); got = g.given(task.reference)
     theirs = pool.get('answers', {}).get(g.spec['pattern'], {}).get(label)
-    if task.reference.lstrip().startswith(got) or not theirs: return relabel(task.reference, got, label)
-    return answer_as(rng.choice(theirs), task)
+    if not task.reference.lstrip().startswith(got) and theirs and g.given(x := answer_as(rng.choice(theirs), task)) == label: return x
+    return relabel(task.reference, got, label)
 
 
 # %% ../nbs/31_recipe.ipynb #9f0693cb

@@ -174,15 +174,15 @@ def sft_record(t:Trace, template:dict|None=None) -> dict:
     "An SFT chat record `{'messages': [system, user, assistant]}` (system omitted when empty)."
     return {'messages': _messages(system_message(t, template), user_message(t, template)) + [{'role': 'assistant', 'content': t.content}]}
 
-def dpo_records(t:Trace, template:dict|None=None, conversational:bool=True, skipped:Counter|None=None) -> list[dict]:
-    "One DPO pair per rejected attempt: prompt = the task (system + user, no history), chosen = a, rejected = the attempt."
+def dpo_records(t:Trace, template:dict|None=None, conversational:bool=True, skipped:Counter|None=None, chat:list|None=None) -> list[dict]:
+    "One DPO pair per rejected attempt: prompt = the task (system + user, no history; conversational, the task's whole `chat` where it is given: a multi-turn chat the artifact's Ψ, its last user turn, does not hold), chosen = a, rejected = the attempt."
     out = []
     for h in t.history:
         if h.content == t.content:
             if skipped is not None: skipped['chosen == rejected'] += 1
             continue
         if conversational:
-            out.append({'prompt': _messages(system_message(t, template), task_message(t, template)),
+            out.append({'prompt': list(chat) if chat else _messages(system_message(t, template), task_message(t, template)),
                         'chosen': [{'role': 'assistant', 'content': t.content}], 'rejected': [{'role': 'assistant', 'content': h.content}]})
         else: out.append({'prompt': task_message(t, template), 'chosen': t.content, 'rejected': h.content})
     return out

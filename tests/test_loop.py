@@ -190,12 +190,24 @@ def test_odd_but_valid_suites_are_collected_and_paired(tmp_path, tiny_model_dir)
     tools = [{"id": f"t{i}", "split": split(i), "messages": [{"role": "user", "content": f"please {'set volume ' + str(i) if i % 2 else 'turn on'}"}],
               "guards": [const(v := {"tool name": "volume" if i % 2 else "lamp on", "args": {"level": i} if i % 2 else {}})], "reference": json.dumps(v)}
              for i in range(16)]
-    for name, rows in (("arrays", arrays), ("labels", spaced), ("tools", tools)):
+    decide = ["approve", "reject"]
+    turns = [{"id": i, "split": split(i), "messages": [{"role": "system", "content": "End with 'Decision: approve' or 'Decision: reject'."},
+                                                       {"role": "user", "content": f"Refund for order {i}?"}, {"role": "assistant", "content": "Why?"},
+                                                       {"role": "user", "content": "It broke." if i % 2 else "I changed my mind."}],
+              "guards": [{"kind": "label", "pattern": r".*?Decision: (approve|reject)\b", "expected": decide[i % 2 == 0]}],
+              "reference": ("The shop is at fault" if i % 2 else "Outside the policy") + f". Decision: {decide[i % 2 == 0]}"} for i in range(16)]
+    for name, rows in (("arrays", arrays), ("labels", spaced), ("tools", tools), ("turns", turns)):
         out = tmp_path / f"run-{name}"
         r = run_cli("loop", "--tasks", suite(name, rows), "--base", tiny_model_dir, "--out", out, "--until", "extract", *SET)
         assert r.returncode == 0, (name, r.stdout[-2000:], r.stderr[-2000:])
         ex = json.loads((out / "3_extract" / "step.json").read_text())
         assert ex["pairs"] > 0 and ex["contrast_pairs"] > 0, (name, ex)
+    # a multi-turn chat: every pair (from the traces too) is prompted with a task's whole chat, as it is evaluated
+    chats = [r["messages"] for r in turns if r["split"] == "train"]
+    pairs = [json.loads(x) for x in (tmp_path / "run-turns" / "3_extract" / "dpo.jsonl").read_text().splitlines()]
+    assert ex["trace_pairs"] > 0 and all(p["prompt"] in chats for p in pairs), [p["prompt"] for p in pairs if p["prompt"] not in chats][:2]
+    assert all(p["rejected"][0]["content"].startswith("Outside") == p["chosen"][0]["content"].startswith("The shop")
+               for p in pairs[ex["trace_pairs"]:ex["trace_pairs"] + ex["contrast_pairs"]])   # a contrast answers with the other label's words
 
 
 def test_a_base_recipe_fills_only_what_the_user_left(tmp_path, tiny_model_dir, tiny_suite, monkeypatch):
