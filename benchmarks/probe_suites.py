@@ -1,4 +1,4 @@
-"""Four probe suites in the documented task format, each using something no bundled or unseen suite uses, for the loop
+"""Probe suites in the documented task format, each using something no bundled or unseen suite uses, for the loop
 as a new user runs it (`specter-lab loop --tasks FILE`), written after the recipe was fixed:
 
 - `refund_decision`: a multi-turn chat (system, user, assistant, user: the cue comes in the last turn), lower-case labels
@@ -13,6 +13,9 @@ as a new user runs it (`specter-lab loop --tasks FILE`), written after the recip
 - `parcel_copy`, written later, before its first run: a `regex` answer `TRACKING <code> VIA <carrier>` copied from a
   delivery notice that also writes an order number or a weight; test carriers, their code prefixes and templates never
   occur in train or dev.
+- `route_closing`, written later still: the bundled `ticket_routing` with its label closing the answer
+  (`The wifi is a connectivity issue. Queue: NETWORK`), so that the words before the label say the decision; its test
+  split is answered almost in full when the label opens the answer, so it shows what a label that closes it costs.
 
     .venv/bin/python benchmarks/probe_suites.py --write runs/probe
     flock /tmp/specter-cpu.lock .venv/bin/python benchmarks/loop_suites.py --suites runs/probe/refund_decision.jsonl --seeds 0 \
@@ -155,12 +158,28 @@ def parcel_copy(rng: random.Random) -> list[dict]:
     return tasks
 
 
+def route_closing() -> list[dict]:
+    "The bundled `ticket_routing`, its label moved to the end of the answer: `The wifi is a connectivity issue. Queue: NETWORK`."
+    from specter_lab.suite import bundled_path
+    out = []
+    for line in bundled_path('ticket_routing').read_text().splitlines():
+        t = json.loads(line)
+        label, reason = t['reference'].split(' - ', 1)
+        sys_ = t['messages'][0]['content'].replace("Answer in one line: LABEL - reason.", "Answer in one line: the reason, then 'Queue: LABEL'.")
+        assert sys_ != t['messages'][0]['content']
+        out.append({**t, 'messages': [{'role': 'system', 'content': sys_}, *t['messages'][1:]],
+                    'guards': [{'kind': 'label', 'pattern': r'.*?Queue: (NETWORK|ACCOUNT|HARDWARE|BILLING)\b', 'expected': label}],
+                    'reference': f"{reason[:1].upper()}{reason[1:]}. Queue: {label}"})
+    return out
+
+
 def suites() -> dict:
-    "Every probe suite's tasks; the first two drawn from one seeded generator, the next two from another, the last from a third."
+    "Every probe suite's tasks; the first two drawn from one seeded generator, the next two from another, `parcel_copy` from a third; `route_closing` is made from a bundled suite."
     a, b = random.Random(7), random.Random(11)
     out = {'refund_decision': refund_decision(a)}; out['gate_copy'] = gate_copy(a)
     out['shopping_json'] = shopping_json(b); out['tx_review'] = tx_review(b)
     out['parcel_copy'] = parcel_copy(random.Random(13))
+    out['route_closing'] = route_closing()
     return out
 
 
