@@ -6,7 +6,8 @@
     .venv/bin/python benchmarks/loop_suites.py --merge WORKTREE/runs/new.json   # runs made elsewhere with --results WORKTREE/runs/new.json
 
 Each run is `specter-lab loop --tasks SUITE --output WORK/SUITE-sSEED --set data.seed=S --set dpo.seed=S` (and `--base B`
-when given) with the default recipe (settings.ini), its output in WORK/SUITE-sSEED.log; a finished run folder is resumed, not rerun. The first step (greedy ε of the untrained
+when given) with the default recipe (settings.ini), its output in WORK/SUITE-sSEED.log; a finished run folder is resumed, not rerun
+(one that `specter-lab loop` finished there is recorded as it stands, without peak RSS or load average). The first step (greedy ε of the untrained
 model on the test split) does not depend on the seed: later seeds reuse the first seed's. Writes benchmarks/results/loop_suites.json
 (another base: `--results FILE`, so the embedded model's table is not mixed with another model's):
 per run its summary (ε before/after with intervals, best constant, recall per label, the verdict and its reasons,
@@ -38,13 +39,16 @@ def run_one(suite: str, seed: int, work: Path, first_seed: int | None = None, ba
     registry's recipe for the base filled in under them (`recipe`), wall minutes of
     this invocation, peak RSS of its process tree and the load average before and after (`resumed` when steps had run
     before; a run that had finished before keeps what the invocation that finished it measured, from its
-    measured.json). `suite` is a bundled name or a suite file (its runs named by the file's stem)."""
+    measured.json; one finished by another command, `specter-lab loop --output` into this folder, is recorded as it
+    stands: its minutes are its steps', and no peak RSS, load average or commit is claimed for it). `suite` is a
+    bundled name or a suite file (its runs named by the file's stem)."""
     from specter_lab.config import find_settings, load_settings
     from specter_lab.cycle import suite_name
     from specter_lab.registry import recipe_used
     tasks, suite = suite, suite_name(suite)
     out = work / f"{suite}-s{seed}"
     started = any(out.glob('*/step.json'))   # a resumed run: its minutes and RSS here are of this invocation only
+    finished = (out / 'summary.json').is_file()
     if first_seed is not None and first_seed != seed: share_eval_before(work / f"{suite}-s{first_seed}", out)
     work.mkdir(parents=True, exist_ok=True)
     measured = out / 'measured.json'         # what the invocation that finished the run measured, kept for later ones
@@ -63,6 +67,9 @@ def run_one(suite: str, seed: int, work: Path, first_seed: int | None = None, ba
         tail = (work / f"{suite}-s{seed}.log").read_text().strip().splitlines()[-1:]
         return {'suite': suite, 'seed': seed, 'error': tail, 'seconds': round(time.time() - t0, 1), **meas}
     if started and measured.is_file(): meas = json.loads(measured.read_text())   # finished before: its own measurements and commit, not this no-op's
+    elif finished:   # finished by another command: nothing of this no-op's is its
+        meas = {k: v for k, v in meas.items() if k in ('base', 'settings', 'recipe')} | {'recorded': True, 'commit': None}
+        measured.write_text(json.dumps(meas))
     else:
         meas |= ({'resumed': True} if started else {}) | {'commit': subprocess.run(['git', 'rev-parse', 'HEAD'], cwd=ROOT, capture_output=True, text=True).stdout.strip() or None}
         measured.write_text(json.dumps(meas))
