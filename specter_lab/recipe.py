@@ -145,8 +145,9 @@ def answer_as(other, task) -> str:
     return ''.join(out)
 
 def decided_as(task, label:str, pool:dict, rng:random.Random) -> str:
-    "The reference of the label `task` as it reads with `label` instead: relabelled where its label opens it, else another task's reference of `label` (from `pool`'s answers) `answer_as` this task, where that still gives `label` (a label the requests write is copied too)."
-    g = _label_guard(task); got = g.given(task.reference)
+    "The task's reference with the decision `label` instead: a JSON answer with it at `pool`'s decision leaf; a label relabelled where it opens the answer, else another task's reference of `label` (from `pool`'s answers) `answer_as` this task, where that still gives `label` (a label the requests write is copied too)."
+    if (g := _label_guard(task)) is None: return dumps_like(task.reference, set_leaf(json_value(task.reference), pool['key'], label))
+    got = g.given(task.reference)
     theirs = pool.get('answers', {}).get(g.spec['pattern'], {}).get(label)
     if not task.reference.lstrip().startswith(got) and theirs and g.given(x := answer_as(rng.choice(theirs), task)) == label: return x
     return relabel(task.reference, got, label)
@@ -288,7 +289,7 @@ def swapped_rule_pair(task, pool:dict, rng:random.Random) -> dict|None:
     if not usable(v) or not others: return None
     if g is not None and g.given(task.reference) != v: return None   # a reference that does not give its own label
     w = rng.choice(others)
-    r = _record(task, decided_as(task, w, pool, rng) if g else dumps_like(task.reference, set_leaf(json_value(task.reference), key, w)), task.reference)
+    r = _record(task, decided_as(task, w, pool, rng), task.reference)
     r['prompt'] = [dict(m, content=swap_words(str(m['content']), v, w)) if m['role'] == 'system' else m for m in r['prompt']]
     return r
 
@@ -358,25 +359,21 @@ def _cue_places(task, cues:dict, key:tuple|None, shapes:dict|None=None, edges=(0
     theirs = [(n, c) for n in seg if n not in (None, v) and fits(n) and _word(n).search(req) is None for c in sorted(only(n) - _words(req))]
     return (g, v, mine, theirs) if mine and theirs else None
 
-def _decided_as(task, g, key:tuple|None, v:str, w:str) -> str:
-    "The task's reference with its decision `v` changed to `w`."
-    return relabel(task.reference, v, w) if g else dumps_like(task.reference, set_leaf(json_value(task.reference), key, w))
-
-def moved_cue_pair(task, cues:dict, key:tuple|None, rng:random.Random, shapes:dict|None=None, edges=(0, 0)) -> dict|None:
+def moved_cue_pair(task, cues:dict, pool:dict, rng:random.Random, shapes:dict|None=None, edges=(0, 0)) -> dict|None:
     "A DPO record won only by finding the request's word in the rule: a cue word of the request that the system message names only in the decision's entry, exchanged there with a cue word the system names only in the entry of another decision (one whose answers have the same leaves, given `shapes`: a tool with the same arguments); chosen = the reference with that other decision, rejected = the reference (None where the task has no such word, or no other decision has one the request does not use)."
-    if (places := _cue_places(task, cues, key, shapes, edges)) is None: return None
+    if (places := _cue_places(task, cues, pool['key'], shapes, edges)) is None: return None
     g,v,mine,theirs = places
     a,(w,b) = rng.choice(mine),rng.choice(theirs)
-    r = _record(task, _decided_as(task, g, key, v, w), task.reference)
+    r = _record(task, decided_as(task, w, pool, rng), task.reference)
     r['prompt'] = _rewrite(r['prompt'], edges, lambda x: swap_words(x, a, b, ignore_case=True), lambda x: x)
     return r
 
 def _pairs_of(make, tasks, share:float, seed:int) -> list[dict]:
-    "`make(task, cues, key, rng, shapes, edges)` for each of a random `share` of the tasks (in their order; those that make one), with the tasks' own `cue_words`, `answer_shapes` and `suites.rule_edges`."
-    from specter_lab.evaluate import decision_leaf
-    rng,key,edges = random.Random(seed),decision_leaf(tasks),rule_edges(tasks)
+    "`make(task, cues, pool, rng, shapes, edges)` for each of a random `share` of the tasks (in their order; those that make one), with the tasks' own `cue_words`, `decision_pool`, `answer_shapes` and `suites.rule_edges`."
+    rng,pool,edges = random.Random(seed),decision_pool(tasks),rule_edges(tasks)
+    key = pool['key']
     cues,shapes = cue_words(tasks, key, edges),(answer_shapes(tasks, key) if key is not None else None)
-    return [r for t in _picked(tasks, share, rng) if (r := make(t, cues, key, rng, shapes, edges)) is not None]
+    return [r for t in _picked(tasks, share, rng) if (r := make(t, cues, pool, rng, shapes, edges)) is not None]
 
 def moved_cue_pairs(tasks, share:float=1.0, seed:int=0) -> list[dict]:
     "A `moved_cue_pair` for each of a random `share` of the tasks (in their order; those that make one), with the tasks' own `cue_words` and `answer_shapes`."
@@ -395,14 +392,14 @@ def put_word(text:str, a:str, b:str) -> str:
     "`text` with every whole-word `a`, in any case, replaced by `b` (with a capital where `a` had one)."
     return re.sub(_word(a).pattern, lambda m: b[:1].upper() + b[1:] if m.group()[:1].isupper() else b, text, flags=re.I)
 
-def fresh_cue_pair(task, cues:dict, key:tuple|None, rng:random.Random, shapes:dict|None=None, edges=(0, 0)) -> dict|None:
+def fresh_cue_pair(task, cues:dict, pool:dict, rng:random.Random, shapes:dict|None=None, edges=(0, 0)) -> dict|None:
     "A DPO record won only by looking a word up in the rule: the request's cue word (as in `moved_cue_pair`) replaced by a `made_up_word`, which the system message names in place of a cue word, of the decision's own entry (chosen = the reference) or, half the time, of another decision's (chosen = the reference with that decision); rejected = the other of the two (None where `moved_cue_pair` makes none)."
-    if (places := _cue_places(task, cues, key, shapes, edges)) is None: return None
+    if (places := _cue_places(task, cues, pool['key'], shapes, edges)) is None: return None
     g,v,mine,theirs = places
     a,(w,b) = rng.choice(mine),rng.choice(theirs)
     f = made_up_word(rng, _words(_said(task)))
     own = rng.random() < 0.5
-    ref,other = task.reference,_decided_as(task, g, key, v, w)
+    ref,other = task.reference,decided_as(task, w, pool, rng)
     r = _record(task, *((ref, other) if own else (other, ref)))
     r['prompt'] = _rewrite(r['prompt'], edges, lambda x: put_word(x, a if own else b, f), lambda x: put_word(x, a, f))
     return r
