@@ -144,13 +144,13 @@ def answer_as(other, task) -> str:
         out.append(x if op == 'replace' and _copied(y, theirs) and _copied(x, mine) else y)
     return ''.join(out)
 
-def decided_as(task, label:str, pool:dict, rng:random.Random) -> str:
-    "The task's reference with the decision `label` instead: a JSON answer with it at `pool`'s decision leaf; a label relabelled where it opens the answer, else another task's reference of `label` (from `pool`'s answers) `answer_as` this task, where that still gives `label` (a label the requests write is copied too)."
-    if (g := _label_guard(task)) is None: return dumps_like(task.reference, set_leaf(json_value(task.reference), pool['key'], label))
+def decided_as(task, decision:str, pool:dict, rng:random.Random) -> str:
+    "The task's reference with another `decision`: a JSON answer with it at `pool`'s decision leaf; a label relabelled where it opens the answer, else another task's reference of that label (from `pool`'s answers) `answer_as` this task, where that still gives the label (a label the requests write is copied too)."
+    if (g := _label_guard(task)) is None: return dumps_like(task.reference, set_leaf(json_value(task.reference), pool['key'], decision))
     got = g.given(task.reference)
-    theirs = pool.get('answers', {}).get(g.spec['pattern'], {}).get(label)
-    if not task.reference.lstrip().startswith(got) and theirs and g.given(x := answer_as(rng.choice(theirs), task)) == label: return x
-    return relabel(task.reference, got, label)
+    theirs = pool.get('answers', {}).get(g.spec['pattern'], {}).get(decision)
+    if not task.reference.lstrip().startswith(got) and theirs and g.given(x := answer_as(rng.choice(theirs), task)) == decision: return x
+    return relabel(task.reference, got, decision)
 
 
 # %% ../nbs/31_recipe.ipynb #9f0693cb
