@@ -63,7 +63,8 @@ BLOCKS = {  # file: {block: (kind, results file, or files whose runs are merged:
         'gemma-unseen': ('loop', R + 'loop_gemma_unseen.json'),
         'loop-probe': ('loop', R + 'loop_probe.json'),
         'probe-gate-before': ('loop', R + 'loop_probe_gate_before.json'),
-        'probe-round-key': ('loop', R + 'loop_probe_round_key.json')}}
+        'probe-round-key': ('loop', R + 'loop_probe_round_key.json'),
+        'closing-label': ('pairs', R + 'closing_label.json')}}
 
 
 def generated(kind: str, res: dict) -> dict:
