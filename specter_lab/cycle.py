@@ -57,8 +57,9 @@ def training_suite(out, targets:dict, regression:dict|None=None, replay:float=0.
 # %% ../nbs/63_cycle.ipynb #77494eb4
 def _prompt(messages:list[dict]) -> list[dict]:
     from specter_lab.guarded import split_prompt
-    system,user = split_prompt(messages)
-    return ([{'role': 'system', 'content': system}] if system else []) + [{'role': 'user', 'content': user}]
+    from specter_lab.trace import prompt_messages
+    system,turns,user = split_prompt(messages)
+    return prompt_messages(system, user, turns)
 
 def log_pairs(rows) -> list[dict]:
     "DPO records from inference-log rows: per request, each rejected attempt's output against the accepted one (a retry or an upstream tier)."

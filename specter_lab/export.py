@@ -39,7 +39,7 @@ def _shard(job):
         for t in traces_of(J['dags'], k, J['predicate'], skipped, ids=J['dags'][k].ids()[lo:hi]):
             ap = t.metadata['action_pair_id']; tpl = template_for(J['templates'], ap)
             stats['traces'][ap] += 1; stats['chain_lengths'][t.metadata['chain_length']] += 1
-            recs = [sft_record(t, tpl)] if J['fmt'] == 'sft' else dpo_records(t, tpl, J['conversational'], stats['dropped'], J['chats'].get(ap))
+            recs = [sft_record(t, tpl)] if J['fmt'] == 'sft' else dpo_records(t, tpl, J['conversational'], stats['dropped'])
             stats['records'][ap] += len(recs)
             lines += map(_line, recs)
     return hi - lo, lines, stats, skipped
@@ -50,12 +50,12 @@ def _shards(opened, workers):
     size = max(1000, min(50_000, -(-total // (8 * workers))))
     return [(k, lo, min(lo + size, len(d))) for k,d in enumerate(opened) for lo in range(0, len(d), size)]
 
-def _lines(dags, fmt, predicate, templates, feedback, conversational, skipped, stats, progress, workers, chats=None):
+def _lines(dags, fmt, predicate, templates, feedback, conversational, skipped, stats, progress, workers):
     "Every output line with its dedup key (DAG records, then app feedback pairs), with the summary counts gathered on the way."
     opened = open_dags(dags, skipped) if dags else []
     total = sum(len(d) for d in opened)
     if workers <= 0: workers = 1 if total < 50_000 else min(2, os.cpu_count() or 1)
-    _JOB.update(dags=opened, fmt=fmt, predicate=predicate, templates=templates, conversational=conversational, skip=skipped is not None, chats=chats or {})
+    _JOB.update(dags=opened, fmt=fmt, predicate=predicate, templates=templates, conversational=conversational, skip=skipped is not None)
     jobs = _shards(opened, workers)
     workers = min(workers, len(jobs))   # no more processes than shards
     if workers > 1: gc.freeze()   # the loaded indexes stay out of the collector: forked workers do not copy their pages
@@ -79,8 +79,8 @@ def _lines(dags, fmt, predicate, templates, feedback, conversational, skipped, s
             yield _line(r)
 
 def export(output, dags=(), fmt:str='sft', filter:str='refinement', prompt_template:str='', min_retries:int=3, since:str='',
-           feedback=(), conversational:bool=True, skip_invalid:bool=False, progress:bool|None=None, workers:int=0, chats:dict|None=None) -> dict:
-    "Write the SFT or DPO records of `dags` (and DPO pairs of app `feedback`) to `output` atomically; return the summary. `chats` ({action pair id: chat}): the prompt of a conversational DPO pair of that action pair (a multi-turn task's whole chat)."
+           feedback=(), conversational:bool=True, skip_invalid:bool=False, progress:bool|None=None, workers:int=0) -> dict:
+    "Write the SFT or DPO records of `dags` (and DPO pairs of app `feedback`) to `output` atomically; return the summary."
     if fmt not in ('sft', 'dpo'): raise SpecterError(f"unknown format '{fmt}' (known: sft, dpo)", field='format')
     if feedback and fmt != 'dpo': raise SpecterError("app feedback gives preference pairs: use --format dpo", field='feedback')
     if not dags and not feedback: raise SpecterError("nothing to export: give --dag-path and/or --feedback", field='dag_path')
@@ -91,7 +91,7 @@ def export(output, dags=(), fmt:str='sft', filter:str='refinement', prompt_templ
     stats = _new_stats()
     t0, n, seen = time.perf_counter(), 0, set()
     with atomic_path(output) as tmp, open(tmp, 'wb') as f:
-        for h,line in _lines(dags, fmt, predicate, templates, feedback, conversational, skipped, stats, progress, workers, chats):
+        for h,line in _lines(dags, fmt, predicate, templates, feedback, conversational, skipped, stats, progress, workers):
             if h in seen: stats['dropped']['duplicate'] += 1; continue
             seen.add(h); f.write(line); n += 1
     return {'output': str(output), 'format': fmt, 'style': 'conversational' if conversational else 'string', 'filter': repr(predicate),

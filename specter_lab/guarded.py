@@ -20,17 +20,18 @@ from .trace import Trace, Attempt, user_message
 __all__ = ['split_prompt', 'attempt_messages', 'GuardedAttempt', 'TaskRun', 'GuardedRun', 'context_error', 'guarded_run']
 
 # %% ../nbs/23_guarded.ipynb #ec10c282
-def split_prompt(messages:list[dict]) -> tuple[str, str]:
-    "(Ω, Ψ) of a chat: its system message(s) and its last user message."
+def split_prompt(messages:list[dict]) -> tuple[str, list[dict], str]:
+    "(Ω, earlier turns, Ψ) of a chat: its system message(s), the other messages before its last user message, and that message."
     system = '\n\n'.join(m['content'] for m in messages if m['role'] == 'system')
-    users = [m['content'] for m in messages if m['role'] == 'user']
+    users = [i for i,m in enumerate(messages) if m['role'] == 'user']
     if not users: raise SpecterError("a task's chat needs a user message", field='messages')
-    return system, users[-1]
+    turns = [{'role': m['role'], 'content': m['content']} for m in messages[:users[-1]] if m['role'] != 'system']
+    return system, turns, messages[users[-1]]['content']
 
 def attempt_messages(messages:list[dict], history:list[Attempt]) -> list[dict]:
     "The chat of the next attempt: the last user message becomes (Ψ, H), rendered by the export's `user_message`."
     if not history: return list(messages)
-    system,spec = split_prompt(messages)
+    system,_,spec = split_prompt(messages)
     last = max(i for i,m in enumerate(messages) if m['role'] == 'user')
     out = [dict(m) for m in messages]
     out[last]['content'] = user_message(Trace(spec, system, history, ''))
@@ -74,11 +75,11 @@ class GuardedRun:
 
 # %% ../nbs/23_guarded.ipynb #919da382
 def _store(dag:ArtifactDAG, run:TaskRun, text:str, outcome:Outcome, workflow_id:str, source:str=Source.GENERATED, **meta) -> Artifact:
-    system,spec = split_prompt(run.task.messages)
+    system,turns,spec = split_prompt(run.task.messages)
     passed = outcome.passed or source == Source.HUMAN
     a = new_artifact(text, action_pair_id=run.task.id, workflow_id=workflow_id, specification=spec, constraints=system,
                      status=Status.ACCEPTED if passed else Status.REJECTED, guard_result=ArtifactGuardResult(**outcome.to_dict()),
-                     previous=run.last, source=source, metadata={'task_id': run.task.id, 'trial': run.trial, **meta})
+                     previous=run.last, source=source, metadata={'task_id': run.task.id, 'trial': run.trial, **({'turns': turns} if turns else {}), **meta})
     dag.put(a); run.last = a
     return a
 

@@ -194,10 +194,8 @@ def step_extract(loop:Loop) -> dict:
     s = loop.settings.data
     d = loop.dir('extract')
     train = load_tasks(loop.suite, 'train')
-    # a multi-turn task's pairs are prompted with its whole chat, as it is evaluated (the artifacts hold its last user turn as Ψ)
-    chats = {t.id: t.messages for t in train if sum(m['role'] != 'system' for m in t.messages) > 1} if not s.prompt_template else {}
     summ = export(d/'traces.jsonl', [loop.need('collect')['dag']], fmt='dpo', filter=data_predicate(s), prompt_template=s.prompt_template,
-                  min_retries=s.min_retries, since=s.since, progress=False, chats=chats)
+                  min_retries=s.min_retries, since=s.since, progress=False)
     traces = [r for _,r in read_jsonl(d/'traces.jsonl')] if summ['written'] else []
     contrast = contrast_pairs(train, s.contrast, s.seed) if s.contrast and s.reference else []
     # swapped-rule pairs where the decision is a name the rule defines (a tool at the suite's decision leaf); label suites measured worse with them

@@ -18,8 +18,8 @@ from .predicate import Predicate
 
 # %% auto #0
 __all__ = ['walk', 'Attempt', 'Trace', 'make_trace', 'find_dags', 'open_dags', 'traces_of', 'progress_bar', 'extract',
-           'load_templates', 'template_for', 'system_message', 'task_message', 'user_message', 'sft_record',
-           'dpo_records', 'record_hash', 'record_spec', 'split_of', 'dataset_dict']
+           'load_templates', 'template_for', 'system_message', 'task_message', 'user_message', 'prompt_messages',
+           'sft_record', 'dpo_records', 'record_hash', 'record_spec', 'split_of', 'dataset_dict']
 
 # %% ../nbs/12_trace.ipynb #7aede7d8
 def walk(dag:ArtifactDAG, skipped:Counter|None=None, window:int=20_000, progress=None, ids=None) -> Iterator[tuple[Artifact, list[Artifact]]]:
@@ -56,15 +56,24 @@ class Trace:
     history: list[Attempt]
     content: str
     metadata: dict = field(default_factory=dict)
+    turns: list[dict] = field(default_factory=list)
+
+def _turns(a:Artifact) -> list[dict]:
+    "A multi-turn task's turns before Ψ (its last user turn), as the collect step keeps them in `metadata.turns`."
+    v = a.metadata.get('turns', [])
+    if not (isinstance(v, list) and all(isinstance(m, dict) and set(m) == {'role', 'content'} and m['role'] in ('user', 'assistant', 'tool')
+                                        and isinstance(m['content'], str) for m in v)):
+        raise SpecterError("expected a list of {role, content} messages (role user, assistant or tool)", field='metadata.turns')
+    return v
 
 def make_trace(a:Artifact, prior:list[Artifact], dag_path=None) -> Trace:
-    "The trace of `a`: H is its rejected prior attempts (as AtomicGuard's export builds it)."
+    "The trace of `a`: H is its rejected prior attempts (as AtomicGuard's export builds it); a multi-turn task's earlier turns come with it."
     hist = [Attempt(p.artifact_id, p.content, p.guard_result.feedback) for p in prior
             if p.status == Status.REJECTED and p.guard_result is not None]
     meta = {'artifact_id': a.artifact_id, 'workflow_id': a.workflow_id, 'action_pair_id': a.action_pair_id, 'source': a.source,
             'status': a.status, 'created_at': a.created_at, 'retries': len(prior), 'chain_length': len(prior) + 1,
             'chain': [p.artifact_id for p in prior] + [a.artifact_id], 'dag': str(dag_path) if dag_path is not None else None}
-    return Trace(a.context.specification, a.context.constraints, hist, a.content, meta)
+    return Trace(a.context.specification, a.context.constraints, hist, a.content, meta, _turns(a))
 
 # %% ../nbs/12_trace.ipynb #c9f0b9f8
 def find_dags(paths) -> list[Path]:
@@ -100,12 +109,14 @@ def traces_of(opened:list[ArtifactDAG], k:int, predicate:Predicate, skipped:Coun
             e = SpecterError(f"duplicate artifact id '{a.artifact_id}' (also in an earlier DAG)", dag.index_path, field='artifacts')
             if skipped is None: raise e
             skipped[reason(e)] += 1; continue
-        try: keep = predicate(a, prior)
-        except SpecterError as e:   # a value the predicate cannot read (recent: a created_at that is no time) makes the artifact invalid
+        try:
+            if not predicate(a, prior): continue
+            t = make_trace(a, prior, dag.path)
+        except SpecterError as e:   # a value the predicate cannot read (recent: a created_at that is no time), or turns that are no chat, make the artifact invalid
             e = SpecterError(e.msg.removeprefix(f"artifact {a.artifact_id}: "), e.path or dag.object_path(a.artifact_id), e.line, e.field)
             if skipped is None: raise e from None
             skipped[reason(e)] += 1; continue
-        if keep: yield make_trace(a, prior, dag.path)
+        yield t
 
 def progress_bar(total:int, progress:bool|None=None):
     "A tqdm bar over `total` artifacts, or None when it is not shown (`progress` None: shown from 100,000 on; tqdm is then not even imported)."
@@ -167,22 +178,23 @@ def user_message(t:Trace, template:dict|None=None) -> str:
     if t.history: parts.append("# RETRY HISTORY\n" + "\n\n".join(f"--- Attempt {i} ---\n{h.feedback}" for i,h in enumerate(t.history, 1)))
     return '\n\n'.join(parts)
 
-def _messages(system, user):
-    return ([{'role': 'system', 'content': system}] if system else []) + [{'role': 'user', 'content': user}]
+def prompt_messages(system:str, user:str, turns:list[dict]=()) -> list[dict]:
+    "A prompt chat: the system message (none when empty), a multi-turn task's earlier `turns`, the user message."
+    return ([{'role': 'system', 'content': system}] if system else []) + [dict(m) for m in turns] + [{'role': 'user', 'content': user}]
 
 def sft_record(t:Trace, template:dict|None=None) -> dict:
-    "An SFT chat record `{'messages': [system, user, assistant]}` (system omitted when empty)."
-    return {'messages': _messages(system_message(t, template), user_message(t, template)) + [{'role': 'assistant', 'content': t.content}]}
+    "An SFT chat record `{'messages': [system, earlier turns, user, assistant]}` (system omitted when empty)."
+    return {'messages': prompt_messages(system_message(t, template), user_message(t, template), t.turns) + [{'role': 'assistant', 'content': t.content}]}
 
-def dpo_records(t:Trace, template:dict|None=None, conversational:bool=True, skipped:Counter|None=None, chat:list|None=None) -> list[dict]:
-    "One DPO pair per rejected attempt: prompt = the task (system + user, no history; conversational, the task's whole `chat` where it is given: a multi-turn chat the artifact's Ψ, its last user turn, does not hold), chosen = a, rejected = the attempt."
+def dpo_records(t:Trace, template:dict|None=None, conversational:bool=True, skipped:Counter|None=None) -> list[dict]:
+    "One DPO pair per rejected attempt: prompt = the task (system, earlier turns, user; no history), chosen = a, rejected = the attempt. A plain-text prompt holds the task message only."
     out = []
     for h in t.history:
         if h.content == t.content:
             if skipped is not None: skipped['chosen == rejected'] += 1
             continue
         if conversational:
-            out.append({'prompt': list(chat) if chat else _messages(system_message(t, template), task_message(t, template)),
+            out.append({'prompt': prompt_messages(system_message(t, template), task_message(t, template), t.turns),
                         'chosen': [{'role': 'assistant', 'content': t.content}], 'rejected': [{'role': 'assistant', 'content': h.content}]})
         else: out.append({'prompt': task_message(t, template), 'chosen': t.content, 'rejected': h.content})
     return out
@@ -193,9 +205,9 @@ def record_hash(r:dict) -> str:
     return hashlib.sha256(json.dumps(r, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 def record_spec(r:dict) -> str:
-    "The specification a record is about (its first-attempt user message)."
+    "The specification a record is about (its last user message without the retry history)."
     msgs = r.get('messages') or (r['prompt'] if isinstance(r.get('prompt'), list) else [{'role': 'user', 'content': r.get('prompt', '')}])
-    user = next((m['content'] for m in msgs if m.get('role') == 'user'), '')
+    user = next((m['content'] for m in reversed(msgs) if m.get('role') == 'user'), '')
     return user.split('\n\n# RETRY HISTORY\n')[0]
 
 def split_of(spec:str, test_fraction:float, seed:int=0) -> str:

@@ -206,6 +206,13 @@ def test_odd_but_valid_suites_are_collected_and_paired(tmp_path, tiny_model_dir)
     chats = [r["messages"] for r in turns if r["split"] == "train"]
     pairs = [json.loads(x) for x in (tmp_path / "run-turns" / "3_extract" / "dpo.jsonl").read_text().splitlines()]
     assert ex["trace_pairs"] > 0 and all(p["prompt"] in chats for p in pairs), [p["prompt"] for p in pairs if p["prompt"] not in chats][:2]
+    # ... because the collect step keeps the turns in the DAG: `specter-lab export` of it, SFT and DPO, gives the whole chats too
+    for fmt in ("dpo", "sft"):
+        r = run_cli("export", "--dag-path", tmp_path / "run-turns" / "2_collect" / "dag", "--format", fmt, "--output", tmp_path / f"turns.{fmt}.jsonl")
+        assert r.returncode == 0, r.stderr[-2000:]
+        recs = [json.loads(x) for x in (tmp_path / f"turns.{fmt}.jsonl").read_text().splitlines()]
+        prompts = [x["prompt"] if fmt == "dpo" else x["messages"][:-2] + [{**x["messages"][-2], "content": x["messages"][-2]["content"].split("\n\n# RETRY HISTORY")[0]}] for x in recs]
+        assert recs and all(p in chats for p in prompts), (fmt, prompts[:2])
     assert all(p["rejected"][0]["content"].startswith("Outside") == p["chosen"][0]["content"].startswith("The shop")
                for p in pairs[ex["trace_pairs"]:ex["trace_pairs"] + ex["contrast_pairs"]])   # a contrast answers with the other label's words
 
