@@ -17,7 +17,8 @@ from .suite import load_tasks, resolve_suite
 from .generate import Generator, make_generator
 from .guarded import guarded_run
 from .shape import suite_shape
-from .recipe import _request, decided, json_leaves, json_value
+from .recipe import decided, json_leaves, json_value
+from .suites import chat_text
 from . import epsilon as eps
 
 # %% auto #0
@@ -222,7 +223,7 @@ def decision_leaf(tasks, max_values:int=12, min_share:float=0.9, min_per_value:f
     if not refs or len(refs) < len(tasks) / 2: return None
     vals,copied = {},Counter()
     for v,t in refs:
-        req = _request(t)
+        req = chat_text(t, 'request')
         for p,x in json_leaves(v):
             vals.setdefault(p, []).append(json.dumps(x))
             copied[p] += isinstance(x, str) and not decided(x, req)   # a value the request holds as written is copied, not decided

@@ -225,7 +225,7 @@ def model_card(files:dict, repo_id:str|None=None, base_model:str|None=None, data
     `file_epsilon` {file: ε̂} adds each file's ε to the file list; `caution` (a sentence) heads the card's text: why not to deploy it.
     Only Hub ids go into the metadata (`base_model`, `datasets`); other names are told in the text."""
     from huggingface_hub import ModelCard, ModelCardData, EvalResult
-    from specter_lab.shape import SHAPE_FILE
+    from specter_lab.shape import SHAPE_FILE, describe, read_shape
     if repo_id: check_repo(repo_id)
     ggufs = [f for f in files if f.endswith('.gguf')]
     if shipped is not None and shipped not in files: raise SpecterError(f"the shipped file '{shipped}' is not among the files", folder, field='shipped')
@@ -259,8 +259,8 @@ def model_card(files:dict, repo_id:str|None=None, base_model:str|None=None, data
                                                  for ds in datasets], ""]
     if shipped: lines += _run_it(repo_id, shipped, m.group(1).upper() if m else None, adapter_base)
     if SHAPE_FILE in files:   # the loop's answer shape of the suite: what the reported ε was decoded within
-        lines += ["## Answer shape", "", f"Every answer above was decoded within `{SHAPE_FILE}`, learned from the task suite's train split: "
-                  "the JSON shapes (or the fixed words) its answers share and the values they copy from the request. Serve the model within it too: "
+        held = f": {describe(read_shape(Path(folder)/SHAPE_FILE))}" if folder is not None else ''
+        lines += ["## Answer shape", "", f"Every answer above was decoded within `{SHAPE_FILE}`, learned from the task suite's train split{held}. Serve the model within it too: "
                   f"in specter_lab, a policy route's `shape = \"{SHAPE_FILE}\"`; elsewhere, `specter_lab.shape.shape_grammar` turns it into "
                   "the llama.cpp grammar of one request.", ""]
     if license in LICENSE_NOTICES: lines += ["## License", "", LICENSE_NOTICES[license], ""]

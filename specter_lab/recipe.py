@@ -7,12 +7,13 @@ Docs: https://specter-lab.github.io/specter_lab/recipe.html.md"""
 # %% ../nbs/31_recipe.ipynb #09b59a55
 from __future__ import annotations
 import json, random, re
+import regex
 from functools import partial
 from collections import Counter, defaultdict
 from difflib import SequenceMatcher
 from .config import SpecterError
 from .guard import check
-from .suites import STOPWORDS, WORD, rule_edges, words
+from .suites import STOPWORDS, WORD, chat_parts, chat_text, rule_edges, words
 
 # %% auto #0
 __all__ = ['json_leaves', 'set_leaf', 'json_value', 'decision_pool', 'relabel', 'rejection_weights', 'input_spans', 'dumps_like',
@@ -49,24 +50,26 @@ def json_value(s:str|None):
     return v if isinstance(v, (dict, list)) else None
 
 def decision_pool(tasks) -> dict:
-    "What a decision can be in this suite: {'labels': {pattern: {label: count}}, 'answers': {pattern: {label: [tasks whose reference gives it]}}, 'weights': {pattern: `rejection_weights`}, 'leaves': {path: [values]}, 'references': [...], 'key': the JSON leaf holding the decision (evaluate's `decision_leaf`) or None}."
+    "What a decision can be in this suite: {'labels': {pattern: {label: count}}, 'answers': {pattern: {label: [tasks whose reference gives it]}}, 'opens': {pattern: whether every such reference opens with its label}, 'weights': {pattern: `rejection_weights`}, 'leaves': {path: [values]}, 'references': [...], 'key': the JSON leaf holding the decision (evaluate's `decision_leaf`) or None}."
     from specter_lab.evaluate import decision_leaf
-    labels,answers,leaves,refs = defaultdict(Counter),defaultdict(lambda: defaultdict(list)),defaultdict(set),[]
+    labels,answers,opens,leaves,refs = defaultdict(Counter),defaultdict(lambda: defaultdict(list)),defaultdict(lambda: True),defaultdict(set),[]
     for t in tasks:
         if t.reference is None: continue
         refs.append(t.reference)
         if (g := _label_guard(t)) is not None:
             labels[g.spec['pattern']][g.expected] += 1
-            if g.given(t.reference) == g.expected: answers[g.spec['pattern']][g.expected].append(t)
+            if g.given(t.reference) == g.expected:
+                answers[g.spec['pattern']][g.expected].append(t)
+                opens[g.spec['pattern']] &= t.reference.lstrip().startswith(g.expected)
         if (v := json_value(t.reference)) is not None:
             for p,x in json_leaves(v): leaves[p].add(json.dumps(x))
-    return {'labels': {k: dict(sorted(v.items())) for k,v in labels.items()}, 'answers': {k: dict(v) for k,v in answers.items()}, 'leaves': {k: sorted(v) for k,v in leaves.items()}, 'references': refs,
+    return {'labels': {k: dict(sorted(v.items())) for k,v in labels.items()}, 'answers': {k: dict(v) for k,v in answers.items()}, 'opens': dict(opens), 'leaves': {k: sorted(v) for k,v in leaves.items()}, 'references': refs,
             'weights': {k: rejection_weights(v) for k,v in labels.items()}, 'key': decision_leaf(tasks)}
 
-def relabel(answer:str, got:str, label:str) -> str:
-    "`answer` with its label `got` (the first occurrence) replaced by `label`."
-    head = answer.lstrip(); i = head.index(got)
-    return head[:i] + label + head[i+len(got):]
+def relabel(answer:str, guard, label:str) -> str:
+    "`answer` with the label its label `guard` reads replaced by `label`, where the guard reads it (an earlier mention of the label stays)."
+    head = answer.lstrip(); m = regex.compile(guard.spec['pattern'], regex.V0).match(head)
+    return head[:m.start(1)] + label + head[m.end(1):]
 
 def rejection_weights(counts:dict, iters:int=200) -> dict:
     "Weights for drawing a task's wrong label among the others so that, in expectation, each label is rejected as often as it is chosen (`counts`)."
@@ -92,12 +95,6 @@ def dumps_like(ref:str, v) -> str:
     compact = json.dumps(json_value(ref), ensure_ascii=False, separators=(',', ':'))
     return json.dumps(v, ensure_ascii=False, separators=(',', ':') if ref.strip() == compact else None)
 
-def _said(task, role:str|None=None) -> str:
-    "The text of the task's messages of `role` (every message without one), joined by spaces."
-    return ' '.join(str(m['content']) for m in task.messages if role in (None, m['role']))
-
-def _request(task) -> str: return _said(task, 'user')
-
 def decided(x, request:str) -> bool:
     "Whether the leaf value `x` is decided or normalised rather than copied: it does not stand in the `request` as written (numbers without thousands separators)."
     if isinstance(x, str): return x.lower() not in request.lower()
@@ -107,7 +104,7 @@ def decided(x, request:str) -> bool:
 def leaf_mistakes(task, pool:dict, most_swaps:int=64) -> dict:
     "The ways to get one leaf of the JSON reference of `task` wrong: {(kind, path): [changes]}, a change being ((path, wrong value), ...) for `set_leaf`. Kinds: 'other' (the value another reference has there), 'copied' (words or numbers of the request as they stand, instead of the value decided or normalised from them), 'swapped' (two leaves' values exchanged; at most `most_swaps` a leaf)."
     if (v := json_value(task.reference)) is None: return {}
-    text = _request(task)[:4000]
+    text = chat_text(task, 'request')[:4000]
     spans = input_spans(text)
     nums = list(dict.fromkeys(float(x) if '.' in x else int(x) for x in _NUMBER.findall(text.replace(',', ''))))
     leaves,out = json_leaves(v),{}
@@ -137,7 +134,7 @@ def _copied(s:str, text:str) -> bool:
 def answer_as(other, task) -> str:
     "`other`'s reference as an answer to `task`: aligned with `task`'s reference word by word, each run that `other`'s reference copied from its request, where `task`'s has a run copied from its own in its place, takes that run."
     a,b = _TOKENS.findall(task.reference),_TOKENS.findall(other.reference)
-    mine,theirs = _request(task),_request(other)
+    mine,theirs = chat_text(task, 'request'),chat_text(other, 'request')
     out = []
     for op,i,j,k,l in SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
         x,y = ''.join(a[i:j]),''.join(b[k:l])
@@ -145,12 +142,11 @@ def answer_as(other, task) -> str:
     return ''.join(out)
 
 def decided_as(task, decision:str, pool:dict, rng:random.Random) -> str:
-    "The task's reference with another `decision`: a JSON answer with it at `pool`'s decision leaf; a label relabelled where it opens the answer, else another task's reference of that label (from `pool`'s answers) `answer_as` this task, where that still gives the label (a label the requests write is copied too)."
+    "The task's reference with another `decision`: a JSON answer with it at `pool`'s decision leaf; a label relabelled where the suite's references open with it, else another task's reference of that label (from `pool`'s answers) `answer_as` this task, where that still gives the label (a label the requests write is copied too)."
     if (g := _label_guard(task)) is None: return dumps_like(task.reference, set_leaf(json_value(task.reference), pool['key'], decision))
-    got = g.given(task.reference)
     theirs = pool.get('answers', {}).get(g.spec['pattern'], {}).get(decision)
-    if not task.reference.lstrip().startswith(got) and theirs and g.given(x := answer_as(rng.choice(theirs), task)) == decision: return x
-    return relabel(task.reference, got, decision)
+    if theirs and not pool['opens'].get(g.spec['pattern'], True) and g.given(x := answer_as(rng.choice(theirs), task)) == decision: return x
+    return relabel(task.reference, g, decision)
 
 
 # %% ../nbs/31_recipe.ipynb #9f0693cb
@@ -165,7 +161,7 @@ def contrast_answer(task, pool:dict, rng:random.Random) -> str|None:
         cands = [decided_as(task, lab, pool, rng) for lab in sorted(w, key=lambda l: -rng.random() ** (1 / w[l])) if lab != got]
     elif ways := leaf_mistakes(task, pool):
         # half the draws go to the leaves the model must decide or normalise (not copy): that is where the task is
-        req = _request(task); v = json_value(ref)
+        req = chat_text(task, 'request'); v = json_value(ref)
         at = dict(json_leaves(v))
         keys = list(ways); rng.shuffle(keys)
         hard = [k for k in keys if decided(at[k[1]], req)]
@@ -281,8 +277,8 @@ def swapped_rule_pair(task, pool:dict, rng:random.Random) -> dict|None:
     from specter_lab.evaluate import expected_decision
     g,key = _label_guard(task),pool['key']
     if task.reference is None or (v := expected_decision(task, key)) is None: return None
-    system = _said(task, 'system')
-    req = _request(task)
+    system = chat_text(task, 'rule')
+    req = chat_text(task, 'request')
     usable = lambda w: _word(w).search(system) is not None and _word(w).search(req) is None
     names = list(pool['labels'].get(g.spec['pattern'], {})) if g else [x for x in map(json.loads, pool['leaves'].get(key, ())) if isinstance(x, str)]
     others = [w for w in names if w != v and usable(w)]
@@ -307,23 +303,10 @@ def swapped_rule_pairs(tasks, share:float=1.0, seed:int=0) -> list[dict]:
 # %% ../nbs/31_recipe.ipynb #508d8921
 def _words(text:str) -> set[str]: return set(words(text))
 
-def _pieces(messages, edges=(0, 0)) -> list[list[tuple]]:
-    "Each message as [(part, text)]: a system message is 'rule', a user message 'request', except the text the last one repeats at the suite's `edges` (`suites.rule_edges`: a rule written into the user turn), which is 'rule' too; another role's is neither (None)."
-    a,b = edges; out = []
-    for i,m in enumerate(messages):
-        c = str(m['content'])
-        if m['role'] == 'user' and i == len(messages) - 1 and (a or b): out.append([('rule', c[:a]), ('request', c[a:len(c) - b]), ('rule', c[len(c) - b:])])
-        else: out.append([({'system': 'rule', 'user': 'request'}.get(m['role']), c)])
-    return out
-
-def _part(task, part:str, edges=(0, 0)) -> str:
-    "The text of the task's chat that is `part` ('rule' or 'request', `_pieces`), joined by spaces."
-    return ' '.join(x for ps in _pieces(task.messages, edges) for k,x in ps if k == part and x)
-
 def _rewrite(messages, edges, rule, request) -> list[dict]:
-    "The chat with `rule` applied to the text of its rule and `request` to that of its request (`_pieces`)."
+    "The chat with `rule` applied to the text of its rule and `request` to that of its request (`suites.chat_parts`)."
     f = {'rule': rule, 'request': request, None: lambda x: x}
-    return [dict(m, content=''.join(f[k](x) for k,x in ps)) for m,ps in zip(messages, _pieces(messages, edges))]
+    return [dict(m, content=''.join(f[k](x) for k,x in ps)) for m,ps in zip(messages, chat_parts(messages, edges))]
 
 def rule_segments(system:str, names) -> dict:
     "Where the system message speaks of each decision of `names` it names as a word: {name: its text from the name's first occurrence to the next name's}, in the message's order; the text before the first is the preamble (key None)."
@@ -335,7 +318,7 @@ def cue_words(tasks, key:tuple|None=None, edges=(0, 0)) -> dict:
     from specter_lab.evaluate import expected_decision
     by = defaultdict(set)
     for t in tasks:
-        if t.reference is not None and isinstance(v := expected_decision(t, key), str): by[v] |= _words(_part(t, 'request', edges))
+        if t.reference is not None and isinstance(v := expected_decision(t, key), str): by[v] |= _words(chat_text(t, 'request', edges))
     return {v: ws - STOPWORDS - set().union(*(w for u,w in by.items() if u != v)) for v,ws in by.items()}
 
 def answer_shapes(tasks, key:tuple) -> dict:
@@ -351,9 +334,9 @@ def _cue_places(task, cues:dict, key:tuple|None, shapes:dict|None=None, edges=(0
     g = _label_guard(task)
     if task.reference is None or not isinstance(v := expected_decision(task, key), str): return None
     if g is not None and g.given(task.reference) != v: return None
-    seg = {n: _words(s) for n,s in rule_segments(_part(task, 'rule', edges), cues).items()}
+    seg = {n: _words(s) for n,s in rule_segments(chat_text(task, 'rule', edges), cues).items()}
     only = lambda n: cues.get(n, set()) & seg[n] - set().union(*(w for m,w in seg.items() if m != n))   # cue words named in n's entry alone
-    req = _part(task, 'request', edges)
+    req = chat_text(task, 'request', edges)
     mine = sorted(_words(req) & only(v)) if v in seg else []
     fits = lambda n: shapes is None or g is not None or bool(shapes.get(n, set()) & shapes.get(v, set()))
     theirs = [(n, c) for n in seg if n not in (None, v) and fits(n) and _word(n).search(req) is None for c in sorted(only(n) - _words(req))]
@@ -397,7 +380,7 @@ def fresh_cue_pair(task, cues:dict, pool:dict, rng:random.Random, shapes:dict|No
     if (places := _cue_places(task, cues, pool['key'], shapes, edges)) is None: return None
     g,v,mine,theirs = places
     a,(w,b) = rng.choice(mine),rng.choice(theirs)
-    f = made_up_word(rng, _words(_said(task)))
+    f = made_up_word(rng, _words(chat_text(task)))
     own = rng.random() < 0.5
     ref,other = task.reference,decided_as(task, w, pool, rng)
     r = _record(task, *((ref, other) if own else (other, ref)))
@@ -429,15 +412,15 @@ def slip(x:str, rng:random.Random) -> str:
 def copied_leaves(task, key:tuple|None=None) -> list[tuple]:
     "The string leaves (path, value) of the task's JSON reference that its request holds as written (whole words, same case) and its system message does not: the values the answer copies. The decision leaf `key` is left out."
     if (v := json_value(task.reference)) is None: return []
-    req = _request(task)
-    system = _said(task, 'system')
+    req = chat_text(task, 'request')
+    system = chat_text(task, 'rule')
     return [(p, x) for p,x in json_leaves(v) if isinstance(x, str) and p != key and WORD.search(x)
             and _word(x).search(req) and not _word(x).search(system)]
 
 def fresh_value_pair(task, key:tuple|None, rng:random.Random, make=made_up_value, paths=None) -> dict|None:
     "A DPO record won only by copying: each of the task's `copied_leaves` values (those at `paths`, when given) replaced by a `make(value, rng, avoid)` (default a `made_up_value`) in the request and the reference (chosen); rejected = the same with one of them wrong, its old value or, half the time, a `slip` of the new one (None without a copied value)."
     if not (leaves := [(p, x) for p,x in copied_leaves(task, key) if paths is None or p in paths]): return None
-    avoid,new = _words(_said(task)),{}
+    avoid,new = _words(chat_text(task)),{}
     for x in sorted({x for _,x in leaves}, key=lambda x: (-len(x), x)):   # the longest first ('Ana' must not be replaced inside 'Ana Ruiz'), ties by text: the same pairs in every process
         new[x] = make(x, rng, avoid); avoid |= _words(new[x])
     chosen = json_value(task.reference)
@@ -491,7 +474,7 @@ def fresh_value_tasks(tasks, words:list[str]|None=None, seed:int=0, others=()) -
     from specter_lab.evaluate import decision_leaf
     rng,key = random.Random(seed),decision_leaf(tasks)
     paths = open_leaves(tasks, others, key)
-    seen = set().union(*(_words(_said(t)) for t in [*tasks, *others]))
+    seen = set().union(*(_words(chat_text(t)) for t in [*tasks, *others]))
     words = [w for w in words or () if w not in seen]
     make = partial(made_up_value, word=word_from(words)) if words else made_up_value
     return [x for t in tasks if (x := fresh_value_task(t, key, rng, make, paths)) is not None] if paths else []
@@ -503,7 +486,7 @@ def fresh_cue_task(task, cues:dict, key:tuple|None, rng:random.Random, word=made
     from specter_lab.suite import Task
     if (places := _cue_places(task, cues, key, edges=edges)) is None: return None
     a = rng.choice(places[2])
-    f = word(rng, _words(_said(task)) | {str(n).lower() for n in cues})
+    f = word(rng, _words(chat_text(task)) | {str(n).lower() for n in cues})
     put = lambda s: put_word(str(s), a, f)
     msgs = [dict(m, content=put(m['content'])) if m['role'] in ('system', 'user') else m for m in task.messages]
     t = Task(f"{task.id}/fresh-cue", task.split, msgs, [g.spec for g in task.guards], put(task.reference), dict(task.meta, fresh_cue=f))
@@ -514,7 +497,7 @@ def fresh_cue_tasks(tasks, words:list[str]|None=None, seed:int=0, others=()) -> 
     from specter_lab.evaluate import decision_leaf
     both = [*tasks, *others]
     rng,key = random.Random(seed),decision_leaf(both)
-    seen = set().union(*(_words(_said(t)) for t in both))
+    seen = set().union(*(_words(chat_text(t)) for t in both))
     words = [w for w in words or () if w not in seen and w not in STOPWORDS]
     edges = rule_edges(both)
     make,cues = (word_from(words) if words else made_up_word),cue_words(both, key, edges)

@@ -9,7 +9,8 @@ from __future__ import annotations
 import json, re
 from collections import Counter
 from .config import SpecterError
-from .recipe import input_spans, json_leaves, json_value, _request
+from .recipe import input_spans, json_leaves, json_value
+from .suites import chat_text
 
 # %% auto #0
 __all__ = ['READERS', 'SHAPE_SCHEMA', 'TEXT_SHAPE_SCHEMA', 'SHAPE_FILE', 'request_spans', 'copied_paths', 'request_numbers',
@@ -29,7 +30,7 @@ def copied_paths(tasks, max_words:int, share:float=0.95) -> dict:
     "{path: share} for the string leaves of `tasks`' JSON answers whose value is, in at least `share` of the answers with a string there, one of the `request_spans` (list indices as '*')."
     seen,hit = {},{}
     for t in tasks:
-        spans = set(request_spans(_request(t), max_words))
+        spans = set(request_spans(chat_text(t, 'request'), max_words))
         for p,x in json_leaves(json_value(t.reference)):
             if isinstance(x, str): q = _star(p); seen[q] = seen.get(q, 0) + 1; hit[q] = hit.get(q, 0) + (x in spans)
     return {q: round(hit[q] / n, 4) for q,n in seen.items() if hit[q] >= share * n}
@@ -105,7 +106,7 @@ def read_paths(tasks, share:float=0.95) -> dict:
     "{path: (kind, share)} for the leaves of `tasks`' JSON answers whose value is, in at least `share` of the answers, one its `READERS` kind reads from the request: a number it writes, a date it names (list indices as '*'); a path whose values are of mixed kinds is not one."
     seen,hit,kinds = {},{},{}
     for t in tasks:
-        request = _request(t)
+        request = chat_text(t, 'request')
         for p,x in json_leaves(json_value(t.reference) or {}):
             q = _star(p); seen[q] = seen.get(q, 0) + 1; kinds.setdefault(q, set()).add(k := _kind(x))
             hit[q] = hit.get(q, 0) + (k is not None and x in READERS[k](request))
@@ -251,7 +252,7 @@ def text_shape(tasks, share:float=0.95, most_words:int=16, others=()) -> dict|No
     words = []
     for i in range(n):
         if len({w[i] for w in rows}) == 1: words.append({'literal': rows[0][i]}); continue
-        hit = sum(w[i] in request_spans(_request(t), 1) for w,t in zip(rows, tasks)) / len(tasks)
+        hit = sum(w[i] in request_spans(chat_text(t, 'request'), 1) for w,t in zip(rows, tasks)) / len(tasks)
         words.append({'copy': round(hit, 4), 'digit': round(sum(_has_digit(w[i]) for w in rows) / len(rows), 4)} if hit >= share else {'free': True})
     return {'words': words} if any('literal' in w for w in words) else None
 

@@ -18,8 +18,8 @@ from .suite import (SPLITS, TOOL_MAX_CHARS, Task, _FIRST, _LAST, _call_schema, _
 __all__ = ['WORD', 'ROUTING_LABELS', 'ROUTING_CUES', 'ROUTING_SYSTEM', 'ROUTING_PATTERN', 'ROUTING_TEMPLATES', 'TRIAGE_LABELS',
            'TRIAGE_CUES', 'TRIAGE_SYSTEM', 'TRIAGE_PATTERN', 'TRIAGE_TEMPLATES', 'PAY_SYSTEM', 'PAY_MAX_CHARS',
            'PAY_TEMPLATES', 'OFFICE_TOOLS', 'OFFICE_SYSTEM', 'STOPWORDS', 'BUNDLED', 'words', 'ticket_routing',
-           'incident_triage', 'payment_extraction', 'office_tools', 'rule_edges', 'suite_check', 'write_bundled',
-           'cli_suites']
+           'incident_triage', 'payment_extraction', 'office_tools', 'rule_edges', 'chat_parts', 'chat_text',
+           'suite_check', 'write_bundled', 'cli_suites']
 
 # %% ../nbs/26_suites.ipynb #43b34376
 _NAMES = tuple(f"{f} {l}" for f in _FIRST for l in _LAST)
@@ -262,10 +262,23 @@ def rule_edges(ts) -> tuple[int, int]:
     a = _edge(xs)
     return a, _edge([x[a:][::-1] for x in xs])
 
+def chat_parts(messages, edges=(0, 0)) -> list[list[tuple]]:
+    "Each message as [(part, text)]: a system message is 'rule', a user message 'request', except the text the last one repeats at the suite's `edges` (`rule_edges`: a rule written into the user turn), which is 'rule' too; another role's is neither (None)."
+    a,b = edges; out = []
+    for i,m in enumerate(messages):
+        c = str(m['content'])
+        if m['role'] == 'user' and i == len(messages) - 1 and (a or b): out.append([('rule', c[:a]), ('request', c[a:len(c) - b]), ('rule', c[len(c) - b:])])
+        else: out.append([({'system': 'rule', 'user': 'request'}.get(m['role']), c)])
+    return out
+
+def chat_text(task, part:str|None=None, edges=(0, 0)) -> str:
+    "The text of the task's chat that is `part` ('rule' or 'request', `chat_parts`; None: all of it), joined by spaces."
+    return ' '.join(x for ps in chat_parts(task.messages, edges) for k,x in ps if part in (None, k) and x)
+
 def _requests(ts) -> dict:
-    "Each task's request: its input without the `rule_edges` (a rule written into the user turn is no more an input word than the system prompt is)."
-    a,b = rule_edges(ts)
-    return {t.id: (x := _input(t))[a:len(x) - b] for t in ts}
+    "Each task's request (`chat_text`), without the `rule_edges` of the suite (a rule written into the user turn is no more an input word than the system prompt is)."
+    edges = rule_edges(ts)
+    return {t.id: chat_text(t, 'request', edges) for t in ts}
 
 def _template_words(ts, req:dict) -> dict:
     "For each `meta.template`, the words every request (`req`, by task id) of that template contains (the template's fixed wording)."
