@@ -11,6 +11,7 @@ from typing import Iterator
 from .config import SpecterError
 from .files import read_jsonl, require
 from .artifact import reason
+from .trace import prompt_messages
 
 # %% auto #0
 __all__ = ['FEEDBACK', 'read_feedback', 'check_pair', 'feedback_pairs', 'feedback_kto']
@@ -59,7 +60,7 @@ def feedback_pairs(paths, conversational:bool=False, system:str='', dropped:Coun
         if (p,c,r) in seen: dropped['duplicate'] += 1; continue
         seen.add((p,c,r))
         if conversational:
-            yield {'prompt': ([{'role': 'system', 'content': system}] if system else []) + [{'role': 'user', 'content': p}],
+            yield {'prompt': prompt_messages(system, p),
                    'chosen': [{'role': 'assistant', 'content': c}], 'rejected': [{'role': 'assistant', 'content': r}]}
         else: yield {'prompt': p, 'chosen': c, 'rejected': r}
 
@@ -75,7 +76,7 @@ def feedback_kto(paths, conversational:bool=False, system:str='', dropped:Counte
         if (p,x,liked) in seen: dropped['duplicate'] += 1; continue
         seen.add((p,x,liked))
         if conversational:
-            out.append({'prompt': ([{'role': 'system', 'content': system}] if system else []) + [{'role': 'user', 'content': p}],
+            out.append({'prompt': prompt_messages(system, p),
                         'completion': [{'role': 'assistant', 'content': x}], 'label': liked})
         else: out.append({'prompt': p, 'completion': x, 'label': liked})
     return out

@@ -35,6 +35,7 @@ class Guard:
     spec: dict|None = None   # None for a Python callable (it cannot be written to a suite file)
     expected: str|None = None  # a label guard's expected label
     given: Callable[[str], str|None]|None = None  # a label guard: the label an output gives (None: it gives none)
+    rx: regex.Pattern|None = None  # a label guard: its compiled pattern, the label its first group, matched at the output's start
 
     def __call__(self, output:str) -> GuardCheck:
         try: passed,feedback = self.fn(output)
@@ -152,7 +153,7 @@ def parse_guard(spec, path=None, line:int|None=None, fld:str='guard') -> Guard:
     def need(k):
         if k not in spec: raise SpecterError("missing field", path, line, f"{fld}.{k}")
         return spec[k]
-    expected = given = None
+    expected = given = rx = None
     if kind == 'regex': fn = _regex(_compile(need('pattern'), f"{fld}.pattern", path, line))
     elif kind == 'label':
         rx = _compile(need('pattern'), f"{fld}.pattern", path, line)
@@ -168,7 +169,7 @@ def parse_guard(spec, path=None, line:int|None=None, fld:str='guard') -> Guard:
         if isinstance(n, bool) or not isinstance(n, int) or n < 1:
             raise SpecterError(f"expected a positive integer, got {n!r}", path, line, f"{fld}.limit")
         fn = _max_chars(n)
-    return Guard(name, kind, fn, spec, expected, given)
+    return Guard(name, kind, fn, spec, expected, given, rx if kind == 'label' else None)
 
 def _validator(schema, path, line, fld):
     from jsonschema.exceptions import SchemaError

@@ -7,7 +7,6 @@ Docs: https://specter-lab.github.io/specter_lab/recipe.html.md"""
 # %% ../nbs/31_recipe.ipynb #09b59a55
 from __future__ import annotations
 import json, random, re
-import regex
 from functools import partial
 from collections import Counter, defaultdict
 from difflib import SequenceMatcher
@@ -68,7 +67,7 @@ def decision_pool(tasks) -> dict:
 
 def relabel(answer:str, guard, label:str) -> str:
     "`answer` with the label its label `guard` reads replaced by `label`, where the guard reads it (an earlier mention of the label stays)."
-    head = answer.lstrip(); m = regex.compile(guard.spec['pattern'], regex.V0).match(head)
+    head = answer.lstrip(); m = guard.rx.match(head)
     return head[:m.start(1)] + label + head[m.end(1):]
 
 def rejection_weights(counts:dict, iters:int=200) -> dict:
