@@ -27,6 +27,11 @@ def _suite(run: Path, tasks: str) -> str:
     return tasks   # a bundled suite's name
 
 
+def _here(run: Path, path: str) -> str:
+    "A file the run recorded: as recorded when it is there, else its namesake in the run's `5_convert` (a run folder moved or renamed since)."
+    return path if Path(path).is_file() else str(run / '5_convert' / Path(path).name)
+
+
 def files_row(run: Path) -> dict:
     "One run's files: dev, fresh-value dev, fresh-cue dev and test ε each (None where the suite has no such tasks)."
     from specter_lab.config import Settings
@@ -48,7 +53,7 @@ def files_row(run: Path) -> dict:
             if not tasks.is_file(): continue
             name = FRESH_KEY[k].replace('_', '-')
             p = next((q for q in (after / f"{f['name']}.{name}.json", after / f"{f['name']}.{name}-all.json") if q.is_file()), None)
-            rep = read_json(p) if p else evaluate(f['model'], str(tasks), split='dev', rmax=0, adapter=f['adapter'],
+            rep = read_json(p) if p else evaluate(_here(run, f['model']), str(tasks), split='dev', rmax=0, adapter=f['adapter'] and _here(run, f['adapter']),
                                                   shape=shape, output=after / f"{f['name']}.{name}-all.json")
             eps[k] = rep['epsilon']['hat']
         rows.append({'name': f['name'], 'type': f['type'], 'role': f['role'], 'dev': f['dev']['epsilon'], 'fresh_dev': eps.get('values'),

@@ -19,6 +19,9 @@ from __future__ import annotations
 import argparse, json, sys
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import loop_suites   # noqa: E402
+
 
 def side(run: dict) -> dict:
     "What one loop run's collect step gave and cost, and what training made of it."
@@ -51,11 +54,12 @@ def table(res: dict) -> str:
 
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument('--before', required=True, help="loop results file of the runs without the change")
+    p.add_argument('--before', required=True, nargs='+', help="loop results file(s) of the runs without the change (several: merged, a later file's run of a suite and seed wins)")
     p.add_argument('--after', required=True, help="loop results file of the runs with it")
     p.add_argument('--results', required=True, help="the paired results file to write")
     a = p.parse_args()
-    res = pair(*(json.loads(Path(x).read_text()) for x in (a.before, a.after)))
+    before = json.loads(Path(a.before[0]).read_text()) if len(a.before) == 1 else loop_suites.merge(Path(a.before[0]), a.before[1:])
+    res = pair(before, json.loads(Path(a.after).read_text()))
     Path(a.results).write_text(json.dumps(res, indent=1) + '\n')
     print(table(res))
     return 0

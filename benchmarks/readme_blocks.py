@@ -6,8 +6,8 @@ what its results file gives (a number typed by hand, or a table not regenerated 
 
 A block stands between `<!-- name -->` and `<!-- /name -->`. `BLOCKS` says, per Markdown file, which results file each
 block is generated from and by which benchmark's table: `loop_suites.py` (a loop table, and its `-why` block where the
-file has one), `loop_pairs.py` (two versions of the loop, run by run), `recipe_rounds.py` (the rounds of training variants), `shape_effect.py` (files evaluated anew) or `convert_families.py`
-(the two converters per family).
+file has one), `loop_pairs.py` (two versions of the loop, run by run), `recipe_rounds.py` (the rounds of training variants), `shape_effect.py` (files evaluated anew), `convert_families.py`
+(the two converters per family) or `file_fidelity.py` (each file against the float file, and task by task).
 """
 from __future__ import annotations
 import argparse, json, sys
@@ -15,7 +15,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / 'benchmarks'))
-import convert_families, fresh_dev_files, loop_pairs, loop_suites, recipe_rounds, shape_effect   # noqa: E402
+import convert_families, file_fidelity, fresh_dev_files, loop_pairs, loop_suites, recipe_rounds, shape_effect   # noqa: E402
 from specter_lab.loop import read_block, replace_block   # noqa: E402
 
 R = 'benchmarks/results/'
@@ -64,7 +64,9 @@ BLOCKS = {  # file: {block: (kind, results file, or files whose runs are merged:
         'loop-probe': ('loop', R + 'loop_probe.json'),
         'probe-gate-before': ('loop', R + 'loop_probe_gate_before.json'),
         'probe-round-key': ('loop', R + 'loop_probe_round_key.json'),
-        'closing-label': ('pairs', R + 'closing_label.json')}}
+        'closing-label': ('pairs', R + 'closing_label.json'),
+        'file-fidelity': ('fidelity', R + 'file_fidelity.json'),
+        'file-fidelity-paired': ('fidelity-paired', R + 'file_fidelity.json')}}
 
 
 def generated(kind: str, res: dict) -> dict:
@@ -74,6 +76,8 @@ def generated(kind: str, res: dict) -> dict:
     if kind == 'rounds': return {'': recipe_rounds.table(res)}
     if kind == 'fresh-dev': return {'': fresh_dev_files.table(res)}
     if kind == 'convert': return {'': convert_families.table(res)}
+    if kind == 'fidelity': return {'': file_fidelity.table(res)}
+    if kind == 'fidelity-paired': return {'': file_fidelity.paired_table(res)}
     return {'': shape_effect.table(res, kind.split('-', 1)[1])}
 
 

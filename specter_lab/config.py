@@ -111,6 +111,7 @@ class DPOSettings:
     lora_dropout: float = 0.0
     lora_layers: str = "50%-"     # which decoder layers get LoRA: 'all', 'A-B', 'A-' (A to last) or '-N' (last N), a bound may be a share of the depth ('50%-': the upper half); backward stops at the lowest
     lora_modules: str = "all-linear"
+    activation_bits: int = 0      # while training, each linear layer's input rounded to this many bits per block of 32, as llama.cpp computes a quantized GGUF (the adapter on a quantized base, Q8_0); 0 = off (an opt-in: benchmarks/README.md)
     save_steps: int = 16          # checkpoint every N steps (resume)
     precision: str = "auto"       # auto | bf16 | fp32: bf16 autocast (float32 weights) on a GPU that has it or a CPU with native bf16, else fp32
     seed: int = 0
@@ -198,7 +199,7 @@ RANGES = {  # declared once, checked wherever a value arrives (settings.ini, --s
     'DataSettings.min_retries': '[0,1000]', 'DataSettings.test_fraction': '[0,1)', 'DataSettings.swapped': '[0,1]', 'DataSettings.moved': '[0,1]', 'DataSettings.fresh': '[0,1]', 'DataSettings.fresh_values': '[0,1]', 'DataSettings.collect_tasks': '[0,)',
     'DPOSettings.learning_rate': '(0,1]', 'DPOSettings.beta': '(0,)', 'DPOSettings.sft_weight': '[0,)', 'DPOSettings.epochs': '(0,10000]', 'DPOSettings.first_epochs': '(0,10000]',
     'DPOSettings.batch_size': '[1,)', 'DPOSettings.grad_accum': '[1,)', 'DPOSettings.lora_r': '[1,)', 'DPOSettings.lora_alpha': '[1,)',
-    'DPOSettings.lora_dropout': '[0,1)', 'DPOSettings.warmup': '[0,1)', 'DPOSettings.continue_warmup': '[0,1)', 'DPOSettings.save_steps': '[1,)',
+    'DPOSettings.lora_dropout': '[0,1)', 'DPOSettings.warmup': '[0,1)', 'DPOSettings.continue_warmup': '[0,1)', 'DPOSettings.save_steps': '[1,)', 'DPOSettings.activation_bits': '[0,16]',
     'GGUFSettings.max_epsilon_loss': '[0,1]', 'GGUFSettings.verify_tokens': '[1,)',
     'EvalSettings.trials': '[1,)', 'EvalSettings.max_tokens': '[0,)', 'EvalSettings.n_ctx': '[16,)', 'EvalSettings.n_parallel': '[1,)',
     'EvalSettings.temperature': '[0,100]', 'EvalSettings.collect_temperature': '[0,100]'}

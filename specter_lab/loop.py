@@ -584,7 +584,9 @@ def report_training(tr:dict, s:Settings, figs:dict) -> list[str]:
     "The report's training section: the recipe, each round on the dev split, the round kept, the curves."
     d = s.dpo
     L = ["## Training", "", f"DPO with LoRA (r = {d.lora_r}, layers `{d.lora_layers}`, lr {d.learning_rate}, β {d.beta}, "
-         f"NLL weight {d.sft_weight}, {d.first_epochs:g} epoch(s) in round 1 and {d.epochs:g} in each later one), up to {d.rounds} rounds: after the first, the model answers "
+         f"NLL weight {d.sft_weight}, {d.first_epochs:g} epoch(s) in round 1 and {d.epochs:g} in each later one"
+         + (f"; each linear layer's input rounded to {d.activation_bits} bits, as the quantized files compute" if d.activation_bits else '')
+         + f"), up to {d.rounds} rounds: after the first, the model answers "
          f"the train split again and its failures become the next round's rejected answers. Rounds rank on the dev split: every "
          f"label recalled at least half the time first, then ε; training stops at the first round that ranks no higher, "
          f"unless every round so far leaves a label recalled less than half the time"

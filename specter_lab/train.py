@@ -17,9 +17,9 @@ from .model import resolve_model, hf_dir, load_model, save_tokenizer, base_help
 
 # %% auto #0
 __all__ = ['RECORD_COLUMNS', 'METRICS', 'check_record', 'split_by_prompt', 'load_records', 'select_pairs', 'token_lengths',
-           'fit_max_length', 'layer_indices', 'lora_config', 'trainer_args', 'kto_weights', 'completion_scoring',
-           'write_metrics', 'training_data', 'shared_datasets', 'model_for_training', 'run_key', 'check_checkpoints',
-           'save_trained', 'train', 'cli_train']
+           'fit_max_length', 'layer_indices', 'lora_config', 'round_activations', 'quantize_activations',
+           'trainer_args', 'kto_weights', 'completion_scoring', 'write_metrics', 'training_data', 'shared_datasets',
+           'model_for_training', 'run_key', 'check_checkpoints', 'save_trained', 'train', 'cli_train']
 
 # %% ../nbs/30_train.ipynb #0a3be692
 RECORD_COLUMNS = {'dpo': ('prompt', 'chosen', 'rejected'), 'sft': ('messages',), 'kto': ('prompt', 'completion', 'label')}
@@ -167,6 +167,27 @@ def lora_config(s:DPOSettings, n_layers:int):
     layers = layer_indices(s.lora_layers, n_layers)
     return LoraConfig(r=s.lora_r, lora_alpha=s.lora_alpha, lora_dropout=s.lora_dropout, target_modules=targets,
                       layers_to_transform=layers, layers_pattern='layers' if layers else None, task_type='CAUSAL_LM')
+
+# %% ../nbs/30_train.ipynb #3a04a1fe
+def round_activations(x, bits:int=8, block:int=32):
+    "`x` with each block of `block` values along its last axis rounded to `bits`-bit integers scaled by the block's largest magnitude: what llama.cpp does to a matmul's input before a quantized weight's dot product."
+    import torch
+    b = x.reshape(*x.shape[:-1], x.shape[-1] // block, block)
+    d = b.abs().amax(-1, keepdim=True).clamp_min(torch.finfo(x.dtype).tiny) / (2 ** (bits - 1) - 1)
+    return (torch.round(b / d) * d).reshape(x.shape)
+
+def quantize_activations(model, bits:int, block:int=32) -> list:
+    "Hooks rounding the input of every linear layer of `model` but LoRA's own (`round_activations`) in the forward pass, the gradient passing straight through: training sees the activations a quantized GGUF computes with. Their handles (`.remove()` each); none when `bits` is 0."
+    import torch
+    if not bits: return []
+    class Rounded(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x): return round_activations(x, bits, block)
+        @staticmethod
+        def backward(ctx, g): return g
+    def hook(mod, args): return None if args[0].shape[-1] % block else (Rounded.apply(args[0]), *args[1:])
+    return [m.register_forward_pre_hook(hook) for n,m in model.named_modules() if isinstance(m, torch.nn.Linear) and 'lora_' not in n]
+
 
 # %% ../nbs/30_train.ipynb #f0af300d
 def trainer_args(s:DPOSettings, out_dir, device:str='cpu', max_length:int|None=None, method:str|None=None):
@@ -388,6 +409,7 @@ def train(data, base:str|None=None, output='runs/train', method:str|None=None, s
     write_json(out/'checkpoints'/'run.json', run)
     device = pick_device(s.model.device)
     model, tok, peft_config = model_for_training(base, s, device, init_adapter)
+    hooks = quantize_activations(model, d.activation_bits)   # trained on the activations the quantized files compute with
     lens = token_lengths(train_ds, tok, method)
     ml, cut = fit_max_length(lens + (token_lengths(test_ds, tok, method) if test_ds else []), d.max_length)
     if method == 'sft': train_ds, test_ds = _sft_rows(train_ds), test_ds and _sft_rows(test_ds)
@@ -415,6 +437,7 @@ def train(data, base:str|None=None, output='runs/train', method:str|None=None, s
         result = trainer.train(resume_from_checkpoint=last)
         train_s, train_cpu = time.time() - t0, time.process_time() - c0
         ev = {k.removeprefix('eval_'): v for k,v in trainer.evaluate(test_ds).items()} if test_ds is not None else {}
+    for h in hooks: h.remove()   # the merged model and its float file compute as trained, without the rounding
     summary = {'method': method, 'base': str(base or s.model.base), 'device': device, 'dtype': str(pick_dtype(device)).removeprefix('torch.'), 'precision': train_precision(device, d.precision),
                'data': {'source': str(data), 'train': train_ds.num_rows, 'available': available,
                         'test': test_ds.num_rows if test_ds is not None else 0, 'dropped': dict(dropped), 'max_length': ml, **cut},
