@@ -66,7 +66,9 @@ BLOCKS = {  # file: {block: (kind, results file, or files whose runs are merged:
         'probe-round-key': ('loop', R + 'loop_probe_round_key.json'),
         'closing-label': ('pairs', R + 'closing_label.json'),
         'file-fidelity': ('fidelity', R + 'file_fidelity.json'),
-        'file-fidelity-paired': ('fidelity-paired', R + 'file_fidelity.json')}}
+        'file-fidelity-paired': ('fidelity-paired', R + 'file_fidelity.json'),
+        'loop-activations': ('loop', R + 'loop_activations.json'),
+        'activation-rounding': ('pairs', R + 'activation_rounding.json')}}
 
 
 def generated(kind: str, res: dict) -> dict:
