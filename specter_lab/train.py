@@ -173,7 +173,7 @@ def round_activations(x, bits:int=8, block:int=32):
     "`x` with each block of `block` values along its last axis rounded to `bits`-bit integers scaled by the block's largest magnitude: what llama.cpp does to a matmul's input before a quantized weight's dot product."
     import torch
     b = x.reshape(*x.shape[:-1], x.shape[-1] // block, block)
-    d = b.abs().amax(-1, keepdim=True).clamp_min(torch.finfo(x.dtype).tiny) / (2 ** (bits - 1) - 1)
+    d = b.abs().amax(-1, keepdim=True).clamp_min(torch.finfo(x.dtype).tiny) / max(2 ** (bits - 1) - 1, 1)   # 1 bit: -1, 0 or 1 step
     return (torch.round(b / d) * d).reshape(x.shape)
 
 def quantize_activations(model, bits:int, block:int=32) -> list:
