@@ -24,6 +24,9 @@ import argparse, json, subprocess, sys
 from pathlib import Path
 from statistics import mean
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from fresh_dev_files import fresh_report, suite_file   # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / 'benchmarks' / 'results' / 'file_fidelity.json'
 KINDS = ('quantized', 'adapter')   # the roles a file other than the float one has
@@ -70,11 +73,6 @@ def _paired(a: dict, b: dict) -> dict:
             'lost': c['paired']['lost'], 'gained': c['paired']['gained'], 'mcnemar_p': c['mcnemar_p']}
 
 
-def _fresh_report(after: Path, name: str, kind: str) -> Path | None:
-    "File `name`'s report on a run's fresh dev tasks of `kind`: the loop's (the shipped file's) or `fresh_dev_files.py`'s."
-    return next((p for p in (after / f"{name}.{kind}.json", after / f"{name}.{kind}-all.json") if p.is_file()), None)
-
-
 def f16_base(folder: Path) -> Path:
     "The embedded base GGUF's weights as an f16 GGUF in `folder` (made once): the weights the adapter is applied to, without the quantized kernels."
     from specter_lab.gguf import convert_hf
@@ -90,8 +88,7 @@ def adapter_on(run: Path, base: Path, folder: Path) -> dict:
     after, rec = run / '6_eval_after', read_json(run / 'loop.json')
     files = read_json(after / 'step.json')['files']
     flt, ad = (next(f for f in files if f['role'] == r) for r in ('float', 'adapter'))
-    suite = run / 'suite.jsonl' if (run / 'suite.jsonl').is_file() else \
-        next((str(d / rec['tasks']) for d in [run, *run.resolve().parents] if (d / rec['tasks']).is_file()), rec['tasks'])   # the loop's copy (a dev split carved), else as recorded
+    suite = run / 'suite.jsonl' if (run / 'suite.jsonl').is_file() else suite_file(run, rec['tasks'])   # the loop's copy (a dev split carved), else as recorded
     shape, out = run / '5_convert' / 'answer_shape.json', folder / f"{run.name}.{base.stem}.report.json"
     rep = read_json(out) if out.is_file() else evaluate(str(base), str(suite), split='test', rmax=0, adapter=str(run / '5_convert' / ad['name']),
                                                         shape=read_json(shape) if shape.is_file() else False, output=out)
@@ -112,7 +109,7 @@ def paired_row(run: Path) -> dict:
         for split in ('dev', 'test'):   # the reports in the run folder, wherever the run was made from
             row[split] = _paired(*(read_json(after / Path(x[split]['report']).name) for x in (flt, f)))
         fresh = [_paired(*(read_json(p) for p in ps)) for k in FRESH_KEY.values()   # the fresh dev tasks, where both files were evaluated on them
-                 if all(ps := [_fresh_report(after, x['name'], k.replace('_', '-')) for x in (flt, f)])]
+                 if all(ps := [fresh_report(after, x['name'], k.replace('_', '-')) for x in (flt, f)])]
         row['fresh_dev'] = {k: sum(x[k] for x in fresh) for k in ('n', 'differ', 'lost', 'gained')} if fresh else None
         out.append(row)
     suite, _, seed = run.name.rpartition('-s')

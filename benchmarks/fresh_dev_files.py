@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / 'benchmarks' / 'results' / 'fresh_dev_files.json'
 
 
-def _suite(run: Path, tasks: str) -> str:
+def suite_file(run: Path, tasks: str) -> str:
     "The run's suite file: as recorded, else relative to a folder above the run (a benchmark's worktree)."
     for d in [Path.cwd(), *run.resolve().parents]:
         if (d / tasks).is_file(): return str(d / tasks)
@@ -30,6 +30,11 @@ def _suite(run: Path, tasks: str) -> str:
 def _here(run: Path, path: str) -> str:
     "A file the run recorded: as recorded when it is there, else its namesake in the run's `5_convert` (a run folder moved or renamed since)."
     return path if Path(path).is_file() else str(run / '5_convert' / Path(path).name)
+
+
+def fresh_report(after: Path, name: str, kind: str) -> Path | None:
+    "File `name`'s report on a run's fresh dev tasks of `kind` (`dev-fresh`, `dev-fresh-cues`) in its `6_eval_after`: the loop's (the shipped file's) or this benchmark's (`-all`); None when neither exists."
+    return next((p for p in (after / f"{name}.{kind}.json", after / f"{name}.{kind}-all.json") if p.is_file()), None)
 
 
 def files_row(run: Path) -> dict:
@@ -44,7 +49,7 @@ def files_row(run: Path) -> dict:
     if not all(p.is_file() for p in made.values()):   # a run from before fresh cue words: made as its loop would have, with its settings
         s = Settings()
         for k, v in diff: s.override(k, v)
-        made = {k: Path(p) for k, p in fresh_dev(Loop(run, s, _suite(run, rec['tasks']), rec['base'])).items()}
+        made = {k: Path(p) for k, p in fresh_dev(Loop(run, s, suite_file(run, rec['tasks']), rec['base'])).items()}
     shape = read_json(run / '5_convert' / 'answer_shape.json') if (run / '5_convert' / 'answer_shape.json').is_file() else False   # label suites: none
     rows = []
     for f in read_json(after / 'step.json')['files']:
@@ -52,7 +57,7 @@ def files_row(run: Path) -> dict:
         for k, tasks in made.items():
             if not tasks.is_file(): continue
             name = FRESH_KEY[k].replace('_', '-')
-            p = next((q for q in (after / f"{f['name']}.{name}.json", after / f"{f['name']}.{name}-all.json") if q.is_file()), None)
+            p = fresh_report(after, f['name'], name)
             rep = read_json(p) if p else evaluate(_here(run, f['model']), str(tasks), split='dev', rmax=0, adapter=f['adapter'] and _here(run, f['adapter']),
                                                   shape=shape, output=after / f"{f['name']}.{name}-all.json")
             eps[k] = rep['epsilon']['hat']
