@@ -55,14 +55,9 @@ def training_suite(out, targets:dict, regression:dict|None=None, replay:float=0.
     return Path(out)/'targets.jsonl'
 
 # %% ../nbs/63_cycle.ipynb #77494eb4
-def _prompt(messages:list[dict]) -> list[dict]:
-    from specter_lab.guarded import split_prompt
-    from specter_lab.trace import prompt_messages
-    system,turns,user = split_prompt(messages)
-    return prompt_messages(system, user, turns)
-
 def log_pairs(rows) -> list[dict]:
-    "DPO records from inference-log rows: per request, each rejected attempt's output against the accepted one (a retry or an upstream tier)."
+    "DPO records from inference-log rows: per request, each rejected attempt's output against the accepted one (a retry or an upstream tier), prompted with its first attempt's chat."
+    from specter_lab.guarded import attempt_messages
     by_req = defaultdict(list)
     for r in rows: by_req[r['request_id']].append(r)
     out = []
@@ -70,7 +65,7 @@ def log_pairs(rows) -> list[dict]:
         rs.sort(key=lambda r: r['attempt'])
         ok = next((r for r in rs if r['passed']), None)
         if ok is None: continue
-        try: msgs = _prompt(json.loads(rs[0]['input']))
+        try: msgs = attempt_messages(json.loads(rs[0]['input']), [])
         except (ValueError, TypeError, SpecterError): continue
         for r in rs:
             if r is ok: break

@@ -14,28 +14,24 @@ from .artifact import (ArtifactDAG, Artifact, GuardResult as ArtifactGuardResult
                                   new_artifact, new_id)
 from .guard import Outcome
 from .suite import Task
-from .trace import Trace, Attempt, user_message
+from .trace import Trace, Attempt, prompt_messages, user_message
 
 # %% auto #0
 __all__ = ['split_prompt', 'attempt_messages', 'GuardedAttempt', 'TaskRun', 'GuardedRun', 'context_error', 'guarded_run']
 
 # %% ../nbs/23_guarded.ipynb #ec10c282
-def split_prompt(messages:list[dict]) -> tuple[str, list[dict], str]:
-    "(Ω, earlier turns, Ψ) of a chat: its system message(s), the other messages before its last user message, and that message."
+def split_prompt(messages:list[dict]) -> tuple[str, list[dict], str, list[dict]]:
+    "(Ω, turns before, Ψ, turns after) of a chat: its system message(s) joined, the other messages before its last user message, that message, and the messages after it (a tool call and its result)."
     system = '\n\n'.join(m['content'] for m in messages if m['role'] == 'system')
     users = [i for i,m in enumerate(messages) if m['role'] == 'user']
     if not users: raise SpecterError("a task's chat needs a user message", field='messages')
-    turns = [{'role': m['role'], 'content': m['content']} for m in messages[:users[-1]] if m['role'] != 'system']
-    return system, turns, messages[users[-1]]['content']
+    turns = lambda ms: [{'role': m['role'], 'content': m['content']} for m in ms if m['role'] != 'system']
+    return system, turns(messages[:users[-1]]), messages[users[-1]]['content'], turns(messages[users[-1]+1:])
 
 def attempt_messages(messages:list[dict], history:list[Attempt]) -> list[dict]:
-    "The chat of the next attempt: the last user message becomes (Ψ, H), rendered by the export's `user_message`."
-    if not history: return list(messages)
-    system,_,spec = split_prompt(messages)
-    last = max(i for i,m in enumerate(messages) if m['role'] == 'user')
-    out = [dict(m) for m in messages]
-    out[last]['content'] = user_message(Trace(spec, system, history, ''))
-    return out
+    "The chat of the next attempt, as the export rebuilds it from the attempt's artifact (`trace.prompt_messages`): one system message, the turns before Ψ, (Ψ, H) rendered by the export's `user_message`, the turns after Ψ."
+    system,turns,spec,after = split_prompt(messages)
+    return prompt_messages(system, user_message(Trace(spec, system, history, '')), turns, after)
 
 # %% ../nbs/23_guarded.ipynb #d12f9d91
 @dataclass
@@ -75,11 +71,12 @@ class GuardedRun:
 
 # %% ../nbs/23_guarded.ipynb #919da382
 def _store(dag:ArtifactDAG, run:TaskRun, text:str, outcome:Outcome, workflow_id:str, source:str=Source.GENERATED, **meta) -> Artifact:
-    system,turns,spec = split_prompt(run.task.messages)
+    system,turns,spec,after = split_prompt(run.task.messages)
     passed = outcome.passed or source == Source.HUMAN
     a = new_artifact(text, action_pair_id=run.task.id, workflow_id=workflow_id, specification=spec, constraints=system,
                      status=Status.ACCEPTED if passed else Status.REJECTED, guard_result=ArtifactGuardResult(**outcome.to_dict()),
-                     previous=run.last, source=source, metadata={'task_id': run.task.id, 'trial': run.trial, **({'turns': turns} if turns else {}), **meta})
+                     previous=run.last, source=source, metadata={'task_id': run.task.id, 'trial': run.trial, **({'turns': turns} if turns else {}),
+                                                                       **({'turns_after': after} if after else {}), **meta})
     dag.put(a); run.last = a
     return a
 

@@ -172,8 +172,9 @@ def contrast_answer(task, pool:dict, rng:random.Random) -> str|None:
 
 # %% ../nbs/31_recipe.ipynb #bb1820c7
 def _record(task, chosen:str, rejected:str) -> dict:
-    "A DPO record whose prompt is the task's whole chat, as it is evaluated (a multi-turn chat keeps its assistant turns)."
-    return {'prompt': list(task.messages),
+    "A DPO record whose prompt is the task's whole chat as it is evaluated (`guarded.attempt_messages`: a multi-turn chat keeps its assistant and tool turns)."
+    from specter_lab.guarded import attempt_messages
+    return {'prompt': attempt_messages(task.messages, []),
             'chosen': [{'role': 'assistant', 'content': chosen}], 'rejected': [{'role': 'assistant', 'content': rejected}]}
 
 def decisions(task, record:dict, key:tuple|None=None) -> tuple|None:

@@ -375,7 +375,7 @@ class Gateway:
 
 # %% ../nbs/72_serve.ipynb #15a6be17
 @patch
-def _store(self:Gateway, rid, route, tier_name, model, g:Generation, outcome, system, turns, spec, previous):
+def _store(self:Gateway, rid, route, tier_name, model, g:Generation, outcome, system, turns, spec, after, previous):
     "The artifact of one generated attempt, queued for the DAG thread (None without a DAG)."
     if self.dag is None: return None
     a = new_artifact(g.text, action_pair_id=route.name, workflow_id=rid, specification=spec, constraints=system,
@@ -383,7 +383,7 @@ def _store(self:Gateway, rid, route, tier_name, model, g:Generation, outcome, sy
                      guard_result=ArtifactGuardResult(**outcome.to_dict()), previous=previous,
                      metadata={'request_id': rid, 'route': route.name, 'tier': tier_name, 'model': model,
                                'prompt_tokens': g.prompt_tokens, 'completion_tokens': g.completion_tokens, 'finish_reason': g.finish_reason,
-                               **({'turns': turns} if turns else {})})
+                               **({'turns': turns} if turns else {}), **({'turns_after': after} if after else {})})
     fut = self._dag_pool.submit(self.dag.put, a)
     fut.add_done_callback(_report_dag_error)
     now = time.monotonic()
@@ -408,7 +408,7 @@ async def complete(self:Gateway, route:Route, messages:list[dict], max_tokens:in
     rid = request_id or new_request_id()
     guards = [*route.guards, *guards]
     if route.system and not any(m['role'] == 'system' for m in messages): messages = [{'role': 'system', 'content': route.system}, *messages]
-    system,turns,spec = split_prompt(messages)
+    system,turns,spec,after = split_prompt(messages)
     shaped = {'grammar': shape_grammar(route.shape, messages)} if route.shape else {}   # local tiers decode within the route's answer shape; an API decodes free
     history,reasons,pending = [],[],None
     n,previous,why,skipped = 0,None,'first tier',[]
@@ -429,7 +429,7 @@ async def complete(self:Gateway, route:Route, messages:list[dict], max_tokens:in
             outcome = check(guards, g.text)
             pending = self._log(rid, route, name, tier.model, n, msgs, g.text, outcome.passed, outcome.feedback,
                                 g.prompt_tokens, g.completion_tokens, t0, reason)
-            previous = self._store(rid, route, name, tier.model, g, outcome, system, turns, spec, previous)
+            previous = self._store(rid, route, name, tier.model, g, outcome, system, turns, spec, after, previous)
             if outcome.passed:
                 await self._committed(pending)
                 return Answer(rid, route.name, g.text, name, n, g.finish_reason, g.prompt_tokens, g.completion_tokens, reasons)

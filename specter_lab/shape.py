@@ -209,9 +209,9 @@ def _cannot_fill(s, request:str, read:set, digit:set, path:tuple=()) -> bool:
     return any(_cannot_fill(w, request, read, digit, path + (k,)) for k,w in s.get('properties', {}).items())
 
 def shape_schema(shape:dict, messages) -> dict:
-    "The JSON schema of the answers `shape` allows to the chat `messages`: its copied strings are spans of the last user message, its read values the numbers or dates that message writes; of several JSON shapes, those with a value the message cannot give are left out (`_cannot_fill`: a value every answer read that the message does not write, a value copied with a digit in every answer where it writes none), unless that leaves none."
+    "The JSON schema of the answers `shape` allows to the chat `messages`: its copied strings are spans of the chat's request (its user messages and tools' results, `chat_text`, as the shape was learned), its read values the numbers or dates the request writes; of several JSON shapes, those with a value the request cannot give are left out (`_cannot_fill`: a value every answer read that the message does not write, a value copied with a digit in every answer where it writes none), unless that leaves none."
     if 'words' in shape: raise SpecterError("a shape of words has no JSON schema: its grammar is text_grammar's", field='shape')
-    request = next((str(m['content']) for m in reversed(messages) if m['role'] == 'user'), '')
+    request = chat_text(messages, 'request')
     read = {tuple(r['path']) for r in shape.get('read', []) if r['share'] >= 1}
     digit = {tuple(c['path']) for c in shape['copied'] if c.get('digit', 0) >= 1}   # a shape written before digits were counted has none
     shapes = [s for s in shape['shapes'] if not _cannot_fill(s, request, read, digit)] or shape['shapes']
@@ -261,8 +261,8 @@ def _gbnf(s:str) -> str:
     return '"' + ''.join('\\' + c if c in '"\\' else f'\\x{ord(c):02x}' if ord(c) < 32 else c for c in s) + '"'
 
 def text_grammar(shape:dict, messages) -> str:
-    "The llama.cpp grammar of the answers the `text_shape` `shape` allows to the chat `messages`: its literals as they are, a copy one word of the last user message (one that writes a digit, where every answer's word there does and the message has one; any word when it writes none), a free word any run of non-space characters."
-    request = next((str(m['content']) for m in reversed(messages) if m['role'] == 'user'), '')
+    "The llama.cpp grammar of the answers the `text_shape` `shape` allows to the chat `messages`: its literals as they are, a copy one word of the chat's request (`chat_text`; one that writes a digit, where every answer's word there does and the request has one; any word when it writes none), a free word any run of non-space characters."
+    request = chat_text(messages, 'request')
     spans = request_spans(request, 1)
     def word(w):
         if 'literal' in w: return _gbnf(w['literal'])

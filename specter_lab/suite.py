@@ -67,6 +67,9 @@ def _messages(v, path, line):
             raise SpecterError("missing field" if 'content' not in m else f"expected str, got {type(m['content']).__name__}",
                                path, line, f"{f}.content")
     if not any(m['role'] == 'user' for m in v): raise SpecterError("a task's chat needs a user message", path, line, 'messages')
+    i = max(i for i,m in enumerate(v) if m['role'] != 'system')
+    if v[i]['role'] == 'assistant':
+        raise SpecterError("the answer follows the chat's last message, and this one is the assistant's: end the chat with the user's message or a tool's result", path, line, f"messages[{i}].role")
     return v
 
 def parse_task(obj:dict, path=None, line:int|None=None) -> Task:

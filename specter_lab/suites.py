@@ -263,17 +263,17 @@ def rule_edges(ts) -> tuple[int, int]:
     return a, _edge([x[a:][::-1] for x in xs])
 
 def chat_parts(messages, edges=(0, 0)) -> list[list[tuple]]:
-    "Each message as [(part, text)]: a system message is 'rule', a user message 'request', except the text the last one repeats at the suite's `edges` (`rule_edges`: a rule written into the user turn), which is 'rule' too; another role's is neither (None)."
+    "Each message as [(part, text)]: a system message is 'rule', a user message and a tool's result 'request' (what the answer reads), except the text the last message repeats at the suite's `edges` (`rule_edges`: a rule written into the user turn), which is 'rule' too; an assistant's turn is neither (None)."
     a,b = edges; out = []
     for i,m in enumerate(messages):
         c = str(m['content'])
         if m['role'] == 'user' and i == len(messages) - 1 and (a or b): out.append([('rule', c[:a]), ('request', c[a:len(c) - b]), ('rule', c[len(c) - b:])])
-        else: out.append([({'system': 'rule', 'user': 'request'}.get(m['role']), c)])
+        else: out.append([({'system': 'rule', 'user': 'request', 'tool': 'request'}.get(m['role']), c)])
     return out
 
 def chat_text(task, part:str|None=None, edges=(0, 0)) -> str:
-    "The text of the task's chat that is `part` ('rule' or 'request', `chat_parts`; None: all of it), joined by spaces."
-    return ' '.join(x for ps in chat_parts(task.messages, edges) for k,x in ps if part in (None, k) and x)
+    "The text of the task's chat (or of the chat itself, a list of messages) that is `part` ('rule' or 'request', `chat_parts`; None: all of it), joined by spaces."
+    return ' '.join(x for ps in chat_parts(getattr(task, 'messages', task), edges) for k,x in ps if part in (None, k) and x)
 
 def _requests(ts) -> dict:
     "Each task's request (`chat_text`), without the `rule_edges` of the suite (a rule written into the user turn is no more an input word than the system prompt is)."
@@ -296,11 +296,11 @@ def suite_check(tasks) -> dict:
     for s,ts in by.items():
         r['classes'][s] = dict(Counter(str(t.label if t.label is not None else t.meta.get('tool')) for t in ts))
         r['best_constant'][s] = best_constant([t.label for t in ts])
+    req = _requests(tasks)
     for a,b in [('train', 'dev'), ('train', 'test'), ('dev', 'test')]:
         r['shared'][f"{a}/{b}"] = {k: len({f(t) for t in by[a]} & {f(t) for t in by[b]})
-                                   for k,f in (('ids', lambda t: t.id), ('inputs', _input), ('templates', lambda t: t.meta.get('template')))
+                                   for k,f in (('ids', lambda t: t.id), ('inputs', lambda t: req[t.id]), ('templates', lambda t: t.meta.get('template')))
                                    if k != 'templates' or any(t.meta.get('template') for t in by[a])}
-    req = _requests(tasks)
     vocab = {s: {w for t in ts for w in words(req[t.id])} for s,ts in by.items()}
     for s,earlier in (('dev', ('train',)), ('test', ('train', 'dev'))):
         seen = set().union(*(vocab[e] for e in earlier)) - STOPWORDS

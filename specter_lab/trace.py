@@ -57,23 +57,24 @@ class Trace:
     content: str
     metadata: dict = field(default_factory=dict)
     turns: list[dict] = field(default_factory=list)
+    turns_after: list[dict] = field(default_factory=list)
 
-def _turns(a:Artifact) -> list[dict]:
-    "A multi-turn task's turns before Ψ (its last user turn), as the collect step keeps them in `metadata.turns`."
-    v = a.metadata.get('turns', [])
+def _turns(a:Artifact, key:str='turns') -> list[dict]:
+    "A multi-turn task's turns before Ψ (its last user turn; `metadata.turns`) or after it (`metadata.turns_after`: a tool call and the result the answer reads), as the collect step keeps them."
+    v = a.metadata.get(key, [])
     if not (isinstance(v, list) and all(isinstance(m, dict) and set(m) == {'role', 'content'} and m['role'] in ('user', 'assistant', 'tool')
                                         and isinstance(m['content'], str) for m in v)):
-        raise SpecterError("expected a list of {role, content} messages (role user, assistant or tool)", field='metadata.turns')
+        raise SpecterError("expected a list of {role, content} messages (role user, assistant or tool)", field=f'metadata.{key}')
     return v
 
 def make_trace(a:Artifact, prior:list[Artifact], dag_path=None) -> Trace:
-    "The trace of `a`: H is its rejected prior attempts (as AtomicGuard's export builds it); a multi-turn task's earlier turns come with it."
+    "The trace of `a`: H is its rejected prior attempts (as AtomicGuard's export builds it); a multi-turn task's turns before and after Ψ come with it."
     hist = [Attempt(p.artifact_id, p.content, p.guard_result.feedback) for p in prior
             if p.status == Status.REJECTED and p.guard_result is not None]
     meta = {'artifact_id': a.artifact_id, 'workflow_id': a.workflow_id, 'action_pair_id': a.action_pair_id, 'source': a.source,
             'status': a.status, 'created_at': a.created_at, 'retries': len(prior), 'chain_length': len(prior) + 1,
             'chain': [p.artifact_id for p in prior] + [a.artifact_id], 'dag': str(dag_path) if dag_path is not None else None}
-    return Trace(a.context.specification, a.context.constraints, hist, a.content, meta, _turns(a))
+    return Trace(a.context.specification, a.context.constraints, hist, a.content, meta, _turns(a), _turns(a, 'turns_after'))
 
 # %% ../nbs/12_trace.ipynb #c9f0b9f8
 def find_dags(paths) -> list[Path]:
@@ -178,23 +179,23 @@ def user_message(t:Trace, template:dict|None=None) -> str:
     if t.history: parts.append("# RETRY HISTORY\n" + "\n\n".join(f"--- Attempt {i} ---\n{h.feedback}" for i,h in enumerate(t.history, 1)))
     return '\n\n'.join(parts)
 
-def prompt_messages(system:str, user:str, turns:list[dict]=()) -> list[dict]:
-    "A prompt chat: the system message (none when empty), a multi-turn task's earlier `turns`, the user message."
-    return ([{'role': 'system', 'content': system}] if system else []) + [dict(m) for m in turns] + [{'role': 'user', 'content': user}]
+def prompt_messages(system:str, user:str, turns:list[dict]=(), after:list[dict]=()) -> list[dict]:
+    "A prompt chat: the system message (none when empty), a multi-turn task's `turns` before the user message, that message, and the turns `after` it (a tool call and its result)."
+    return ([{'role': 'system', 'content': system}] if system else []) + [dict(m) for m in turns] + [{'role': 'user', 'content': user}] + [dict(m) for m in after]
 
 def sft_record(t:Trace, template:dict|None=None) -> dict:
-    "An SFT chat record `{'messages': [system, earlier turns, user, assistant]}` (system omitted when empty)."
-    return {'messages': prompt_messages(system_message(t, template), user_message(t, template), t.turns) + [{'role': 'assistant', 'content': t.content}]}
+    "An SFT chat record `{'messages': [system, turns before, user, turns after, assistant]}` (system omitted when empty)."
+    return {'messages': prompt_messages(system_message(t, template), user_message(t, template), t.turns, t.turns_after) + [{'role': 'assistant', 'content': t.content}]}
 
 def dpo_records(t:Trace, template:dict|None=None, conversational:bool=True, skipped:Counter|None=None) -> list[dict]:
-    "One DPO pair per rejected attempt: prompt = the task (system, earlier turns, user; no history), chosen = a, rejected = the attempt. A plain-text prompt holds the task message only."
+    "One DPO pair per rejected attempt: prompt = the task (system, turns before, user, turns after; no history), chosen = a, rejected = the attempt. A plain-text prompt holds the task message only."
     out = []
     for h in t.history:
         if h.content == t.content:
             if skipped is not None: skipped['chosen == rejected'] += 1
             continue
         if conversational:
-            out.append({'prompt': prompt_messages(system_message(t, template), task_message(t, template), t.turns),
+            out.append({'prompt': prompt_messages(system_message(t, template), task_message(t, template), t.turns, t.turns_after),
                         'chosen': [{'role': 'assistant', 'content': t.content}], 'rejected': [{'role': 'assistant', 'content': h.content}]})
         else: out.append({'prompt': task_message(t, template), 'chosen': t.content, 'rejected': h.content})
     return out

@@ -196,23 +196,38 @@ def test_odd_but_valid_suites_are_collected_and_paired(tmp_path, tiny_model_dir)
                                                        {"role": "user", "content": "It broke." if i % 2 else "I changed my mind."}],
               "guards": [{"kind": "label", "pattern": r".*?Decision: (approve|reject)\b", "expected": decide[i % 2 == 0]}],
               "reference": ("The shop is at fault" if i % 2 else "Outside the policy") + f". Decision: {decide[i % 2 == 0]}"} for i in range(16)]
-    for name, rows in (("arrays", arrays), ("labels", spaced), ("tools", tools), ("turns", turns)):
+    late = lambda i: "yes" if i % 2 else "no"
+    agent = [{"id": f"g{i}", "split": split(i), "messages": [{"role": "system", "content": "Say if the parcel is late: 'Late: yes' or 'Late: no'."},
+                                                             {"role": "user", "content": f"Is parcel {i} late?"},
+                                                             {"role": "assistant", "content": json.dumps({"tool": "track", "arguments": {"id": i}})},
+                                                             {"role": "tool", "content": f"due day {i % 5}, now day {i % 5 + (i % 2) * 2}"},
+                                                             {"role": "system", "content": "One line."}],
+              "guards": [{"kind": "label", "pattern": r"^Late: (yes|no)\b", "expected": late(i)}], "reference": f"Late: {late(i)}"} for i in range(16)]
+    for name, rows in (("arrays", arrays), ("labels", spaced), ("tools", tools), ("turns", turns), ("agent", agent)):
         out = tmp_path / f"run-{name}"
         r = run_cli("loop", "--tasks", suite(name, rows), "--base", tiny_model_dir, "--out", out, "--until", "extract", *SET)
         assert r.returncode == 0, (name, r.stdout[-2000:], r.stderr[-2000:])
         ex = json.loads((out / "3_extract" / "step.json").read_text())
         assert ex["pairs"] > 0 and ex["contrast_pairs"] > 0, (name, ex)
-    # a multi-turn chat: every pair (from the traces too) is prompted with a task's whole chat, as it is evaluated
-    chats = [r["messages"] for r in turns if r["split"] == "train"]
+    # a multi-turn chat: every pair (from the traces too) is prompted with a task's whole chat, as it is evaluated; an agent's
+    # chat (a tool call and its result after the user message, a second system message at the end) with its system messages
+    # joined at the top and the tool's turns after the user message
+    at_top = lambda m: [{"role": "system", "content": m[0]["content"] + "\n\n" + m[4]["content"]}, *m[1:4]]
+    for name, rows, chat in (("turns", turns, lambda m: m), ("agent", agent, at_top)):
+        chats = [chat(r["messages"]) for r in rows if r["split"] == "train"]
+        ex = json.loads((tmp_path / f"run-{name}" / "3_extract" / "step.json").read_text())
+        pairs = [json.loads(x) for x in (tmp_path / f"run-{name}" / "3_extract" / "dpo.jsonl").read_text().splitlines()]
+        assert ex["trace_pairs"] > 0 and all(p["prompt"] in chats for p in pairs), (name, [p["prompt"] for p in pairs if p["prompt"] not in chats][:2])
+        # ... because the collect step keeps the turns in the DAG: `specter-lab export` of it, SFT and DPO, gives the whole chats too
+        for fmt in ("dpo", "sft"):
+            r = run_cli("export", "--dag-path", tmp_path / f"run-{name}" / "2_collect" / "dag", "--format", fmt, "--output", tmp_path / f"{name}.{fmt}.jsonl")
+            assert r.returncode == 0, r.stderr[-2000:]
+            recs = [json.loads(x) for x in (tmp_path / f"{name}.{fmt}.jsonl").read_text().splitlines()]
+            first = lambda m: {**m, "content": m["content"].split("\n\n# RETRY HISTORY")[0]} if m["role"] == "user" else m   # the retry history taken out
+            prompts = [x["prompt"] if fmt == "dpo" else [first(m) for m in x["messages"][:-1]] for x in recs]
+            assert recs and all(p in chats for p in prompts), (name, fmt, prompts[:2])
     pairs = [json.loads(x) for x in (tmp_path / "run-turns" / "3_extract" / "dpo.jsonl").read_text().splitlines()]
-    assert ex["trace_pairs"] > 0 and all(p["prompt"] in chats for p in pairs), [p["prompt"] for p in pairs if p["prompt"] not in chats][:2]
-    # ... because the collect step keeps the turns in the DAG: `specter-lab export` of it, SFT and DPO, gives the whole chats too
-    for fmt in ("dpo", "sft"):
-        r = run_cli("export", "--dag-path", tmp_path / "run-turns" / "2_collect" / "dag", "--format", fmt, "--output", tmp_path / f"turns.{fmt}.jsonl")
-        assert r.returncode == 0, r.stderr[-2000:]
-        recs = [json.loads(x) for x in (tmp_path / f"turns.{fmt}.jsonl").read_text().splitlines()]
-        prompts = [x["prompt"] if fmt == "dpo" else x["messages"][:-2] + [{**x["messages"][-2], "content": x["messages"][-2]["content"].split("\n\n# RETRY HISTORY")[0]}] for x in recs]
-        assert recs and all(p in chats for p in prompts), (fmt, prompts[:2])
+    ex = json.loads((tmp_path / "run-turns" / "3_extract" / "step.json").read_text())
     assert all(p["rejected"][0]["content"].startswith("Outside") == p["chosen"][0]["content"].startswith("The shop")
                for p in pairs[ex["trace_pairs"]:ex["trace_pairs"] + ex["contrast_pairs"]])   # a contrast answers with the other label's words
 

@@ -33,6 +33,7 @@ CASES = [
     ({**GOOD, "messages": [{"role": "bot", "content": "hi"}]}, "messages[0].role", "unknown role 'bot'"),
     ({**GOOD, "messages": [{"role": "user"}]}, "messages[0].content", "missing field"),
     ({**GOOD, "messages": [{"role": "user", "content": 3}]}, "messages[0].content", "expected str"),
+    ({**GOOD, "messages": [*GOOD["messages"], {"role": "assistant", "content": "LIKE"}]}, "messages[2].role", "this one is the assistant's"),
     (drop("guards"), "guards", "missing field"),
     ({**GOOD, "guards": []}, "guards", "at least one guard"),
     ({**GOOD, "guards": {"kind": "regex"}}, "guards", "expected list"),
