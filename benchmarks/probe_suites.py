@@ -14,9 +14,10 @@ as a new user runs it (`specter-lab loop --tasks FILE`), written after the recip
   delivery notice that also writes an order number or a weight; test carriers, their code prefixes and templates never
   occur in train or dev.
 - `parcel_status`, written after the rest: a chat that goes on after its user message, as an agent's does (the
-  assistant's tool call and the tool's result, which the answer reads) and has a second system message at its end;
-  the answer is JSON with a status decided from the tracking scan's words (45/35/20 %) and a place copied from the
-  result. The test split's scan words, places and phrasings never occur in train or dev.
+  assistant's tool call and the tool's JSON result, which the answer reads) and has a second system message at its
+  end; the answer is JSON with a status the rule reads off the result's fields (45/35/20 %) and the place of its last
+  scan, copied. The tool's keys are its API's, the same in every split; the test split's requests, scan notes and
+  places are words never seen in train or dev.
 - `route_closing`, written later still: the bundled `ticket_routing` with its label closing the answer
   (`The wifi is a connectivity issue. Queue: NETWORK`), so that the words before the label say the decision; its test
   split is answered almost in full when the label opens the answer, so it shows what a label that closes it costs.
@@ -162,23 +163,17 @@ def parcel_copy(rng: random.Random) -> list[dict]:
     return tasks
 
 
-STATUS_CUES = {'train': {'delivered': ('handed to the recipient', 'signed for at the door'), 'in_transit': ('loaded on the van', 'departed the hub'),
-                         'waiting': ('awaiting collection', 'kept at the counter')},
-               'dev': {'delivered': ('placed in the porch',), 'in_transit': ('moving between depots',), 'waiting': ('sitting at the kiosk',)},
-               'test': {'delivered': ('dropped through the letterbox', 'received by a neighbour'),
-                        'in_transit': ('travelling by lorry', 'crossing the channel'), 'waiting': ('ready for pickup', 'stored in a smart locker')}}
 STATUS_SHARES = {'delivered': .45, 'in_transit': .35, 'waiting': .2}
 STATUS_PLACES = {'train': ('Leeds depot', 'Bristol hub', 'Cardiff office', 'York branch'), 'dev': ('Bath yard',),
                  'test': ('Dundee warehouse', 'Exeter terminal', 'Norwich centre')}
+STATUS_NOTES = {'train': ("scanned by driver", "sorted", "label checked"), 'dev': ("weighed again",),
+                'test': ("barcode reread after smudge", "routing exception cleared")}
 STATUS_ASK = {'train': ("Where is my parcel {id}?", "Any news on parcel {id}?"), 'dev': ("Status of {id} please",),
               'test': ("Hi, could you check what happened to shipment {id}?", "Package {id} - where has it got to?")}
-STATUS_SCAN = {'train': ("{id}: {cue}, location {place}", "scan for {id} - {cue} ({place})"), 'dev': ("[{id}] {cue} / {place}",),
-               'test': ("Tracking event for {id}: {cue}. Last seen at {place}.", "{place} update on {id}: {cue}")}
-STATUS_SYSTEM = ("You answer customers about their parcels from the tracking tool's latest scan. The status is delivered when the "
-                 "parcel reached its recipient (" + ', '.join(c for s in STATUS_CUES.values() for c in s['delivered']) + "), in_transit "
-                 "while it still moves (" + ', '.join(c for s in STATUS_CUES.values() for c in s['in_transit']) + ") and waiting when it "
-                 "waits to be fetched (" + ', '.join(c for s in STATUS_CUES.values() for c in s['waiting']) + ").")
-STATUS_FORMAT = 'Answer with JSON only: {"status": STATUS, "place": the place the scan names}.'
+STATUS_SYSTEM = ("You answer customers about their parcels from the tracking tool's result. The status is delivered when "
+                 "the result says delivered is true, waiting when it gives a pickup_code (the parcel waits to be fetched), "
+                 "and in_transit otherwise.")
+STATUS_FORMAT = 'Answer with JSON only: {"status": STATUS, "place": the place of the last scan}.'
 
 
 def parcel_status(rng: random.Random) -> list[dict]:
@@ -186,17 +181,17 @@ def parcel_status(rng: random.Random) -> list[dict]:
     for split, n in (('train', 240), ('dev', 50), ('test', 150)):
         for k in range(n):
             lab = rng.choices(list(STATUS_SHARES), weights=list(STATUS_SHARES.values()))[0]
-            cue, place, pid = rng.choice(STATUS_CUES[split][lab]), rng.choice(STATUS_PLACES[split]), str(rng.randint(10000, 99999))
-            ti = rng.randrange(len(STATUS_SCAN[split]))
+            place, pid = rng.choice(STATUS_PLACES[split]), str(rng.randint(10000, 99999))
+            result = {'parcel': pid, 'last_scan': {'place': place, 'note': rng.choice(STATUS_NOTES[split])}, 'delivered': lab == 'delivered',
+                      'pickup_code': str(rng.randint(1000, 9999)) if lab == 'waiting' else None}
             msgs = [{'role': 'system', 'content': STATUS_SYSTEM}, {'role': 'user', 'content': rng.choice(STATUS_ASK[split]).format(id=pid)},
                     {'role': 'assistant', 'content': json.dumps({'tool': 'track', 'arguments': {'id': pid}})},
-                    {'role': 'tool', 'content': STATUS_SCAN[split][ti].format(id=pid, cue=cue, place=place)},
-                    {'role': 'system', 'content': STATUS_FORMAT}]
+                    {'role': 'tool', 'content': json.dumps(result)}, {'role': 'system', 'content': STATUS_FORMAT}]
             schema = {'type': 'object', 'required': ['status', 'place'], 'additionalProperties': False,
                       'properties': {'status': {'const': lab}, 'place': {'const': place}}}
             tasks.append({'id': f"status-{split}-{k}", 'split': split, 'messages': msgs,
                           'guards': [{'kind': 'json_schema', 'name': 'status', 'schema': schema}],
-                          'reference': json.dumps({'status': lab, 'place': place}), 'meta': {'cue': cue, 'label': lab, 'template': f"{split}-{ti}"}})
+                          'reference': json.dumps({'status': lab, 'place': place}), 'meta': {'label': lab, 'place': place}})
     return tasks
 
 

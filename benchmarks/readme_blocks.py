@@ -65,6 +65,8 @@ BLOCKS = {  # file: {block: (kind, results file, or files whose runs are merged:
         'probe-gate-before': ('loop', R + 'loop_probe_gate_before.json'),
         'probe-round-key': ('loop', R + 'loop_probe_round_key.json'),
         'closing-label': ('pairs', R + 'closing_label.json'),
+        'probe-agent-before': ('loop', R + 'loop_probe_agent_before.json'),
+        'agent-chat': ('pairs', R + 'agent_chat.json'),
         'file-fidelity': ('fidelity', R + 'file_fidelity.json'),
         'file-fidelity-paired': ('fidelity-paired', R + 'file_fidelity.json'),
         'loop-activations': ('loop', R + 'loop_activations.json'),
