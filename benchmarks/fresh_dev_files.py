@@ -27,11 +27,6 @@ def suite_file(run: Path, tasks: str) -> str:
     return tasks   # a bundled suite's name
 
 
-def _here(run: Path, path: str) -> str:
-    "A file the run recorded: as recorded when it is there, else its namesake in the run's `5_convert` (a run folder moved or renamed since)."
-    return path if Path(path).is_file() else str(run / '5_convert' / Path(path).name)
-
-
 def fresh_report(after: Path, name: str, kind: str) -> Path | None:
     "File `name`'s report on a run's fresh dev tasks of `kind` (`dev-fresh`, `dev-fresh-cues`) in its `6_eval_after`: the loop's (the shipped file's) or this benchmark's (`-all`); None when neither exists."
     return next((p for p in (after / f"{name}.{kind}.json", after / f"{name}.{kind}-all.json") if p.is_file()), None)
@@ -45,20 +40,21 @@ def files_row(run: Path) -> dict:
     from specter_lab.loop import FRESH_KEY, Loop, config_diff, fresh_dev
     after, rec = run / '6_eval_after', read_json(run / 'loop.json')
     diff = [(k, v) for k, _, v in config_diff(Settings().to_dict(), rec['settings'])]   # where the run differs from today's defaults
+    s = Settings()
+    for k, v in diff: s.override(k, v)
+    loop = Loop(run, s, suite_file(run, rec['tasks']), rec['base'])   # its steps' recorded paths move with the run folder (`Loop.result`)
     made = {k: after / f"dev_fresh_{k}.jsonl" for k in FRESH_KEY}
     if not all(p.is_file() for p in made.values()):   # a run from before fresh cue words: made as its loop would have, with its settings
-        s = Settings()
-        for k, v in diff: s.override(k, v)
-        made = {k: Path(p) for k, p in fresh_dev(Loop(run, s, suite_file(run, rec['tasks']), rec['base'])).items()}
+        made = {k: Path(p) for k, p in fresh_dev(loop).items()}
     shape = read_json(run / '5_convert' / 'answer_shape.json') if (run / '5_convert' / 'answer_shape.json').is_file() else False   # label suites: none
     rows = []
-    for f in read_json(after / 'step.json')['files']:
+    for f in loop.need('eval_after')['files']:
         eps = {}
         for k, tasks in made.items():
             if not tasks.is_file(): continue
             name = FRESH_KEY[k].replace('_', '-')
             p = fresh_report(after, f['name'], name)
-            rep = read_json(p) if p else evaluate(_here(run, f['model']), str(tasks), split='dev', rmax=0, adapter=f['adapter'] and _here(run, f['adapter']),
+            rep = read_json(p) if p else evaluate(f['model'], str(tasks), split='dev', rmax=0, adapter=f['adapter'],
                                                   shape=shape, output=after / f"{f['name']}.{name}-all.json")
             eps[k] = rep['epsilon']['hat']
         rows.append({'name': f['name'], 'type': f['type'], 'role': f['role'], 'dev': f['dev']['epsilon'], 'fresh_dev': eps.get('values'),

@@ -146,7 +146,7 @@ def _timing(rounds) -> dict:
 
 def decision_of(task, text:str|None, key:tuple|None=None) -> str|None:
     "The decision `text` gives for `task`: the label its first label guard reads, else the value at the JSON leaf `key` (a suite's `decision_leaf`: which tool); None when it gives none."
-    if (g := next((g for g in task.guards if g.kind == 'label' and g.given), None)) is not None: return g.given(text or '')
+    if (g := next((g for g in task.guards if g.kind == 'label'), None)) is not None: return g.given(text or '')
     return leaf_at(text, key) if key is not None else None
 
 def expected_decision(task, key:tuple|None=None) -> str|None:

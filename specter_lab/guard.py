@@ -34,7 +34,6 @@ class Guard:
     fn: Callable[[str], tuple]
     spec: dict|None = None   # None for a Python callable (it cannot be written to a suite file)
     expected: str|None = None  # a label guard's expected label
-    given: Callable[[str], str|None]|None = None  # a label guard: the label an output gives (None: it gives none)
     rx: regex.Pattern|None = None  # a label guard: its compiled pattern, the label its first group, matched at the output's start
 
     def __call__(self, output:str) -> GuardCheck:
@@ -42,6 +41,13 @@ class Guard:
         except SpecterError: raise
         except Exception as e: passed,feedback = False, f"the guard failed on this output ({type(e).__name__}: {str(e)[:200]})"
         return GuardCheck(self.name, self.kind, bool(passed), '' if passed else str(feedback))
+
+    def given(self, output:str) -> str|None:
+        "The label `output` gives by this label guard's pattern: its first group matched at the output's start (None when it gives none, takes too long, or the guard is not a label guard)."
+        if self.rx is None: return None
+        try: m = self.rx.match(output.lstrip(), timeout=REGEX_TIMEOUT)
+        except TimeoutError: return None
+        return m.group(1) if m else None
 
 # %% ../nbs/20_guard.ipynb #0eddfd34
 def _short(s:str, n:int=60) -> str:
@@ -58,14 +64,6 @@ def _regex(rx:regex.Pattern):
         try: m = rx.search(out, timeout=REGEX_TIMEOUT)
         except TimeoutError: return _timed_out(rx)
         return (True, '') if m else (False, f"output does not match /{rx.pattern}/")
-    return f
-
-def _given(rx:regex.Pattern):
-    "The label an output gives: the first group of `rx` matched at its start (None when it does not match, or takes too long)."
-    def f(out):
-        try: m = rx.match(out.lstrip(), timeout=REGEX_TIMEOUT)
-        except TimeoutError: return None
-        return m.group(1) if m else None
     return f
 
 def _label(rx:regex.Pattern, expected:str):
@@ -153,7 +151,7 @@ def parse_guard(spec, path=None, line:int|None=None, fld:str='guard') -> Guard:
     def need(k):
         if k not in spec: raise SpecterError("missing field", path, line, f"{fld}.{k}")
         return spec[k]
-    expected = given = rx = None
+    expected = rx = None
     if kind == 'regex': fn = _regex(_compile(need('pattern'), f"{fld}.pattern", path, line))
     elif kind == 'label':
         rx = _compile(need('pattern'), f"{fld}.pattern", path, line)
@@ -161,7 +159,7 @@ def parse_guard(spec, path=None, line:int|None=None, fld:str='guard') -> Guard:
         expected = need('expected')
         if not isinstance(expected, str) or not expected:
             raise SpecterError("expected a non-empty string", path, line, f"{fld}.expected")
-        fn,given = _label(rx, expected),_given(rx)
+        fn = _label(rx, expected)
     elif kind == 'json_schema':
         fn = _json_schema(_validator(need('schema'), path, line, f"{fld}.schema"))
     else:
@@ -169,7 +167,7 @@ def parse_guard(spec, path=None, line:int|None=None, fld:str='guard') -> Guard:
         if isinstance(n, bool) or not isinstance(n, int) or n < 1:
             raise SpecterError(f"expected a positive integer, got {n!r}", path, line, f"{fld}.limit")
         fn = _max_chars(n)
-    return Guard(name, kind, fn, spec, expected, given, rx if kind == 'label' else None)
+    return Guard(name, kind, fn, spec, expected, rx if kind == 'label' else None)
 
 def _validator(schema, path, line, fld):
     from jsonschema.exceptions import SchemaError

@@ -14,7 +14,7 @@ from .artifact import (ArtifactDAG, Artifact, GuardResult as ArtifactGuardResult
                                   new_artifact, new_id)
 from .guard import Outcome
 from .suite import Task
-from .trace import Trace, Attempt, prompt_messages, user_message
+from .trace import Trace, Attempt, prompt_messages, turn_metadata, user_message
 
 # %% auto #0
 __all__ = ['split_prompt', 'attempt_messages', 'GuardedAttempt', 'TaskRun', 'GuardedRun', 'context_error', 'guarded_run']
@@ -75,8 +75,7 @@ def _store(dag:ArtifactDAG, run:TaskRun, text:str, outcome:Outcome, workflow_id:
     passed = outcome.passed or source == Source.HUMAN
     a = new_artifact(text, action_pair_id=run.task.id, workflow_id=workflow_id, specification=spec, constraints=system,
                      status=Status.ACCEPTED if passed else Status.REJECTED, guard_result=ArtifactGuardResult(**outcome.to_dict()),
-                     previous=run.last, source=source, metadata={'task_id': run.task.id, 'trial': run.trial, **({'turns': turns} if turns else {}),
-                                                                       **({'turns_after': after} if after else {}), **meta})
+                     previous=run.last, source=source, metadata={'task_id': run.task.id, 'trial': run.trial, **turn_metadata(turns, after), **meta})
     dag.put(a); run.last = a
     return a
 

@@ -40,7 +40,7 @@ def set_leaf(v, path:tuple, new):
 
 # %% ../nbs/31_recipe.ipynb #d1fa08ba
 def _label_guard(task):
-    return next((g for g in task.guards if g.kind == 'label' and g.given), None)
+    return next((g for g in task.guards if g.kind == 'label'), None)
 
 def json_value(s:str|None):
     "The JSON object or array the text `s` holds, else None (a scalar, not JSON, or no text)."

@@ -21,12 +21,12 @@ from .guarded import attempt_messages, split_prompt
 from .shape import shape_grammar
 from .inference_log import Inference, InferenceLog, is_postgres, redact
 from .policy import Policy, Route, Tier, load_policy, request_flags, response_format_guard, route_tiers
-from .trace import Attempt as TraceAttempt
+from .trace import Attempt as TraceAttempt, turn_metadata
 from fastapi import FastAPI, Request   # at module level: the handlers' annotations are resolved in this module
 
 # %% auto #0
-__all__ = ['MAX_UPSTREAM_BYTES', 'MAX_USAGE_TOKENS', 'TierFailure', 'LocalTier', 'ApiTier', 'parse_completion', 'Answer',
-           'make_tier', 'Gateway', 'new_request_id', 'HTTPError', 'read_request_json', 'chat_request',
+__all__ = ['MAX_UPSTREAM_BYTES', 'MAX_USAGE_TOKENS', 'TierFailure', 'LocalTier', 'ApiTier', 'parse_completion', 'api_messages',
+           'Answer', 'make_tier', 'Gateway', 'new_request_id', 'HTTPError', 'read_request_json', 'chat_request',
            'completion_body', 'sse_events', 'build_app', 'is_loopback', 'listen', 'background_server', 'reindex',
            'serve', 'cli_serve']
 
@@ -310,9 +310,13 @@ def parse_completion(raw:bytes) -> Generation:
     fr = c.get('finish_reason')
     return Generation(_text(text), num(u.get('prompt_tokens')), num(u.get('completion_tokens')), _text(fr[:40]) if isinstance(fr, str) else 'stop')
 
+def api_messages(messages:list[dict]) -> list[dict]:
+    "The chat as any OpenAI-compatible API takes it: a tool's result as a user turn. (An API takes a `tool` message only as the answer to a structured tool call with its id; a suite's chat writes the call as the assistant's text.)"
+    return [{'role': 'user', 'content': m['content']} if m['role'] == 'tool' else m for m in messages]
+
 @patch
 async def complete(self:ApiTier, messages, max_tokens:int, temperature:float=0.0, seed:int=0) -> Generation:
-    body = {'model': self.tier.model, 'messages': messages, 'max_tokens': max_tokens, 'temperature': temperature, 'seed': seed}
+    body = {'model': self.tier.model, 'messages': api_messages(messages), 'max_tokens': max_tokens, 'temperature': temperature, 'seed': seed}
     t = self.tier.timeout_s
     try: status,raw = await asyncio.wait_for(self._post(body), t)
     except (asyncio.TimeoutError, self.httpx.TimeoutException): raise TierFailure(f"timeout after {t:g} s") from None
@@ -383,7 +387,7 @@ def _store(self:Gateway, rid, route, tier_name, model, g:Generation, outcome, sy
                      guard_result=ArtifactGuardResult(**outcome.to_dict()), previous=previous,
                      metadata={'request_id': rid, 'route': route.name, 'tier': tier_name, 'model': model,
                                'prompt_tokens': g.prompt_tokens, 'completion_tokens': g.completion_tokens, 'finish_reason': g.finish_reason,
-                               **({'turns': turns} if turns else {}), **({'turns_after': after} if after else {})})
+                               **turn_metadata(turns, after)})
     fut = self._dag_pool.submit(self.dag.put, a)
     fut.add_done_callback(_report_dag_error)
     now = time.monotonic()
@@ -494,7 +498,7 @@ async def read_request_json(request, limit:int) -> dict:
     return d
 
 # %% ../nbs/72_serve.ipynb #71b5fe95
-_ROLES = {'system': 'system', 'developer': 'system', 'user': 'user', 'assistant': 'assistant'}
+_ROLES = {'system': 'system', 'developer': 'system', 'user': 'user', 'assistant': 'assistant', 'tool': 'tool'}
 
 def _content(c, i):
     if isinstance(c, str): return c
@@ -514,8 +518,12 @@ def chat_request(d:dict, policy:Policy) -> dict:
     for i,x in enumerate(msgs):
         if not isinstance(x, dict) or not isinstance(x.get('role'), str) or x['role'] not in _ROLES:
             raise HTTPError(400, f"each message needs a role ({', '.join(_ROLES)})", param=f'messages[{i}].role')
+        if x['role'] == 'assistant' and x.get('content') is None and x.get('tool_calls'):
+            raise HTTPError(400, "an assistant's tool call is asked as its text: write the call in 'content', as the suite's chats do", param=f'messages[{i}].content')
         out.append({'role': _ROLES[x['role']], 'content': _content(x.get('content'), i)})
     if not any(x['role'] == 'user' for x in out): raise HTTPError(400, "the chat needs a user message", param='messages')
+    if out[last := max(i for i,x in enumerate(out) if x['role'] != 'system')]['role'] == 'assistant':
+        raise HTTPError(400, "the answer follows the chat's last message, and this one is the assistant's (end with a user message or a tool's result)", param=f'messages[{last}].role')
     mt = d.get('max_completion_tokens', d.get('max_tokens'))
     if mt is None: mt = policy.default_max_tokens
     if isinstance(mt, bool) or not isinstance(mt, int) or mt < 1: raise HTTPError(400, "max_tokens must be a positive integer", param='max_tokens')

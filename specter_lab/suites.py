@@ -247,8 +247,6 @@ i me my we our you your he she it its they them their this that these those what
 is are was were be been being am do does did have has had will would can could should shall may might must
 not no s t re""".split())
 
-def _input(t:Task) -> str: return t.messages[-1]['content']
-
 def _edge(xs:list[str]) -> int:
     "How many leading characters every text of `xs` shares, cut back to where a word ends in all of them."
     n = len(os.path.commonprefix(xs))
@@ -258,7 +256,7 @@ def _edge(xs:list[str]) -> int:
 def rule_edges(ts) -> tuple[int, int]:
     """How many characters every task's input (its last message, a user message) repeats before and after its request:
     the instruction a suite writes into the user turn instead of the system prompt; (0, 0) when the inputs do not differ."""
-    if any(t.messages[-1]['role'] != 'user' for t in ts) or len(set(xs := [_input(t) for t in ts])) < 2: return 0, 0
+    if any(t.messages[-1]['role'] != 'user' for t in ts) or len(set(xs := [t.messages[-1]['content'] for t in ts])) < 2: return 0, 0
     a = _edge(xs)
     return a, _edge([x[a:][::-1] for x in xs])
 

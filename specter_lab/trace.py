@@ -17,9 +17,9 @@ from .artifact import Artifact, ArtifactDAG, Status, reason
 from .predicate import Predicate
 
 # %% auto #0
-__all__ = ['walk', 'Attempt', 'Trace', 'make_trace', 'find_dags', 'open_dags', 'traces_of', 'progress_bar', 'extract',
-           'load_templates', 'template_for', 'system_message', 'task_message', 'user_message', 'prompt_messages',
-           'sft_record', 'dpo_records', 'record_hash', 'record_spec', 'split_of', 'dataset_dict']
+__all__ = ['walk', 'Attempt', 'Trace', 'turn_metadata', 'make_trace', 'find_dags', 'open_dags', 'traces_of', 'progress_bar',
+           'extract', 'load_templates', 'template_for', 'system_message', 'task_message', 'user_message',
+           'prompt_messages', 'sft_record', 'dpo_records', 'record_hash', 'record_spec', 'split_of', 'dataset_dict']
 
 # %% ../nbs/12_trace.ipynb #7aede7d8
 def walk(dag:ArtifactDAG, skipped:Counter|None=None, window:int=20_000, progress=None, ids=None) -> Iterator[tuple[Artifact, list[Artifact]]]:
@@ -58,6 +58,10 @@ class Trace:
     metadata: dict = field(default_factory=dict)
     turns: list[dict] = field(default_factory=list)
     turns_after: list[dict] = field(default_factory=list)
+
+def turn_metadata(turns:list[dict], after:list[dict]) -> dict:
+    "The artifact metadata of a chat's turns before Ψ and after it (a tool call and its result), as `make_trace` reads them back; empty for a plain [system, user] chat."
+    return {**({'turns': turns} if turns else {}), **({'turns_after': after} if after else {})}
 
 def _turns(a:Artifact, key:str='turns') -> list[dict]:
     "A multi-turn task's turns before Ψ (its last user turn; `metadata.turns`) or after it (`metadata.turns_after`: a tool call and the result the answer reads), as the collect step keeps them."

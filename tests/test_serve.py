@@ -181,6 +181,23 @@ def test_local_then_real_upstream(policy_file, local_tier, tmp_path):
 
 
 
+def test_an_agent_chat_is_served_as_trained(policy_file, local_tier, tmp_path):
+    "An agent's chat (the assistant's call as its text, then the tool's result): the local tier and a real upstream answer it, the DAG keeps the tool's result and the export prompts with it; an answer after the assistant's own turn is refused."
+    agent = [{'role': 'user', 'content': 'Where is parcel P-17?'}, {'role': 'assistant', 'content': '{"tool": "track", "arguments": {"id": "P-17"}}'},
+             {'role': 'tool', 'tool_call_id': 'call-1', 'content': '{"last_scan": "Leeds depot", "pickup_code": null}'}]
+    with gateway(policy_file, local_tier, tmp_path) as (url, log, dag):
+        ask = lambda msgs, **kw: httpx.post(f"{url}/v1/chat/completions", json={'model': 'chat', 'messages': msgs, 'max_tokens': 12}, timeout=120, **kw)
+        local, up = ask(agent), ask(agent, headers={'x-specter-flags': 'use_local=off'})   # llama.cpp's server takes the result as a user turn
+        after = ask(agent[:2])
+    assert (local.status_code, local.headers['x-specter-tier']) == (200, 'local'), local.text
+    assert (up.status_code, up.headers['x-specter-tier']) == (200, 'llama'), up.text
+    assert after.status_code == 400 and after.json()['error']['param'] == 'messages[1].role', after.text
+    export(tmp_path/'sft.jsonl', [dag], fmt='sft', filter='all_successes')
+    recs = [json.loads(l) for l in open(tmp_path/'sft.jsonl')]
+    want = [{'role': 'user', 'content': agent[0]['content']}, agent[1], {'role': 'tool', 'content': agent[2]['content']}]
+    assert len(recs) == 2 and all(r['messages'][-4:-1] == want for r in recs), recs
+
+
 def test_a_route_serves_within_a_text_shape(local_tier, tmp_path):
     "A route whose answer shape is of fixed words (the loop's answer_shape.json of a regex suite): the local tier answers its literals, and its copied words are words of the request."
     (tmp_path/'answer_shape.json').write_text(json.dumps({'words': [{'literal': 'FLIGHT'}, {'copy': 1.0}, {'literal': 'GATE'}, {'copy': 1.0}]}))
