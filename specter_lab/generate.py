@@ -16,7 +16,7 @@ from .config import Settings, SpecterError, add_secret, scrub
 from .model import ModelRef, embedded_gguf, llama_chat_template, load_llama, load_model, resolve_model
 
 # %% auto #0
-__all__ = ['UNFITTED_MAX_TOKENS', 'TOP_K', 'GRAMMAR_SHORTLIST', 'Generation', 'Generator', 'common_prefix', 'LlamaGenerator',
+__all__ = ['UNFITTED_MAX_TOKENS', 'GRAMMAR_SHORTLIST', 'Generation', 'Generator', 'common_prefix', 'LlamaGenerator',
            'HFGenerator', 'EndpointGenerator', 'make_generator']
 
 # %% ../nbs/22_generate.ipynb #acaa34de
@@ -133,29 +133,28 @@ def _set_prefix(self:LlamaGenerator, toks:list[int]):
         self._decode([(t, i+j, 0, False) for j,t in enumerate(toks[i:i+self.n_batch])])
     self.prefix = list(toks)
 
-TOP_K = 40                 # the sampling chain's top-k (llama.cpp's default)
-GRAMMAR_SHORTLIST = 256    # a refused pick is picked again among this many most likely tokens first (0: the whole vocabulary)
+GRAMMAR_SHORTLIST = 256   # greedy, a refused pick is picked again among this many most likely tokens first (0: the whole vocabulary)
 
 @patch
 def _sampler(self:LlamaGenerator, temperature:float, seed:int, grammar:str|None=None):
-    "A sequence's sampler: the chain, or (chain, grammar sampler, how many allowed tokens the chain needs to pick as from the whole vocabulary) for `_sample`."
+    "A sequence's sampler: the chain, or (chain, grammar sampler, whether the chain is greedy) for `_sample`."
     lc = self.lc
     gr = None
     if grammar and not (gr := lc.llama_sampler_init_grammar(self.llm._model.vocab, grammar.encode(), b'root')):
         raise SpecterError("llama.cpp could not parse the grammar", field='grammar')
     ch = lc.llama_sampler_chain_init(lc.llama_sampler_chain_default_params())
     if temperature <= 0: parts = [lc.llama_sampler_init_greedy()]
-    else: parts = [lc.llama_sampler_init_top_k(TOP_K), lc.llama_sampler_init_top_p(0.95, 1), lc.llama_sampler_init_min_p(0.05, 1),
+    else: parts = [lc.llama_sampler_init_top_k(40), lc.llama_sampler_init_top_p(0.95, 1), lc.llama_sampler_init_min_p(0.05, 1),
                    lc.llama_sampler_init_temp(temperature), lc.llama_sampler_init_dist(seed)]
     for s in parts: lc.llama_sampler_chain_add(ch, s)
-    return (ch, gr, 1 if temperature <= 0 else TOP_K) if gr else ch
+    return (ch, gr, temperature <= 0) if gr else ch
 
 @patch
 def _sample(self:LlamaGenerator, smp, idx:int) -> int:
     "The next token from the logits of batch row `idx`: the chain's pick; with a grammar, that pick if the grammar allows it, else the chain's pick among the tokens it allows."
     lc = self.lc
     if not isinstance(smp, tuple): return lc.llama_sampler_sample(smp, self.ctx.ctx, idx)
-    ch,gr,need = smp
+    ch,gr,greedy = smp
     from llama_cpp._internals import LlamaTokenDataArray
     if (arr := getattr(self, '_cands', None)) is None:
         arr = self._cands = LlamaTokenDataArray(n_vocab=lc.llama_vocab_n_tokens(self.llm._model.vocab))
@@ -168,15 +167,15 @@ def _sample(self:LlamaGenerator, smp, idx:int) -> int:
     one = lc.llama_token_data_array((lc.llama_token_data * 1)(lc.llama_token_data(t, 1.0, 0.0)), 1, -1, False)
     lc.llama_sampler_apply(gr, ctypes.byref(one))
     if not math.isfinite(one.data[0].logit):   # refused: the chain picks again among the tokens the grammar allows
-        n = min(GRAMMAR_SHORTLIST, arr.n_vocab)
-        if n:   # the n most likely first: the same pick when `need` of them are allowed
+        n = min(GRAMMAR_SHORTLIST, arr.n_vocab) if greedy else 0
+        if n:   # greedy: the most likely allowed token of the n most likely is the most likely allowed token
             if getattr(getattr(self, '_short', None), 'n_vocab', None) != n: self._short = LlamaTokenDataArray(n_vocab=n)
             s = self._short; top = np.argpartition(logits, -n)[-n:]
             s.candidates_data.id[:] = top; s.candidates_data.logit[:] = logits[top]; s.candidates_data.p[:] = 0
             s.candidates.size, s.candidates.sorted = n, False
             lc.llama_sampler_apply(gr, ctypes.byref(s.candidates))
-        if n and np.isfinite(s.candidates_data.logit).sum() >= need: t = pick(s, ch)
-        else: arr.copy_logits(logits); t = pick(arr, gr, ch)   # too few: filter the whole vocabulary
+        if n and np.isfinite(s.candidates_data.logit).any(): t = pick(s, ch)
+        else: arr.copy_logits(logits); t = pick(arr, gr, ch)   # none of them (or sampling): filter the whole vocabulary
     lc.llama_sampler_accept(gr, t); lc.llama_sampler_accept(ch, t)
     return t
 

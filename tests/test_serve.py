@@ -192,10 +192,10 @@ def test_an_agent_chat_is_served_as_trained(policy_file, local_tier, tmp_path):
     assert (local.status_code, local.headers['x-specter-tier']) == (200, 'local'), local.text
     assert (up.status_code, up.headers['x-specter-tier']) == (200, 'llama'), up.text
     assert after.status_code == 400 and after.json()['error']['param'] == 'messages[1].role', after.text
-    export(tmp_path/'sft.jsonl', [dag], fmt='sft', filter='all_successes')
+    s = export(tmp_path/'sft.jsonl', [dag], fmt='sft', filter='all_successes')
     recs = [json.loads(l) for l in open(tmp_path/'sft.jsonl')]
     want = [{'role': 'user', 'content': agent[0]['content']}, agent[1], {'role': 'tool', 'content': agent[2]['content']}]
-    assert len(recs) == 2 and all(r['messages'][-4:-1] == want for r in recs), recs
+    assert sum(s['records'].values()) == 2 and recs and all(r['messages'][-4:-1] == want for r in recs), (s, recs)   # two answers (the same text from the same model: one line)
 
 
 def test_a_route_serves_within_a_text_shape(local_tier, tmp_path):
