@@ -7,7 +7,8 @@ what its results file gives (a number typed by hand, or a table not regenerated 
 A block stands between `<!-- name -->` and `<!-- /name -->`. `BLOCKS` says, per Markdown file, which results file each
 block is generated from and by which benchmark's table: `loop_suites.py` (a loop table, and its `-why` block where the
 file has one), `loop_pairs.py` (two versions of the loop, run by run), `recipe_rounds.py` (the rounds of training variants), `shape_effect.py` (files evaluated anew), `convert_families.py`
-(the two converters per family) or `file_fidelity.py` (each file against the float file, and task by task).
+(the two converters per family), `file_fidelity.py` (each file against the float file, and task by task) or
+`grammar_shortlist.py` (greedy decoding within a grammar, with and without the shortlist).
 """
 from __future__ import annotations
 import argparse, json, sys
@@ -15,7 +16,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / 'benchmarks'))
-import convert_families, file_fidelity, fresh_dev_files, loop_pairs, loop_suites, recipe_rounds, shape_effect   # noqa: E402
+import convert_families, file_fidelity, fresh_dev_files, grammar_shortlist, loop_pairs, loop_suites, recipe_rounds, shape_effect   # noqa: E402
 from specter_lab.loop import read_block, replace_block   # noqa: E402
 
 R = 'benchmarks/results/'
@@ -70,7 +71,8 @@ BLOCKS = {  # file: {block: (kind, results file, or files whose runs are merged:
         'file-fidelity': ('fidelity', R + 'file_fidelity.json'),
         'file-fidelity-paired': ('fidelity-paired', R + 'file_fidelity.json'),
         'loop-activations': ('loop', R + 'loop_activations.json'),
-        'activation-rounding': ('pairs', R + 'activation_rounding.json')}}
+        'activation-rounding': ('pairs', R + 'activation_rounding.json'),
+        'grammar-shortlist': ('shortlist', R + 'grammar_shortlist.json')}}
 
 
 def generated(kind: str, res: dict) -> dict:
@@ -82,6 +84,7 @@ def generated(kind: str, res: dict) -> dict:
     if kind == 'convert': return {'': convert_families.table(res)}
     if kind == 'fidelity': return {'': file_fidelity.table(res)}
     if kind == 'fidelity-paired': return {'': file_fidelity.paired_table(res)}
+    if kind == 'shortlist': return {'': grammar_shortlist.table(res)}
     return {'': shape_effect.table(res, kind.split('-', 1)[1])}
 
 
