@@ -72,6 +72,7 @@ BLOCKS = {  # file: {block: (kind, results file, or files whose runs are merged:
         'file-fidelity-paired': ('fidelity-paired', R + 'file_fidelity.json'),
         'loop-activations': ('loop', R + 'loop_activations.json'),
         'activation-rounding': ('pairs', R + 'activation_rounding.json'),
+        'activation-same-code': ('pairs', R + 'activation_same_code.json'),
         'grammar-shortlist': ('shortlist', R + 'grammar_shortlist.json')}}
 
 
