@@ -155,8 +155,8 @@ def _sample(self:LlamaGenerator, smp, idx:int) -> int:
     lc = self.lc
     if not isinstance(smp, tuple): return lc.llama_sampler_sample(smp, self.ctx.ctx, idx)
     ch,gr,greedy = smp
-    from llama_cpp._internals import LlamaTokenDataArray
     if (arr := getattr(self, '_cands', None)) is None:
+        from llama_cpp._internals import LlamaTokenDataArray
         arr = self._cands = LlamaTokenDataArray(n_vocab=lc.llama_vocab_n_tokens(self.llm._model.vocab))
     logits = np.ctypeslib.as_array(lc.llama_get_logits_ith(self.ctx.ctx, idx), shape=(arr.n_vocab,))
     def pick(a, *samplers):
@@ -169,7 +169,7 @@ def _sample(self:LlamaGenerator, smp, idx:int) -> int:
     if not math.isfinite(one.data[0].logit):   # refused: the chain picks again among the tokens the grammar allows
         n = min(GRAMMAR_SHORTLIST, arr.n_vocab) if greedy else 0
         if n:   # greedy: the most likely allowed token of the n most likely is the most likely allowed token
-            if getattr(getattr(self, '_short', None), 'n_vocab', None) != n: self._short = LlamaTokenDataArray(n_vocab=n)
+            if getattr(getattr(self, '_short', None), 'n_vocab', None) != n: self._short = type(arr)(n_vocab=n)
             s = self._short; top = np.argpartition(logits, -n)[-n:]
             s.candidates_data.id[:] = top; s.candidates_data.logit[:] = logits[top]; s.candidates_data.p[:] = 0
             s.candidates.size, s.candidates.sorted = n, False
