@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from .config import SpecterError
 from .files import LONE_SURROGATE, MAX_DEPTH, SURROGATE_ESCAPE, json_depth_at, lone_surrogate_at
+from .suite import ASSISTANT_LAST, assistant_last
 from .artifact import ArtifactDAG, GuardResult as ArtifactGuardResult, Status, new_artifact
 from .generate import Generation
 from .guard import Guard, check
@@ -522,8 +523,7 @@ def chat_request(d:dict, policy:Policy) -> dict:
             raise HTTPError(400, "an assistant's tool call is asked as its text: write the call in 'content', as the suite's chats do", param=f'messages[{i}].content')
         out.append({'role': _ROLES[x['role']], 'content': _content(x.get('content'), i)})
     if not any(x['role'] == 'user' for x in out): raise HTTPError(400, "the chat needs a user message", param='messages')
-    if out[last := max(i for i,x in enumerate(out) if x['role'] != 'system')]['role'] == 'assistant':
-        raise HTTPError(400, "the answer follows the chat's last message, and this one is the assistant's (end with a user message or a tool's result)", param=f'messages[{last}].role')
+    if (last := assistant_last(out)) is not None: raise HTTPError(400, ASSISTANT_LAST, param=f'messages[{last}].role')   # as a suite refuses it
     mt = d.get('max_completion_tokens', d.get('max_tokens'))
     if mt is None: mt = policy.default_max_tokens
     if isinstance(mt, bool) or not isinstance(mt, int) or mt < 1: raise HTTPError(400, "max_tokens must be a positive integer", param='max_tokens')

@@ -15,9 +15,9 @@ from .files import read_jsonl, require, write_jsonl
 from .guard import Outcome, check, parse_guards
 
 # %% auto #0
-__all__ = ['SPLITS', 'ROLES', 'DEAL_SYSTEM', 'DEAL_LABEL_PATTERN', 'DEAL_STAGES', 'DEAL_TEMPLATES', 'TOOL_SYSTEM',
-           'TOOL_MAX_CHARS', 'Task', 'parse_task', 'bundled_path', 'bundled_names', 'resolve_suite', 'load_tasks',
-           'write_tasks', 'dev_split', 'deal_screening', 'tool_calls']
+__all__ = ['SPLITS', 'ROLES', 'ASSISTANT_LAST', 'DEAL_SYSTEM', 'DEAL_LABEL_PATTERN', 'DEAL_STAGES', 'DEAL_TEMPLATES',
+           'TOOL_SYSTEM', 'TOOL_MAX_CHARS', 'Task', 'assistant_last', 'parse_task', 'bundled_path', 'bundled_names',
+           'resolve_suite', 'load_tasks', 'write_tasks', 'dev_split', 'deal_screening', 'tool_calls']
 
 # %% ../nbs/21_suite.ipynb #a9301316
 SPLITS = ('train', 'dev', 'test')
@@ -55,6 +55,13 @@ class Task:
         return d
 
 # %% ../nbs/21_suite.ipynb #ca474fb0
+ASSISTANT_LAST = "the answer follows the chat's last message, and this one is the assistant's: end the chat with the user's message or a tool's result"
+
+def assistant_last(messages) -> int|None:
+    "The index of a chat's last non-system message when it is the assistant's (an answer would follow the assistant's own turn, which TRL and llama.cpp render differently), else None."
+    i = max((i for i,m in enumerate(messages) if m['role'] != 'system'), default=None)
+    return i if i is not None and messages[i]['role'] == 'assistant' else None
+
 def _messages(v, path, line):
     if not isinstance(v, list) or not v: raise SpecterError("expected a non-empty list of chat messages", path, line, 'messages')
     for i,m in enumerate(v):
@@ -67,9 +74,7 @@ def _messages(v, path, line):
             raise SpecterError("missing field" if 'content' not in m else f"expected str, got {type(m['content']).__name__}",
                                path, line, f"{f}.content")
     if not any(m['role'] == 'user' for m in v): raise SpecterError("a task's chat needs a user message", path, line, 'messages')
-    i = max(i for i,m in enumerate(v) if m['role'] != 'system')
-    if v[i]['role'] == 'assistant':
-        raise SpecterError("the answer follows the chat's last message, and this one is the assistant's: end the chat with the user's message or a tool's result", path, line, f"messages[{i}].role")
+    if (i := assistant_last(v)) is not None: raise SpecterError(ASSISTANT_LAST, path, line, f"messages[{i}].role")
     return v
 
 def parse_task(obj:dict, path=None, line:int|None=None) -> Task:
