@@ -49,17 +49,33 @@ def table(res: dict) -> str:
                     f"{a['round1_dev_epsilon']:.3f} -> {b['round1_dev_epsilon']:.3f} | {a['best_dev_epsilon']:.3f} -> {b['best_dev_epsilon']:.3f} | "
                     f"{a['rounds']} -> {b['rounds']} | {a['test_epsilon_after']:.3f} -> {b['test_epsilon_after']:.3f} | "
                     f"{'yes' if a['targets_met'] else 'no'} -> {'yes' if b['targets_met'] else 'no'} |")
-    return '\n'.join(rows)
+    return '\n'.join(rows + ([''] + [counts(res['runs'])] if len(res['runs']) > 1 else []))
+
+
+def counts(runs: list) -> str:
+    "The table in one sentence: how many runs rose and fell on test ε (with a sign test) and on the best round's dev ε, and how many met every target."
+    from scipy.stats import binomtest
+    def moved(k):
+        d = [r['after'][k] - r['before'][k] for r in runs]
+        return sum(x > 1e-9 for x in d), sum(x < -1e-9 for x in d)
+    (up, down), (dup, ddown) = moved('test_epsilon_after'), moved('best_dev_epsilon')
+    p = binomtest(up, up + down).pvalue if up + down else 1.0
+    met = [sum(r[s]['targets_met'] for r in runs) for s in ('before', 'after')]
+    return (f"Over these {len(runs)} runs, test ε after rose on {up} and fell on {down} (sign test, ties left out: p = {p:.2g}); "
+            f"the best round's dev ε rose on {dup} and fell on {ddown}; {met[0]} of them met every target before, {met[1]} after.")
 
 
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('--before', required=True, nargs='+', help="loop results file(s) of the runs without the change (several: merged, a later file's run of a suite and seed wins)")
-    p.add_argument('--after', required=True, help="loop results file of the runs with it")
+    p.add_argument('--after', required=True, nargs='+', help="loop results file(s) of the runs with it (several: merged as --before's)")
+    p.add_argument('--suites', help="only these suites' runs (comma-separated names; default: every suite both sides ran)")
     p.add_argument('--results', required=True, help="the paired results file to write")
     a = p.parse_args()
-    before = json.loads(Path(a.before[0]).read_text()) if len(a.before) == 1 else loop_suites.merge(Path(a.before[0]), a.before[1:])
-    res = pair(before, json.loads(Path(a.after).read_text()))
+    read = lambda fs: json.loads(Path(fs[0]).read_text()) if len(fs) == 1 else loop_suites.merge(Path(fs[0]), fs[1:])
+    before, after = read(a.before), read(a.after)
+    if a.suites: after['runs'] = [r for r in after['runs'] if r['suite'] in a.suites.split(',')]
+    res = pair(before, after)
     Path(a.results).write_text(json.dumps(res, indent=1) + '\n')
     print(table(res))
     return 0

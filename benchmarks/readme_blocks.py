@@ -73,6 +73,9 @@ BLOCKS = {  # file: {block: (kind, results file, or files whose runs are merged:
         'loop-activations': ('loop', R + 'loop_activations.json'),
         'activation-rounding': ('pairs', R + 'activation_rounding.json'),
         'activation-same-code': ('pairs', R + 'activation_same_code.json'),
+        'loop-json-rounding': ('loop', R + 'loop_json_rounding.json'),
+        'json-rounding-bundled': ('pairs', R + 'json_rounding_bundled.json'),
+        'json-rounding': ('pairs', R + 'json_rounding.json'),
         'grammar-shortlist': ('shortlist', R + 'grammar_shortlist.json')}}
 
 
