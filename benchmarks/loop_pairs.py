@@ -72,8 +72,7 @@ def main() -> int:
     p.add_argument('--suites', help="only these suites' runs (comma-separated names; default: every suite both sides ran)")
     p.add_argument('--results', required=True, help="the paired results file to write")
     a = p.parse_args()
-    read = lambda fs: json.loads(Path(fs[0]).read_text()) if len(fs) == 1 else loop_suites.merge(Path(fs[0]), fs[1:])
-    before, after = read(a.before), read(a.after)
+    before, after = loop_suites.read_results(a.before), loop_suites.read_results(a.after)
     if a.suites: after['runs'] = [r for r in after['runs'] if r['suite'] in a.suites.split(',')]
     res = pair(before, after)
     Path(a.results).write_text(json.dumps(res, indent=1) + '\n')

@@ -145,6 +145,12 @@ def why_table(res: dict) -> str:
     return '\n'.join(rows).strip() or 'Every run met the targets.'
 
 
+def read_results(files: list) -> dict:
+    "The runs of one results file, or of several merged (`merge`: a later file's run of a suite and seed wins)."
+    files = [Path(f) for f in files]
+    return json.loads(files[0].read_text()) if len(files) == 1 else merge(files[0], files[1:])
+
+
 def merge(results: Path, sources: list[Path]) -> dict:
     "Runs of `sources` (results files written elsewhere, e.g. in a worktree) merged into `results`: a source's run replaces the same suite and seed."
     res = json.loads(results.read_text()) if results.is_file() else {'runs': []}

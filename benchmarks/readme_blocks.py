@@ -99,7 +99,7 @@ def results_of(results, root: Path = ROOT) -> dict | None:
     "The results a block is generated from: one file's, or the runs of several merged (`loop_suites.merge`); None when a file is missing."
     files = [root / f for f in sources(results)]
     if not all(f.is_file() for f in files): return None
-    return json.loads(files[0].read_text()) if len(files) == 1 else loop_suites.merge(files[0], files[1:])
+    return loop_suites.read_results(files)
 
 
 def read_texts(root: Path = ROOT) -> dict:
