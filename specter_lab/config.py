@@ -83,6 +83,7 @@ class DataSettings:
     swapped: float = 0.25         # share of train tasks with a swapped-rule pair where the decision sits at a JSON leaf (a tool): its name exchanged with another's in the system message, the answer following it (0 = none; chapter recipe)
     moved: float = 0.0            # share of train tasks with a moved-cue pair (a label, or a tool at a JSON leaf): the request's cue word exchanged in the system message with a cue word of another decision (a tool with the same arguments), the answer following it (0 = none; chapter recipe)
     fresh: float = 0.0            # share of train tasks with a fresh-cue pair (a label, or a tool): the request's cue word replaced by a made-up word that the system message names in the decision's entry or another's, the answer following it (0 = none; chapter recipe)
+    listed: float = 0.0           # share of train tasks with a listed-cue pair (a label, or a decision at a JSON leaf): the request's item of a list the rule gives in its decision's entry replaced by another item of it, the answer following it (0 = none; chapter recipe)
     fresh_values: float = 0.0     # share of train tasks with a fresh-value pair: the values the answer copies from the request replaced there and in the reference by made-up ones, rejected with one of them wrong (0 = none; chapter recipe)
     mirror: bool = False          # on-policy rounds: a mirror pair for each wrong label (chapter recipe; measured to lower dev ε, so off)
     reference: bool = True        # learn from the suites' reference answers (fallback, contrast and on-policy pairs); false = only accepted retries and upstream answers
@@ -196,7 +197,7 @@ def _sections(): return [f.name for f in fields(Settings) if f.name not in ('pat
 
 # %% ../nbs/00_config.ipynb #52aa2a48
 RANGES = {  # declared once, checked wherever a value arrives (settings.ini, --set, a stage's flags)
-    'DataSettings.min_retries': '[0,1000]', 'DataSettings.test_fraction': '[0,1)', 'DataSettings.swapped': '[0,1]', 'DataSettings.moved': '[0,1]', 'DataSettings.fresh': '[0,1]', 'DataSettings.fresh_values': '[0,1]', 'DataSettings.collect_tasks': '[0,)',
+    'DataSettings.min_retries': '[0,1000]', 'DataSettings.test_fraction': '[0,1)', 'DataSettings.swapped': '[0,1]', 'DataSettings.moved': '[0,1]', 'DataSettings.fresh': '[0,1]', 'DataSettings.listed': '[0,1]', 'DataSettings.fresh_values': '[0,1]', 'DataSettings.collect_tasks': '[0,)',
     'DPOSettings.learning_rate': '(0,1]', 'DPOSettings.beta': '(0,)', 'DPOSettings.sft_weight': '[0,)', 'DPOSettings.epochs': '(0,10000]', 'DPOSettings.first_epochs': '(0,10000]',
     'DPOSettings.batch_size': '[1,)', 'DPOSettings.grad_accum': '[1,)', 'DPOSettings.lora_r': '[1,)', 'DPOSettings.lora_alpha': '[1,)',
     'DPOSettings.lora_dropout': '[0,1)', 'DPOSettings.warmup': '[0,1)', 'DPOSettings.continue_warmup': '[0,1)', 'DPOSettings.save_steps': '[1,)', 'DPOSettings.activation_bits': '[0,16]',

@@ -20,9 +20,9 @@ __all__ = ['json_leaves', 'set_leaf', 'json_value', 'decision_pool', 'relabel', 
            'balance_labels', 'contrast_items', 'contrast_pairs', 'onpolicy_pairs', 'mirror_pair', 'mending',
            'onpolicy_round', 'swap_words', 'swapped_rule_pair', 'swapped_rule_pairs', 'rule_segments', 'cue_words',
            'answer_shapes', 'moved_cue_pair', 'moved_cue_pairs', 'made_up_word', 'put_word', 'fresh_cue_pair',
-           'fresh_cue_pairs', 'made_up_value', 'slip', 'copied_leaves', 'fresh_value_pair', 'fresh_value_pairs',
-           'token_words', 'word_from', 'fresh_value_task', 'open_leaves', 'fresh_value_tasks', 'fresh_cue_task',
-           'fresh_cue_tasks']
+           'fresh_cue_pairs', 'rule_lists', 'listed_cue_task', 'listed_cue_tasks', 'listed_cue_pairs', 'made_up_value',
+           'slip', 'copied_leaves', 'fresh_value_pair', 'fresh_value_pairs', 'token_words', 'word_from',
+           'fresh_value_task', 'open_leaves', 'fresh_value_tasks', 'fresh_cue_task', 'fresh_cue_tasks']
 
 # %% ../nbs/31_recipe.ipynb #fe4bb91e
 def json_leaves(v, path=()) -> list[tuple[tuple, object]]:
@@ -391,6 +391,59 @@ def fresh_cue_pairs(tasks, share:float=1.0, seed:int=0) -> list[dict]:
     "A `fresh_cue_pair` for each of a random `share` of the tasks (in their order; those that make one), with the tasks' own `cue_words` and `answer_shapes`."
     return _pairs_of(fresh_cue_pair, tasks, share, seed)
 
+
+# %% ../nbs/31_recipe.ipynb #2053bdf9
+_CLAUSE,_ITEM = re.compile(r'[():;.!?\[\]{}]'),re.compile(r',|\bor\b|\band\b')
+
+def rule_lists(rule:str, names) -> dict:
+    "The lists the rule gives in each decision's entry (`rule_segments` of `names`): {decision: [[item, ...], ...]}; a list is a clause (the text between brackets, colons, semicolons and full stops) of two or more items, an item a phrase of one to four words between commas (or an 'or', an 'and') that is not all stop words and names no decision."
+    out = {}
+    for n,seg in rule_segments(rule, names).items():
+        if n is None: continue
+        lists = [[x for x in (i.strip(' \'"') for i in _ITEM.split(c)) if x and len(x.split()) <= 4 and _words(x) - STOPWORDS and not any(_word(m).search(x) for m in names)]
+                 for c in _CLAUSE.split(seg)]
+        out[n] = [l for l in lists if len(l) > 1]
+    return out
+
+def _names(tasks, pool:dict) -> list[str]:
+    "The decisions of a suite: the labels of its label guard, else the names at `pool`'s decision leaf."
+    g = next((g for t in tasks if (g := _label_guard(t)) is not None), None)
+    return list(pool['labels'].get(g.spec['pattern'], {})) if g else [x for x in map(json.loads, pool['leaves'].get(pool['key'], ())) if isinstance(x, str)]
+
+def listed_cue_task(task, names, key:tuple|None, rng:random.Random, edges=(0, 0)):
+    "`task` with an item of its request that the rule lists in its decision's entry alone (`rule_lists`) replaced by another item of that list the request does not use, in the request and the reference; a decision's name the request writes, by an item of its entry's lists, in the request alone (id suffixed `/listed`, `meta['listed']` the new item). None where the task has neither, or the new reference fails its guards."
+    from specter_lab.evaluate import expected_decision
+    from specter_lab.suite import Task
+    if task.reference is None or not isinstance(v := expected_decision(task, key), str): return None
+    if (g := _label_guard(task)) is not None and g.given(task.reference) != v: return None
+    lists,req = rule_lists(chat_text(task, 'rule', edges), names),chat_text(task, 'request', edges)
+    theirs = {x.lower() for n,ls in lists.items() if n != v for l in ls for x in l}
+    said = lambda x: re.search(_word(x).pattern, req, re.I) is not None
+    mine = [(a, l) for l in lists.get(v, []) for a in [*l, v] if a.lower() not in theirs and said(a)]
+    ways = [(a, bs) for a,l in mine if (bs := [b for b in l if b.lower() not in theirs and not said(b)])]
+    if not ways: return None
+    a,bs = rng.choice(ways); b = rng.choice(bs)
+    put = lambda s: put_word(str(s), a, b)
+    t = Task(f"{task.id}/listed", task.split, _rewrite(task.messages, edges, lambda x: x, put), [g.spec for g in task.guards],
+             task.reference if a == v else put(task.reference), dict(task.meta, listed=b))
+    return t if t.check(t.reference).passed else None
+
+def listed_cue_tasks(tasks, share:float=1.0, seed:int=0) -> list:
+    "A `listed_cue_task` for each of a random `share` of the tasks (in their order; those that make one), with the decisions of the tasks' own `decision_pool`."
+    rng,pool,edges = random.Random(seed),decision_pool(tasks),rule_edges(tasks)
+    names = _names(tasks, pool)
+    return [x for t in _picked(tasks, share, rng) if (x := listed_cue_task(t, names, pool['key'], rng, edges)) is not None]
+
+def listed_cue_pairs(tasks, share:float=1.0, seed:int=0) -> list[dict]:
+    "DPO records of the `listed_cue_tasks` of a random `share` of the tasks: chosen = its reference, rejected = that reference with another of the suite's decisions, drawn at random (`decided_as`); labels balanced."
+    from specter_lab.evaluate import expected_decision
+    rng,pool = random.Random(seed),decision_pool(tasks)
+    names,items = _names(tasks, pool),[]
+    for x in listed_cue_tasks(tasks, share, seed):
+        rej = decided_as(x, rng.choice([n for n in names if n != expected_decision(x, pool['key'])]), pool, rng)
+        if x.check(rej).passed: continue
+        rec = _record(x, x.reference, rej); items.append((rec, decisions(x, rec, pool['key'])))
+    return [r for r,_ in balance_labels(items)]
 
 # %% ../nbs/31_recipe.ipynb #42270356
 def made_up_value(x:str, rng:random.Random, avoid=frozenset(), word=made_up_word) -> str:
