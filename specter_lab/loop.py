@@ -69,17 +69,19 @@ class Loop:
 
     @cached_property
     def suite(self) -> str:
-        "The suite file every step reads: the suite itself, or (when it has no dev split) a copy in the run folder with one carved out of train."
+        "The suite file every step reads: the suite itself, or a copy in the run folder with a dev split carved out of train (where it has none) and a share of its train tasks asking with other words the rule lists (`[data] listed`, `recipe.with_listed_cues`)."
+        from specter_lab.recipe import with_listed_cues
         from specter_lab.suite import load_tasks, resolve_suite, dev_split, write_tasks
-        src = resolve_suite(self.tasks)
+        src,d = resolve_suite(self.tasks),self.settings.data
         tasks = load_tasks(src)
         for split,why in (('train', 'trains on'), ('test', 'reports ε on')):
             if not any(t.split == split for t in tasks): raise SpecterError(f"the loop {why} the suite's '{split}' tasks and it has none", src, field='split')
-        if any(t.split == 'dev' for t in tasks): return str(src)
+        has_dev = any(t.split == 'dev' for t in tasks)
+        if has_dev and not d.listed: return str(src)
         p = self.out/'suite.jsonl'
         if not p.is_file():
             self.out.mkdir(parents=True, exist_ok=True)
-            write_tasks(p, dev_split(tasks, seed=self.settings.data.seed))
+            write_tasks(p, with_listed_cues(tasks if has_dev else dev_split(tasks, seed=d.seed), d.listed, d.seed))
         return str(p)
 
     @cached_property
@@ -185,11 +187,11 @@ def data_predicate(s) -> str:
     return s.predicate if s.reference else f"({s.predicate}) & ~source(human)"
 
 def step_extract(loop:Loop) -> dict:
-    "DPO pairs: the DAG's under the configured predicate policy, contrast, swapped-rule, moved-cue, fresh-cue, listed-cue and fresh-value pairs for the train tasks (chapter `recipe`) and the run's extra pairs; its KTO rows counted."
+    "DPO pairs: the DAG's under the configured predicate policy, contrast, swapped-rule, moved-cue, fresh-cue and fresh-value pairs for the train tasks (chapter `recipe`) and the run's extra pairs; its KTO rows counted."
     from specter_lab.export import export
     from specter_lab.files import read_jsonl, write_jsonl
     from specter_lab.evaluate import decision_leaf
-    from specter_lab.recipe import contrast_pairs, fresh_cue_pairs, fresh_value_pairs, listed_cue_pairs, moved_cue_pairs, swapped_rule_pairs
+    from specter_lab.recipe import contrast_pairs, fresh_cue_pairs, fresh_value_pairs, moved_cue_pairs, swapped_rule_pairs
     from specter_lab.suite import load_tasks
     s = loop.settings.data
     d = loop.dir('extract')
@@ -203,18 +205,17 @@ def step_extract(loop:Loop) -> dict:
     swapped = swapped_rule_pairs(train, s.swapped, s.seed) if s.swapped and tool else []
     moved = moved_cue_pairs(train, s.moved, s.seed + 1) if s.moved and s.reference else []   # any suite with a decision; seed + 1: other tasks than the swapped-rule pairs'
     fresh = fresh_cue_pairs(train, s.fresh, s.seed + 2) if s.fresh and s.reference else []
-    listed = listed_cue_pairs(train, s.listed, s.seed + 4) if s.listed and s.reference else []   # any suite whose rule lists the words that ask for a decision
     copies = fresh_value_pairs(train, s.fresh_values, s.seed + 3) if s.fresh_values and s.reference else []   # any suite whose answers copy values
     extra = {str(f): [r for _,r in read_jsonl(f)] for f in loop.extra_pairs}
     kto = sum(1 for _ in read_jsonl(loop.kto_data)) if loop.kto_data else 0
-    pairs = traces + contrast + swapped + moved + fresh + listed + copies + [r for rs in extra.values() for r in rs]
+    pairs = traces + contrast + swapped + moved + fresh + copies + [r for rs in extra.values() for r in rs]
     if not pairs and not kto:
         raise SpecterError(f"no training data: the policy {summ['filter']} selected no pair from the DAG, "
                            + ("[data] contrast is 0" if s.reference else "[data] reference is off") + ", and no other source gave any", d)
     write_jsonl(d/'dpo.jsonl', pairs)
-    loop.log(f"  {len(traces)} pairs from the traces under {summ['filter']}, {len(contrast)} contrast pairs" + (f", {len(swapped)} swapped-rule pairs" if swapped else '') + (f", {len(moved)} moved-cue pairs" if moved else '') + (f", {len(fresh)} fresh-cue pairs" if fresh else '') + (f", {len(listed)} listed-cue pairs" if listed else '') + (f", {len(copies)} fresh-value pairs" if copies else '')
+    loop.log(f"  {len(traces)} pairs from the traces under {summ['filter']}, {len(contrast)} contrast pairs" + (f", {len(swapped)} swapped-rule pairs" if swapped else '') + (f", {len(moved)} moved-cue pairs" if moved else '') + (f", {len(fresh)} fresh-cue pairs" if fresh else '') + (f", {len(copies)} fresh-value pairs" if copies else '')
              + ''.join(f", {len(rs)} from {Path(f).name}" for f,rs in extra.items()) + (f"; {kto} KTO rows" if kto else ''))
-    return {'data': str(d/'dpo.jsonl'), 'pairs': len(pairs), 'trace_pairs': len(traces), 'contrast_pairs': len(contrast), 'swapped_pairs': len(swapped), 'moved_pairs': len(moved), 'fresh_pairs': len(fresh), 'listed_pairs': len(listed), 'fresh_value_pairs': len(copies),
+    return {'data': str(d/'dpo.jsonl'), 'pairs': len(pairs), 'trace_pairs': len(traces), 'contrast_pairs': len(contrast), 'swapped_pairs': len(swapped), 'moved_pairs': len(moved), 'fresh_pairs': len(fresh), 'fresh_value_pairs': len(copies), 'listed_tasks': sum(t.id.endswith('/listed') for t in train),
             'extra_pairs': {f: len(rs) for f,rs in extra.items()}, 'kto_data': loop.kto_data, 'kto_rows': kto,
             'reference': s.reference, 'filter': summ['filter'], 'summary': summ}
 
@@ -567,7 +568,8 @@ def report_epsilon(before:dict, after:dict, cmp:dict, v:dict, figs:dict, names:t
 
 def report_data(col:dict, ext:dict, s:Settings) -> list[str]:
     "The report's data section, from the collect and extract steps' results."
-    return ["## Data", "", f"The guarded loop ran {col['tasks']} train tasks (sampling at T = {s.eval.collect_temperature}"
+    return ["## Data", "", (f"{ext['listed_tasks']} train tasks of the run's copy of the suite ask with another word the rule lists in their decision's entry (`[data] listed`). " if ext.get('listed_tasks') else '')
+          + f"The guarded loop ran {col['tasks']} train tasks (sampling at T = {s.eval.collect_temperature}"
           + (", within the answer shape" + (" without its value forms" if col.get('forms_left_out') else '') if col.get('shape') else '') + ", "
           f"up to {s.eval.rmax} retries with the guards' feedback): {col['first_attempt_passed']} passed on the first attempt, "
           f"{col['passed_after_retries']} after retries, {col['human_references']} fell back to the reference answer; "
@@ -576,7 +578,6 @@ def report_data(col:dict, ext:dict, s:Settings) -> list[str]:
           + (f", and **{ext['swapped_pairs']} swapped-rule pairs** (the system message with two decisions' names exchanged, the answer following it)" if ext.get('swapped_pairs') else '')
           + (f", **{ext['moved_pairs']} moved-cue pairs** (the request's cue word moved to another decision's entry of the rule, the answer following it)" if ext.get('moved_pairs') else '')
           + (f", **{ext['fresh_pairs']} fresh-cue pairs** (the request's cue word replaced by a made-up word the rule names in one decision's entry, the answer following it)" if ext.get('fresh_pairs') else '')
-          + (f", **{ext['listed_pairs']} listed-cue pairs** (the request's word replaced by another the rule lists beside it, the answer following it)" if ext.get('listed_pairs') else '')
           + (f", **{ext['fresh_value_pairs']} fresh-value pairs** (the values the answer copies replaced by made-up ones in the request and the answer)" if ext.get('fresh_value_pairs') else '')
           + ''.join(f", and **{n} pairs** from `{Path(f).name}`" for f,n in (ext.get('extra_pairs') or {}).items())
           + (f"; **{ext['kto_rows']} KTO rows** (likes and dislikes without a counterpart) trained a KTO round" if ext.get('kto_rows') else '')
@@ -718,7 +719,7 @@ def step_report(loop:Loop) -> dict:
                'compare': {k: cmp[k] for k in ('delta', 'delta_ci95', 'mcnemar_p', 'fisher_p', 'cohens_h', 'paired')},
                'labels': {'before': before.get('labels'), 'after': after.get('labels')}, 'verdict': v,
                'usd_per_success': cost['usd_per_success'], 'cycle_usd': cost['cycle_usd'],
-               'pairs': ex['pairs'], 'trace_pairs': ex['trace_pairs'], 'contrast_pairs': ex['contrast_pairs'], 'swapped_pairs': ex.get('swapped_pairs', 0), 'moved_pairs': ex.get('moved_pairs', 0), 'fresh_pairs': ex.get('fresh_pairs', 0), 'listed_pairs': ex.get('listed_pairs', 0), 'fresh_value_pairs': ex.get('fresh_value_pairs', 0),
+               'pairs': ex['pairs'], 'trace_pairs': ex['trace_pairs'], 'contrast_pairs': ex['contrast_pairs'], 'swapped_pairs': ex.get('swapped_pairs', 0), 'moved_pairs': ex.get('moved_pairs', 0), 'fresh_pairs': ex.get('fresh_pairs', 0), 'listed_tasks': ex.get('listed_tasks', 0), 'fresh_value_pairs': ex.get('fresh_value_pairs', 0),
                'rounds': [{k: r[k] for k in ('round', 'pairs', 'steps', 'train_seconds', 'dev_epsilon', 'dev_min_recall')}
                           | {k: r[k] for k in ('stopped', 'budget') if r.get(k)} for r in tr['rounds']],   # why a round stopped early, why none followed
                'best_round': tr['best_round'], 'train_seconds': tr['train_seconds'], 'gguf': ev['name'],

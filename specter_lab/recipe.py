@@ -20,7 +20,7 @@ __all__ = ['json_leaves', 'set_leaf', 'json_value', 'decision_pool', 'relabel', 
            'balance_labels', 'contrast_items', 'contrast_pairs', 'onpolicy_pairs', 'mirror_pair', 'mending',
            'onpolicy_round', 'swap_words', 'swapped_rule_pair', 'swapped_rule_pairs', 'rule_segments', 'cue_words',
            'answer_shapes', 'moved_cue_pair', 'moved_cue_pairs', 'made_up_word', 'put_word', 'fresh_cue_pair',
-           'fresh_cue_pairs', 'rule_lists', 'listed_cue_task', 'listed_cue_tasks', 'listed_cue_pairs', 'made_up_value',
+           'fresh_cue_pairs', 'rule_lists', 'listed_cue_task', 'listed_cue_tasks', 'with_listed_cues', 'made_up_value',
            'slip', 'copied_leaves', 'fresh_value_pair', 'fresh_value_pairs', 'token_words', 'word_from',
            'fresh_value_task', 'open_leaves', 'fresh_value_tasks', 'fresh_cue_task', 'fresh_cue_tasks']
 
@@ -434,16 +434,10 @@ def listed_cue_tasks(tasks, share:float=1.0, seed:int=0) -> list:
     names = _names(tasks, pool)
     return [x for t in _picked(tasks, share, rng) if (x := listed_cue_task(t, names, pool['key'], rng, edges)) is not None]
 
-def listed_cue_pairs(tasks, share:float=1.0, seed:int=0) -> list[dict]:
-    "DPO records of the `listed_cue_tasks` of a random `share` of the tasks: chosen = its reference, rejected = that reference with another of the suite's decisions, drawn at random (`decided_as`); labels balanced."
-    from specter_lab.evaluate import expected_decision
-    rng,pool = random.Random(seed),decision_pool(tasks)
-    names,items = _names(tasks, pool),[]
-    for x in listed_cue_tasks(tasks, share, seed):
-        rej = decided_as(x, rng.choice([n for n in names if n != expected_decision(x, pool['key'])]), pool, rng)
-        if x.check(rej).passed: continue
-        rec = _record(x, x.reference, rej); items.append((rec, decisions(x, rec, pool['key'])))
-    return [r for r,_ in balance_labels(items)]
+def with_listed_cues(tasks, share:float, seed:int=0) -> list:
+    "`tasks` (a whole suite) with a random `share` of its train tasks replaced, in place, by their `listed_cue_task`s (those that make one); the other splits as they are."
+    new = {x.id.removesuffix('/listed'): x for x in listed_cue_tasks([t for t in tasks if t.split == 'train'], share, seed)}
+    return [new.get(t.id, t) for t in tasks]
 
 # %% ../nbs/31_recipe.ipynb #42270356
 def made_up_value(x:str, rng:random.Random, avoid=frozenset(), word=made_up_word) -> str:
