@@ -76,7 +76,9 @@ BLOCKS = {  # file: {block: (kind, results file, or files whose runs are merged:
         'loop-json-rounding': ('loop', R + 'loop_json_rounding.json'),
         'json-rounding-bundled': ('pairs', R + 'json_rounding_bundled.json'),
         'json-rounding': ('pairs', R + 'json_rounding.json'),
-        'grammar-shortlist': ('shortlist', R + 'grammar_shortlist.json')}}
+        'grammar-shortlist': ('shortlist', R + 'grammar_shortlist.json'),
+        'listed-pairs': ('pairs', R + 'listed_pairs.json'),
+        'listed': ('pairs', R + 'listed.json')}}
 
 
 def generated(kind: str, res: dict) -> dict:
