@@ -15,14 +15,15 @@ from .guard import check
 from .suites import STOPWORDS, WORD, chat_parts, chat_text, rule_edges, words
 
 # %% auto #0
-__all__ = ['json_leaves', 'set_leaf', 'json_value', 'decision_pool', 'relabel', 'rejection_weights', 'input_spans', 'dumps_like',
-           'decided', 'leaf_mistakes', 'changed', 'answer_as', 'decided_as', 'contrast_answer', 'decisions',
-           'balance_labels', 'contrast_items', 'contrast_pairs', 'onpolicy_pairs', 'mirror_pair', 'mending',
-           'onpolicy_round', 'swap_words', 'swapped_rule_pair', 'swapped_rule_pairs', 'rule_segments', 'cue_words',
-           'answer_shapes', 'moved_cue_pair', 'moved_cue_pairs', 'made_up_word', 'put_word', 'fresh_cue_pair',
-           'fresh_cue_pairs', 'rule_lists', 'listed_cue_task', 'listed_cue_tasks', 'with_listed_cues', 'made_up_value',
-           'slip', 'copied_leaves', 'fresh_value_pair', 'fresh_value_pairs', 'token_words', 'word_from',
-           'fresh_value_task', 'open_leaves', 'fresh_value_tasks', 'fresh_cue_task', 'fresh_cue_tasks']
+__all__ = ['json_leaves', 'set_leaf', 'json_value', 'decision_pool', 'decision_names', 'relabel', 'rejection_weights',
+           'input_spans', 'dumps_like', 'decided', 'leaf_mistakes', 'changed', 'answer_as', 'decided_as',
+           'contrast_answer', 'decisions', 'balance_labels', 'contrast_items', 'contrast_pairs', 'onpolicy_pairs',
+           'mirror_pair', 'mending', 'onpolicy_round', 'swap_words', 'swapped_rule_pair', 'swapped_rule_pairs',
+           'rule_segments', 'cue_words', 'answer_shapes', 'moved_cue_pair', 'moved_cue_pairs', 'made_up_word',
+           'put_word', 'fresh_cue_pair', 'fresh_cue_pairs', 'rule_lists', 'listed_cue_task', 'listed_cue_tasks',
+           'with_listed_cues', 'made_up_value', 'slip', 'copied_leaves', 'fresh_value_pair', 'fresh_value_pairs',
+           'token_words', 'word_from', 'fresh_value_task', 'open_leaves', 'fresh_value_tasks', 'fresh_cue_task',
+           'fresh_cue_tasks']
 
 # %% ../nbs/31_recipe.ipynb #fe4bb91e
 def json_leaves(v, path=()) -> list[tuple[tuple, object]]:
@@ -64,6 +65,10 @@ def decision_pool(tasks) -> dict:
             for p,x in json_leaves(v): leaves[p].add(json.dumps(x))
     return {'labels': {k: dict(sorted(v.items())) for k,v in labels.items()}, 'answers': {k: dict(v) for k,v in answers.items()}, 'opens': dict(opens), 'leaves': {k: sorted(v) for k,v in leaves.items()}, 'references': refs,
             'weights': {k: rejection_weights(v) for k,v in labels.items()}, 'key': decision_leaf(tasks)}
+
+def decision_names(guard, pool:dict) -> list[str]:
+    "The decisions a task can take in a suite: the labels of its label `guard`'s pattern in `pool` (a `decision_pool`), else (no guard) the names at the pool's decision leaf."
+    return list(pool['labels'].get(guard.spec['pattern'], {})) if guard else [x for x in map(json.loads, pool['leaves'].get(pool['key'], ())) if isinstance(x, str)]
 
 def relabel(answer:str, guard, label:str) -> str:
     "`answer` with the label its label `guard` reads replaced by `label`, where the guard reads it (an earlier mention of the label stays)."
@@ -280,8 +285,7 @@ def swapped_rule_pair(task, pool:dict, rng:random.Random) -> dict|None:
     system = chat_text(task, 'rule')
     req = chat_text(task, 'request')
     usable = lambda w: _word(w).search(system) is not None and _word(w).search(req) is None
-    names = list(pool['labels'].get(g.spec['pattern'], {})) if g else [x for x in map(json.loads, pool['leaves'].get(key, ())) if isinstance(x, str)]
-    others = [w for w in names if w != v and usable(w)]
+    others = [w for w in decision_names(g, pool) if w != v and usable(w)]
     if not usable(v) or not others: return None
     if g is not None and g.given(task.reference) != v: return None   # a reference that does not give its own label
     w = rng.choice(others)
@@ -405,11 +409,6 @@ def rule_lists(rule:str, names) -> dict:
         out[n] = [l for l in lists if len(l) > 1]
     return out
 
-def _names(tasks, pool:dict) -> list[str]:
-    "The decisions of a suite: the labels of its label guard, else the names at `pool`'s decision leaf."
-    g = next((g for t in tasks if (g := _label_guard(t)) is not None), None)
-    return list(pool['labels'].get(g.spec['pattern'], {})) if g else [x for x in map(json.loads, pool['leaves'].get(pool['key'], ())) if isinstance(x, str)]
-
 def listed_cue_task(task, names, key:tuple|None, rng:random.Random, edges=(0, 0)):
     "`task` with an item of its request that the rule lists in its decision's entry alone (`rule_lists`) replaced by another item of that list the request does not use, in the request and the reference; a decision's name the request writes, by an item of its entry's lists, in the request alone (id suffixed `/listed`, `meta['listed']` the new item). None where the task has neither, or the new reference fails its guards."
     from specter_lab.evaluate import expected_decision
@@ -431,7 +430,7 @@ def listed_cue_task(task, names, key:tuple|None, rng:random.Random, edges=(0, 0)
 def listed_cue_tasks(tasks, share:float=1.0, seed:int=0) -> list:
     "A `listed_cue_task` for each of a random `share` of the tasks (in their order; those that make one), with the decisions of the tasks' own `decision_pool`."
     rng,pool,edges = random.Random(seed),decision_pool(tasks),rule_edges(tasks)
-    names = _names(tasks, pool)
+    names = decision_names(next((g for t in tasks if (g := _label_guard(t)) is not None), None), pool)
     return [x for t in _picked(tasks, share, rng) if (x := listed_cue_task(t, names, pool['key'], rng, edges)) is not None]
 
 def with_listed_cues(tasks, share:float, seed:int=0) -> list:
