@@ -17,13 +17,13 @@ from .suites import STOPWORDS, WORD, chat_parts, chat_text, rule_edges, words
 # %% auto #0
 __all__ = ['json_leaves', 'set_leaf', 'json_value', 'decision_pool', 'decision_names', 'relabel', 'rejection_weights',
            'input_spans', 'dumps_like', 'decided', 'leaf_mistakes', 'changed', 'answer_as', 'decided_as',
-           'contrast_answer', 'decisions', 'balance_labels', 'contrast_items', 'contrast_pairs', 'onpolicy_pairs',
-           'mirror_pair', 'mending', 'onpolicy_round', 'swap_words', 'swapped_rule_pair', 'swapped_rule_pairs',
-           'rule_segments', 'cue_words', 'answer_shapes', 'moved_cue_pair', 'moved_cue_pairs', 'made_up_word',
-           'put_word', 'fresh_cue_pair', 'fresh_cue_pairs', 'rule_lists', 'listed_cue_task', 'listed_cue_tasks',
-           'with_listed_cues', 'made_up_value', 'slip', 'copied_leaves', 'fresh_value_pair', 'fresh_value_pairs',
-           'token_words', 'word_from', 'fresh_value_task', 'open_leaves', 'fresh_value_tasks', 'fresh_cue_task',
-           'fresh_cue_tasks']
+           'contrast_answer', 'variant', 'decisions', 'balance_labels', 'contrast_items', 'contrast_pairs',
+           'onpolicy_pairs', 'mirror_pair', 'mending', 'onpolicy_round', 'swap_words', 'swapped_rule_pair',
+           'swapped_rule_pairs', 'rule_segments', 'cue_words', 'answer_shapes', 'moved_cue_pair', 'moved_cue_pairs',
+           'made_up_word', 'put_word', 'fresh_cue_pair', 'fresh_cue_pairs', 'rule_lists', 'listed_cue_task',
+           'listed_cue_tasks', 'with_listed_cues', 'made_up_value', 'slip', 'copied_leaves', 'fresh_value_pair',
+           'fresh_value_pairs', 'token_words', 'word_from', 'fresh_value_task', 'open_leaves', 'fresh_value_tasks',
+           'fresh_cue_task', 'fresh_cue_tasks']
 
 # %% ../nbs/31_recipe.ipynb #fe4bb91e
 def json_leaves(v, path=()) -> list[tuple[tuple, object]]:
@@ -181,6 +181,12 @@ def _record(task, chosen:str, rejected:str) -> dict:
     from specter_lab.guarded import attempt_messages
     return {'prompt': attempt_messages(task.messages, []),
             'chosen': [{'role': 'assistant', 'content': chosen}], 'rejected': [{'role': 'assistant', 'content': rejected}]}
+
+def variant(task, suffix:str, messages:list, reference:str, guards:list|None=None, **meta):
+    "A new task made from `task` (id suffixed `/suffix`, `meta` added to its own): its `messages`, `reference` and `guards` (specs; default the task's own); None when the reference fails them."
+    from specter_lab.suite import Task
+    t = Task(f"{task.id}/{suffix}", task.split, messages, guards if guards is not None else [g.spec for g in task.guards], reference, dict(task.meta, **meta))
+    return t if t.check(reference).passed else None
 
 def decisions(task, record:dict, key:tuple|None=None) -> tuple|None:
     "(chosen, rejected) decision of a DPO `record`: the labels of a label task, else the values at the JSON leaf `key` (a `decision_pool`'s: which tool); None without either, or for a side that gives none."
@@ -412,7 +418,6 @@ def rule_lists(rule:str, names) -> dict:
 def listed_cue_task(task, names, key:tuple|None, rng:random.Random, edges=(0, 0)):
     "`task` with an item of its request that the rule lists in its decision's entry alone (`rule_lists`) replaced by another item of that list the request does not use, in the request and the reference; a decision's name the request writes, by an item of its entry's lists, in the request alone (id suffixed `/listed`, `meta['listed']` the new item). None where the task has neither, or the new reference fails its guards."
     from specter_lab.evaluate import expected_decision
-    from specter_lab.suite import Task
     if task.reference is None or not isinstance(v := expected_decision(task, key), str): return None
     if (g := _label_guard(task)) is not None and g.given(task.reference) != v: return None
     lists,req = rule_lists(chat_text(task, 'rule', edges), names),chat_text(task, 'request', edges)
@@ -423,9 +428,7 @@ def listed_cue_task(task, names, key:tuple|None, rng:random.Random, edges=(0, 0)
     if not ways: return None
     a,bs = rng.choice(ways); b = rng.choice(bs)
     put = lambda s: put_word(str(s), a, b)
-    t = Task(f"{task.id}/listed", task.split, _rewrite(task.messages, edges, lambda x: x, put), [g.spec for g in task.guards],
-             task.reference if a == v else put(task.reference), dict(task.meta, listed=b))
-    return t if t.check(t.reference).passed else None
+    return variant(task, 'listed', _rewrite(task.messages, edges, lambda x: x, put), task.reference if a == v else put(task.reference), listed=b)
 
 def listed_cue_tasks(tasks, share:float=1.0, seed:int=0) -> list:
     "A `listed_cue_task` for each of a random `share` of the tasks (in their order; those that make one), with the decisions of the tasks' own `decision_pool`."
@@ -501,12 +504,10 @@ def word_from(words:list[str]):
 
 def fresh_value_task(task, key:tuple|None, rng:random.Random, make=made_up_value, paths=None):
     "`task` with its copied values (at `paths`, when given) replaced as in a `fresh_value_pair` (id suffixed `/fresh`): the new request, the new reference, a JSON guard that accepts exactly that answer, its other guards kept; None without a copied value or when the new answer fails those."
-    from specter_lab.suite import Task
     if (r := fresh_value_pair(task, key, rng, make, paths)) is None: return None
     new = r['chosen'][0]['content']
     guards = [g.spec for g in task.guards if g.kind != 'json_schema'] + [{'kind': 'json_schema', 'schema': {'const': json.loads(new)}}]
-    t = Task(f"{task.id}/fresh", task.split, r['prompt'], guards, new, dict(task.meta, fresh_values=True))
-    return t if t.check(new).passed else None   # longer words can break another guard (a length limit): no task to fail
+    return variant(task, 'fresh', r['prompt'], new, guards, fresh_values=True)   # longer words can break another guard (a length limit): no task to fail
 
 def open_leaves(tasks, others, key:tuple|None=None) -> set:
     "The paths at which `tasks` copy a value (not at the decision leaf `key`, default `tasks`' own) that no reference of `others` (a train split) holds: leaves whose values the suite itself shows to go beyond training (a product, a city), not a closed set training covers (a weekday, a meeting title from a short list)."
@@ -529,14 +530,12 @@ def fresh_value_tasks(tasks, words:list[str]|None=None, seed:int=0, others=()) -
 # %% ../nbs/31_recipe.ipynb #8bfc872c
 def fresh_cue_task(task, cues:dict, key:tuple|None, rng:random.Random, word=made_up_word, edges=(0, 0)):
     "`task` with a cue word of its request that the system message names only in its decision's entry (`cues`: `cue_words`) replaced, in the request, the system message and the reference, by `word(rng, avoid)` (id suffixed `/fresh-cue`): the same decision, told only by the rule. None where the task has no such word or the new reference fails its guards."
-    from specter_lab.suite import Task
     if (places := _cue_places(task, cues, key, edges=edges)) is None: return None
     a = rng.choice(places[2])
     f = word(rng, _words(chat_text(task)) | {str(n).lower() for n in cues})
     put = lambda s: put_word(str(s), a, f)
     msgs = [dict(m, content=put(m['content'])) if m['role'] in ('system', 'user') else m for m in task.messages]
-    t = Task(f"{task.id}/fresh-cue", task.split, msgs, [g.spec for g in task.guards], put(task.reference), dict(task.meta, fresh_cue=f))
-    return t if t.check(t.reference).passed else None
+    return variant(task, 'fresh-cue', msgs, put(task.reference), fresh_cue=f)
 
 def fresh_cue_tasks(tasks, words:list[str]|None=None, seed:int=0, others=()) -> list:
     "A `fresh_cue_task` of each of `tasks` that has a cue word (`cue_words` of `tasks` with `others`, a train split), the new word one of `words` that neither uses and that is not a stop word, else a made-up word."
