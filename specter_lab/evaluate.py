@@ -24,8 +24,8 @@ from . import epsilon as eps
 # %% auto #0
 __all__ = ['REPORT_SCHEMA_ID', 'REPORT_SCHEMA', 'validate_report', 'model_record', 'evaluate', 'decision_of', 'expected_decision',
            'wrong_leaf', 'leaf_failures', 'by_template', 'leaf_at', 'decision_leaf', 'run_decisions',
-           'decision_metrics', 'read_report', 'compare_reports', 'format_comparison', 'epsilon_by_meta', 'cli_eval',
-           'cli_compare']
+           'decision_metrics', 'read_report', 'compare_reports', 'format_comparison', 'wrong_label', 'epsilon_by_meta',
+           'cli_eval', 'cli_compare']
 
 # %% ../nbs/25_evaluate.ipynb #32f37c2a
 REPORT_SCHEMA_ID = 'https://specter-lab.github.io/specter_lab/schemas/eval-report-v1.json'
@@ -270,15 +270,20 @@ def format_comparison(c:dict) -> str:
     return '\n'.join(ln)
 
 # %% ../nbs/25_evaluate.ipynb #db535244
+def wrong_label(task, output:str) -> str|None:
+    "What a label task's answer gave instead of its label: 'gave X', or 'no label' where its label guard reads none; None for a task without a label, or an answer that gives it."
+    if task.label is None or (got := decision_of(task, output)) == task.label: return None
+    return f"gave {got}" if got else 'no label'
+
 def epsilon_by_meta(report:dict, tasks, max_values:int=12) -> "pd.DataFrame":
-    "First-attempt ε of `report` per value of each `meta` key of its tasks (`tasks`: what `load_tasks` reads; keys with more than `max_values` values left out): key, value, n, passes, ε, its Wilson interval and the most frequent wrong leaf."
+    "First-attempt ε of `report` per value of each `meta` key of its tasks (`tasks`: what `load_tasks` reads; keys with more than `max_values` values left out): key, value, n, passes, ε, its Wilson interval and what was most often wrong (`wrong_leaf`, else `wrong_label`)."
     import pandas as pd
     by_id = {t.id: t for t in (load_tasks(tasks) if isinstance(tasks, (str, Path)) else tasks)}
     rows = []
     for o in report['outcomes']:
         t = by_id.get(o['id'])
         if t is None: raise SpecterError(f"the report's task {o['id']!r} is not in the tasks given", field='outcomes.id')
-        miss = None if o['passed'] else wrong_leaf(t.reference, o['output'])
+        miss = None if o['passed'] else wrong_leaf(t.reference, o['output']) or wrong_label(t, o['output'])
         rows += [{'key': k, 'value': str(v), 'passed': o['passed'], 'wrong': miss} for k,v in t.meta.items()]
     cols = ['key', 'value', 'n', 'passes', 'epsilon', 'ci95_low', 'ci95_high', 'most_wrong']
     if not rows: return pd.DataFrame(columns=cols)
