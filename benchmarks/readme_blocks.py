@@ -78,7 +78,8 @@ BLOCKS = {  # file: {block: (kind, results file, or files whose runs are merged:
         'json-rounding': ('pairs', R + 'json_rounding.json'),
         'grammar-shortlist': ('shortlist', R + 'grammar_shortlist.json'),
         'listed-pairs': ('pairs', R + 'listed_pairs.json'),
-        'listed': ('pairs', R + 'listed.json')}}
+        'listed': ('pairs', R + 'listed.json'),
+        'uniform': ('pairs', R + 'uniform.json')}}
 
 
 def generated(kind: str, res: dict) -> dict:
