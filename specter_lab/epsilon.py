@@ -15,16 +15,16 @@ from .config import SpecterError
 # %% auto #0
 __all__ = ['wilson', 'expected_attempts', 'expected_retries', 'check_estimate', 'epsilon', 'cluster_interval', 'pass_at_k',
            'failure_modes', 'best_constant', 'label_metrics', 'plot_confusion', 'cohens_h', 'compare', 'epsilon_table',
-           'plot_epsilon']
+           'error_bars', 'plot_epsilon']
 
 # %% ../nbs/24_epsilon.ipynb #9f5ee248
 def wilson(passes:int, n:int, alpha:float=0.05) -> tuple[float,float]:
-    "The Wilson score interval for `passes` successes in `n` trials (95 % by default)."
+    "The Wilson score interval for `passes` successes in `n` trials (95 % by default), holding ε̂ = `passes`/`n` (at 0 or `n` passes, floating point would leave it a hair outside)."
     from statsmodels.stats.proportion import proportion_confint
     if n <= 0: raise SpecterError("no trials: epsilon needs at least one")
     if not 0 <= passes <= n: raise SpecterError(f"passes ({passes}) must be between 0 and n ({n})")
     lo,hi = proportion_confint(passes, n, alpha=alpha, method='wilson')
-    return float(max(0.0, lo)), float(min(1.0, hi))
+    return float(min(max(0.0, lo), passes / n)), float(max(min(1.0, hi), passes / n))
 
 def expected_attempts(eps:float) -> float:
     "E[attempts] = 1/ε for geometric retries; `math.inf` when ε = 0."
@@ -200,6 +200,11 @@ def epsilon_table(runs:Mapping[str,dict]) -> "pd.DataFrame":
                           'ci_high': e['ci95'][1], 'expected_attempts': e['expected_attempts'],
                           'expected_retries': e['expected_retries']} for k,e in runs.items()])
 
+def error_bars(records:list[dict]) -> list[list[float]]:
+    "matplotlib's `yerr` for ε records ({hat, ci95}; no ci95, no bar): the distance from each ε̂ down and up to its interval's ends, never below 0 (a record written before `wilson` held ε̂ exactly may leave it a hair outside)."
+    ci = [e.get('ci95') or (e['hat'], e['hat']) for e in records]
+    return [[max(0.0, e['hat'] - lo) for e,(lo,_) in zip(records, ci)], [max(0.0, hi - e['hat']) for e,(_,hi) in zip(records, ci)]]
+
 def plot_epsilon(runs:Mapping[str,dict], baseline:float|None=None, title:str="ε with its 95 % Wilson interval", ax=None):
     "A matplotlib figure: each run's ε̂ with its interval, and the constant-answer `baseline` if given."
     import matplotlib
@@ -209,7 +214,7 @@ def plot_epsilon(runs:Mapping[str,dict], baseline:float|None=None, title:str="ε
     else: fig = ax.figure
     names = list(runs)
     hats = [runs[k]['hat'] for k in names]
-    err = [[h - runs[k]['ci95'][0] for k,h in zip(names, hats)], [runs[k]['ci95'][1] - h for k,h in zip(names, hats)]]
+    err = error_bars([runs[k] for k in names])
     ax.bar(names, hats, color='#4c78a8', alpha=0.8, width=0.6)
     ax.errorbar(names, hats, yerr=err, fmt='none', ecolor='black', capsize=6)
     for i,k in enumerate(names): ax.text(i, runs[k]['ci95'][1] + 0.02, f"{hats[i]:.2f}", ha='center', va='bottom', fontsize=9)

@@ -264,6 +264,7 @@ def plot_versions(rows:list[dict], title:str="ε per suite over versions (test s
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
+    from specter_lab.epsilon import error_bars
     suites = sorted({s for r in rows for s in r['epsilon']})
     fig,ax = plt.subplots(figsize=(max(4, 1.1*len(rows) + 2), 3.2))
     xs = {r['version']: i for i,r in enumerate(rows)}
@@ -271,8 +272,7 @@ def plot_versions(rows:list[dict], title:str="ε per suite over versions (test s
         pts = [(xs[r['version']] + 0.08*(k - (len(suites)-1)/2), r['epsilon'][s], r) for r in rows if s in r['epsilon']]
         line, = ax.plot([x for x,_,_ in pts], [e['hat'] for _,e,_ in pts], '-', alpha=0.4, label=s)
         for x,e,r in pts:
-            lo,hi = e.get('ci95') or (e['hat'], e['hat'])
-            ax.errorbar([x], [e['hat']], yerr=[[e['hat'] - lo], [hi - e['hat']]], fmt='o', color=line.get_color(), capsize=3,
+            ax.errorbar([x], [e['hat']], yerr=error_bars([e]), fmt='o', color=line.get_color(), capsize=3,
                         mfc='white' if r['status'] == 'rejected' else line.get_color())
     for r in rows:
         if r['shipped']: ax.axvspan(xs[r['version']] - 0.4, xs[r['version']] + 0.4, color='#72b7b2', alpha=0.15, lw=0)
