@@ -215,7 +215,7 @@ def step_extract(loop:Loop) -> dict:
     write_jsonl(d/'dpo.jsonl', pairs)
     loop.log(f"  {len(traces)} pairs from the traces under {summ['filter']}, {len(contrast)} contrast pairs" + (f", {len(swapped)} swapped-rule pairs" if swapped else '') + (f", {len(moved)} moved-cue pairs" if moved else '') + (f", {len(fresh)} fresh-cue pairs" if fresh else '') + (f", {len(copies)} fresh-value pairs" if copies else '')
              + ''.join(f", {len(rs)} from {Path(f).name}" for f,rs in extra.items()) + (f"; {kto} KTO rows" if kto else ''))
-    return {'data': str(d/'dpo.jsonl'), 'pairs': len(pairs), 'trace_pairs': len(traces), 'contrast_pairs': len(contrast), 'swapped_pairs': len(swapped), 'moved_pairs': len(moved), 'fresh_pairs': len(fresh), 'fresh_value_pairs': len(copies), 'listed_tasks': sum(t.id.endswith('/listed') for t in train),
+    return {'data': str(d/'dpo.jsonl'), 'pairs': len(pairs), 'trace_pairs': len(traces), 'contrast_pairs': len(contrast), 'swapped_pairs': len(swapped), 'moved_pairs': len(moved), 'fresh_pairs': len(fresh), 'fresh_value_pairs': len(copies), 'listed_tasks': sum('listed' in t.meta for t in train),
             'extra_pairs': {f: len(rs) for f,rs in extra.items()}, 'kto_data': loop.kto_data, 'kto_rows': kto,
             'reference': s.reference, 'filter': summ['filter'], 'summary': summ}
 

@@ -7,7 +7,7 @@ Docs: https://specter-lab.github.io/specter_lab/recipe.html.md"""
 # %% ../nbs/31_recipe.ipynb #09b59a55
 from __future__ import annotations
 import json, random, re
-from functools import partial
+from functools import cache, partial
 from collections import Counter, defaultdict
 from difflib import SequenceMatcher
 from .config import SpecterError
@@ -406,7 +406,11 @@ def fresh_cue_pairs(tasks, share:float=1.0, seed:int=0) -> list[dict]:
 _CLAUSE,_ITEM = re.compile(r'[():;.!?\[\]{}]'),re.compile(r',|\bor\b|\band\b')
 
 def rule_lists(rule:str, names) -> dict:
-    "The lists the rule gives in each decision's entry (`rule_segments` of `names`): {decision: [[item, ...], ...]}; a list is a clause (the text between brackets, colons, semicolons and full stops) of two or more items, an item a phrase of one to four words between commas (or an 'or', an 'and') that is not all stop words and names no decision."
+    "The lists the rule gives in each decision's entry (`rule_segments` of `names`): {decision: [[item, ...], ...]}; a list is a clause (the text between brackets, colons, semicolons and full stops) of two or more items, an item a phrase of one to four words between commas (or an 'or', an 'and') that is not all stop words and names no decision. Read once per rule and names (every task of a suite shares its rule)."
+    return _rule_lists(rule, tuple(names))
+
+@cache
+def _rule_lists(rule:str, names:tuple) -> dict:
     out = {}
     for n,seg in rule_segments(rule, names).items():
         if n is None: continue
@@ -432,13 +436,17 @@ def listed_cue_task(task, names, key:tuple|None, rng:random.Random, edges=(0, 0)
 
 def listed_cue_tasks(tasks, share:float=1.0, seed:int=0) -> list:
     "A `listed_cue_task` for each of a random `share` of the tasks (in their order; those that make one), with the decisions of the tasks' own `decision_pool`."
+    return [x for _,x in _listed_cues(tasks, share, seed)]
+
+def _listed_cues(tasks, share:float, seed:int) -> list[tuple]:
+    "(task, its `listed_cue_task`) for each of a random `share` of the tasks that make one, in their order."
     rng,pool,edges = random.Random(seed),decision_pool(tasks),rule_edges(tasks)
     names = decision_names(next((g for t in tasks if (g := _label_guard(t)) is not None), None), pool)
-    return [x for t in _picked(tasks, share, rng) if (x := listed_cue_task(t, names, pool['key'], rng, edges)) is not None]
+    return [(t, x) for t in _picked(tasks, share, rng) if (x := listed_cue_task(t, names, pool['key'], rng, edges)) is not None]
 
 def with_listed_cues(tasks, share:float, seed:int=0) -> list:
     "`tasks` (a whole suite) with a random `share` of its train tasks replaced, in place, by their `listed_cue_task`s (those that make one); the other splits as they are."
-    new = {x.id.removesuffix('/listed'): x for x in listed_cue_tasks([t for t in tasks if t.split == 'train'], share, seed)}
+    new = {t.id: x for t,x in _listed_cues([t for t in tasks if t.split == 'train'], share, seed)}
     return [new.get(t.id, t) for t in tasks]
 
 # %% ../nbs/31_recipe.ipynb #42270356
