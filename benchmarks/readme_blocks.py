@@ -79,6 +79,7 @@ BLOCKS = {  # file: {block: (kind, results file, or files whose runs are merged:
         'grammar-shortlist': ('shortlist', R + 'grammar_shortlist.json'),
         'listed-pairs': ('pairs', R + 'listed_pairs.json'),
         'listed': ('pairs', R + 'listed.json'),
+        'loop-listed': ('loop', R + 'loop_listed.json'),
         'uniform': ('pairs', R + 'uniform.json')}}
 
 

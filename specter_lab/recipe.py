@@ -419,8 +419,8 @@ def _rule_lists(rule:str, names:tuple) -> dict:
         out[n] = [l for l in lists if len(l) > 1]
     return out
 
-def listed_cue_task(task, names, key:tuple|None, rng:random.Random, edges=(0, 0)):
-    "`task` with an item of its request that the rule lists in its decision's entry alone (`rule_lists`) replaced by another item of that list the request does not use, in the request and the reference; a decision's name the request writes, by an item of its entry's lists, in the request alone (id suffixed `/listed`, `meta['listed']` the new item). None where the task has neither, or the new reference fails its guards."
+def listed_cue_task(task, names, key:tuple|None, rng:random.Random, edges=(0, 0), avoid=frozenset()):
+    "`task` with an item of its request that the rule lists in its decision's entry alone (`rule_lists`) replaced by another item of that list the request does not use (nor one of `avoid`, lower case), in the request and the reference; a decision's name the request writes, by an item of its entry's lists, in the request alone (id suffixed `/listed`, `meta['listed']` the new item). None where the task has neither, or the new reference fails its guards."
     from specter_lab.evaluate import expected_decision
     if task.reference is None or not isinstance(v := expected_decision(task, key), str): return None
     if (g := _label_guard(task)) is not None and g.given(task.reference) != v: return None
@@ -428,7 +428,7 @@ def listed_cue_task(task, names, key:tuple|None, rng:random.Random, edges=(0, 0)
     theirs = {x.lower() for n,ls in lists.items() if n != v for l in ls for x in l}
     said = lambda x: re.search(_word(x).pattern, req, re.I) is not None
     mine = [(a, l) for l in lists.get(v, []) for a in [*l, v] if a.lower() not in theirs and said(a)]
-    ways = [(a, bs) for a,l in mine if (bs := [b for b in l if b.lower() not in theirs and not said(b)])]
+    ways = [(a, bs) for a,l in mine if (bs := [b for b in l if b.lower() not in theirs | avoid and not said(b)])]
     if not ways: return None
     a,bs = rng.choice(ways); b = rng.choice(bs)
     put = lambda s: put_word(str(s), a, b)
@@ -438,15 +438,17 @@ def listed_cue_tasks(tasks, share:float=1.0, seed:int=0) -> list:
     "A `listed_cue_task` for each of a random `share` of the tasks (in their order; those that make one), with the decisions of the tasks' own `decision_pool`."
     return [x for _,x in _listed_cues(tasks, share, seed)]
 
-def _listed_cues(tasks, share:float, seed:int) -> list[tuple]:
-    "(task, its `listed_cue_task`) for each of a random `share` of the tasks that make one, in their order."
+def _listed_cues(tasks, share:float, seed:int, held=()) -> list[tuple]:
+    "(task, its `listed_cue_task`) for each of a random `share` of the tasks that make one, in their order; no item a request of the `held` tasks uses is put in."
     rng,pool,edges = random.Random(seed),decision_pool(tasks),rule_edges(tasks)
     names = decision_names(next((g for t in tasks if (g := _label_guard(t)) is not None), None), pool)
-    return [(t, x) for t in _picked(tasks, share, rng) if (x := listed_cue_task(t, names, pool['key'], rng, edges)) is not None]
+    avoid = frozenset(x.lower() for h in held for ls in rule_lists(chat_text(h, 'rule', edges), names).values()
+                      for l in ls for x in l if _copied(x, chat_text(h, 'request', edges)))
+    return [(t, x) for t in _picked(tasks, share, rng) if (x := listed_cue_task(t, names, pool['key'], rng, edges, avoid)) is not None]
 
 def with_listed_cues(tasks, share:float, seed:int=0) -> list:
-    "`tasks` (a whole suite) with a random `share` of its train tasks replaced, in place, by their `listed_cue_task`s (those that make one); the other splits as they are."
-    new = {t.id: x for t,x in _listed_cues([t for t in tasks if t.split == 'train'], share, seed)}
+    "`tasks` (a whole suite) with a random `share` of its train tasks replaced, in place, by their `listed_cue_task`s (those that make one); the other splits as they are. No word a dev request uses is put into a train request, so the dev split still judges words training never asked with."
+    new = {t.id: x for t,x in _listed_cues([t for t in tasks if t.split == 'train'], share, seed, [t for t in tasks if t.split == 'dev'])}
     return [new.get(t.id, t) for t in tasks]
 
 # %% ../nbs/31_recipe.ipynb #42270356
