@@ -426,7 +426,7 @@ def listed_cue_task(task, names, key:tuple|None, rng:random.Random, edges=(0, 0)
     if (g := _label_guard(task)) is not None and g.given(task.reference) != v: return None
     lists,req = rule_lists(chat_text(task, 'rule', edges), names),chat_text(task, 'request', edges)
     theirs = {x.lower() for n,ls in lists.items() if n != v for l in ls for x in l}
-    said = lambda x: re.search(_word(x).pattern, req, re.I) is not None
+    said = lambda x: _copied(x, req)
     mine = [(a, l) for l in lists.get(v, []) for a in [*l, v] if a.lower() not in theirs and said(a)]
     ways = [(a, bs) for a,l in mine if (bs := [b for b in l if b.lower() not in theirs | avoid and not said(b)])]
     if not ways: return None
