@@ -428,7 +428,7 @@ def listed_cue_task(task, names, key:tuple|None, rng:random.Random, edges=(0, 0)
     theirs = {x.lower() for n,ls in lists.items() if n != v for l in ls for x in l}
     said = lambda x: _copied(x, req)
     mine = [(a, l) for l in lists.get(v, []) for a in [*l, v] if a.lower() not in theirs and said(a)]
-    ways = [(a, bs) for a,l in mine if (bs := [b for b in l if b.lower() not in theirs | avoid and not said(b)])]
+    ways = [(a, bs) for a,l in mine if (bs := [b for b in l if b.lower() not in theirs and b.lower() not in avoid and not said(b)])]
     if not ways: return None
     a,bs = rng.choice(ways); b = rng.choice(bs)
     put = lambda s: put_word(str(s), a, b)
