@@ -80,6 +80,9 @@ BLOCKS = {  # file: {block: (kind, results file, or files whose runs are merged:
         'listed-pairs': ('pairs', R + 'listed_pairs.json'),
         'listed': ('pairs', R + 'listed.json'),
         'loop-listed': ('loop', R + 'loop_listed.json'),
+        'listed-dev': ('pairs', R + 'listed_dev.json'),
+        'loop-listed-dev': ('loop', R + 'loop_listed_dev.json'),
+        'listed-dev-words': ('pairs', R + 'listed_dev_words.json'),
         'uniform': ('pairs', R + 'uniform.json')}}
 
 
